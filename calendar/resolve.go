@@ -1,0 +1,163 @@
+package calendar
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The DST resolver. Wall-clock date-times travel through this package as "digits in
+// UTC": a time.Time in UTC whose year, month, day, hour, minute and second are the wall
+// clock's. UTC has no transitions, so arithmetic on such values (adding a day, an
+// interval) is plain calendar arithmetic; only resolveDigits turns them into instants.
+//
+// resolveDigits never calls time.Date in a named zone (golang/go#24551: the way
+// time.Date normalises a time in a gap or an overlap depends on the zone). It reads the
+// UTC offsets in effect around the wall time from the zone's periods (ZoneBounds) and
+// picks the candidate instant by the DST contract.
+
+// maxOffsetSpan bounds |UTC offset| for every zone in the tz database (-12h..+14h), with
+// a margin, so every candidate instant u-offset lies within [u-maxOffsetSpan, u+maxOffsetSpan].
+const maxOffsetSpan = 15 * time.Hour
+
+// Resolve maps the wall-clock time w in zone to an instant by the DST contract:
+//
+//   - a wall time that exists once maps to that instant;
+//   - a wall time that occurs twice (a fall-back overlap) maps to the first, earlier,
+//     instant;
+//   - a wall time that does not exist (a spring-forward gap) takes the UTC offset in
+//     effect before the gap, so 02:30 in a 02:00→03:00 gap becomes 03:30 daylight
+//     time (RFC 5545 §3.3.5), and shifted is true.
+//
+// Out-of-range fields of w (month 13, February 30) are normalised as time.Date does in
+// UTC; [Rule.Validate] rejects them in rules. A nil zone means UTC.
+func Resolve(w WallTime, zone *time.Location) (t time.Time, shifted bool) {
+	return resolveDigits(wallDigits(w), zone)
+}
+
+// wallDigits returns the digits of w as a UTC time.
+func wallDigits(w WallTime) time.Time {
+	return time.Date(w.Year, w.Month, w.Day, w.Hour, w.Minute, w.Second, 0, time.UTC)
+}
+
+// digitsWall is the inverse of wallDigits.
+func digitsWall(u time.Time) WallTime {
+	y, mo, d := u.Date()
+	h, mi, s := u.Clock()
+	return WallTime{Year: y, Month: mo, Day: d, Hour: h, Minute: mi, Second: s}
+}
+
+// instantDigits returns the wall clock of the instant t in loc, as digits in UTC.
+func instantDigits(t time.Time, loc *time.Location) time.Time {
+	lt := t.In(loc)
+	_, off := lt.Zone()
+	return t.Add(time.Duration(off) * time.Second).UTC().Truncate(0)
+}
+
+// zonePeriod is a stretch of time with one UTC offset: [start, end); a zero start or end
+// is unbounded.
+type zonePeriod struct {
+	start, end time.Time
+	offset     time.Duration
+}
+
+func (p zonePeriod) contains(t time.Time) bool {
+	return (p.start.IsZero() || !t.Before(p.start)) && (p.end.IsZero() || t.Before(p.end))
+}
+
+func periodAt(t time.Time, loc *time.Location) zonePeriod {
+	lt := t.In(loc)
+	_, off := lt.Zone()
+	start, end := lt.ZoneBounds()
+	return zonePeriod{start: start, end: end, offset: time.Duration(off) * time.Second}
+}
+
+// resolveDigits resolves the wall-clock digits u (a UTC time) in loc.
+func resolveDigits(u time.Time, loc *time.Location) (time.Time, bool) {
+	if loc == nil || loc == time.UTC {
+		return u, false
+	}
+	lo, hi := u.Add(-maxOffsetSpan), u.Add(maxOffsetSpan)
+	p := periodAt(lo, loc)
+	// Fast path: one offset in force over the whole candidate range.
+	if p.end.IsZero() || p.end.After(hi) {
+		return u.Add(-p.offset), false
+	}
+	// Collect the periods covering [lo, hi]; there are two or three of them.
+	var buf [4]zonePeriod
+	periods := append(buf[:0], p)
+	for len(periods) < cap(buf) {
+		last := periods[len(periods)-1]
+		if last.end.IsZero() || last.end.After(hi) {
+			break
+		}
+		periods = append(periods, periodAt(last.end, loc))
+	}
+	// The earliest valid candidate: a wall time in an overlap is its first occurrence.
+	for _, q := range periods {
+		if c := u.Add(-q.offset); q.contains(c) {
+			return c, false
+		}
+	}
+	// No valid candidate: u is in a gap. Take the offset of the period before the gap,
+	// that is, of the last period that ends at or before the candidate it yields.
+	for i := len(periods) - 1; i >= 0; i-- {
+		q := periods[i]
+		c := u.Add(-q.offset)
+		if !q.end.IsZero() && !c.Before(q.end) {
+			return c, true
+		}
+	}
+	// Unreachable for well-formed zone data; fall back to the first period's offset.
+	return u.Add(-periods[0].offset), true
+}
+
+// wallExists reports whether the wall-clock digits u name a time that exists in loc.
+func wallExists(u time.Time, loc *time.Location) bool {
+	_, shifted := resolveDigits(u, loc)
+	return !shifted
+}
+
+// zoneCache holds loaded locations by name; safe for concurrent use.
+var zoneCache sync.Map // string -> *time.Location
+
+// LoadZone returns the IANA time zone called name ("Europe/Berlin"), loading it once
+// and caching it; safe for concurrent use. "UTC" is accepted; "" and "Local" are
+// refused, because a rule must not depend on the machine it runs on. The error wraps
+// [ErrUnknownZone].
+func LoadZone(name string) (*time.Location, error) {
+	if v, ok := zoneCache.Load(name); ok {
+		return v.(*time.Location), nil
+	}
+	if name == "" || name == "Local" || strings.ContainsAny(name, "\x00\\") || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
+		return nil, &ZoneError{Zone: name}
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, &ZoneError{Zone: name, Err: err}
+	}
+	v, _ := zoneCache.LoadOrStore(name, loc)
+	return v.(*time.Location), nil
+}
+
+// ZoneError reports a zone name that is not an IANA time zone. It unwraps to
+// [ErrUnknownZone].
+type ZoneError struct {
+	// Zone is the name that was given.
+	Zone string
+	// Err is the loader's error, if any.
+	Err error
+}
+
+func (e *ZoneError) Error() string {
+	return fmt.Sprintf("calendar: unknown time zone %q: use an IANA name such as \"Europe/Berlin\" or \"America/New_York\"", e.Zone)
+}
+
+// Unwrap returns [ErrUnknownZone] and the loader's error.
+func (e *ZoneError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrUnknownZone, e.Err}
+	}
+	return []error{ErrUnknownZone}
+}

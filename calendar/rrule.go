@@ -1,0 +1,395 @@
+package calendar
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	rrule "github.com/teambition/rrule-go"
+)
+
+// This file wraps github.com/teambition/rrule-go. The library is fed wall-clock digits
+// in UTC (see resolve.go), so it never sees a DST transition; its results are wall-clock
+// starts that the resolver turns into instants.
+//
+// Quirks of rrule-go v1.8.2 that the wrapper handles (read from its source):
+//   - it does not include DTSTART when DTSTART does not match the rule; RFC 5545 counts
+//     DTSTART as the first instance, so the wrapper adds it (and counts it for COUNT);
+//   - it parses UNTIL without "Z" in the location it is given, and with "Z" as UTC, and
+//     then cannot tell the two apart; the wrapper parses UNTIL itself;
+//   - its iterator only returns once it has found an occurrence, and a rule that never
+//     matches (FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30) runs on to the year 9999; the
+//     wrapper looks for the first occurrence once, at compile time, and refuses such rules;
+//   - ordinals in BYDAY are silently ignored below MONTHLY, BYEASTER is an extension,
+//     and out-of-range BYxxx values are checked only partly: the wrapper validates every
+//     part itself and reports every problem;
+//   - it may panic on unusual BYWEEKNO combinations; the wrapper recovers and reports.
+
+// Frequency names the FREQ of an RRULE.
+type Frequency string
+
+// Frequencies accepted in an RRULE.
+const (
+	Yearly  Frequency = "YEARLY"
+	Monthly Frequency = "MONTHLY"
+	Weekly  Frequency = "WEEKLY"
+	Daily   Frequency = "DAILY"
+	Hourly  Frequency = "HOURLY"
+)
+
+// Frequencies lists every [Frequency] this package accepts. MINUTELY and SECONDLY are
+// refused: a release window that recurs every minute is a mistake.
+func Frequencies() []Frequency { return []Frequency{Yearly, Monthly, Weekly, Daily, Hourly} }
+
+var freqs = map[string]rrule.Frequency{
+	"YEARLY": rrule.YEARLY, "MONTHLY": rrule.MONTHLY, "WEEKLY": rrule.WEEKLY,
+	"DAILY": rrule.DAILY, "HOURLY": rrule.HOURLY,
+}
+
+var weekdays = map[string]rrule.Weekday{
+	"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH,
+	"FR": rrule.FR, "SA": rrule.SA, "SU": rrule.SU,
+}
+
+// recurrence is a parsed, validated RRULE.
+type recurrence struct {
+	opt rrule.ROption // Dtstart, Until and Count are set when compiled
+	// until: either an instant (untilUTC) or wall-clock digits (untilWall); zero when absent.
+	untilUTC  time.Time
+	untilWall time.Time
+	count     int
+}
+
+// parseRRule parses an RRULE value (without "RRULE:"), returning every problem found.
+func parseRRule(s string) (*recurrence, []string) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "RRULE:"))
+	rec := &recurrence{}
+	if s == "" {
+		return nil, []string{"RRULE is empty: leave the field empty for a one-off rule, or write e.g. FREQ=WEEKLY;BYDAY=TU"}
+	}
+	seen := map[string]bool{}
+	freqSet := false
+	var bysetpos bool
+	var byOther []string
+	var ordinalDay bool
+	for _, part := range strings.Split(s, ";") {
+		key, value, ok := strings.Cut(part, "=")
+		key = strings.ToUpper(strings.TrimSpace(key))
+		value = strings.ToUpper(strings.TrimSpace(value))
+		if !ok || key == "" {
+			bad("RRULE part %q is not NAME=VALUE", part)
+			continue
+		}
+		if value == "" {
+			bad("RRULE %s has no value", key)
+			continue
+		}
+		if seen[key] {
+			bad("RRULE %s is given twice", key)
+			continue
+		}
+		seen[key] = true
+		switch key {
+		case "FREQ":
+			f, ok := freqs[value]
+			switch {
+			case ok:
+				rec.opt.Freq = f
+				freqSet = true
+			case value == "MINUTELY" || value == "SECONDLY":
+				bad("RRULE FREQ=%s is not supported: use HOURLY or a coarser frequency", value)
+			default:
+				bad("RRULE FREQ=%s is unknown: use one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY", value)
+			}
+		case "INTERVAL":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 || n > 10000 {
+				bad("RRULE INTERVAL=%s must be a whole number from 1 to 10000", value)
+				continue
+			}
+			rec.opt.Interval = n
+		case "COUNT":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 || n > 1000000 {
+				bad("RRULE COUNT=%s must be a whole number from 1 to 1000000", value)
+				continue
+			}
+			rec.count = n
+		case "UNTIL":
+			if err := rec.parseUntil(value); err != "" {
+				bad("%s", err)
+			}
+		case "WKST":
+			w, ok := weekdays[value]
+			if !ok {
+				bad("RRULE WKST=%s is not a weekday: use MO, TU, WE, TH, FR, SA or SU", value)
+				continue
+			}
+			rec.opt.Wkst = w
+		case "BYDAY":
+			days, ord, errs := parseByDay(value)
+			problems = append(problems, errs...)
+			rec.opt.Byweekday = days
+			ordinalDay = ord
+			byOther = append(byOther, key)
+		case "BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS":
+			lo, hi, signed := byRange(key)
+			ints, errs := parseInts(key, value, lo, hi, signed)
+			problems = append(problems, errs...)
+			switch key {
+			case "BYMONTH":
+				rec.opt.Bymonth = ints
+			case "BYMONTHDAY":
+				rec.opt.Bymonthday = ints
+			case "BYYEARDAY":
+				rec.opt.Byyearday = ints
+			case "BYWEEKNO":
+				rec.opt.Byweekno = ints
+			case "BYHOUR":
+				rec.opt.Byhour = ints
+			case "BYMINUTE":
+				rec.opt.Byminute = ints
+			case "BYSECOND":
+				rec.opt.Bysecond = ints
+			case "BYSETPOS":
+				rec.opt.Bysetpos = ints
+				bysetpos = true
+			}
+			if key != "BYSETPOS" {
+				byOther = append(byOther, key)
+			}
+		default:
+			bad("RRULE part %s is unknown or not supported (supported: FREQ, INTERVAL, COUNT, UNTIL, WKST, BYDAY, BYMONTH, BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYHOUR, BYMINUTE, BYSECOND, BYSETPOS)", key)
+		}
+	}
+	if !freqSet && !seen["FREQ"] {
+		bad("RRULE has no FREQ: it is required, e.g. FREQ=WEEKLY")
+	}
+	if seen["COUNT"] && seen["UNTIL"] {
+		bad("RRULE has both COUNT and UNTIL: RFC 5545 allows one of them, not both")
+	}
+	if freqSet {
+		f := rec.opt.Freq
+		if ordinalDay && f != rrule.MONTHLY && f != rrule.YEARLY {
+			bad("RRULE BYDAY with an ordinal (like 2MO or -1FR) needs FREQ=MONTHLY or FREQ=YEARLY")
+		}
+		if ordinalDay && f == rrule.YEARLY && seen["BYWEEKNO"] {
+			bad("RRULE BYDAY with an ordinal cannot be combined with BYWEEKNO")
+		}
+		if seen["BYMONTHDAY"] && f == rrule.WEEKLY {
+			bad("RRULE BYMONTHDAY cannot be used with FREQ=WEEKLY")
+		}
+		if seen["BYYEARDAY"] && (f == rrule.DAILY || f == rrule.WEEKLY || f == rrule.MONTHLY) {
+			bad("RRULE BYYEARDAY cannot be used with FREQ=DAILY, WEEKLY or MONTHLY")
+		}
+		if seen["BYWEEKNO"] && f != rrule.YEARLY {
+			bad("RRULE BYWEEKNO needs FREQ=YEARLY")
+		}
+	}
+	if bysetpos && len(byOther) == 0 {
+		bad("RRULE BYSETPOS needs another BYxxx part to select from")
+	}
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return rec, nil
+}
+
+func byRange(key string) (lo, hi int, signed bool) {
+	switch key {
+	case "BYMONTH":
+		return 1, 12, false
+	case "BYMONTHDAY":
+		return 1, 31, true
+	case "BYYEARDAY", "BYSETPOS":
+		return 1, 366, true
+	case "BYWEEKNO":
+		return 1, 53, true
+	case "BYHOUR":
+		return 0, 23, false
+	default: // BYMINUTE, BYSECOND
+		return 0, 59, false
+	}
+}
+
+func parseInts(key, value string, lo, hi int, signed bool) ([]int, []string) {
+	var out []int
+	var problems []string
+	for _, f := range strings.Split(value, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		ok := err == nil && ((n >= lo && n <= hi) || (signed && n <= -lo && n >= -hi))
+		if !ok {
+			rng := fmt.Sprintf("%d to %d", lo, hi)
+			if signed {
+				rng += fmt.Sprintf(" or -%d to -%d", hi, lo)
+			}
+			problems = append(problems, fmt.Sprintf("RRULE %s value %q must be a whole number from %s", key, f, rng))
+			continue
+		}
+		out = append(out, n)
+	}
+	return out, problems
+}
+
+func parseByDay(value string) ([]rrule.Weekday, bool, []string) {
+	var out []rrule.Weekday
+	var problems []string
+	ordinal := false
+	for _, f := range strings.Split(value, ",") {
+		f = strings.TrimSpace(f)
+		if len(f) < 2 {
+			problems = append(problems, fmt.Sprintf("RRULE BYDAY value %q is not a weekday like MO, 2MO or -1FR", f))
+			continue
+		}
+		w, ok := weekdays[f[len(f)-2:]]
+		if !ok {
+			problems = append(problems, fmt.Sprintf("RRULE BYDAY value %q is not a weekday like MO, 2MO or -1FR", f))
+			continue
+		}
+		if num := f[:len(f)-2]; num != "" {
+			n, err := strconv.Atoi(num)
+			if err != nil || n == 0 || n > 53 || n < -53 {
+				problems = append(problems, fmt.Sprintf("RRULE BYDAY value %q: the ordinal must be from 1 to 53 or -53 to -1", f))
+				continue
+			}
+			w = w.Nth(n)
+			ordinal = true
+		}
+		out = append(out, w)
+	}
+	return out, ordinal, problems
+}
+
+// parseUntil reads UNTIL as a UTC instant ("...Z"), wall-clock digits, or a date (the
+// whole day, inclusive). It returns a problem, or "".
+func (rec *recurrence) parseUntil(v string) string {
+	var err error
+	switch {
+	case len(v) == 16 && v[15] == 'Z':
+		rec.untilUTC, err = time.Parse("20060102T150405Z", v)
+	case len(v) == 15:
+		rec.untilWall, err = time.Parse("20060102T150405", v)
+	case len(v) == 8:
+		var d time.Time
+		d, err = time.Parse("20060102", v)
+		rec.untilWall = d.Add(24*time.Hour - time.Second)
+	default:
+		return fmt.Sprintf("RRULE UNTIL=%s is not a date-time like 20261231T235959Z, 20261231T235959 or a date like 20261231", v)
+	}
+	if err != nil {
+		return fmt.Sprintf("RRULE UNTIL=%s is not a valid date-time: %v", v, err)
+	}
+	return ""
+}
+
+// wallGen produces the wall-clock starts of a rule in order, as digits in UTC, caching
+// what it has produced; safe for concurrent use.
+type wallGen struct {
+	mu   sync.Mutex
+	next rrule.Next // nil once exhausted
+	seen []time.Time
+	// first is the DTSTART digits, always the first start (RFC 5545).
+	first time.Time
+	// limit is the last wall start allowed (UNTIL digits, with slack for a UTC UNTIL), zero if none.
+	limit time.Time
+	count int // 0: unbounded
+	err   error
+}
+
+// newWallGen builds the generator of a recurrence starting at the digits dt. A nil
+// recurrence is a one-off.
+func newWallGen(rec *recurrence, dt time.Time, loc *time.Location) (g *wallGen, err error) {
+	g = &wallGen{first: dt, seen: []time.Time{dt}}
+	if rec == nil {
+		return g, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			g, err = nil, fmt.Errorf("RRULE cannot be expanded: the recurrence library failed (%v); simplify the rule", p)
+		}
+	}()
+	opt := rec.opt
+	opt.Dtstart = dt
+	g.count = rec.count
+	switch {
+	case !rec.untilWall.IsZero():
+		g.limit = rec.untilWall
+	case !rec.untilUTC.IsZero():
+		// A UTC UNTIL is compared on instants later; here bound the wall starts loosely.
+		g.limit = instantDigits(rec.untilUTC, loc).Add(2 * maxOffsetSpan)
+	}
+	if !g.limit.IsZero() {
+		opt.Until = g.limit
+	}
+	r, err := rrule.NewRRule(opt)
+	if err != nil {
+		return nil, fmt.Errorf("RRULE cannot be expanded: %v", err)
+	}
+	g.next = r.Iterator()
+	if g.count == 1 {
+		g.next = nil
+	}
+	return g, nil
+}
+
+// pull extends the cache past digits t (or to the end); the caller holds mu.
+func (g *wallGen) pull(t time.Time) {
+	for g.next != nil && !g.seen[len(g.seen)-1].After(t) {
+		v, ok := g.safeNext()
+		if !ok {
+			g.next = nil
+			break
+		}
+		if !v.After(g.seen[len(g.seen)-1]) { // DTSTART itself, or an out-of-order value
+			continue
+		}
+		g.seen = append(g.seen, v)
+		if g.count > 0 && len(g.seen) >= g.count {
+			g.next = nil
+		}
+	}
+}
+
+func (g *wallGen) safeNext() (v time.Time, ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.err = fmt.Errorf("RRULE expansion failed: %v", p)
+			v, ok = time.Time{}, false
+		}
+	}()
+	return g.next()
+}
+
+// between appends to dst the cached wall starts in [lo, hi] (digits).
+func (g *wallGen) between(dst []time.Time, lo, hi time.Time) []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pull(hi)
+	i := sort.Search(len(g.seen), func(i int) bool { return !g.seen[i].Before(lo) })
+	for ; i < len(g.seen) && !g.seen[i].After(hi); i++ {
+		dst = append(dst, g.seen[i])
+	}
+	return dst
+}
+
+// hasSecond reports whether the recurrence produces anything after DTSTART; used to
+// refuse rules that never match (they would make the library scan to the year 9999).
+func (g *wallGen) hasSecond() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pull(g.first)
+	return len(g.seen) > 1
+}
+
+// all returns every wall start, for a bounded rule (COUNT or UNTIL).
+func (g *wallGen) all() []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pull(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	return append([]time.Time(nil), g.seen...)
+}
