@@ -1,0 +1,132 @@
+// Package memory is the reference [release.Store]: every method follows the Store
+// contract exactly, in memory, for one process.
+//
+// Use it in tests, examples and short-lived tools. Its limits: nothing survives the
+// process; everything lives in the heap (a history entry costs a few hundred bytes);
+// List scans every release (linear in the number stored); one mutex serialises
+// writers, which is fast for one process and meaningless across processes. For a
+// durable store use adapters/bolt (one machine) or adapters/postgres (many replicas).
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+// Store is an in-memory [release.Store], safe for concurrent use. Values are copied on
+// the way in and out. The zero value is not usable; call [New].
+type Store struct {
+	mu       sync.RWMutex
+	releases map[release.ID]release.Release
+	history  map[release.ID][]release.AuditEntry
+	order    []release.ID // ascending
+}
+
+var _ release.Store = (*Store)(nil)
+
+// New returns an empty Store.
+func New() *Store {
+	return &Store{
+		releases: map[release.ID]release.Release{},
+		history:  map[release.ID][]release.AuditEntry{},
+	}
+}
+
+// Create implements [release.Store].
+func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.releases[r.ID]; ok {
+		return release.ErrAlreadyExists
+	}
+	s.releases[r.ID] = r.Clone()
+	s.history[r.ID] = []release.AuditEntry{first.Clone()}
+	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
+	s.order = slices.Insert(s.order, i, r.ID)
+	return nil
+}
+
+// Get implements [release.Store].
+func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return release.Release{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.releases[id]
+	if !ok {
+		return release.Release{}, release.ErrNotFound
+	}
+	return r.Clone(), nil
+}
+
+// List implements [release.Store].
+func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	start := 0
+	if !f.After.IsZero() {
+		start, _ = slices.BinarySearchFunc(s.order, f.After, release.ID.Compare)
+		if start < len(s.order) && s.order[start] == f.After {
+			start++
+		}
+	}
+	out := []release.Release{}
+	for _, id := range s.order[start:] {
+		r := s.releases[id]
+		if !f.Match(r) {
+			continue
+		}
+		out = append(out, r.Clone())
+		if f.Limit > 0 && len(out) == f.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// Update implements [release.Store].
+func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.releases[r.ID]
+	if !ok {
+		return release.ErrNotFound
+	}
+	if cur.Revision != expected {
+		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
+	}
+	s.releases[r.ID] = r.Clone()
+	s.history[r.ID] = append(s.history[r.ID], e.Clone())
+	return nil
+}
+
+// History implements [release.Store].
+func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	h, ok := s.history[id]
+	if !ok {
+		return nil, release.ErrNotFound
+	}
+	out := make([]release.AuditEntry, len(h))
+	for i, e := range h {
+		out[i] = e.Clone()
+	}
+	return out, nil
+}

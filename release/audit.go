@@ -1,0 +1,204 @@
+package release
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// AuditEntry is one committed change in a release's history. Entries form a hash
+// chain: each Hash is SHA-256 over the entry's canonical encoding, which includes the
+// previous entry's hash, so an edit, deletion, insertion or reordering anywhere breaks
+// every later link.
+type AuditEntry struct {
+	ReleaseID ID `json:"release_id"`
+	// Sequence numbers the entries 1, 2, 3…; it equals the release's Revision after
+	// the change.
+	Sequence int64 `json:"sequence"`
+	Event    Event `json:"event"`
+	// From is empty for the EventCreate entry.
+	From   State  `json:"from"`
+	To     State  `json:"to"`
+	Actor  Actor  `json:"actor"`
+	Reason string `json:"reason,omitempty"`
+	// Time is when the change committed, in UTC, to the microsecond (the precision
+	// every store keeps).
+	Time time.Time `json:"time"`
+	// Data is the caller's JSON payload (compact), or nil.
+	Data json.RawMessage `json:"data,omitempty"`
+	// Annotations are what guards recorded about the decision (gate results, the
+	// booked slot, the risk assessment), by guard name.
+	Annotations map[string]json.RawMessage `json:"annotations,omitempty"`
+	PrevHash    string                     `json:"prev_hash"`
+	Hash        string                     `json:"hash"`
+}
+
+// canonical is the hashed form of an entry: a fixed field order, times as UTC
+// RFC 3339 text, compact JSON payloads, sorted annotation keys (encoding/json sorts map
+// keys) and no Hash.
+type canonical struct {
+	V           int                        `json:"v"`
+	ReleaseID   string                     `json:"release_id"`
+	Sequence    int64                      `json:"sequence"`
+	Event       Event                      `json:"event"`
+	From        State                      `json:"from"`
+	To          State                      `json:"to"`
+	ActorID     string                     `json:"actor_id"`
+	ActorKind   ActorKind                  `json:"actor_kind"`
+	ActorRoles  []string                   `json:"actor_roles"`
+	Reason      string                     `json:"reason"`
+	Time        string                     `json:"time"`
+	Data        json.RawMessage            `json:"data"`
+	Annotations map[string]json.RawMessage `json:"annotations"`
+	PrevHash    string                     `json:"prev_hash"`
+}
+
+// ComputeHash returns the hash the entry should carry: hex SHA-256 over its canonical
+// encoding (every field but Hash).
+func (e AuditEntry) ComputeHash() (string, error) {
+	c := canonical{
+		V: 1, ReleaseID: e.ReleaseID.String(), Sequence: e.Sequence, Event: e.Event,
+		From: e.From, To: e.To, ActorID: e.Actor.ID, ActorKind: e.Actor.Kind,
+		ActorRoles: e.Actor.Roles, Reason: e.Reason,
+		Time: e.Time.UTC().Format(time.RFC3339Nano), Data: nullIfEmpty(e.Data),
+		Annotations: e.Annotations, PrevHash: e.PrevHash,
+	}
+	if c.ActorRoles == nil {
+		c.ActorRoles = []string{}
+	}
+	for k, v := range c.Annotations {
+		if len(v) == 0 {
+			return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("annotation %q is empty", k)}
+		}
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", &CorruptError{What: "audit entry", Reason: "payload is not valid JSON: " + err.Error()}
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func nullIfEmpty(b json.RawMessage) json.RawMessage {
+	if len(b) == 0 {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+// Clone returns a deep copy of e.
+func (e AuditEntry) Clone() AuditEntry {
+	e.Actor.Roles = slices.Clone(e.Actor.Roles)
+	e.Data = bytes.Clone(e.Data)
+	if e.Annotations != nil {
+		m := make(map[string]json.RawMessage, len(e.Annotations))
+		for k, v := range e.Annotations {
+			m[k] = bytes.Clone(v)
+		}
+		e.Annotations = m
+	}
+	return e
+}
+
+// EncodeEntry returns the stored form of e (JSON). Stores that keep entries as bytes
+// use it with [DecodeEntry].
+func EncodeEntry(e AuditEntry) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, &CorruptError{What: "audit entry", Reason: err.Error()}
+	}
+	return b, nil
+}
+
+// DecodeEntry parses the stored form of an entry and checks it: known event and
+// states, a positive sequence, a hash that matches the content. Anything else is a
+// *CorruptError (ErrCorrupt).
+func DecodeEntry(b []byte) (AuditEntry, error) {
+	var e AuditEntry
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: err.Error()}
+	}
+	if dec.More() {
+		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: "trailing data after the entry"}
+	}
+	if err := e.check(); err != nil {
+		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: err.Error()}
+	}
+	return e, nil
+}
+
+// check verifies one entry on its own: fields in range and the hash.
+func (e AuditEntry) check() error {
+	switch {
+	case e.Sequence < 1:
+		return fmt.Errorf("sequence %d is not positive", e.Sequence)
+	case e.Event == EventCreate:
+		if e.From != "" || e.To != StateDraft {
+			return fmt.Errorf("create entry goes from %q to %q, want \"\" to %q", e.From, e.To, StateDraft)
+		}
+	case !e.Event.Valid():
+		return fmt.Errorf("event %q is not one of %v", e.Event, Events())
+	default:
+		if to, ok := Next(e.From, e.Event); !ok || to != e.To {
+			return fmt.Errorf("%s from %q to %q is not a lifecycle transition", e.Event, e.From, e.To)
+		}
+	}
+	want, err := e.ComputeHash()
+	if err != nil {
+		return err
+	}
+	if e.Hash != want {
+		return fmt.Errorf("hash %q does not match the content (want %q)", e.Hash, want)
+	}
+	return nil
+}
+
+// VerifyHistory checks a release's whole history: sequence numbers 1…n without gaps,
+// one release, a create entry first, each entry's From equal to the previous To, every
+// transition a lifecycle edge, every hash matching its content and chained to the one
+// before. With a non-empty head (the release's Head), it also checks that the last
+// entry is the head, which detects a truncated tail. It returns nil or a
+// *HistoryError naming the first bad entry.
+func VerifyHistory(entries []AuditEntry, head string) error {
+	var id ID
+	if len(entries) > 0 {
+		id = entries[0].ReleaseID
+	}
+	bad := func(i int, format string, args ...any) error {
+		return &HistoryError{ID: id, Index: i, Sequence: int64(i + 1), Reason: fmt.Sprintf(format, args...)}
+	}
+	prev := ""
+	for i, e := range entries {
+		switch {
+		case e.ReleaseID != id:
+			return bad(i, "belongs to release %s", e.ReleaseID)
+		case e.Sequence != int64(i+1):
+			return bad(i, "has sequence %d (an entry was removed, inserted or moved)", e.Sequence)
+		case i == 0 && e.Event != EventCreate:
+			return bad(i, "the first entry is %s, not %s", e.Event, EventCreate)
+		case i > 0 && e.Event == EventCreate:
+			return bad(i, "a second %s entry", EventCreate)
+		case i > 0 && e.From != entries[i-1].To:
+			return bad(i, "starts from %s but the previous entry ended in %s", e.From, entries[i-1].To)
+		case e.PrevHash != prev:
+			return bad(i, "does not chain to the entry before it")
+		}
+		if err := e.check(); err != nil {
+			return bad(i, "%v", err)
+		}
+		prev = e.Hash
+	}
+	if head != "" && prev != head {
+		if len(entries) == 0 {
+			return &HistoryError{ID: id, Index: 0, Sequence: 1, Reason: "the history is empty but the release has a head"}
+		}
+		return bad(len(entries), "is missing: the history ends before the release's head (truncated)")
+	}
+	return nil
+}

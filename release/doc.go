@@ -1,0 +1,42 @@
+// Package release is the release lifecycle: typed [State]s and [Event]s on a state
+// machine (looplab/fsm underneath), and an [Engine] that fires events with
+// authorization, guards, optimistic concurrency, a hash-chained audit history and
+// notifications.
+//
+// It is for platform teams and bot authors who embed release management in their own
+// services. The host application provides three things through small interfaces:
+// a [Store] (adapters/memory, adapters/bolt and adapters/postgres are ready-made; the
+// release/storetest suite checks your own), a [Notifier] (optional) and a [Clock]
+// (optional; the engine never reads the system clock itself).
+//
+// # Lifecycle
+//
+//	draft -plan-> planned -schedule-> scheduled -approve-> approved -start-> deploying
+//	      -complete-> deployed -verify-> verified -close-> closed
+//
+// with unschedule (scheduled or approved back to planned), revoke (approved back to
+// scheduled), fail (deploying, deployed, verified or rolling_back to failed), rollback
+// (deploying, deployed, verified or failed to rolling_back), finish_rollback
+// (rolling_back to rolled_back), close from failed and rolled_back, and cancel from any
+// state before deploying. [Transitions] lists every edge; [Diagram] draws it;
+// docs/LIFECYCLE.md holds the generated diagram.
+//
+// # What Fire guarantees
+//
+// [Engine.Fire] reads the release, checks the transition, the [Policy] (separation of
+// duties included) and every [Guard], then commits the new state and one [AuditEntry]
+// with compare-and-swap on the revision. A refused Fire changes nothing. Of concurrent
+// Fires on one release, each either commits or returns [ErrConflict]: no update is
+// lost and the history has no gap. The history is a SHA-256 hash chain that
+// [VerifyHistory] checks, given the release's Head, against edits, deletions,
+// insertions, reordering and truncation. Notifications go out after the commit; a
+// failing notifier never undoes a transition ([Committed] tells the caller).
+//
+// # Errors
+//
+// Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],
+// [ErrInvalidTransition], [ErrGuardRefused], [ErrInvalid], [ErrCorrupt],
+// [ErrTampered], [ErrNotify]); typed errors carry the details ([*TransitionError],
+// [*ConflictError], [*ForbiddenError], [*GuardError], [*HistoryError],
+// [*ValidationError], [*NotifyError]).
+package release

@@ -1,0 +1,368 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Engine runs the lifecycle of releases kept in a [Store]: it authorizes every event
+// by the [Policy], consults the [Guard]s, commits the transition with compare-and-swap
+// on the revision together with a hash-chained [AuditEntry], then notifies. An Engine
+// is safe for concurrent use; many engines (in many processes) may share one Store.
+type Engine struct {
+	store         Store
+	notifier      Notifier
+	clock         Clock
+	log           *slog.Logger
+	policy        Policy
+	guards        []Guard
+	notifyTimeout time.Duration
+	ids           idSource
+}
+
+// Option configures an [Engine].
+type Option func(*Engine) error
+
+// WithNotifier sets who is told about committed transitions. A nil Notifier means no
+// notifications.
+func WithNotifier(n Notifier) Option {
+	return func(e *Engine) error { e.notifier = n; return nil }
+}
+
+// WithClock sets the clock; the default is [SystemClock].
+func WithClock(c Clock) Option {
+	return func(e *Engine) error {
+		if c == nil {
+			return fmt.Errorf("%w: WithClock(nil)", ErrInvalid)
+		}
+		e.clock = c
+		return nil
+	}
+}
+
+// WithLogger sets the logger for what the engine cannot return (it logs failed
+// notifications); the default discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(e *Engine) error {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		e.log = l
+		return nil
+	}
+}
+
+// WithPolicy sets who may fire which events; the default is [DefaultPolicy]. The policy
+// is validated.
+func WithPolicy(p Policy) Option {
+	return func(e *Engine) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		e.policy = p
+		return nil
+	}
+}
+
+// WithGuard adds guards, consulted in the order added before every transition.
+func WithGuard(gs ...Guard) Option {
+	return func(e *Engine) error {
+		for _, g := range gs {
+			if g == nil {
+				return fmt.Errorf("%w: WithGuard(nil)", ErrInvalid)
+			}
+			e.guards = append(e.guards, g)
+		}
+		return nil
+	}
+}
+
+// WithPipeline enforces a promotion path: a version may not start in an environment
+// before it was verified in the previous one (see [Pipeline]).
+func WithPipeline(p Pipeline) Option {
+	return func(e *Engine) error {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+		e.guards = append(e.guards, pipelineGuard{store: e.store, pipeline: p})
+		return nil
+	}
+}
+
+// WithNotifyTimeout bounds each notification; the default is 10 seconds. The
+// notification runs after the commit, with the caller's context values but not its
+// cancellation, so that a caller giving up does not silence a committed change.
+func WithNotifyTimeout(d time.Duration) Option {
+	return func(e *Engine) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: notify timeout %v is not positive", ErrInvalid, d)
+		}
+		e.notifyTimeout = d
+		return nil
+	}
+}
+
+// New returns an Engine over store. Every option is applied and checked; the first
+// bad one is returned.
+func New(store Store, opts ...Option) (*Engine, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: release.New needs a Store", ErrInvalid)
+	}
+	e := &Engine{
+		store:         store,
+		clock:         SystemClock(),
+		log:           slog.New(slog.DiscardHandler),
+		policy:        DefaultPolicy(),
+		notifyTimeout: 10 * time.Second,
+	}
+	for _, opt := range opts {
+		if err := opt(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() Store { return e.store }
+
+// now is the engine clock's time in UTC, to the microsecond: the precision every
+// store keeps, so that hashes computed now verify after a round trip.
+func (e *Engine) now() time.Time { return e.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// Create validates spec and stores a new release in StateDraft, at revision 1, with a
+// history that starts with an EventCreate entry by the author.
+func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
+	if err := ctx.Err(); err != nil {
+		return Release{}, err
+	}
+	if err := spec.Validate(); err != nil {
+		return Release{}, err
+	}
+	now := e.now()
+	id, err := e.ids.next(now)
+	if err != nil {
+		return Release{}, err
+	}
+	class := spec.Class
+	if class == "" {
+		class = ClassNormal
+	}
+	r := Release{
+		ID: id, Name: spec.Name, Version: spec.Version, Environment: spec.Environment,
+		Class: class, Author: spec.Author, State: StateDraft, Revision: 1,
+		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
+	}
+	r.Components = append([]Component(nil), spec.Components...)
+	if len(spec.Labels) > 0 {
+		r.Labels = make(map[string]string, len(spec.Labels))
+		for k, v := range spec.Labels {
+			r.Labels[k] = v
+		}
+	}
+	entry := AuditEntry{
+		ReleaseID: id, Sequence: 1, Event: EventCreate, To: StateDraft,
+		Actor: Actor{ID: spec.Author, Kind: ActorPerson}, Time: now,
+	}
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		return Release{}, err
+	}
+	r.Head = entry.Hash
+	if err := e.store.Create(ctx, r, entry); err != nil {
+		return Release{}, fmt.Errorf("release: create %s %s: %w", spec.Name, spec.Version, err)
+	}
+	return r, nil
+}
+
+// Get returns the release with the given ID, or an error matching ErrNotFound.
+func (e *Engine) Get(ctx context.Context, id ID) (Release, error) {
+	return e.store.Get(ctx, id)
+}
+
+// List returns the releases that match f, in creation order.
+func (e *Engine) List(ctx context.Context, f Filter) ([]Release, error) {
+	return e.store.List(ctx, f)
+}
+
+// History returns the release's hash-chained history, oldest first.
+func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
+	return e.store.History(ctx, id)
+}
+
+// Verify reads the release and its history and checks the chain up to the release's
+// head: nil, or a *HistoryError naming the first bad entry.
+func (e *Engine) Verify(ctx context.Context, id ID) error {
+	r, err := e.store.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	h, err := e.store.History(ctx, id)
+	if err != nil {
+		return err
+	}
+	return VerifyHistory(h, r.Head)
+}
+
+// FireOption qualifies one [Engine.Fire].
+type FireOption func(*fireOptions)
+
+type fireOptions struct {
+	reason   string
+	expected int64
+	data     json.RawMessage
+	dataErr  error
+}
+
+// Reason records why the actor fires the event.
+func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } }
+
+// ExpectRevision makes Fire refuse with ErrConflict unless the release is at
+// revision n: the caller decided on what it saw at revision n and must not act on a
+// release that changed since.
+func ExpectRevision(n int64) FireOption { return func(o *fireOptions) { o.expected = n } }
+
+// Data records v, encoded as JSON, in the history entry.
+func Data(v any) FireOption {
+	return func(o *fireOptions) {
+		if raw, ok := v.(json.RawMessage); ok {
+			if !json.Valid(raw) {
+				o.dataErr = fmt.Errorf("%w: data is not valid JSON", ErrInvalid)
+				return
+			}
+			o.data = compactJSON(raw)
+			return
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			o.dataErr = fmt.Errorf("%w: data cannot be encoded as JSON: %v", ErrInvalid, err)
+			return
+		}
+		o.data = b
+	}
+}
+
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	b, err := json.Marshal(raw) // compacts
+	if err != nil {
+		return raw
+	}
+	return b
+}
+
+// Fire moves release id along the lifecycle by event, on behalf of actor. In order,
+// it: reads the release; refuses with ErrConflict when ExpectRevision does not match;
+// with a *TransitionError (ErrInvalidTransition) when the event cannot be fired in the
+// release's state; with a *ForbiddenError (ErrForbidden) when the policy refuses the
+// actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
+// commits the new state and its history entry with compare-and-swap, returning
+// ErrConflict if another change won the race (nothing is written then; read again and
+// decide again). A refused Fire changes nothing.
+//
+// After the commit, the notifier is told. If it fails, Fire returns the committed
+// release together with a *NotifyError (ErrNotify); [Committed] tells the two cases
+// apart.
+func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts ...FireOption) (Release, error) {
+	var o fireOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.dataErr != nil {
+		return Release{}, o.dataErr
+	}
+	if err := ctx.Err(); err != nil {
+		return Release{}, err
+	}
+	if p := actor.validate(); len(p) > 0 {
+		return Release{}, validation("actor", p)
+	}
+	cur, err := e.store.Get(ctx, id)
+	if err != nil {
+		return Release{}, err
+	}
+	if o.expected != 0 && cur.Revision != o.expected {
+		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
+	}
+	to, ok := Next(cur.State, event)
+	if !ok {
+		return Release{}, &TransitionError{ID: id, State: cur.State, Event: event, Available: Available(cur.State)}
+	}
+	if err := e.policy.Authorize(actor, event, cur); err != nil {
+		return Release{}, err
+	}
+	now := e.now()
+	p := &Proposal{Release: cur.Clone(), Event: event, To: to, Actor: actor, Reason: o.reason, Data: o.data, Now: now}
+	if err := e.consult(ctx, p); err != nil {
+		return Release{}, err
+	}
+	// The machine fires on a fresh instance built from the stored state; step checks
+	// ctx first. It agrees with Next by construction (both read the same table).
+	if to, err = step(ctx, cur.State, event); err != nil {
+		return Release{}, err
+	}
+
+	next := cur.Clone()
+	next.State = to
+	next.Revision = cur.Revision + 1
+	next.UpdatedAt = now
+	if next.Reached == nil {
+		next.Reached = map[State]time.Time{}
+	}
+	if _, seen := next.Reached[to]; !seen {
+		next.Reached[to] = now
+	}
+	entry := AuditEntry{
+		ReleaseID: id, Sequence: next.Revision, Event: event, From: cur.State, To: to,
+		Actor: actor, Reason: o.reason, Time: now, Data: o.data,
+		Annotations: p.annotations, PrevHash: cur.Head,
+	}
+	entry.Actor.Roles = append([]string(nil), actor.Roles...)
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		return Release{}, err
+	}
+	next.Head = entry.Hash
+	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil {
+		return Release{}, err
+	}
+	return next, e.notify(ctx, Notification{Release: next, Entry: entry})
+}
+
+// consult asks every guard and collects the refusals.
+func (e *Engine) consult(ctx context.Context, p *Proposal) error {
+	var refusals []Refusal
+	for _, g := range e.guards {
+		p.guard = g.Name()
+		err := g.Check(ctx, p)
+		if err == nil {
+			continue
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		refusals = append(refusals, Refusal{Guard: g.Name(), Reason: err.Error(), Err: err})
+	}
+	p.guard = ""
+	if len(refusals) > 0 {
+		return &GuardError{ID: p.Release.ID, Event: p.Event, Refusals: refusals}
+	}
+	return nil
+}
+
+func (e *Engine) notify(ctx context.Context, n Notification) error {
+	if e.notifier == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.notifyTimeout)
+	defer cancel()
+	err := e.notifier.Notify(ctx, n)
+	if err == nil {
+		return nil
+	}
+	e.log.LogAttrs(ctx, slog.LevelError, "release notification failed",
+		slog.String("release", n.Release.ID.String()), slog.Int64("sequence", n.Entry.Sequence),
+		slog.String("event", string(n.Entry.Event)), slog.Any("error", err))
+	return &NotifyError{ID: n.Release.ID, Sequence: n.Entry.Sequence, Err: err}
+}
+

@@ -1,0 +1,205 @@
+package release
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors. Every error the package returns matches one of them with errors.Is,
+// and most carry a typed error with the details (errors.As).
+var (
+	// ErrNotFound: no release with that ID.
+	ErrNotFound = errors.New("release: not found")
+	// ErrAlreadyExists: a release with that ID is already stored.
+	ErrAlreadyExists = errors.New("release: already exists")
+	// ErrConflict: the release changed since it was read (stale revision); read it
+	// again and decide again.
+	ErrConflict = errors.New("release: conflict")
+	// ErrForbidden: the policy does not let the actor fire the event.
+	ErrForbidden = errors.New("release: forbidden")
+	// ErrInvalidTransition: the event cannot be fired in the release's state.
+	ErrInvalidTransition = errors.New("release: invalid transition")
+	// ErrGuardRefused: a guard refused the transition.
+	ErrGuardRefused = errors.New("release: refused by guard")
+	// ErrInvalid: an argument is malformed (empty name, unknown state, bad JSON…).
+	ErrInvalid = errors.New("release: invalid input")
+	// ErrCorrupt: stored data cannot be decoded or does not verify.
+	ErrCorrupt = errors.New("release: corrupt data")
+	// ErrTampered: a history does not verify: an entry was edited, removed, inserted,
+	// reordered, or the tail was cut off.
+	ErrTampered = errors.New("release: history does not verify")
+	// ErrNotify: the transition committed but a notification could not be delivered.
+	ErrNotify = errors.New("release: notification failed")
+)
+
+// ValidationError lists every problem found in one value.
+type ValidationError struct {
+	What     string
+	Problems []string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("release: invalid %s: %s", e.What, strings.Join(e.Problems, "; "))
+}
+
+// Unwrap returns [ErrInvalid].
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+func validation(what string, problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &ValidationError{What: what, Problems: problems}
+}
+
+// TransitionError says that an event cannot be fired in a release's state.
+type TransitionError struct {
+	ID        ID
+	State     State
+	Event     Event
+	Available []Event
+}
+
+func (e *TransitionError) Error() string {
+	if !e.Event.Valid() {
+		return fmt.Sprintf("release %s: %q is not an event; events are %v", e.ID, e.Event, Events())
+	}
+	if len(e.Available) == 0 {
+		return fmt.Sprintf("release %s: cannot %s: %s is a final state", e.ID, e.Event, e.State)
+	}
+	return fmt.Sprintf("release %s: cannot %s from %s; from %s you can %v", e.ID, e.Event, e.State, e.State, e.Available)
+}
+
+// Unwrap returns [ErrInvalidTransition].
+func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
+
+// ConflictError says that a release's revision was not the one expected.
+type ConflictError struct {
+	ID       ID
+	Expected int64
+	Actual   int64
+}
+
+func (e *ConflictError) Error() string {
+	if e.Actual == 0 {
+		return fmt.Sprintf("release %s: expected revision %d was overtaken by a concurrent change; read the release again", e.ID, e.Expected)
+	}
+	return fmt.Sprintf("release %s: expected revision %d but it is at %d; read the release again and decide again", e.ID, e.Expected, e.Actual)
+}
+
+// Unwrap returns [ErrConflict].
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// ForbiddenError names the policy rule that refused an actor.
+type ForbiddenError struct {
+	Actor       string
+	Event       Event
+	Environment string
+	// Rule names the rule that refused, or "separation-of-duties", or "" when no rule
+	// covers the event at all.
+	Rule   string
+	Reason string
+}
+
+func (e *ForbiddenError) Error() string {
+	if e.Rule == "" {
+		return fmt.Sprintf("release: %s may not %s in %s: %s", e.Actor, e.Event, e.Environment, e.Reason)
+	}
+	return fmt.Sprintf("release: %s may not %s in %s: rule %q: %s", e.Actor, e.Event, e.Environment, e.Rule, e.Reason)
+}
+
+// Unwrap returns [ErrForbidden].
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+// Refusal is one guard's reason to refuse a transition.
+type Refusal struct {
+	Guard  string
+	Reason string
+	// Err is the error the guard returned; it may carry typed details.
+	Err error
+}
+
+// GuardError collects every guard's refusal of one transition.
+type GuardError struct {
+	ID       ID
+	Event    Event
+	Refusals []Refusal
+}
+
+func (e *GuardError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "release %s: %s refused", e.ID, e.Event)
+	for i, r := range e.Refusals {
+		sep := "; "
+		if i == 0 {
+			sep = ": "
+		}
+		fmt.Fprintf(&b, "%s%s: %s", sep, r.Guard, r.Reason)
+	}
+	return b.String()
+}
+
+// Unwrap returns [ErrGuardRefused] and each guard's own error.
+func (e *GuardError) Unwrap() []error {
+	out := []error{ErrGuardRefused}
+	for _, r := range e.Refusals {
+		if r.Err != nil {
+			out = append(out, r.Err)
+		}
+	}
+	return out
+}
+
+// HistoryError names the first history entry that does not verify.
+type HistoryError struct {
+	ID ID
+	// Index is the position in the slice given to VerifyHistory; Sequence is the
+	// sequence number the entry should have had (Index+1).
+	Index    int
+	Sequence int64
+	Reason   string
+}
+
+func (e *HistoryError) Error() string {
+	return fmt.Sprintf("release %s: history entry %d does not verify: %s", e.ID, e.Sequence, e.Reason)
+}
+
+// Unwrap returns [ErrTampered].
+func (e *HistoryError) Unwrap() error { return ErrTampered }
+
+// CorruptError says that stored bytes cannot be turned back into a value.
+type CorruptError struct {
+	What   string
+	Reason string
+}
+
+func (e *CorruptError) Error() string { return fmt.Sprintf("release: corrupt %s: %s", e.What, e.Reason) }
+
+// Unwrap returns [ErrCorrupt].
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+// NotifyError says that a committed transition's notification failed. The transition
+// stands: Fire returns the committed release together with this error.
+type NotifyError struct {
+	ID       ID
+	Sequence int64
+	Err      error
+}
+
+func (e *NotifyError) Error() string {
+	return fmt.Sprintf("release %s: transition %d committed, but its notification failed: %v", e.ID, e.Sequence, e.Err)
+}
+
+// Unwrap returns [ErrNotify] and the notifier's error.
+func (e *NotifyError) Unwrap() []error { return []error{ErrNotify, e.Err} }
+
+// Committed reports whether err, returned by [Engine.Fire], still means the transition
+// was committed: err is nil, or only the notification failed.
+func Committed(err error) bool {
+	if err == nil {
+		return true
+	}
+	var ne *NotifyError
+	return errors.As(err, &ne)
+}

@@ -1,0 +1,475 @@
+// Package storetest is the conformance suite for [release.Store] implementations, in
+// the manner of testing/fstest: an implementation's own test calls
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) release.Store { return mystore.Open(t.TempDir()) })
+//	}
+//
+// and every case runs as a subtest against a fresh store from newStore. Each case's
+// comment says what part of the Store contract it checks.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+// Run runs every conformance case as a subtest of t. newStore must return an empty
+// store; it is called once per case, and the store is not used after the case ends
+// (register cleanup with t.Cleanup).
+func Run(t *testing.T, newStore func(t *testing.T) release.Store) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.run(t, newStore(t)) })
+	}
+}
+
+type testCase struct {
+	name string
+	run  func(t *testing.T, s release.Store)
+}
+
+var cases = []testCase{
+	// Get of an unknown ID returns ErrNotFound; so do History and Update.
+	{"NotFound", testNotFound},
+	// Create then Get returns the release exactly as created (every field, times to
+	// the microsecond) and History returns the first entry.
+	{"CreateGet", testCreateGet},
+	// A second Create with the same ID returns ErrAlreadyExists and leaves the first
+	// release and its history as they were.
+	{"AlreadyExists", testAlreadyExists},
+	// Values are copied in and out: mutating what was passed or returned does not
+	// change the store.
+	{"Copies", testCopies},
+	// Update with the stored revision succeeds; with any other revision it returns
+	// ErrConflict and changes neither the release nor its history.
+	{"CompareAndSwap", testCompareAndSwap},
+	// A history written through the engine comes back in sequence order, byte-exact,
+	// and verifies against the release's head (hashes, payloads and annotations kept).
+	{"HistoryVerifies", testHistoryVerifies},
+	// List filters by environment, name, version, class, states and labels, returns
+	// ascending ID order, honours Limit, pages with After, and returns an empty slice
+	// (not an error) when nothing matches.
+	{"ListFilters", testListFilters},
+	// 64 writers racing on one release with compare-and-swap: every Update either
+	// commits or returns ErrConflict, the revision counts exactly the commits, and the
+	// history has no gap and verifies (no lost update).
+	{"ConcurrentWriters", testConcurrentWriters},
+	// 64 writers each on its own release never conflict with each other.
+	{"ConcurrentIndependent", testConcurrentIndependent},
+	// Every method returns an error on a cancelled context, and a cancelled Create or
+	// Update changes nothing.
+	{"CancelledContext", testCancelled},
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC)
+
+func newEngine(t *testing.T, s release.Store) *release.Engine {
+	t.Helper()
+	var mu sync.Mutex
+	now := t0
+	clock := release.ClockFunc(func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(time.Second + 7*time.Microsecond)
+		return now
+	})
+	e, err := release.New(s, release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		t.Fatalf("release.New: %v", err)
+	}
+	return e
+}
+
+func spec(name, env string) release.Spec {
+	return release.Spec{
+		Name: name, Version: "1.0.0", Environment: env, Class: release.ClassNormal, Author: "ana",
+		Components: []release.Component{{Name: name + "-api", Version: "1.0.0", PreviousVersion: "0.9.0"}},
+		Labels:     map[string]string{"team": "payments"},
+	}
+}
+
+var bob = release.Person("bob", release.RoleReleaseManager)
+
+func mustCreate(t *testing.T, e *release.Engine, sp release.Spec) release.Release {
+	t.Helper()
+	r, err := e.Create(context.Background(), sp)
+	if err != nil {
+		t.Fatalf("Create(%s): %v", sp.Name, err)
+	}
+	return r
+}
+
+func mustFire(t *testing.T, e *release.Engine, id release.ID, ev release.Event, opts ...release.FireOption) release.Release {
+	t.Helper()
+	r, err := e.Fire(context.Background(), id, ev, bob, opts...)
+	if err != nil {
+		t.Fatalf("Fire(%s): %v", ev, err)
+	}
+	return r
+}
+
+// normalize makes releases comparable across stores: UTC times, nil for empty maps
+// and slices.
+func normalize(r release.Release) release.Release {
+	r = r.Clone()
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	if len(r.Components) == 0 {
+		r.Components = nil
+	}
+	if len(r.Labels) == 0 {
+		r.Labels = nil
+	}
+	if len(r.Reached) == 0 {
+		r.Reached = nil
+	}
+	for k, v := range r.Reached {
+		r.Reached[k] = v.UTC()
+	}
+	return r
+}
+
+func requireEqual(t *testing.T, what string, want, got release.Release) {
+	t.Helper()
+	w, g := normalize(want), normalize(got)
+	if !reflect.DeepEqual(w, g) {
+		t.Fatalf("%s: stored release differs\nwant %+v\n got %+v", what, w, g)
+	}
+}
+
+func testNotFound(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	var id release.ID
+	id[0], id[6], id[8] = 1, 0x70, 0x80
+	if _, err := s.Get(ctx, id); !errors.Is(err, release.ErrNotFound) {
+		t.Fatalf("Get(unknown) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.History(ctx, id); !errors.Is(err, release.ErrNotFound) {
+		t.Fatalf("History(unknown) = %v, want ErrNotFound", err)
+	}
+	r := release.Release{ID: id, Name: "x", Version: "1", Environment: "dev", Class: release.ClassNormal, State: release.StatePlanned, Revision: 2}
+	if err := s.Update(ctx, 1, r, release.AuditEntry{ReleaseID: id, Sequence: 2}); !errors.Is(err, release.ErrNotFound) {
+		t.Fatalf("Update(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func testCreateGet(t *testing.T, s release.Store) {
+	e := newEngine(t, s)
+	created := mustCreate(t, e, spec("checkout", "prod"))
+	got, err := s.Get(context.Background(), created.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	requireEqual(t, "after Create", created, got)
+	h, err := s.History(context.Background(), created.ID)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if len(h) != 1 || h[0].Event != release.EventCreate || h[0].Hash != created.Head {
+		t.Fatalf("History after Create = %+v, want one %s entry with hash %s", h, release.EventCreate, created.Head)
+	}
+}
+
+func testAlreadyExists(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	first := mustCreate(t, e, spec("checkout", "prod"))
+	h, _ := s.History(ctx, first.ID)
+	dup := first.Clone()
+	dup.Name = "impostor"
+	if err := s.Create(ctx, dup, h[0]); !errors.Is(err, release.ErrAlreadyExists) {
+		t.Fatalf("Create(duplicate ID) = %v, want ErrAlreadyExists", err)
+	}
+	got, _ := s.Get(ctx, first.ID)
+	requireEqual(t, "after a refused duplicate Create", first, got)
+	if h2, _ := s.History(ctx, first.ID); len(h2) != 1 {
+		t.Fatalf("history has %d entries after a refused duplicate Create, want 1", len(h2))
+	}
+}
+
+func testCopies(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	want := r.Clone()
+	r.Labels["team"] = "mutated"
+	r.Components[0].Version = "mutated"
+	got, _ := s.Get(ctx, r.ID)
+	requireEqual(t, "after mutating the created value", want, got)
+	got.Labels["team"] = "mutated again"
+	got.Reached[release.StateClosed] = t0
+	again, _ := s.Get(ctx, r.ID)
+	requireEqual(t, "after mutating a returned value", want, again)
+	h, _ := s.History(ctx, r.ID)
+	h[0].Actor.ID = "mallory"
+	h2, _ := s.History(ctx, r.ID)
+	if h2[0].Actor.ID != "ana" {
+		t.Fatalf("mutating a returned history entry changed the store: actor is %q", h2[0].Actor.ID)
+	}
+}
+
+func testCompareAndSwap(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	r = mustFire(t, e, r.ID, release.EventPlan)
+	if r.Revision != 2 {
+		t.Fatalf("revision after one transition = %d, want 2", r.Revision)
+	}
+	// A stale writer: expected revision 1 although the store is at 2.
+	stale := r.Clone()
+	stale.State = release.StateCancelled
+	stale.Revision = 2
+	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventCancel, From: release.StateDraft, To: release.StateCancelled, Actor: bob, Time: t0}
+	err := s.Update(ctx, 1, stale, entry)
+	if !errors.Is(err, release.ErrConflict) {
+		t.Fatalf("Update with stale revision = %v, want ErrConflict", err)
+	}
+	got, _ := s.Get(ctx, r.ID)
+	requireEqual(t, "after a refused Update", r, got)
+	if h, _ := s.History(ctx, r.ID); len(h) != 2 {
+		t.Fatalf("history has %d entries after a refused Update, want 2", len(h))
+	}
+	// A writer from the future is refused too.
+	if err := s.Update(ctx, 5, stale, entry); !errors.Is(err, release.ErrConflict) {
+		t.Fatalf("Update with a revision ahead of the store = %v, want ErrConflict", err)
+	}
+	// The engine's ExpectRevision maps onto the same error.
+	if _, err := e.Fire(ctx, r.ID, release.EventSchedule, bob, release.ExpectRevision(1)); !errors.Is(err, release.ErrConflict) {
+		t.Fatalf("Fire with ExpectRevision(1) at revision 2 = %v, want ErrConflict", err)
+	}
+}
+
+func testHistoryVerifies(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	payload := map[string]any{"ticket": "CHG-1042", "note": "ünïcødé <ok> & \"quoted\"", "n": 1.5}
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart, release.EventComplete, release.EventVerify, release.EventClose} {
+		r = mustFire(t, e, r.ID, ev, release.Reason("step "+string(ev)), release.Data(payload))
+	}
+	h, err := s.History(ctx, r.ID)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if len(h) != 8 {
+		t.Fatalf("history has %d entries, want 8", len(h))
+	}
+	for i, entry := range h {
+		if entry.Sequence != int64(i+1) {
+			t.Fatalf("entry %d has sequence %d: not in sequence order", i, entry.Sequence)
+		}
+	}
+	if err := release.VerifyHistory(h, r.Head); err != nil {
+		t.Fatalf("stored history does not verify (a field was not stored exactly): %v", err)
+	}
+	if err := e.Verify(ctx, r.ID); err != nil {
+		t.Fatalf("Engine.Verify: %v", err)
+	}
+}
+
+func testListFilters(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	a := mustCreate(t, e, spec("checkout", "prod"))
+	b := mustCreate(t, e, spec("checkout", "staging"))
+	sp := spec("payments", "prod")
+	sp.Version, sp.Class, sp.Labels = "2.0.0", release.ClassEmergency, map[string]string{"team": "core", "tier": "1"}
+	c := mustCreate(t, e, sp)
+	d := mustCreate(t, e, spec("ledger", "prod"))
+	mustFire(t, e, a.ID, release.EventPlan)
+	mustFire(t, e, c.ID, release.EventCancel)
+
+	ids := func(rs []release.Release) []release.ID {
+		out := []release.ID{}
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		why  string
+		f    release.Filter
+		want []release.ID
+	}{
+		{"no filter lists everything in creation order", release.Filter{}, []release.ID{a.ID, b.ID, c.ID, d.ID}},
+		{"environment", release.Filter{Environment: "prod"}, []release.ID{a.ID, c.ID, d.ID}},
+		{"name", release.Filter{Name: "checkout"}, []release.ID{a.ID, b.ID}},
+		{"version", release.Filter{Version: "2.0.0"}, []release.ID{c.ID}},
+		{"class", release.Filter{Class: release.ClassEmergency}, []release.ID{c.ID}},
+		{"one state", release.Filter{States: []release.State{release.StatePlanned}}, []release.ID{a.ID}},
+		{"any of several states", release.Filter{States: []release.State{release.StateDraft, release.StateCancelled}}, []release.ID{b.ID, c.ID, d.ID}},
+		{"labels must all match", release.Filter{Labels: map[string]string{"team": "core", "tier": "1"}}, []release.ID{c.ID}},
+		{"a label value that nobody has", release.Filter{Labels: map[string]string{"team": "nobody"}}, []release.ID{}},
+		{"fields combine with AND", release.Filter{Environment: "prod", Name: "checkout"}, []release.ID{a.ID}},
+		{"limit", release.Filter{Limit: 2}, []release.ID{a.ID, b.ID}},
+		{"after pages on from a cursor", release.Filter{After: b.ID}, []release.ID{c.ID, d.ID}},
+		{"after and limit together", release.Filter{After: a.ID, Limit: 2}, []release.ID{b.ID, c.ID}},
+		{"after the last gives nothing", release.Filter{After: d.ID}, []release.ID{}},
+		{"nothing matches: empty slice, no error", release.Filter{Environment: "mars"}, []release.ID{}},
+	} {
+		got, err := s.List(ctx, tc.f)
+		if err != nil {
+			t.Fatalf("%s: List(%+v): %v", tc.why, tc.f, err)
+		}
+		if got == nil {
+			t.Fatalf("%s: List returned a nil slice, want an empty one", tc.why)
+		}
+		if g := ids(got); !reflect.DeepEqual(g, tc.want) {
+			t.Errorf("%s: List(%+v) = %v, want %v", tc.why, tc.f, g, tc.want)
+		}
+	}
+}
+
+func testConcurrentWriters(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	mustFire(t, e, r.ID, release.EventPlan)
+	const writers, attempts = 64, 8
+	var commits, conflicts atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*attempts)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			actor := release.Person(fmt.Sprintf("writer-%d", w), release.RoleReleaseManager)
+			for range attempts {
+				cur, err := e.Get(ctx, r.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				ev := release.EventSchedule
+				if cur.State == release.StateScheduled {
+					ev = release.EventUnschedule
+				}
+				_, err = e.Fire(ctx, r.ID, ev, actor, release.ExpectRevision(cur.Revision))
+				switch {
+				case err == nil:
+					commits.Add(1)
+				case errors.Is(err, release.ErrConflict):
+					conflicts.Add(1)
+				default:
+					errs <- fmt.Errorf("writer %d: %s at revision %d: %w", w, ev, cur.Revision, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a writer failed other than with ErrConflict: %v", err)
+	}
+	final, err := s.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	if want := 2 + commits.Load(); final.Revision != want {
+		t.Fatalf("revision %d after %d commits, want %d: an update was lost or duplicated", final.Revision, commits.Load(), want)
+	}
+	if commits.Load() == 0 {
+		t.Fatalf("no writer committed")
+	}
+	h, err := s.History(ctx, r.ID)
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if int64(len(h)) != final.Revision {
+		t.Fatalf("history has %d entries at revision %d: a gap or an orphan entry", len(h), final.Revision)
+	}
+	if err := release.VerifyHistory(h, final.Head); err != nil {
+		t.Fatalf("history does not verify after concurrent writers: %v", err)
+	}
+	t.Logf("%d commits, %d conflicts", commits.Load(), conflicts.Load())
+}
+
+func testConcurrentIndependent(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	const writers = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", w), "prod"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
+				if r, err = e.Fire(ctx, r.ID, ev, bob); err != nil {
+					errs <- fmt.Errorf("writer %d: %s: %w", w, ev, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("independent writer failed: %v", err)
+	}
+	all, err := s.List(ctx, release.Filter{States: []release.State{release.StateApproved}})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if len(all) != writers {
+		t.Fatalf("%d approved releases, want %d", len(all), writers)
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1].ID.Compare(all[i].ID) >= 0 {
+			t.Fatalf("List is not in ascending ID order at %d", i)
+		}
+	}
+}
+
+func testCancelled(t *testing.T, s release.Store) {
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h, _ := s.History(context.Background(), r.ID)
+
+	other := r.Clone()
+	other.ID[15] ^= 0xff
+	first := h[0]
+	first.ReleaseID = other.ID
+	if err := s.Create(ctx, other, first); err == nil {
+		t.Fatalf("Create with a cancelled context succeeded")
+	}
+	if _, err := s.Get(context.Background(), other.ID); !errors.Is(err, release.ErrNotFound) {
+		t.Fatalf("a Create with a cancelled context stored the release (Get = %v)", err)
+	}
+	if _, err := s.Get(ctx, r.ID); err == nil {
+		t.Fatalf("Get with a cancelled context succeeded")
+	}
+	if _, err := s.List(ctx, release.Filter{}); err == nil {
+		t.Fatalf("List with a cancelled context succeeded")
+	}
+	if _, err := s.History(ctx, r.ID); err == nil {
+		t.Fatalf("History with a cancelled context succeeded")
+	}
+	next := r.Clone()
+	next.State, next.Revision = release.StatePlanned, 2
+	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned, Actor: bob, Time: t0, PrevHash: r.Head}
+	if err := s.Update(ctx, 1, next, entry); err == nil {
+		t.Fatalf("Update with a cancelled context succeeded")
+	}
+	got, _ := s.Get(context.Background(), r.ID)
+	requireEqual(t, "after a cancelled Update", r, got)
+	if _, err := e.Fire(ctx, r.ID, release.EventPlan, bob); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Engine.Fire with a cancelled context = %v, want context.Canceled", err)
+	}
+}

@@ -1,0 +1,251 @@
+package release
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// ID identifies a release. It is a UUIDv7: IDs made by one [Engine] sort in the
+// order the releases were created.
+type ID uuid.UUID
+
+// ParseID parses the canonical text form of an [ID]; it accepts any UUID.
+func ParseID(s string) (ID, error) {
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return ID{}, fmt.Errorf("%w: release ID %q is not a UUID: %v", ErrInvalid, s, err)
+	}
+	return ID(u), nil
+}
+
+// String returns the canonical text form, e.g. "0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d".
+func (id ID) String() string { return uuid.UUID(id).String() }
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id == ID{} }
+
+// Compare orders IDs byte-wise, which for UUIDv7 is creation order.
+func (id ID) Compare(other ID) int { return strings.Compare(string(id[:]), string(other[:])) }
+
+// MarshalText implements encoding.TextMarshaler.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (id *ID) UnmarshalText(b []byte) error {
+	v, err := ParseID(string(b))
+	if err != nil {
+		return err
+	}
+	*id = v
+	return nil
+}
+
+// idSource makes UUIDv7 values from the engine's clock, strictly increasing within one
+// source: a millisecond timestamp, then a 12-bit sequence for IDs in the same
+// millisecond, then random bits.
+type idSource struct {
+	mu     sync.Mutex
+	lastMS int64
+	seq    uint16
+}
+
+func (s *idSource) next(now time.Time) (ID, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return ID{}, fmt.Errorf("release: read random bytes for an ID: %w", err)
+	}
+	s.mu.Lock()
+	ms := now.UnixMilli()
+	if ms <= s.lastMS {
+		ms = s.lastMS
+		s.seq++
+		if s.seq > 0x0fff {
+			ms++
+			s.seq = 0
+		}
+	} else {
+		s.seq = 0
+	}
+	s.lastMS = ms
+	seq := s.seq
+	s.mu.Unlock()
+
+	var ts [8]byte
+	binary.BigEndian.PutUint64(ts[:], uint64(ms))
+	copy(b[0:6], ts[2:8])
+	b[6] = 0x70 | byte(seq>>8)&0x0f
+	b[7] = byte(seq)
+	b[8] = b[8]&0x3f | 0x80
+	return ID(b), nil
+}
+
+// Component is one deployable part of a release.
+type Component struct {
+	Name            string `json:"name"`
+	Version         string `json:"version"`
+	PreviousVersion string `json:"previous_version,omitempty"`
+}
+
+// ActorKind says whether an actor is a person or an automation.
+type ActorKind string
+
+// The actor kinds.
+const (
+	ActorPerson     ActorKind = "person"
+	ActorAutomation ActorKind = "automation"
+)
+
+// ActorKinds lists every [ActorKind].
+func ActorKinds() []ActorKind { return []ActorKind{ActorPerson, ActorAutomation} }
+
+// Actor is who fires an event: a person or an automation, with roles.
+type Actor struct {
+	ID    string    `json:"id"`
+	Roles []string  `json:"roles,omitempty"`
+	Kind  ActorKind `json:"kind"`
+}
+
+// Person returns a person actor with the given roles.
+func Person(id string, roles ...string) Actor {
+	return Actor{ID: id, Roles: roles, Kind: ActorPerson}
+}
+
+// Automation returns an automation actor (a bot, a pipeline) with the given roles.
+func Automation(id string, roles ...string) Actor {
+	return Actor{ID: id, Roles: roles, Kind: ActorAutomation}
+}
+
+// HasRole reports whether a has role r.
+func (a Actor) HasRole(r string) bool { return slices.Contains(a.Roles, r) }
+
+func (a Actor) validate() []string {
+	var p []string
+	if strings.TrimSpace(a.ID) == "" {
+		p = append(p, "actor ID is empty")
+	}
+	if !slices.Contains(ActorKinds(), a.Kind) {
+		p = append(p, fmt.Sprintf("actor kind %q is not one of %v", a.Kind, ActorKinds()))
+	}
+	return p
+}
+
+// Release is a versioned change to one environment and its place in the lifecycle.
+// Stores persist every field; the JSON encoding is the stable form.
+type Release struct {
+	ID          ID                `json:"id"`
+	Name        string            `json:"name"`
+	Version     string            `json:"version"`
+	Components  []Component       `json:"components,omitempty"`
+	Environment string            `json:"environment"`
+	Class       Class             `json:"class"`
+	Author      string            `json:"author"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	State       State             `json:"state"`
+	// Revision counts the committed changes: 1 after Create, one more per transition.
+	// It equals the sequence number of the last history entry.
+	Revision int64 `json:"revision"`
+	// Head is the hash of the last history entry; it lets VerifyHistory detect a
+	// truncated history.
+	Head      string    `json:"head"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// Reached records when the release first entered each state.
+	Reached map[State]time.Time `json:"reached,omitempty"`
+}
+
+// Clone returns a deep copy of r.
+func (r Release) Clone() Release {
+	r.Components = slices.Clone(r.Components)
+	r.Labels = maps.Clone(r.Labels)
+	r.Reached = maps.Clone(r.Reached)
+	return r
+}
+
+// Spec describes a release to create.
+type Spec struct {
+	Name        string
+	Version     string
+	Components  []Component
+	Environment string
+	// Class is the change class; empty means ClassNormal.
+	Class Class
+	// Author is the actor ID of whoever wrote the release; separation of duties keeps
+	// them from approving it.
+	Author string
+	Labels map[string]string
+}
+
+// Validate reports every problem with s at once, as a *ValidationError.
+func (s Spec) Validate() error {
+	var p []string
+	if strings.TrimSpace(s.Name) == "" {
+		p = append(p, "name is empty")
+	}
+	if strings.TrimSpace(s.Version) == "" {
+		p = append(p, "version is empty")
+	}
+	if strings.TrimSpace(s.Environment) == "" {
+		p = append(p, "environment is empty")
+	}
+	if s.Class != "" && !s.Class.Valid() {
+		p = append(p, fmt.Sprintf("class %q is not one of %v", s.Class, Classes()))
+	}
+	if strings.TrimSpace(s.Author) == "" {
+		p = append(p, "author is empty")
+	}
+	seen := map[string]bool{}
+	for i, c := range s.Components {
+		switch {
+		case strings.TrimSpace(c.Name) == "":
+			p = append(p, fmt.Sprintf("component %d has no name", i))
+		case seen[c.Name]:
+			p = append(p, fmt.Sprintf("component %q is listed twice", c.Name))
+		}
+		seen[c.Name] = true
+		if strings.TrimSpace(c.Version) == "" {
+			p = append(p, fmt.Sprintf("component %q has no version", c.Name))
+		}
+	}
+	return validation("release spec", p)
+}
+
+// Filter selects releases in [Store.List]. Zero fields match everything.
+type Filter struct {
+	Environment string
+	Name        string
+	Version     string
+	Class       Class
+	// States matches releases in any of these states.
+	States []State
+	// Labels matches releases that carry every one of these labels with these values.
+	Labels map[string]string
+	// After skips releases whose ID is not greater than After (a cursor for paging).
+	After ID
+	// Limit caps the number of releases returned; 0 means no limit.
+	Limit int
+}
+
+// Match reports whether r passes f (ignoring After and Limit). Stores may use it.
+func (f Filter) Match(r Release) bool {
+	if f.Environment != "" && r.Environment != f.Environment ||
+		f.Name != "" && r.Name != f.Name ||
+		f.Version != "" && r.Version != f.Version ||
+		f.Class != "" && r.Class != f.Class ||
+		len(f.States) > 0 && !slices.Contains(f.States, r.State) {
+		return false
+	}
+	for k, v := range f.Labels {
+		if got, ok := r.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
