@@ -365,4 +365,3 @@ func (e *Engine) notify(ctx context.Context, n Notification) error {
 		slog.String("event", string(n.Entry.Event)), slog.Any("error", err))
 	return &NotifyError{ID: n.Release.ID, Sequence: n.Entry.Sequence, Err: err}
 }
-

@@ -174,7 +174,9 @@ type CorruptError struct {
 	Reason string
 }
 
-func (e *CorruptError) Error() string { return fmt.Sprintf("release: corrupt %s: %s", e.What, e.Reason) }
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("release: corrupt %s: %s", e.What, e.Reason)
+}
 
 // Unwrap returns [ErrCorrupt].
 func (e *CorruptError) Unwrap() error { return ErrCorrupt }
