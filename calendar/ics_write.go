@@ -1,0 +1,489 @@
+package calendar
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ICSOption adjusts [WriteRulesICS] (and the Calendar's WriteICS).
+type ICSOption func(*icsConfig)
+
+type icsConfig struct {
+	stamp time.Time
+	name  string
+}
+
+// WithStamp sets the DTSTAMP written on every event. The default is the start of the
+// exported span, so the output depends only on its inputs (this package never reads
+// the clock).
+func WithStamp(t time.Time) ICSOption { return func(c *icsConfig) { c.stamp = t } }
+
+// WithCalendarName sets X-WR-CALNAME, the name clients show for the calendar.
+func WithCalendarName(name string) ICSOption { return func(c *icsConfig) { c.name = name } }
+
+// ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
+var ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
+
+// WriteRulesICS writes rules as an iCalendar (RFC 5545) stream; see [writeICS] for
+// what is written. Rules are validated first; an invalid rule gives its [*RuleError].
+func WriteRulesICS(w io.Writer, rules []Rule, from, to time.Time, opts ...ICSOption) error {
+	return writeICS(w, rules, nil, from, to, opts...)
+}
+
+// writeICS writes a VCALENDAR with
+//   - a VTIMEZONE for every zone the rules use, generated from Go's zone data with one
+//     STANDARD or DAYLIGHT observance per actual transition, covering the span and
+//     every rule's first start;
+//   - one recurring VEVENT per rule: DTSTART;TZID, DURATION (the wall-clock length of an
+//     occurrence, or its exact Duration), RRULE with UNTIL in UTC, EXDATE;TZID, a UID
+//     stable from the rule's name, SUMMARY, CATEGORIES and X-RELEASEKIT-* properties
+//     that let [ReadICS] restore the rule exactly;
+//   - a RECURRENCE-ID override, with this package's exact UTC instants, for every
+//     occurrence in [from, to) that an RFC 5545 client would compute differently from
+//     DTSTART, DURATION and RRULE (a start or end shifted by a gap, or a real length that
+//     differs on a transition day), and an EXDATE for every occurrence that
+//     SkipNonexistent drops;
+//   - one VEVENT in UTC per booking.
+//
+// A client reads the same UTC instants as [Rule.Occurrences] over [from, to).
+// Lines are folded at 75 octets without splitting a UTF-8 sequence and end in CRLF.
+func writeICS(w io.Writer, rules []Rule, bookings []Booking, from, to time.Time, opts ...ICSOption) error {
+	if !from.Before(to) {
+		return ErrBadSpan
+	}
+	cfg := icsConfig{stamp: from}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	compiled := make([]*compiledRule, len(rules))
+	var errs []error
+	for i, r := range rules {
+		c, err := r.compile()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		compiled[i] = c
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	lw := &lineWriter{w: bw}
+	stamp := formatUTC(cfg.stamp)
+	lw.line("BEGIN:VCALENDAR")
+	lw.line("VERSION:2.0")
+	lw.line("PRODID:-//releasekit//calendar//EN")
+	lw.line("CALSCALE:GREGORIAN")
+	lw.line("METHOD:PUBLISH")
+	if cfg.name != "" {
+		lw.line("X-WR-CALNAME:" + escapeText(cfg.name))
+	}
+	// Zones used, with the earliest instant each must cover.
+	zoneFrom := map[string]time.Time{}
+	var zones []string
+	for i, c := range compiled {
+		if c.loc == time.UTC {
+			continue
+		}
+		first, _ := resolveDigits(c.start, c.loc)
+		name := rules[i].Zone
+		lo, ok := zoneFrom[name]
+		if !ok {
+			zones = append(zones, name)
+			lo = from
+		}
+		if first.Before(lo) {
+			lo = first
+		}
+		zoneFrom[name] = lo
+	}
+	sort.Strings(zones)
+	for _, z := range zones {
+		loc, _ := LoadZone(z)
+		writeVTimezone(lw, z, loc, zoneFrom[z], to)
+	}
+	for i, c := range compiled {
+		writeRuleEvent(lw, rules[i], c, from, to, stamp)
+	}
+	for _, b := range bookings {
+		writeBookingEvent(lw, b, stamp)
+	}
+	lw.line("END:VCALENDAR")
+	if lw.err != nil {
+		return lw.err
+	}
+	return bw.Flush()
+}
+
+// lineWriter writes content lines folded at 75 octets with CRLF, keeping the first error.
+type lineWriter struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (lw *lineWriter) line(s string) {
+	if lw.err != nil {
+		return
+	}
+	_, lw.err = lw.w.WriteString(foldLine(s))
+}
+
+// foldLine folds s into lines of at most 75 octets (continuations start with a space,
+// which counts), never inside a UTF-8 sequence, each ending in CRLF.
+func foldLine(s string) string {
+	if len(s) <= 75 {
+		return s + "\r\n"
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/70*3 + 2)
+	limit := 75
+	for len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		if cut == 0 { // cannot happen with valid limits; avoid an endless loop
+			cut = limit
+		}
+		b.WriteString(s[:cut])
+		b.WriteString("\r\n ")
+		s = s[cut:]
+		limit = 74
+	}
+	b.WriteString(s)
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// escapeText escapes a TEXT value (RFC 5545 §3.3.11).
+func escapeText(s string) string {
+	if !strings.ContainsAny(s, "\\;,\n\r") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b.WriteString(`\\`)
+		case ';':
+			b.WriteString(`\;`)
+		case ',':
+			b.WriteString(`\,`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			if i+1 < len(s) && s[i+1] == '\n' {
+				continue
+			}
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func escapeList(xs []string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = escapeText(x)
+	}
+	return strings.Join(out, ",")
+}
+
+// paramValue quotes a parameter value when it holds a character that needs it.
+func paramValue(s string) string {
+	if strings.ContainsAny(s, ";:,") {
+		return `"` + strings.ReplaceAll(s, `"`, "") + `"`
+	}
+	return s
+}
+
+func formatUTC(t time.Time) string    { return t.UTC().Format("20060102T150405Z") }
+func formatDigits(u time.Time) string { return u.Format("20060102T150405") }
+
+// formatDuration writes d as an exact RFC 5545 duration (no days, which are nominal).
+func formatDuration(d time.Duration) string {
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	b.WriteString("PT")
+	s := int64(d / time.Second)
+	h, m, sec := s/3600, s/60%60, s%60
+	if h > 0 {
+		b.WriteString(strconv.FormatInt(h, 10) + "H")
+	}
+	if m > 0 {
+		b.WriteString(strconv.FormatInt(m, 10) + "M")
+	}
+	if sec > 0 || (h == 0 && m == 0) {
+		b.WriteString(strconv.FormatInt(sec, 10) + "S")
+	}
+	return b.String()
+}
+
+func formatOffset(off time.Duration) string {
+	sign := '+'
+	if off < 0 {
+		sign = '-'
+		off = -off
+	}
+	s := int64(off / time.Second)
+	h, m, sec := s/3600, s/60%60, s%60
+	if sec != 0 {
+		return fmt.Sprintf("%c%02d%02d%02d", sign, h, m, sec)
+	}
+	return fmt.Sprintf("%c%02d%02d", sign, h, m)
+}
+
+// writeVTimezone writes the observances of loc in force over [from, to], one per
+// transition, plus the observance that begins right after to.
+func writeVTimezone(lw *lineWriter, name string, loc *time.Location, from, to time.Time) {
+	lw.line("BEGIN:VTIMEZONE")
+	lw.line("TZID:" + name)
+	t := from
+	for n := 0; n < 100000; n++ {
+		end := writeObservance(lw, loc, t)
+		if end.IsZero() {
+			break
+		}
+		if end.After(to) {
+			writeObservance(lw, loc, end)
+			break
+		}
+		t = end
+	}
+	lw.line("END:VTIMEZONE")
+}
+
+// writeObservance writes the STANDARD or DAYLIGHT observance in force at t and returns
+// its end (zero if it never ends).
+func writeObservance(lw *lineWriter, loc *time.Location, t time.Time) time.Time {
+	lt := t.In(loc)
+	abbr, off := lt.Zone()
+	start, end := lt.ZoneBounds()
+	kind := "STANDARD"
+	if lt.IsDST() {
+		kind = "DAYLIGHT"
+	}
+	offTo := time.Duration(off) * time.Second
+	offFrom := offTo
+	onset := time.Date(1601, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !start.IsZero() {
+		_, prev := start.Add(-time.Second).In(loc).Zone()
+		offFrom = time.Duration(prev) * time.Second
+		// DTSTART of an observance is the local time of its onset, before the change.
+		onset = start.UTC().Add(offFrom)
+	}
+	lw.line("BEGIN:" + kind)
+	lw.line("DTSTART:" + formatDigits(onset))
+	lw.line("TZOFFSETFROM:" + formatOffset(offFrom))
+	lw.line("TZOFFSETTO:" + formatOffset(offTo))
+	lw.line("TZNAME:" + escapeText(abbr))
+	lw.line("END:" + kind)
+	return end
+}
+
+// ruleUID is stable for a rule's name.
+func ruleUID(name string) string {
+	sum := sha256.Sum256([]byte(name))
+	return "rule-" + hex.EncodeToString(sum[:12]) + "@releasekit"
+}
+
+func bookingUID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return "booking-" + hex.EncodeToString(sum[:12]) + "@releasekit"
+}
+
+func kindCategory(k Kind) string {
+	switch k {
+	case Window:
+		return "Release window"
+	case Freeze:
+		return "Change freeze"
+	default:
+		return "Lockdown"
+	}
+}
+
+func zoneTime(prop string, zone string, digits time.Time) string {
+	if zone == "UTC" {
+		return prop + ":" + formatDigits(digits) + "Z"
+	}
+	return prop + ";TZID=" + paramValue(zone) + ":" + formatDigits(digits)
+}
+
+// exportRRule rewrites the rule's RRULE for export: UNTIL becomes a UTC instant (RFC
+// 5545 requires it when DTSTART has a TZID), every other part is kept.
+func exportRRule(r Rule, c *compiledRule) string {
+	parts := strings.Split(strings.TrimPrefix(strings.TrimSpace(r.RRule), "RRULE:"), ";")
+	out := parts[:0]
+	for _, p := range parts {
+		k, v, _ := strings.Cut(p, "=")
+		k = strings.ToUpper(strings.TrimSpace(k))
+		v = strings.ToUpper(strings.TrimSpace(v))
+		if k == "UNTIL" {
+			if strings.HasSuffix(v, "Z") {
+				v = formatUTC(c.until)
+			} else {
+				// The last wall start the rule allows, as its instant.
+				starts := c.gen.all()
+				last, _ := resolveDigits(starts[len(starts)-1], c.loc)
+				for _, s := range starts {
+					if t, _ := resolveDigits(s, c.loc); t.After(last) {
+						last = t
+					}
+				}
+				v = formatUTC(last)
+			}
+		}
+		out = append(out, k+"="+v)
+	}
+	return strings.Join(out, ";")
+}
+
+func writeRuleEvent(lw *lineWriter, r Rule, c *compiledRule, from, to time.Time, stamp string) {
+	uid := ruleUID(r.Name)
+	lw.line("BEGIN:VEVENT")
+	lw.line("UID:" + uid)
+	lw.line("DTSTAMP:" + stamp)
+	lw.line("SUMMARY:" + escapeText(r.Name))
+	lw.line("CATEGORIES:" + escapeText(kindCategory(r.Kind)))
+	lw.line("X-RELEASEKIT-RULE:" + escapeText(r.Name))
+	lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+	lw.line(zoneTime("DTSTART", r.Zone, c.start))
+	lw.line("DURATION:" + formatDuration(c.span))
+	if !c.exact {
+		lw.line("X-RELEASEKIT-END:" + formatDigits(wallDigits(r.End)))
+	}
+	if strings.TrimSpace(r.RRule) != "" {
+		lw.line("RRULE:" + exportRRule(r, c))
+	}
+	// EXDATEs: the rule's own, and the occurrences SkipNonexistent drops in the span.
+	ex := make([]time.Time, 0, len(c.exdates))
+	for d := range c.exdates {
+		ex = append(ex, d)
+	}
+	type pin struct {
+		wall time.Time
+		occ  Occurrence
+	}
+	var pins []pin
+	{
+		lo := instantDigits(from, c.loc).Add(-c.lookback)
+		hi := instantDigits(to, c.loc).Add(2 * maxOffsetSpan)
+		for _, wd := range c.wallStarts(lo, hi) {
+			if _, isEx := c.exdates[wd]; isEx {
+				continue
+			}
+			start, shifted := resolveDigits(wd, c.loc)
+			if !c.until.IsZero() && start.After(c.until) && !wd.Equal(c.start) {
+				continue
+			}
+			if shifted && c.skip {
+				if start.Before(to) && start.Add(c.span+2*maxOffsetSpan).After(from) {
+					ex = append(ex, wd)
+				}
+				continue
+			}
+			o, ok := c.occurrence(wd)
+			if !ok || !o.End.After(from) || !o.Start.Before(to) {
+				continue
+			}
+			if o.Shifted || o.End.Sub(o.Start) != c.span {
+				pins = append(pins, pin{wd, o})
+			}
+		}
+	}
+	sort.Slice(ex, func(i, j int) bool { return ex[i].Before(ex[j]) })
+	for _, d := range ex {
+		lw.line(zoneTime("EXDATE", r.Zone, d))
+	}
+	if len(r.Scope.Environments) > 0 {
+		lw.line("X-RELEASEKIT-ENVIRONMENTS:" + escapeList(r.Scope.Environments))
+	}
+	if len(r.Scope.Services) > 0 {
+		lw.line("X-RELEASEKIT-SERVICES:" + escapeList(r.Scope.Services))
+	}
+	if len(r.Scope.Teams) > 0 {
+		lw.line("X-RELEASEKIT-TEAMS:" + escapeList(r.Scope.Teams))
+	}
+	if len(r.AllowClasses) > 0 {
+		s := make([]string, len(r.AllowClasses))
+		for i, x := range r.AllowClasses {
+			s[i] = string(x)
+		}
+		lw.line("X-RELEASEKIT-ALLOW-CLASSES:" + escapeList(s))
+	}
+	if len(r.AllowActions) > 0 {
+		s := make([]string, len(r.AllowActions))
+		for i, x := range r.AllowActions {
+			s[i] = string(x)
+		}
+		lw.line("X-RELEASEKIT-ALLOW-ACTIONS:" + escapeList(s))
+	}
+	if r.SkipNonexistent {
+		lw.line("X-RELEASEKIT-SKIP-NONEXISTENT:TRUE")
+	}
+	if r.Kind != Window {
+		lw.line("TRANSP:OPAQUE")
+	} else {
+		lw.line("TRANSP:TRANSPARENT")
+	}
+	lw.line("END:VEVENT")
+	for _, p := range pins {
+		lw.line("BEGIN:VEVENT")
+		lw.line("UID:" + uid)
+		lw.line("DTSTAMP:" + stamp)
+		lw.line(zoneTime("RECURRENCE-ID", r.Zone, p.wall))
+		lw.line("SUMMARY:" + escapeText(r.Name))
+		lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+		lw.line("DTSTART:" + formatUTC(p.occ.Start))
+		lw.line("DTEND:" + formatUTC(p.occ.End))
+		lw.line("END:VEVENT")
+	}
+}
+
+func writeBookingEvent(lw *lineWriter, b Booking, stamp string) {
+	lw.line("BEGIN:VEVENT")
+	lw.line("UID:" + bookingUID(b.ID))
+	lw.line("DTSTAMP:" + stamp)
+	summary := "Booking " + b.ID
+	if b.Environment != "" {
+		summary += " in " + b.Environment
+	}
+	lw.line("SUMMARY:" + escapeText(summary))
+	lw.line("DTSTART:" + formatUTC(b.Start))
+	lw.line("DTEND:" + formatUTC(b.End))
+	lw.line("CATEGORIES:Booking")
+	lw.line("X-RELEASEKIT-BOOKING:" + escapeText(b.ID))
+	if b.Environment != "" {
+		lw.line("X-RELEASEKIT-ENVIRONMENT:" + escapeText(b.Environment))
+	}
+	if len(b.Services) > 0 {
+		lw.line("X-RELEASEKIT-SERVICES:" + escapeList(b.Services))
+	}
+	if b.Team != "" {
+		lw.line("X-RELEASEKIT-TEAMS:" + escapeText(b.Team))
+	}
+	if b.Class != "" {
+		lw.line("X-RELEASEKIT-CLASS:" + escapeText(string(b.Class)))
+	}
+	if b.Action != "" {
+		lw.line("X-RELEASEKIT-ACTION:" + escapeText(string(b.Action)))
+	}
+	lw.line("TRANSP:OPAQUE")
+	lw.line("END:VEVENT")
+}
