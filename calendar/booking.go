@@ -1,0 +1,313 @@
+package calendar
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ---- validation ----
+
+// ValidateBooking reports every problem of b at once as a [*BookingError]: an empty ID
+// or environment, an empty service name, a zero start or end, an end not after the
+// start, an instant outside 1900–2200, an unknown class or action. It returns nil for a
+// well-formed booking; whether the calendar admits it is [Calendar.Check]'s business.
+func ValidateBooking(b Booking) error {
+	var p []string
+	if b.ID == "" {
+		p = append(p, "ID is empty; give every booking a unique ID")
+	}
+	if b.Environment == "" {
+		p = append(p, "environment is empty; name the environment the change runs in")
+	}
+	if slices.Contains(b.Services, "") {
+		p = append(p, "a service name is empty; drop it or name the service")
+	}
+	p = append(p, intervalProblems(b.Start, b.End)...)
+	p = append(p, classActionProblems(b.Class, b.Action)...)
+	if len(p) > 0 {
+		return &BookingError{ID: b.ID, Problems: p}
+	}
+	return nil
+}
+
+func intervalProblems(start, end time.Time) []string {
+	var p []string
+	switch {
+	case start.IsZero():
+		p = append(p, "start is zero; set Start")
+	case checkInstant(start) != "":
+		p = append(p, "start "+checkInstant(start))
+	}
+	switch {
+	case end.IsZero():
+		p = append(p, "end is zero; set End")
+	case checkInstant(end) != "":
+		p = append(p, "end "+checkInstant(end))
+	}
+	if !start.IsZero() && !end.IsZero() && !end.After(start) {
+		p = append(p, fmt.Sprintf("end %s is not after start %s; End must be later than Start",
+			end.Format(time.RFC3339), start.Format(time.RFC3339)))
+	}
+	return p
+}
+
+func classActionProblems(c Class, a Action) []string {
+	var p []string
+	if c != "" && !slices.Contains(Classes(), c) {
+		p = append(p, fmt.Sprintf("class %q is unknown; use one of %v (or leave it empty for %q)", c, Classes(), ClassNormal))
+	}
+	if a != "" && !slices.Contains(Actions(), a) {
+		p = append(p, fmt.Sprintf("action %q is unknown; use one of %v (or leave it empty for %q)", a, Actions(), ActionDeploy))
+	}
+	return p
+}
+
+// ---- index ----
+
+type bEntry struct {
+	b    Booking
+	s, e int64
+}
+
+type envIndex struct {
+	items  []*bEntry // sorted by (s, ID)
+	maxLen int64     // upper bound on e-s over items
+}
+
+type bookingIndex struct {
+	byID map[string]*bEntry
+	envs map[string]*envIndex
+}
+
+func newBookingIndex() *bookingIndex {
+	return &bookingIndex{byID: map[string]*bEntry{}, envs: map[string]*envIndex{}}
+}
+
+func (x *bookingIndex) clone() *bookingIndex {
+	y := &bookingIndex{byID: make(map[string]*bEntry, len(x.byID)), envs: make(map[string]*envIndex, len(x.envs))}
+	for k, v := range x.byID {
+		y.byID[k] = v
+	}
+	for k, v := range x.envs {
+		y.envs[k] = &envIndex{items: slices.Clone(v.items), maxLen: v.maxLen}
+	}
+	return y
+}
+
+func entryLess(a *bEntry, s int64, id string) int {
+	return cmp.Or(cmp.Compare(a.s, s), strings.Compare(a.b.ID, id))
+}
+
+func (x *bookingIndex) insert(b Booking) {
+	e := &bEntry{b: cloneBooking(b), s: nanos(b.Start), e: nanos(b.End)}
+	x.byID[b.ID] = e
+	ix := x.envs[b.Environment]
+	if ix == nil {
+		ix = &envIndex{}
+		x.envs[b.Environment] = ix
+	}
+	n := len(ix.items)
+	if n == 0 || entryLess(ix.items[n-1], e.s, b.ID) < 0 {
+		ix.items = append(ix.items, e)
+	} else {
+		i, _ := slices.BinarySearchFunc(ix.items, e, func(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) })
+		ix.items = slices.Insert(ix.items, i, e)
+	}
+	ix.maxLen = max(ix.maxLen, e.e-e.s)
+}
+
+func (x *bookingIndex) remove(id string) bool {
+	e, ok := x.byID[id]
+	if !ok {
+		return false
+	}
+	delete(x.byID, id)
+	ix := x.envs[e.b.Environment]
+	i, found := slices.BinarySearchFunc(ix.items, e, func(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) })
+	if found {
+		ix.items = slices.Delete(ix.items, i, i+1)
+	}
+	if e.e-e.s == ix.maxLen {
+		ix.maxLen = 0
+		for _, it := range ix.items {
+			ix.maxLen = max(ix.maxLen, it.e-it.s)
+		}
+	}
+	if len(ix.items) == 0 {
+		delete(x.envs, e.b.Environment)
+	}
+	return true
+}
+
+// overlapping appends to dst the bookings of env overlapping [s, e), except the one
+// called skip. It costs O(log N + M), M being the bookings that start within the
+// longest booking's length before s.
+func (x *bookingIndex) overlapping(dst []*bEntry, env string, s, e int64, skip string) []*bEntry {
+	ix := x.envs[env]
+	if ix == nil {
+		return dst
+	}
+	lo := sort.Search(len(ix.items), func(i int) bool { return ix.items[i].s > s-ix.maxLen })
+	for _, it := range ix.items[lo:] {
+		if it.s >= e {
+			break
+		}
+		if it.e > s && it.b.ID != skip {
+			dst = append(dst, it)
+		}
+	}
+	return dst
+}
+
+// ---- booking and cancelling ----
+
+// Book adds b to the calendar if [Calendar.Check] finds no conflict. It returns a
+// [*BookingError] (unwrapping to [ErrInvalidBooking]) for a malformed booking, an error
+// unwrapping to [ErrDuplicateID] when the ID is taken, and a [*ConflictError]
+// (unwrapping to [ErrConflict]) listing every conflict otherwise. Book keeps its own
+// copy of b.
+func (c *Calendar) Book(b Booking) error {
+	if err := ValidateBooking(b); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bookLocked(b)
+}
+
+func (c *Calendar) bookLocked(b Booking) error {
+	if _, taken := c.book.byID[b.ID]; taken {
+		return fmt.Errorf("calendar: booking ID %q is already taken; cancel the existing booking or choose another ID: %w", b.ID, ErrDuplicateID)
+	}
+	if cs := c.checkLocked(b); len(cs) > 0 {
+		return &ConflictError{Booking: b.ID, Conflicts: cs}
+	}
+	c.book.insert(b)
+	return nil
+}
+
+// Cancel removes the booking with the given ID. It returns an error unwrapping to
+// [ErrNotFound] when there is none.
+func (c *Calendar) Cancel(id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.book.remove(id) {
+		return fmt.Errorf("calendar: no booking %q to cancel; Bookings lists the booked IDs: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// ---- all conflicts among a set ----
+
+// Conflicts returns every overlap among the calendar's bookings (see [AllConflicts]).
+// It is empty for a calendar filled only through [Calendar.Book], which refuses
+// overlaps; it is there to audit calendars built from imported data.
+func (c *Calendar) Conflicts() []Conflict {
+	return AllConflicts(c.Bookings())
+}
+
+type sweepItem struct {
+	env, svc string
+	s, e     int64
+	i        int32
+}
+
+// AllConflicts returns every pair of bookings in bs that touch a shared service in
+// the same environment at the same time, one [ConflictOverlap] per pair (Booking is
+// the one that starts first, With the other, Services every service they share),
+// sorted by start. A malformed booking (see [ValidateBooking]) yields a
+// [ConflictInvalid] and takes no further part. Capacity and rules are not
+// considered: use [Calendar.Check] for them.
+//
+// It sorts the (environment, service, start) triples and sweeps them, in
+// O(S log S + P) for S booking-service pairs and P conflicting pairs.
+func AllConflicts(bs []Booking) []Conflict {
+	var out []Conflict
+	n := 0
+	for _, b := range bs {
+		n += len(b.Services)
+	}
+	items := make([]sweepItem, 0, n)
+	for i, b := range bs {
+		if err := ValidateBooking(b); err != nil {
+			out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
+			continue
+		}
+		s, e := b.Start.UnixNano(), b.End.UnixNano()
+		for _, svc := range b.Services {
+			items = append(items, sweepItem{b.Environment, svc, s, e, int32(i)})
+		}
+	}
+	slices.SortFunc(items, func(x, y sweepItem) int {
+		if x.env != y.env {
+			return strings.Compare(x.env, y.env)
+		}
+		if x.svc != y.svc {
+			return strings.Compare(x.svc, y.svc)
+		}
+		return cmp.Compare(x.s, y.s)
+	})
+	type pair struct{ a, b int32 }
+	var pairs []pair
+	var active []sweepItem
+	for k, it := range items {
+		if k == 0 || it.env != items[k-1].env || it.svc != items[k-1].svc {
+			active = active[:0]
+		}
+		j := 0
+		for _, a := range active {
+			if a.e > it.s {
+				active[j] = a
+				j++
+				if a.i != it.i {
+					pairs = append(pairs, pair{a.i, it.i})
+				}
+			}
+		}
+		active = append(active[:j], it)
+	}
+	if len(pairs) == 0 {
+		return out
+	}
+	for k, p := range pairs {
+		x, y := &bs[p.a], &bs[p.b]
+		if y.Start.Before(x.Start) || (y.Start.Equal(x.Start) && (y.ID < x.ID || (y.ID == x.ID && p.b < p.a))) {
+			pairs[k] = pair{p.b, p.a}
+		}
+	}
+	slices.SortFunc(pairs, func(x, y pair) int { return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b)) })
+	pairs = slices.Compact(pairs)
+	start := len(out)
+	for _, p := range pairs {
+		x, y := bs[p.a], bs[p.b]
+		svc := shared(x.Services, y.Services)
+		loc := x.Start.Location()
+		s, e := maxTime(x.Start, y.Start), minTime(x.End, y.End)
+		out = append(out, Conflict{Kind: ConflictOverlap, Booking: x.ID, With: []string{y.ID}, Services: svc,
+			Start: s.In(loc), End: e.In(loc),
+			Reason: fmt.Sprintf("bookings %q and %q both change %s in %s from %s to %s; two changes to the same service may not overlap: move one of them",
+				x.ID, y.ID, strings.Join(svc, ", "), x.Environment, s.In(loc).Format(timeLayout), e.In(loc).Format(timeLayout))})
+	}
+	slices.SortStableFunc(out[start:], func(a, b Conflict) int {
+		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.Booking, b.Booking), slices.Compare(a.With, b.With))
+	})
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}

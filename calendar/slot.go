@@ -1,0 +1,236 @@
+package calendar
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// ValidateRequest reports every problem of r at once as a [*RequestError]: an empty ID
+// or environment, an empty service name, a duration that is not positive, a zero
+// NotBefore, a NotAfter before NotBefore, a negative soak, an instant outside
+// 1900–2200, an unknown class or action, a dependency on itself or with an empty name.
+func ValidateRequest(r Request) error {
+	var p []string
+	if r.ID == "" {
+		p = append(p, "ID is empty; give every request a unique ID")
+	}
+	if r.Environment == "" {
+		p = append(p, "environment is empty; name the environment the change runs in")
+	}
+	if slices.Contains(r.Services, "") {
+		p = append(p, "a service name is empty; drop it or name the service")
+	}
+	if r.Duration <= 0 {
+		p = append(p, fmt.Sprintf("duration is %v; set how long the change takes", r.Duration))
+	}
+	switch {
+	case r.NotBefore.IsZero():
+		p = append(p, "NotBefore is zero; the calendar never reads the clock, so pass the earliest start (for example now)")
+	case checkInstant(r.NotBefore) != "":
+		p = append(p, "NotBefore "+checkInstant(r.NotBefore))
+	}
+	if !r.NotAfter.IsZero() {
+		if checkInstant(r.NotAfter) != "" {
+			p = append(p, "NotAfter "+checkInstant(r.NotAfter))
+		} else if r.NotAfter.Before(r.NotBefore) {
+			p = append(p, fmt.Sprintf("NotAfter %s is before NotBefore %s; widen the range",
+				r.NotAfter.Format(time.RFC3339), r.NotBefore.Format(time.RFC3339)))
+		}
+	}
+	if r.Soak < 0 {
+		p = append(p, fmt.Sprintf("soak is %v; use zero or a positive duration", r.Soak))
+	}
+	for _, d := range r.DependsOn {
+		if d == "" {
+			p = append(p, "a dependency name is empty; drop it or name the request or booking")
+		} else if d == r.ID {
+			p = append(p, "the request depends on itself; remove it from DependsOn")
+		}
+	}
+	p = append(p, classActionProblems(r.Class, r.Action)...)
+	if len(p) > 0 {
+		return &RequestError{ID: r.ID, Problems: p}
+	}
+	return nil
+}
+
+// DependencyError says why a request's dependency cannot be honoured; it unwraps to
+// [ErrDependency].
+type DependencyError struct {
+	Request    string
+	Dependency string
+	Problem    string
+}
+
+// Error names the request, the dependency and the problem.
+func (e *DependencyError) Error() string {
+	return fmt.Sprintf("calendar: request %q depends on %q, %s", e.Request, e.Dependency, e.Problem)
+}
+
+// Unwrap returns [ErrDependency].
+func (e *DependencyError) Unwrap() error { return ErrDependency }
+
+func (r Request) latest() time.Time {
+	if r.NotAfter.IsZero() {
+		return r.NotBefore.AddDate(1, 0, 0)
+	}
+	return r.NotAfter
+}
+
+// NextSlot returns the booking at the earliest feasible start for req: a start in
+// [NotBefore, NotAfter] (NotAfter zero: one year after NotBefore) on the alignment grid
+// (see [WithAlignment]) at which a booking of req.Duration passes [Calendar.Check],
+// after the end (plus Soak) of every existing booking named in DependsOn. The booking
+// has the request's ID, is in NotBefore's location and is not booked: pass it to
+// [Calendar.Book].
+//
+// When there is none it returns a [*NoSlotError] naming the rules and bookings that
+// blocked the candidates; a malformed request gives a [*RequestError], an unknown
+// dependency a [*DependencyError].
+//
+// NextSlot does not try every grid point: from a blocked candidate it jumps to the end
+// of the blocking freeze, lockdown or booking, past the over-capacity stretch, or to
+// the start of the next window, aligned up. Its cost grows with the number of
+// blockers met, not with the length of the range.
+func (c *Calendar) NextSlot(req Request) (Booking, error) {
+	if err := ValidateRequest(req); err != nil {
+		return Booking{}, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	lo := nanos(req.NotBefore)
+	for _, d := range req.DependsOn {
+		dep, ok := c.book.byID[d]
+		if !ok {
+			return Booking{}, &DependencyError{Request: req.ID, Dependency: d, Problem: "which is not booked; book it first or drop the dependency"}
+		}
+		lo = max(lo, dep.e+int64(req.Soak))
+	}
+	return c.slotLocked(req, lo)
+}
+
+func (c *Calendar) slotLocked(req Request, lo int64) (Booking, error) {
+	sub := requestSubject(req)
+	loc := req.NotBefore.Location()
+	hi := nanos(req.latest())
+	t, bl, found, err := c.search(sub, int64(req.Duration), lo, hi)
+	if err != nil {
+		return Booking{}, err
+	}
+	if !found {
+		return Booking{}, &NoSlotError{Request: req.ID, Environment: req.Environment, Duration: req.Duration,
+			NotBefore: req.NotBefore, NotAfter: req.latest(), Rules: bl.rules, Bookings: bl.bookings, Kinds: bl.kinds}
+	}
+	return Booking{ID: req.ID, Environment: req.Environment, Services: slices.Clone(req.Services), Team: req.Team,
+		Start: toTime(t, loc), End: toTime(t+int64(req.Duration), loc), Class: req.Class, Action: req.Action}, nil
+}
+
+type blockers struct {
+	rules    []string
+	bookings []string
+	kinds    []ConflictKind
+	seen     map[string]bool
+}
+
+func (b *blockers) add(kind ConflictKind, rule, booking string) {
+	if b.seen == nil {
+		b.seen = map[string]bool{}
+	}
+	if k := "k" + string(kind); !b.seen[k] {
+		b.seen[k] = true
+		b.kinds = append(b.kinds, kind)
+	}
+	if rule != "" && !b.seen["r"+rule] {
+		b.seen["r"+rule] = true
+		b.rules = append(b.rules, rule)
+	}
+	if booking != "" && !b.seen["b"+booking] {
+		b.seen["b"+booking] = true
+		b.bookings = append(b.bookings, booking)
+	}
+}
+
+func (c *Calendar) alignUp(n int64) int64 {
+	a := int64(c.align)
+	o := nanos(c.origin)
+	d := n - o
+	k := d / a
+	if d%a != 0 && d > 0 {
+		k++
+	}
+	return o + k*a
+}
+
+// search finds the earliest aligned start t in [lo, hi] such that [t, t+d) is admissible.
+func (c *Calendar) search(sub subject, d, lo, hi int64) (int64, blockers, bool, error) {
+	var bl blockers
+	app := c.applicable(sub)
+	capacity := c.Capacity(sub.env)
+	var buf []occ
+	var others []*bEntry
+	t := c.alignUp(lo)
+	for t <= hi {
+		e := t + d
+		if e > maxNanos {
+			break
+		}
+		next := t
+		for _, r := range app.closers {
+			var err error
+			buf, err = r.overlapping(buf[:0], t, e)
+			if err != nil {
+				return 0, bl, false, fmt.Errorf("calendar: %s rule %q could not be expanded: %w", r.rule.Kind, r.rule.Name, err)
+			}
+			for _, o := range buf {
+				next = max(next, o.e)
+				kind := ConflictFreeze
+				if r.rule.Kind == Lockdown {
+					kind = ConflictLockdown
+				}
+				bl.add(kind, r.rule.Name, "")
+			}
+		}
+		if len(app.windows) > 0 {
+			occs, err := windowOccs(app.windows, t, e)
+			if err != nil {
+				return 0, bl, false, fmt.Errorf("calendar: %w", err)
+			}
+			if g := firstGap(occs, t, e); g < e {
+				ns, nr, err := nextWindowStart(app.windows, g, hi+1)
+				if err != nil {
+					return 0, bl, false, fmt.Errorf("calendar: %w", err)
+				}
+				if nr == nil {
+					for _, w := range app.windows {
+						bl.add(ConflictOutsideWindow, w.rule.Name, "")
+					}
+					return 0, bl, false, nil
+				}
+				bl.add(ConflictOutsideWindow, nr.rule.Name, "")
+				next = max(next, ns)
+			}
+		}
+		others = c.book.overlapping(others[:0], sub.env, t, e, sub.id)
+		for _, o := range others {
+			if len(sub.services) > 0 && len(o.b.Services) > 0 && len(shared(sub.services, o.b.Services)) > 0 {
+				next = max(next, o.e)
+				bl.add(ConflictOverlap, "", o.b.ID)
+			}
+		}
+		if segs := overCapacity(others, t, e, capacity); len(segs) > 0 {
+			last := segs[len(segs)-1]
+			next = max(next, last.q)
+			for _, o := range others {
+				if max(o.s, t) < last.q && o.e > last.p {
+					bl.add(ConflictCapacity, "", o.b.ID)
+				}
+			}
+		}
+		if next == t {
+			return t, bl, true, nil
+		}
+		t = c.alignUp(next)
+	}
+	return 0, bl, false, nil
+}
