@@ -358,6 +358,14 @@ func (e *Engine) notify(ctx context.Context, n Notification) error {
 	defer cancel()
 	err := e.notifier.Notify(ctx, n)
 	if err == nil {
+		if ob, ok := e.store.(Outbox); ok {
+			// Delivered: the outbox row is done. Should the ack fail, a Dispatcher
+			// delivers the notification again later (at least once).
+			if aerr := ob.AckNotification(ctx, n.Key()); aerr != nil {
+				e.log.LogAttrs(ctx, slog.LevelWarn, "release notification delivered but not acknowledged",
+					slog.String("key", n.Key()), slog.Any("error", aerr))
+			}
+		}
 		return nil
 	}
 	e.log.LogAttrs(ctx, slog.LevelError, "release notification failed",

@@ -1,9 +1,11 @@
-// Package memory is the reference [release.Store]: every method follows the Store
-// contract exactly, in memory, for one process.
+// Package memory is the reference [release.Store], [release.Outbox] and
+// [release.Booker]: every method follows the contracts exactly, in memory, for one
+// process.
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
 // process; everything lives in the heap (a history entry costs a few hundred bytes);
-// List scans every release (linear in the number stored); one mutex serialises
+// List scans every release and Book scans the environment's bookings (linear in the
+// number stored); the outbox keeps every transition until it is acknowledged; one mutex serialises
 // writers, which is fast for one process and meaningless across processes. For a
 // durable store use adapters/bolt (one machine) or adapters/postgres (many replicas).
 package memory
@@ -13,6 +15,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -23,6 +26,8 @@ type Store struct {
 	releases map[release.ID]release.Release
 	history  map[release.ID][]release.AuditEntry
 	order    []release.ID // ascending
+	outbox   map[string]*outboxRow
+	bookings map[string]calendar.Booking
 }
 
 var _ release.Store = (*Store)(nil)
@@ -32,6 +37,8 @@ func New() *Store {
 	return &Store{
 		releases: map[release.ID]release.Release{},
 		history:  map[release.ID][]release.AuditEntry{},
+		outbox:   map[string]*outboxRow{},
+		bookings: map[string]calendar.Booking{},
 	}
 }
 
@@ -110,6 +117,8 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.releases[r.ID] = r.Clone()
 	s.history[r.ID] = append(s.history[r.ID], e.Clone())
+	n := release.Notification{Release: r.Clone(), Entry: e.Clone()}
+	s.outbox[n.Key()] = &outboxRow{pending: release.PendingNotification{Notification: n, Due: e.Time}}
 	return nil
 }
 
