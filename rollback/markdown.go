@@ -66,12 +66,12 @@ func (r *Runbook) WriteMarkdown(w io.Writer) error {
 				n = 0
 				p("\n### %s: %s\n\n", s.Component, versions(s))
 				if s.Unfinished {
-					p("The deployment of %s did not finish: the component is half-deployed.\n", s.Component)
+					p("- Deployment: did not finish; the component is half-deployed.\n")
 				} else {
-					p("The deployment of %s finished.\n", s.Component)
+					p("- Deployment: finished.\n")
 				}
 				if len(s.Notify) > 0 {
-					p("Notify: %s.\n", strings.Join(s.Notify, ", "))
+					p("- Notify: %s.\n", strings.Join(s.Notify, ", "))
 				}
 				p("\n")
 			}
@@ -83,7 +83,7 @@ func (r *Runbook) WriteMarkdown(w io.Writer) error {
 				for strings.Contains(s.Command, fence) {
 					fence += "`"
 				}
-				p("\n   %s sh\n", fence)
+				p("\n   %ssh\n", fence)
 				for _, line := range strings.Split(s.Command, "\n") {
 					p("   %s\n", line)
 				}
