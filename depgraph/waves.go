@@ -50,7 +50,7 @@ func (g *Graph[K]) Order() ([]K, error) {
 
 // levels runs Kahn's algorithm over the dependents adjacency and returns each
 // node's wave and the number of waves. ok is false when a cycle leaves nodes
-// unplaced.
+// unplaced; their level is then -1, while every placed node keeps its wave.
 func levels(s *csr) (level []int32, nlevels int32, ok bool) {
 	n := s.n
 	level = make([]int32, n)
@@ -82,20 +82,28 @@ func levels(s *csr) (level []int32, nlevels int32, ok bool) {
 			}
 		}
 	}
-	if tail != int(n) {
-		return nil, 0, false
+	if tail > 0 {
+		nlevels = level[queue[tail-1]] + 1
 	}
-	if n > 0 {
-		nlevels = level[queue[n-1]] + 1
+	if tail != int(n) {
+		for v := range level {
+			if remaining[v] > 0 {
+				level[v] = -1
+			}
+		}
+		return level, nlevels, false
 	}
 	return level, nlevels, true
 }
 
 // bucket sorts node indices by level, keeping index order within a level
-// (a counting sort), and returns them with the start of each level.
+// (a counting sort), skipping unplaced nodes (level -1), and returns them with the start of each level.
 func bucket(level []int32, nlevels int32) (flat []int32, bounds []int32) {
 	bounds = make([]int32, nlevels+1)
 	for _, l := range level {
+		if l < 0 {
+			continue
+		}
 		bounds[l+1]++
 	}
 	for l := int32(0); l < nlevels; l++ {
@@ -103,8 +111,11 @@ func bucket(level []int32, nlevels int32) (flat []int32, bounds []int32) {
 	}
 	pos := make([]int32, nlevels)
 	copy(pos, bounds[:nlevels])
-	flat = make([]int32, len(level))
+	flat = make([]int32, bounds[nlevels])
 	for v, l := range level {
+		if l < 0 {
+			continue
+		}
 		flat[pos[l]] = int32(v)
 		pos[l]++
 	}
