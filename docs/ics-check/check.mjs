@@ -22,11 +22,13 @@ const events = comp.getAllSubcomponents("vevent");
 const masters = new Map();
 for (const ve of events) {
   if (ve.hasProperty("recurrence-id")) continue;
-  masters.set(ve.getFirstPropertyValue("uid"), new ICAL.Event(ve));
+  // exceptions: [] stops ical.js from relating every RECURRENCE-ID of the calendar to
+  // this event whatever its UID (its default without strictExceptions); relate by UID below.
+  masters.set(ve.getFirstPropertyValue("uid"), new ICAL.Event(ve, { strictExceptions: true, exceptions: [] }));
 }
 for (const ve of events) {
   if (!ve.hasProperty("recurrence-id")) continue;
-  masters.get(ve.getFirstPropertyValue("uid")).relateException(new ICAL.Event(ve));
+  masters.get(ve.getFirstPropertyValue("uid")).relateException(new ICAL.Event(ve, { exceptions: [] }));
 }
 const iso = (ms) => new Date(ms).toISOString().replace(".000", "");
 const out = [];
