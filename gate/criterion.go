@@ -71,6 +71,9 @@ func ParseCriterion(s string) (Criterion, error) {
 	if strings.HasSuffix(t, "%") {
 		c.Relative = true
 		t = strings.TrimSpace(t[:len(t)-1])
+		if strings.Contains(t, "%") {
+			return fail(`has more than one "%": write one, e.g. "<=+10%"`)
+		}
 		if t == "" || (t[0] != '+' && t[0] != '-') {
 			return fail(`a relative criterion needs an explicit sign: write "+10%" for an increase or "-2%" for a decrease`)
 		}
