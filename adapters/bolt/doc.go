@@ -1,0 +1,61 @@
+// Package bolt is the embedded, durable [release.Store] on go.etcd.io/bbolt: one file
+// on one machine, the default the quickstart uses. A [Store] also implements
+// [release.Outbox] (a transactional outbox for notifications) and [release.Booker]
+// (calendar bookings that never double-book a service).
+//
+// It is for release bots, CLIs and services that run as a single process on a single
+// machine and must not lose their state when they restart. A platform with several
+// replicas over one database uses adapters/postgres instead.
+//
+// # Opening
+//
+// [Open] creates or opens the file and takes bbolt's exclusive lock on it. A second
+// Open of the same file, from another process or this one, does not hang: after the
+// open timeout ([WithTimeout], default one second) it returns a *[LockedError]
+// ([ErrLocked]). A file written by a newer schema is refused with a *[SchemaError]
+// ([ErrSchema]). [WithNoSync] turns fsync off, for tests and benchmarks only.
+//
+// # File layout (schema version 1)
+//
+//	meta             "schema" -> 8-byte big-endian schema version (1)
+//	releases         16-byte release ID -> JSON of release.Release
+//	history          one nested bucket per release (key: 16-byte ID), in it
+//	                 8-byte big-endian sequence -> release.EncodeEntry bytes
+//	outbox           notification key ("<id>/<sequence>") -> JSON of the
+//	                 release.PendingNotification plus its lease end
+//	outbox_due       12-byte due time + notification key -> empty (claim order)
+//	bookings         booking ID -> JSON of the booking
+//	bookings_by_env  4-byte length + environment + 12-byte start + booking ID
+//	                 -> 12-byte end (overlap search)
+//
+// Times in keys are Unix seconds with the sign bit flipped (8 bytes, big-endian) then
+// nanoseconds (4 bytes), so byte order is time order.
+//
+// # Durability and atomicity
+//
+// Every write is one bbolt read-write transaction, fsynced before the method returns
+// (unless [WithNoSync]): [Store.Update] checks the revision, replaces the release,
+// appends the history entry (never overwriting one) and inserts the outbox row, all
+// or nothing. A process killed at any moment leaves either the whole transition or
+// none of it; the package's tests kill a writing process with SIGKILL in a loop and
+// verify every history afterwards. [Store.Check] verifies a whole file; [Store.Backup]
+// copies it while it is in use.
+//
+// Stored rows that do not decode are reported as *release.CorruptError
+// (release.ErrCorrupt) naming the bucket and key, never a panic. The store refuses to
+// write what it could not read back or what would break a history (an entry that does
+// not chain to the stored head, a sequence that is not the next one): release.ErrInvalid.
+//
+// # Limits
+//
+//   - One process at a time: bbolt locks the file. Goroutines of that process share
+//     the Store freely; writers are serialised (one write transaction at a time), so
+//     write throughput is bounded by fsync latency, readers never block.
+//   - [Store.List] scans the releases in ID order and decodes each one: O(n) in the
+//     releases after the cursor (a Limit stops it early).
+//   - [Store.Bookings] for one environment walks that environment's bookings that
+//     start before the end of the range; for all environments it scans every booking.
+//   - Contexts are checked before each transaction begins; bbolt transactions cannot
+//     be cancelled once started (they are short).
+//   - The file only grows; bbolt reuses freed pages but does not shrink the file.
+package bolt

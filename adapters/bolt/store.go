@@ -1,0 +1,223 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+// Create implements [release.Store]. In one read-write transaction it stores r, the
+// first history entry, and nothing else; ErrAlreadyExists when r.ID is stored. It
+// refuses (release.ErrInvalid, nothing stored) a release or entry it could not read
+// back: a zero ID, a revision other than 1, an entry of another release or with
+// another sequence than 1, an entry whose hash does not match its content.
+func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.ID.IsZero() {
+		return fmt.Errorf("%w: bolt: create: the release ID is zero", release.ErrInvalid)
+	}
+	if r.Revision != 1 || first.Sequence != 1 || first.ReleaseID != r.ID || r.Head != first.Hash {
+		return fmt.Errorf("%w: bolt: create %s: want revision 1 with entry 1 of the same release as its head, got revision %d with entry %d of release %s", release.ErrInvalid, r.ID, r.Revision, first.Sequence, first.ReleaseID)
+	}
+	rv, err := encodeRelease(r)
+	if err != nil {
+		return err
+	}
+	ev, err := encodeEntry(first)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		rel := tx.Bucket(bucketReleases)
+		if rel.Get(r.ID[:]) != nil {
+			return release.ErrAlreadyExists
+		}
+		hist := tx.Bucket(bucketHistory)
+		if hist.Bucket(r.ID[:]) != nil {
+			return &release.CorruptError{What: fmt.Sprintf("history of release %s (bucket %s)", r.ID, bucketHistory), Reason: "a history exists without its release row; restore the file from a backup"}
+		}
+		if err := rel.Put(r.ID[:], rv); err != nil {
+			return err
+		}
+		hb, err := hist.CreateBucket(r.ID[:])
+		if err != nil {
+			return err
+		}
+		return hb.Put(seqKey(1), ev)
+	})
+}
+
+// encodeEntry encodes e and checks that it reads back (release.DecodeEntry): a store
+// must never hold an entry it cannot return.
+func encodeEntry(e release.AuditEntry) ([]byte, error) {
+	b, err := release.EncodeEntry(e)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bolt: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	}
+	if _, err := release.DecodeEntry(b); err != nil {
+		return nil, fmt.Errorf("%w: bolt: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	}
+	return b, nil
+}
+
+// Get implements [release.Store]: one read transaction.
+func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error) {
+	var r release.Release
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketReleases).Get(id[:])
+		if v == nil {
+			return release.ErrNotFound
+		}
+		var err error
+		r, err = decodeRelease(id[:], v)
+		return err
+	})
+	return r, err
+}
+
+// List implements [release.Store]. It scans the releases bucket in key (= ID) order
+// from f.After and decodes every row until f.Limit matches are found: O(n) in the
+// number of stored releases after the cursor, one JSON decode each, in one read
+// transaction that does not block writers.
+func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, error) {
+	out := []release.Release{}
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketReleases).Cursor()
+		var k, v []byte
+		if f.After.IsZero() {
+			k, v = c.First()
+		} else {
+			k, v = c.Seek(f.After[:])
+			if k != nil && bytes.Equal(k, f.After[:]) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := decodeRelease(k, v)
+			if err != nil {
+				return err
+			}
+			if !f.Match(r) {
+				continue
+			}
+			out = append(out, r)
+			if f.Limit > 0 && len(out) == f.Limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update implements [release.Store]. In one read-write transaction it checks the
+// stored revision (a *release.ConflictError when it is not expected), replaces the
+// release, appends e to the history and inserts the pending notification into the
+// outbox: all of it or nothing. It never overwrites a history entry. Beyond the
+// contract it refuses (release.ErrInvalid, nothing stored) what would break the
+// history: r.Revision other than expected+1, e.Sequence other than r.Revision, an
+// entry of another release, one that does not chain to the stored head or does not
+// start from the stored state, or a release whose head is not e's hash.
+func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rv, err := encodeRelease(r)
+	if err != nil {
+		return err
+	}
+	n := release.Notification{Release: r, Entry: e}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		rel := tx.Bucket(bucketReleases)
+		cv := rel.Get(r.ID[:])
+		if cv == nil {
+			return release.ErrNotFound
+		}
+		cur, err := decodeRelease(r.ID[:], cv)
+		if err != nil {
+			return err
+		}
+		if cur.Revision != expected {
+			return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
+		}
+		if err := checkUpdate(cur, r, e); err != nil {
+			return err
+		}
+		ev, err := encodeEntry(e)
+		if err != nil {
+			return err
+		}
+		hb := tx.Bucket(bucketHistory).Bucket(r.ID[:])
+		if hb == nil {
+			return &release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"}
+		}
+		sk := seqKey(e.Sequence)
+		if hb.Get(sk) != nil {
+			return &release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)}
+		}
+		if err := rel.Put(r.ID[:], rv); err != nil {
+			return err
+		}
+		if err := hb.Put(sk, ev); err != nil {
+			return err
+		}
+		return putOutbox(tx, outboxRow{PendingNotification: release.PendingNotification{Notification: n, Due: e.Time}})
+	})
+}
+
+func checkUpdate(cur, r release.Release, e release.AuditEntry) error {
+	var p []string
+	if r.Revision != cur.Revision+1 {
+		p = append(p, fmt.Sprintf("new revision %d is not %d", r.Revision, cur.Revision+1))
+	}
+	if e.Sequence != r.Revision {
+		p = append(p, fmt.Sprintf("entry sequence %d is not the new revision %d", e.Sequence, r.Revision))
+	}
+	if e.ReleaseID != r.ID {
+		p = append(p, fmt.Sprintf("the entry belongs to release %s", e.ReleaseID))
+	}
+	if e.PrevHash != cur.Head {
+		p = append(p, "the entry does not chain to the stored head")
+	}
+	if e.From != cur.State {
+		p = append(p, fmt.Sprintf("the entry starts from %s but the release is %s", e.From, cur.State))
+	}
+	if r.State != e.To || r.Head != e.Hash {
+		p = append(p, "the release's state and head are not the entry's")
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return &release.ValidationError{What: fmt.Sprintf("update of release %s (nothing was stored)", r.ID), Problems: p}
+}
+
+// History implements [release.Store]: one read transaction over the release's history
+// bucket, in key (= sequence) order. Every entry is checked by release.DecodeEntry; a
+// bad one is a *release.CorruptError naming the release and the key.
+func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntry, error) {
+	var out []release.AuditEntry
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketReleases).Get(id[:]) == nil && tx.Bucket(bucketHistory).Bucket(id[:]) == nil {
+			return release.ErrNotFound
+		}
+		var err error
+		out, err = s.historyIn(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
