@@ -33,29 +33,39 @@ func WithCalendarName(name string) ICSOption { return func(c *icsConfig) { c.nam
 // ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
 var ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
 
-// WriteRulesICS writes rules as an iCalendar (RFC 5545) stream; see [writeICS] for
-// what is written. Rules are validated first; an invalid rule gives its [*RuleError].
+// WriteICS writes the calendar's rules and bookings (as VEVENTs in UTC) as an
+// iCalendar (RFC 5545) stream that any client reads with the same UTC instants as this
+// package over [from, to), transition days included. See [WriteRulesICS] for what is
+// written.
+func (c *Calendar) WriteICS(w io.Writer, from, to time.Time, opts ...ICSOption) error {
+	return writeICS(w, c.Rules(), c.Bookings(), from, to, opts...)
+}
+
+// WriteRulesICS writes rules as an iCalendar (RFC 5545) stream: a VCALENDAR (VERSION 2.0,
+// PRODID, CALSCALE:GREGORIAN) with
+//   - a VTIMEZONE for every zone the rules use, generated from Go's zone data with one
+//     STANDARD or DAYLIGHT observance per actual transition, covering the span and
+//     every rule's first start, and the observance that begins after the span;
+//   - one recurring VEVENT per rule: DTSTART;TZID, DURATION (the wall-clock length of an
+//     occurrence, or its exact Duration), RRULE with UNTIL in UTC, EXDATE;TZID, a UID
+//     stable from the rule's name, SUMMARY, CATEGORIES and X-RELEASEKIT-* properties
+//     (kind, wall-clock end, scope, exceptions) that let [ReadICS] restore the rule;
+//   - a RECURRENCE-ID override carrying this package's exact UTC instants for every
+//     occurrence overlapping [from, to) that an RFC 5545 client would compute
+//     differently from DTSTART, DURATION and RRULE (a start or end shifted by a gap, or
+//     a real length that differs on a transition day), and an EXDATE for every
+//     occurrence that SkipNonexistent drops.
+//
+// Outside [from, to) clients may differ on transition days. Lines are folded at 75
+// octets without splitting a UTF-8 sequence, end in CRLF, and TEXT is escaped. Rules are
+// validated first: invalid rules give their [*RuleError]s joined; an empty span gives
+// [ErrBadSpan].
 func WriteRulesICS(w io.Writer, rules []Rule, from, to time.Time, opts ...ICSOption) error {
 	return writeICS(w, rules, nil, from, to, opts...)
 }
 
-// writeICS writes a VCALENDAR with
-//   - a VTIMEZONE for every zone the rules use, generated from Go's zone data with one
-//     STANDARD or DAYLIGHT observance per actual transition, covering the span and
-//     every rule's first start;
-//   - one recurring VEVENT per rule: DTSTART;TZID, DURATION (the wall-clock length of an
-//     occurrence, or its exact Duration), RRULE with UNTIL in UTC, EXDATE;TZID, a UID
-//     stable from the rule's name, SUMMARY, CATEGORIES and X-RELEASEKIT-* properties
-//     that let [ReadICS] restore the rule exactly;
-//   - a RECURRENCE-ID override, with this package's exact UTC instants, for every
-//     occurrence in [from, to) that an RFC 5545 client would compute differently from
-//     DTSTART, DURATION and RRULE (a start or end shifted by a gap, or a real length that
-//     differs on a transition day), and an EXDATE for every occurrence that
-//     SkipNonexistent drops;
-//   - one VEVENT in UTC per booking.
-//
-// A client reads the same UTC instants as [Rule.Occurrences] over [from, to).
-// Lines are folded at 75 octets without splitting a UTF-8 sequence and end in CRLF.
+// writeICS writes rules as recurring VEVENTs and bookings as VEVENTs in UTC; see
+// [WriteRulesICS].
 func writeICS(w io.Writer, rules []Rule, bookings []Booking, from, to time.Time, opts ...ICSOption) error {
 	if !from.Before(to) {
 		return ErrBadSpan
