@@ -111,7 +111,7 @@ func (s Spread) Evaluate(f Facts) Finding {
 	// One component is the normal case and adds nothing.
 	sev := saturate(float64(max(n-1, 0)), float64(orInt(s.ComponentsAtMax, 8)-1))
 	if sev == 0 {
-		return Finding{Reason: fmt.Sprintf("%d component changed", n)}
+		return Finding{Reason: plural(n, "component", "components") + " changed"}
 	}
 	return Finding{Severity: sev, Reason: fmt.Sprintf("%d components change together: %s", n, list(f.Components, 5)),
 		Mitigation: "release the components separately, each in its own release"}
@@ -133,7 +133,7 @@ func (b BlastRadius) Evaluate(f Facts) Finding {
 	if sev == 0 {
 		return Finding{Reason: "nothing depends on the changed components"}
 	}
-	r := fmt.Sprintf("%d components depend on the change", n)
+	r := plural(n, "component depends", "components depend") + " on the change"
 	if len(f.DependentNames) > 0 {
 		r += ": " + list(f.DependentNames, 5)
 	}
@@ -261,7 +261,7 @@ func (Irreversibility) Evaluate(f Facts) Finding {
 		return Finding{Reason: "every step can be rolled back"}
 	}
 	return Finding{Severity: clamp01(0.4 + 0.3*float64(n)),
-		Reason:     fmt.Sprintf("%d irreversible steps: %s", n, list(f.IrreversibleSteps, 5)),
+		Reason:     plural(n, "irreversible step", "irreversible steps") + ": " + list(f.IrreversibleSteps, 5),
 		Mitigation: "add a down-migration or split the step into reversible expand and contract phases"}
 }
 
@@ -279,7 +279,7 @@ func (Novelty) Evaluate(f Facts) Finding {
 		return Finding{Reason: "every component has been deployed before"}
 	}
 	return Finding{Severity: clamp01(0.25 + 0.25*float64(n)),
-		Reason:     fmt.Sprintf("%d components deployed for the first time: %s", n, list(f.FirstTimeComponents, 5)),
+		Reason:     plural(n, "component", "components") + " deployed for the first time: " + list(f.FirstTimeComponents, 5),
 		Mitigation: "deploy new components dark first and route traffic gradually"}
 }
 
@@ -313,6 +313,13 @@ func (t TestGap) Evaluate(f Facts) Finding {
 	}
 	return Finding{Severity: 0.8 * gap, Reason: fmt.Sprintf("tests pass but cover only %.0f%% (target %.0f%%)", cov, target),
 		Mitigation: "add tests for the changed code"}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func orInt(v, def int) int {
