@@ -91,7 +91,8 @@ const (
 	// after a failure.
 	StatusNotStarted StepStatus = "not-started"
 	// StatusRunning: the executor is running the step. A [Report] returned by [Run]
-	// never holds it; a report captured by a progress callback may.
+	// never holds it; a report a host builds from progress events may, and a resumed
+	// run treats such a step as not done (it runs it again).
 	StatusRunning StepStatus = "running"
 	// StatusDone: the executor returned nil. A resumed run never runs the step again.
 	StatusDone StepStatus = "done"

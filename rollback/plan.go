@@ -144,8 +144,10 @@ type Step struct {
 //
 // Plan reports a malformed record or options ([*ValidationError]), components missing
 // from the graph ([*UnknownComponentError]) and a dependency cycle among the
-// components to roll back (wrapping the graph's *depgraph.CycleError). A cycle
-// elsewhere in the graph does not matter.
+// components to roll back (wrapping a *depgraph.CycleError naming it). A cycle
+// elsewhere in the graph does not matter. Plan reads the graph but does not change
+// it; do not change the graph while Plan runs. It costs O(V+E) in the graph's size
+// plus the steps it builds (see docs/bench/rollback.md).
 func Plan(graph *depgraph.Graph[string], deployed Deployment, opts Options) (*Runbook, error) {
 	if graph == nil {
 		return nil, validation(ErrInvalidOptions, []string{"graph is nil: pass the components' dependency graph (depgraph.New[string]())"})
