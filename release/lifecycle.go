@@ -137,15 +137,23 @@ func Transitions() []Transition {
 	return out
 }
 
+// next is the lifecycle as a lookup table, built once from the same descriptions.
+var next = func() map[State]map[Event]State {
+	m := map[State]map[Event]State{}
+	for _, t := range Transitions() {
+		if m[t.From] == nil {
+			m[t.From] = map[Event]State{}
+		}
+		m[t.From][t.Event] = t.To
+	}
+	return m
+}()
+
 // Next returns the state that event e leads to from state s, or false when e cannot be
 // fired in s.
 func Next(s State, e Event) (State, bool) {
-	for _, t := range Transitions() {
-		if t.From == s && t.Event == e {
-			return t.To, true
-		}
-	}
-	return "", false
+	to, ok := next[s][e]
+	return to, ok
 }
 
 // Available lists the events that can be fired in state s, in the order of [Events].
@@ -184,11 +192,19 @@ func step(ctx context.Context, s State, e Event) (State, error) {
 }
 
 // Diagram returns the lifecycle as a Mermaid state diagram, drawn by looplab/fsm's
-// visualizer from the same machine the engine fires, with the initial state marked.
+// visualizer from the same machine the engine fires, with the initial and final states
+// marked.
 func Diagram() (string, error) {
 	out, err := fsm.VisualizeWithType(newMachine(StateDraft), fsm.MermaidStateDiagram)
 	if err != nil {
 		return "", fmt.Errorf("release: draw lifecycle diagram: %w", err)
 	}
-	return strings.ReplaceAll(out, "\t", "    "), nil
+	var b strings.Builder
+	b.WriteString(strings.ReplaceAll(out, "\t", "    "))
+	for _, st := range States() {
+		if st.Terminal() {
+			b.WriteString("    " + string(st) + " --> [*]\n")
+		}
+	}
+	return b.String(), nil
 }
