@@ -1,0 +1,67 @@
+// Package postgres is a shared [release.Store] on PostgreSQL (pgx v5), for platforms
+// that run several replicas of a release engine over one database. It also implements
+// [release.Outbox] (a transactional outbox, so a crash between commit and
+// notification loses nothing) and [release.Booker] (calendar bookings that two
+// replicas can never double-book). It lives in its own Go module so that the core
+// module does not depend on pgx.
+//
+// # Configuration
+//
+// [Open] takes a connection string, a URL or key=value pairs, with every libpq and
+// pgxpool setting:
+//
+//	postgres://releasekit:secret@db.internal:5432/releasekit?sslmode=verify-full&pool_max_conns=16
+//
+// [WithSchema] keeps the tables in a schema of their own (created when missing), so
+// several stores can share a database. Hosts that own a *pgxpool.Pool pass it to
+// [New] instead; [Store.Close] then leaves it open.
+//
+// # Schema and migrations
+//
+// The schema is created and upgraded by numbered SQL files embedded in the package
+// ([Migrations]); [Open] and [New] apply the missing ones in one transaction and record
+// each in the table releasekit_schema_version. Migrating is idempotent and safe when
+// many replicas start at once: a transaction-scoped advisory lock serialises them.
+// A database migrated by a newer release of this package is refused with a
+// *[SchemaVersionError] ([ErrSchemaTooNew]) instead of being misread. [WithoutMigrate]
+// and [Migrate] split migration off into a deployment step. The tables:
+//
+//   - releases (id uuid primary key, name, version, environment, class, state,
+//     revision, doc jsonb): one row per release; doc is the release's JSON form.
+//   - history (release_id, seq, entry bytea, primary key (release_id, seq)): the audit
+//     entries exactly as [release.EncodeEntry] wrote them. Never jsonb: it reorders
+//     keys and normalises numbers, and the entries are hash-chained over their content.
+//   - outbox (key primary key, release, entry, due, leased_until, attempts,
+//     last_error): one row per committed transition until it is acknowledged.
+//   - bookings (id primary key, environment, start_at, end_at, doc jsonb) and
+//     booking_slots (booking_id, environment, service, period tstzrange) with the
+//     exclusion constraint EXCLUDE USING gist (environment WITH =, service WITH =,
+//     period WITH &&), one slot row per (booking, service). It needs the btree_gist
+//     extension, which the first migration creates when missing (PostgreSQL 13 and
+//     later let a database owner create it). When stores in several schemas share a
+//     database, create it once beforehand, e.g. CREATE EXTENSION btree_gist WITH
+//     SCHEMA public, so that dropping one store's schema does not take it away.
+//
+// # Guarantees
+//
+//   - [Store.Update] is one SQL statement: the compare-and-swap on the revision
+//     (UPDATE … WHERE id = $1 AND revision = $2), the history row and the outbox row
+//     commit together or not at all. Of concurrent updates from any number of
+//     processes with the same expected revision, exactly one succeeds; the others get
+//     a *[release.ConflictError]. No update is lost and no history has a gap.
+//   - Backend errors map onto release's sentinels: a duplicate ID on create is
+//     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
+//     revision [release.ErrConflict], stored bytes that do not decode or verify
+//     [release.ErrCorrupt], an overlapping booking a *[release.SlotTakenError]. A
+//     cancelled or expired context is returned as the context's error.
+//   - [Store.ClaimNotifications] leases rows with SELECT … FOR UPDATE SKIP LOCKED, so
+//     dispatchers in many replicas share the outbox and never hold the same row at
+//     once while its lease runs. Delivery is at least once.
+//   - Times are kept to the microsecond (the engine already truncates to it).
+//     Bookings keep their exact times; the exclusion constraint sees them widened to
+//     whole microseconds, so it never misses an overlap.
+//
+// The tests of this module run against a real PostgreSQL named by the environment
+// variable RELEASEKIT_POSTGRES_DSN; .ci/postgres.sh starts a throwaway cluster and
+// sets it.
+package postgres

@@ -1,0 +1,275 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+// checkWrite reports what makes r and e unfit to store together: the entry must
+// belong to the release and carry its revision as its sequence.
+func checkWrite(r release.Release, e release.AuditEntry) error {
+	var p []string
+	if r.ID.IsZero() {
+		p = append(p, "release ID is zero")
+	}
+	if e.ReleaseID != r.ID {
+		p = append(p, fmt.Sprintf("entry belongs to release %s, not %s", e.ReleaseID, r.ID))
+	}
+	if e.Sequence != r.Revision {
+		p = append(p, fmt.Sprintf("entry sequence %d is not the release's revision %d", e.Sequence, r.Revision))
+	}
+	if r.Revision < 1 {
+		p = append(p, fmt.Sprintf("revision %d is not positive", r.Revision))
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return &release.ValidationError{What: "write to the postgres store", Problems: p}
+}
+
+func encodeRelease(r release.Release) ([]byte, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: release %s cannot be encoded as JSON: %v", release.ErrInvalid, r.ID, err)
+	}
+	return b, nil
+}
+
+func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
+	var r release.Release
+	if err := json.Unmarshal(doc, &r); err != nil {
+		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document is not a release: " + err.Error()}
+	}
+	if r.ID != id {
+		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document has ID " + r.ID.String()}
+	}
+	return r, nil
+}
+
+// Create implements [release.Store]: the release row and its first history entry are
+// written by one statement. A stored ID returns an error matching
+// [release.ErrAlreadyExists].
+func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkWrite(r, first); err != nil {
+		return err
+	}
+	doc, err := encodeRelease(r)
+	if err != nil {
+		return err
+	}
+	entry, err := release.EncodeEntry(first)
+	if err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry)
+	if err != nil {
+		if code, _ := pgCode(err); code == codeUniqueViolation {
+			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
+		}
+		return fail(ctx, "create release "+r.ID.String(), err)
+	}
+	return nil
+}
+
+// Get implements [release.Store].
+func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return release.Release{}, err
+	}
+	var doc []byte
+	if err := s.pool.QueryRow(ctx, s.q.get, [16]byte(id)).Scan(&doc); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return release.Release{}, fmt.Errorf("postgres: release %s: %w", id, release.ErrNotFound)
+		}
+		return release.Release{}, fail(ctx, "get release "+id.String(), err)
+	}
+	return decodeRelease(id, doc)
+}
+
+// List implements [release.Store]. Every filter field is evaluated by PostgreSQL
+// (labels with jsonb containment), in ascending ID order (uuid order is byte order).
+func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var (
+		where []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.Environment != "" {
+		add("environment = $?", f.Environment)
+	}
+	if f.Name != "" {
+		add("name = $?", f.Name)
+	}
+	if f.Version != "" {
+		add("version = $?", f.Version)
+	}
+	if f.Class != "" {
+		add("class = $?", string(f.Class))
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		add("state = ANY($?::text[])", states)
+	}
+	if len(f.Labels) > 0 {
+		b, err := json.Marshal(f.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("%w: labels filter: %v", release.ErrInvalid, err)
+		}
+		add("doc->'labels' @> $?::jsonb", b)
+	}
+	if !f.After.IsZero() {
+		add("id > $?", [16]byte(f.After))
+	}
+	q := s.q.listBase
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id"
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += " LIMIT $" + strconv.Itoa(len(args))
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fail(ctx, "list releases", err)
+	}
+	defer rows.Close()
+	out := []release.Release{}
+	for rows.Next() {
+		var (
+			id  [16]byte
+			doc []byte
+		)
+		if err := rows.Scan(&id, &doc); err != nil {
+			return nil, fail(ctx, "list releases", err)
+		}
+		r, err := decodeRelease(release.ID(id), doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail(ctx, "list releases", err)
+	}
+	return out, nil
+}
+
+// Update implements [release.Store]. One statement does the compare-and-swap on the
+// revision, appends the history entry and records the outbox row, so either all three
+// are committed or none is. When no row was swapped, a second query tells
+// [release.ErrNotFound] from a *[release.ConflictError].
+func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkWrite(r, e); err != nil {
+		return err
+	}
+	doc, err := encodeRelease(r)
+	if err != nil {
+		return err
+	}
+	entry, err := release.EncodeEntry(e)
+	if err != nil {
+		return err
+	}
+	key := release.Notification{Release: r, Entry: e}.Key()
+	var n int64
+	err = s.pool.QueryRow(ctx, s.q.update, [16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, key, e.Time).Scan(&n)
+	if err != nil {
+		if code, _ := pgCode(err); code == codeUniqueViolation {
+			// The history row or the outbox row of that sequence exists already: a
+			// concurrent writer got there first.
+			return &release.ConflictError{ID: r.ID, Expected: expected}
+		}
+		return fail(ctx, "update release "+r.ID.String(), err)
+	}
+	if n == 1 {
+		return nil
+	}
+	var actual int64
+	if err := s.pool.QueryRow(ctx, s.q.revision, [16]byte(r.ID)).Scan(&actual); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("postgres: update release %s: %w", r.ID, release.ErrNotFound)
+		}
+		// The swap failed; report the conflict even if the revision cannot be read.
+		return &release.ConflictError{ID: r.ID, Expected: expected}
+	}
+	return &release.ConflictError{ID: r.ID, Expected: expected, Actual: actual}
+}
+
+// History implements [release.Store]. Every entry is decoded and checked with
+// [release.DecodeEntry]; a row that does not decode, or whose entry names another
+// release or sequence than its row, is a *[release.CorruptError].
+func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rows, err := s.pool.Query(ctx, s.q.history, [16]byte(id))
+	if err != nil {
+		return nil, fail(ctx, "history of release "+id.String(), err)
+	}
+	defer rows.Close()
+	var out []release.AuditEntry
+	for rows.Next() {
+		var (
+			seq int64
+			raw []byte
+		)
+		if err := rows.Scan(&seq, &raw); err != nil {
+			return nil, fail(ctx, "history of release "+id.String(), err)
+		}
+		e, err := release.DecodeEntry(raw)
+		if err != nil {
+			var ce *release.CorruptError
+			if errors.As(err, &ce) {
+				ce.What = fmt.Sprintf("history entry %d of release %s", seq, id)
+			}
+			return nil, err
+		}
+		if e.ReleaseID != id || e.Sequence != seq {
+			return nil, &release.CorruptError{
+				What:   fmt.Sprintf("history entry %d of release %s", seq, id),
+				Reason: fmt.Sprintf("the row holds entry %d of release %s", e.Sequence, e.ReleaseID),
+			}
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fail(ctx, "history of release "+id.String(), err)
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	var exists bool
+	if err := s.pool.QueryRow(ctx, s.q.exists, [16]byte(id)).Scan(&exists); err != nil {
+		return nil, fail(ctx, "history of release "+id.String(), err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("postgres: history of release %s: %w", id, release.ErrNotFound)
+	}
+	return nil, &release.CorruptError{What: "history of release " + id.String(), Reason: "the release is stored but its history is empty"}
+}

@@ -1,0 +1,282 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+// DefaultSchema is the schema a [Store] uses unless [WithSchema] names another.
+const DefaultSchema = "public"
+
+// Store is a [release.Store], [release.Outbox] and [release.Booker] on PostgreSQL,
+// safe for concurrent use by many goroutines and by many processes sharing one
+// database. Make one with [Open] or [New]; the zero value is not usable.
+type Store struct {
+	pool    *pgxpool.Pool
+	owned   bool
+	schema  string
+	q       queries
+	version int
+}
+
+var (
+	_ release.Store  = (*Store)(nil)
+	_ release.Outbox = (*Store)(nil)
+	_ release.Booker = (*Store)(nil)
+)
+
+// Option configures [Open] and [New].
+type Option func(*config) error
+
+type config struct {
+	schema  string
+	migrate bool
+}
+
+// WithSchema keeps the store's tables in the named schema (created when missing),
+// instead of [DefaultSchema]. Several stores can share one database in separate
+// schemas. The name is used as it is (case-sensitive, quoted); it must be 1 to 63
+// bytes without NUL.
+func WithSchema(name string) Option {
+	return func(c *config) error {
+		if name == "" || len(name) > 63 || strings.ContainsRune(name, 0) {
+			return &ConfigError{Problem: fmt.Sprintf("schema name %q must be 1 to 63 bytes without NUL", name)}
+		}
+		c.schema = name
+		return nil
+	}
+}
+
+// WithoutMigrate makes [Open] and [New] skip applying migrations; they still check
+// that the schema is at exactly the version this code knows, and fail with a
+// *[SchemaVersionError] otherwise. Use it where migrations run as a separate
+// deployment step ([Migrate]).
+func WithoutMigrate() Option {
+	return func(c *config) error { c.migrate = false; return nil }
+}
+
+func newConfig(opts []Option) (config, error) {
+	c := config{schema: DefaultSchema, migrate: true}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&c); err != nil {
+			return config{}, err
+		}
+	}
+	return c, nil
+}
+
+// Open connects to the database named by dsn (a PostgreSQL URL or key=value
+// connection string, with any pgxpool setting such as pool_max_conns), applies the
+// schema migrations, and returns a Store that owns its connection pool: [Store.Close]
+// closes it.
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, &ConfigError{Problem: "the connection string does not parse", Err: err}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	s, err := newStore(ctx, pool, c)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.owned = true
+	return s, nil
+}
+
+// New returns a Store over a pool the host owns (and closes), after applying the
+// schema migrations. [Store.Close] leaves the pool open.
+func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	if pool == nil {
+		return nil, &ConfigError{Problem: "postgres.New needs a non-nil pool"}
+	}
+	c, err := newConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newStore(ctx, pool, c)
+}
+
+func newStore(ctx context.Context, pool *pgxpool.Pool, c config) (*Store, error) {
+	var (
+		v   int
+		err error
+	)
+	if c.migrate {
+		v, err = migrate(ctx, pool, c.schema)
+	} else {
+		v, err = currentVersion(ctx, pool, c.schema)
+		if err == nil && v != LatestVersion() {
+			err = &SchemaVersionError{Schema: c.schema, Found: v, Known: LatestVersion()}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Store{pool: pool, schema: c.schema, q: newQueries(c.schema), version: v}, nil
+}
+
+// Close closes the connection pool when the store opened it ([Open]); a pool given
+// to [New] stays open. Close is idempotent.
+func (s *Store) Close() {
+	if s.owned {
+		s.pool.Close()
+	}
+}
+
+// Pool returns the store's connection pool, for hosts that need to run their own
+// queries next to the store's.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Schema returns the schema the store's tables live in.
+func (s *Store) Schema() string { return s.schema }
+
+// SchemaVersion returns the migration version the database was at when the store
+// was opened.
+func (s *Store) SchemaVersion() int { return s.version }
+
+// Errors.
+
+// ErrSchemaTooNew: the database schema was migrated by a newer version of this
+// package than the running one; upgrade the code before using the database.
+var ErrSchemaTooNew = errors.New("postgres: database schema is newer than this code")
+
+// ErrSchemaVersion: the database schema is not at the version this code needs.
+var ErrSchemaVersion = errors.New("postgres: database schema version mismatch")
+
+// ErrConfig: an option or the connection string is malformed.
+var ErrConfig = errors.New("postgres: invalid configuration")
+
+// SchemaVersionError says that the database schema is at another version than the
+// code knows. It matches [ErrSchemaTooNew] when the database is ahead of the code,
+// and [ErrSchemaVersion] in every case.
+type SchemaVersionError struct {
+	Schema string
+	// Found is the version recorded in the database; Known the newest this code has.
+	Found, Known int
+}
+
+func (e *SchemaVersionError) Error() string {
+	if e.Found > e.Known {
+		return fmt.Sprintf("postgres: schema %q is at migration %d but this code knows only up to %d: upgrade releasekit before using this database", e.Schema, e.Found, e.Known)
+	}
+	return fmt.Sprintf("postgres: schema %q is at migration %d but this code needs %d: run postgres.Migrate (or open without WithoutMigrate)", e.Schema, e.Found, e.Known)
+}
+
+// Unwrap returns [ErrSchemaVersion], and [ErrSchemaTooNew] when the database is ahead.
+func (e *SchemaVersionError) Unwrap() []error {
+	if e.Found > e.Known {
+		return []error{ErrSchemaVersion, ErrSchemaTooNew}
+	}
+	return []error{ErrSchemaVersion}
+}
+
+// ConfigError says what is wrong with an option or the connection string.
+type ConfigError struct {
+	Problem string
+	Err     error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("postgres: invalid configuration: %s: %v", e.Problem, e.Err)
+	}
+	return "postgres: invalid configuration: " + e.Problem
+}
+
+// Unwrap returns [ErrConfig] and the underlying error, if any.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrConfig, e.Err}
+	}
+	return []error{ErrConfig}
+}
+
+// SQLSTATE codes the store maps onto release's sentinels.
+const (
+	codeUniqueViolation    = "23505"
+	codeExclusionViolation = "23P01"
+)
+
+func pgCode(err error) (string, string) {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code, pe.ConstraintName
+	}
+	return "", ""
+}
+
+// fail wraps a backend error for op. A cancelled or expired context is returned as
+// the context's error (wrapped), so errors.Is(err, context.Canceled) holds.
+func fail(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("postgres: %s: %w (%v)", op, cerr, err)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// queries holds the store's SQL with the schema's tables qualified.
+type queries struct {
+	create, get, update, exists, history, revision string
+	listBase                                       string
+	claim, ack, retry                              string
+	book, unbook, bookings, overlapping            string
+}
+
+func newQueries(schema string) queries {
+	t := func(name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+	rel, hist, out, bk, slots := t("releases"), t("history"), t("outbox"), t("bookings"), t("booking_slots")
+	return queries{
+		create: `WITH r AS (
+	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
+		get: `SELECT doc FROM ` + rel + ` WHERE id = $1`,
+		update: `WITH u AS (
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9
+	WHERE id = $1 AND revision = $2 RETURNING id),
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $12, id, $10, $9, $11, $13 FROM u)
+SELECT count(*) FROM u`,
+		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,
+		revision: `SELECT revision FROM ` + rel + ` WHERE id = $1`,
+		history:  `SELECT seq, entry FROM ` + hist + ` WHERE release_id = $1 ORDER BY seq`,
+		listBase: `SELECT id, doc FROM ` + rel,
+		claim: `WITH c AS (
+	SELECT key FROM ` + out + `
+	WHERE due <= $1 AND (leased_until IS NULL OR leased_until <= $2)
+	ORDER BY due, key LIMIT $3 FOR UPDATE SKIP LOCKED)
+UPDATE ` + out + ` o SET leased_until = $4, attempts = o.attempts + 1 FROM c WHERE o.key = c.key
+RETURNING o.key, o.release, o.entry, o.due, o.attempts, o.last_error`,
+		ack:   `DELETE FROM ` + out + ` WHERE key = $1`,
+		retry: `UPDATE ` + out + ` SET due = $2, last_error = $3, leased_until = NULL WHERE key = $1`,
+		book: `WITH b AS (
+	INSERT INTO ` + bk + ` (id, environment, start_at, end_at, doc) VALUES ($1, $2, $3, $4, $5) RETURNING id)
+INSERT INTO ` + slots + ` (booking_id, environment, service, period)
+SELECT b.id, $2, s, tstzrange($6, $7, '[)') FROM b, unnest($8::text[]) AS s`,
+		unbook: `DELETE FROM ` + bk + ` WHERE id = $1`,
+		bookings: `SELECT doc FROM ` + bk + `
+WHERE ($1 = '' OR environment = $1) AND start_at <= $3 AND end_at >= $2`,
+		overlapping: `SELECT booking_id, service FROM ` + slots + `
+WHERE environment = $1 AND service = ANY($2::text[]) AND period && tstzrange($3, $4, '[)') AND booking_id <> $5
+ORDER BY lower(period), booking_id, service LIMIT 1`,
+	}
+}
