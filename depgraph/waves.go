@@ -19,14 +19,22 @@ func (g *Graph[K]) Waves() ([][]K, error) {
 	if !ok {
 		return nil, g.cycleError()
 	}
-	flat, bounds := bucket(level, nlevels)
-	out := make([]K, len(flat))
-	for i, v := range flat {
-		out[i] = keys[v]
+	// Counting sort by wave straight into the keys, keeping insertion order
+	// within a wave.
+	bounds := make([]int32, nlevels+1)
+	for _, l := range level {
+		bounds[l+1]++
 	}
+	for l := int32(0); l < nlevels; l++ {
+		bounds[l+1] += bounds[l]
+	}
+	out := make([]K, len(level))
 	waves := make([][]K, nlevels)
 	for l := range waves {
-		waves[l] = out[bounds[l]:bounds[l+1]:bounds[l+1]]
+		waves[l] = out[bounds[l]:bounds[l]:bounds[l+1]]
+	}
+	for v, l := range level {
+		waves[l] = append(waves[l], keys[v])
 	}
 	return waves, nil
 }
