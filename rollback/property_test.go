@@ -287,3 +287,72 @@ func TestPropertyResume(t *testing.T) {
 		}
 	})
 }
+
+// TestPropertyIrreversible: a plan is refused exactly when a component in its scope
+// has an irreversible migration, and the error names exactly those migrations; with
+// RollForward each becomes a roll-forward step and nothing else changes.
+func TestPropertyIrreversible(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		w := genWorld(t)
+		for i := range w.record.Components {
+			for j := range w.record.Components[i].Actions {
+				a := &w.record.Components[i].Actions[j]
+				if a.Kind == rollback.ActionMigration {
+					a.Reversible = rapid.Bool().Draw(t, fmt.Sprintf("reversible %d.%d", i, j))
+				}
+			}
+		}
+		var opts rollback.Options
+		var started []string
+		for _, c := range w.record.Components {
+			if c.Started() {
+				started = append(started, c.Name)
+			}
+		}
+		if len(started) > 0 && rapid.Bool().Draw(t, "partial") {
+			opts.Failed = []string{rapid.SampledFrom(started).Draw(t, "failed")}
+		}
+		forward := opts
+		forward.RollForward = true
+		rf, err := rollback.Plan(w.graph, w.record, forward)
+		require.NoError(t, err)
+		scope := map[string]bool{}
+		for _, c := range rf.Components() {
+			scope[c] = true
+		}
+		var want []string
+		for _, c := range w.record.Components {
+			for _, a := range c.Actions {
+				if scope[c.Name] && a.Kind == rollback.ActionMigration && !a.Reversible {
+					want = append(want, c.Name+"/"+a.Name)
+				}
+			}
+		}
+		var rolled []string
+		for _, s := range rf.Steps() {
+			if s.Kind == rollback.KindRollForward {
+				rolled = append(rolled, s.Component+"/"+s.Name)
+			}
+		}
+		sort.Strings(want)
+		sort.Strings(rolled)
+		require.Equal(t, want, rolled, "every irreversible migration in scope is rolled forward")
+
+		rb, err := rollback.Plan(w.graph, w.record, opts)
+		if len(want) == 0 {
+			require.NoError(t, err)
+			require.Equal(t, rf.Steps(), rb.Steps())
+			return
+		}
+		require.ErrorIs(t, err, rollback.ErrIrreversible)
+		var ie *rollback.IrreversibleError
+		require.ErrorAs(t, err, &ie)
+		var named []string
+		for _, s := range ie.Steps {
+			require.Equal(t, rollback.KindRevertMigration, s.Kind)
+			named = append(named, s.Component+"/"+s.Name)
+		}
+		sort.Strings(named)
+		require.Equal(t, want, named, "the error names every irreversible step")
+	})
+}
