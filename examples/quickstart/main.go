@@ -1,29 +1,49 @@
-// Command quickstart walks one release through its lifecycle: two people, one of them
-// refused by separation of duties, then the audit history printed and verified.
+// Command quickstart walks one release through its lifecycle on the embedded bolt
+// store: two people, one of them refused by separation of duties, then the audit
+// history printed and verified. Run it again and it continues on the same store.
+//
+//	go run ./examples/quickstart [-db out/quickstart.db]
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 
-	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/release"
 )
 
 func main() {
-	if err := run(context.Background()); err != nil {
+	db := flag.String("db", filepath.Join("out", "quickstart.db"), "the bolt database file (created if missing)")
+	flag.Parse()
+	if err := run(context.Background(), *db); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) error {
-	eng, err := release.New(memory.New())
+func run(ctx context.Context, path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	store, err := bolt.Open(path)
 	if err != nil {
 		return err
 	}
+	defer store.Close()
+	eng, err := release.New(store)
+	if err != nil {
+		return err
+	}
+	earlier, err := eng.List(ctx, release.Filter{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("store %s holds %d releases from earlier runs\n", path, len(earlier))
 	ana := release.Person("ana", release.RoleDeveloper, release.RoleApprover, release.RoleDeployer)
 	rui := release.Person("rui", release.RoleReleaseManager)
 
@@ -77,5 +97,13 @@ func run(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("\nhistory of %d entries verifies; %s is %s\n", len(hist), r.Name, r.State)
+	for _, old := range earlier {
+		if err := eng.Verify(ctx, old.ID); err != nil {
+			return fmt.Errorf("an earlier release does not verify: %w", err)
+		}
+	}
+	if len(earlier) > 0 {
+		fmt.Printf("the %d earlier histories verify too\n", len(earlier))
+	}
 	return nil
 }
