@@ -192,6 +192,9 @@ func Run(ctx context.Context, rb *Runbook, exec Executor, opts RunOptions) (*Rep
 		rep.Cancelled = true
 		errs = append(errs, fmt.Errorf("rollback: run cancelled, %d step(s) not started (resume from the report): %w", len(rep.NotStarted()), err))
 	}
+	if len(errs) == 1 {
+		return &rep, errs[0]
+	}
 	return &rep, errors.Join(errs...)
 }
 

@@ -77,8 +77,8 @@ func TestRunFailureStopsAfterWave(t *testing.T) {
 	rep, err := rollback.Run(context.Background(), rb, rec, rollback.RunOptions{})
 	require.ErrorIs(t, err, rollback.ErrStepFailed)
 	require.ErrorIs(t, err, errDeploy, "the executor's error is wrapped too")
-	var sfe *rollback.StepFailedError
-	require.ErrorAs(t, err, &sfe)
+	sfe, ok := err.(*rollback.StepFailedError)
+	require.True(t, ok, "the error is the typed error itself: %T", err)
 	require.Len(t, sfe.Steps, 1)
 	assert.Equal(t, "w2/payments/disable-flag/instant-refunds", sfe.Steps[0].ID)
 
