@@ -135,6 +135,12 @@ func decodeOutboxRow(key, val []byte) (outboxRow, error) {
 	if got := row.Notification.Key(); got != string(key) {
 		return corrupt(fmt.Sprintf("the row holds notification %s", got))
 	}
+	if row.Notification.Release.ID != row.Notification.Entry.ReleaseID {
+		return corrupt(fmt.Sprintf("the row holds release %s with an entry of release %s", row.Notification.Release.ID, row.Notification.Entry.ReleaseID))
+	}
+	if h, err := row.Notification.Entry.ComputeHash(); err != nil || h != row.Notification.Entry.Hash {
+		return corrupt("its history entry does not match its hash")
+	}
 	return row, nil
 }
 
