@@ -39,6 +39,7 @@ type ValidationError struct {
 	Problems []string
 }
 
+// Error lists every problem, separated by semicolons.
 func (e *ValidationError) Error() string {
 	return fmt.Sprintf("%v: %s", e.Kind, strings.Join(e.Problems, "; "))
 }
@@ -62,6 +63,7 @@ type UnknownComponentError struct {
 	In         string
 }
 
+// Error names the components and says how to fix the input.
 func (e *UnknownComponentError) Error() string {
 	hint := "add them to the graph with AddNode"
 	if e.In == inRecord {
@@ -87,6 +89,7 @@ type IrreversibleError struct {
 	Steps []Step
 }
 
+// Error names every irreversible migration and the two ways out.
 func (e *IrreversibleError) Error() string {
 	names := make([]string, len(e.Steps))
 	for i, s := range e.Steps {
@@ -106,6 +109,7 @@ type WindowError struct {
 	Need, Have time.Duration
 }
 
+// Error says how long the runbook needs and how long the window is.
 func (e *WindowError) Error() string {
 	if e.Have < 0 {
 		return fmt.Sprintf("rollback: window ends (%s) before it starts (%s); give a window whose end follows its start",
@@ -131,6 +135,7 @@ type StepFailedError struct {
 	Steps []FailedStep
 }
 
+// Error names every failed step with its error.
 func (e *StepFailedError) Error() string {
 	parts := make([]string, len(e.Steps))
 	for i, s := range e.Steps {
@@ -157,6 +162,7 @@ type PanicError struct {
 	Value any
 }
 
+// Error names the step and the panic value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("rollback: executor panicked on step %s: %v", e.Step, e.Value)
 }
