@@ -1,0 +1,4 @@
+package postgres
+
+// LoadMigrations exposes the migration loader to the black-box tests.
+var LoadMigrations = loadMigrations
