@@ -11,11 +11,16 @@ type Operator string
 
 // The comparison operators of a [Criterion].
 const (
-	OpLess         Operator = "<"
-	OpLessEqual    Operator = "<="
-	OpGreater      Operator = ">"
+	// OpLess is "<".
+	OpLess Operator = "<"
+	// OpLessEqual is "<=".
+	OpLessEqual Operator = "<="
+	// OpGreater is ">".
+	OpGreater Operator = ">"
+	// OpGreaterEqual is ">=".
 	OpGreaterEqual Operator = ">="
-	OpEqual        Operator = "="
+	// OpEqual is "=" (also written "==").
+	OpEqual Operator = "="
 )
 
 // Operators lists every [Operator].

@@ -30,8 +30,10 @@ type Deployment struct {
 // Window is the half-open interval [From, To) over which metrics are computed;
 // a deployment belongs to it by its DeployedAt.
 type Window struct {
+	// From is the first instant of the window.
 	From time.Time `json:"from"`
-	To   time.Time `json:"to"`
+	// To is the first instant after the window.
+	To time.Time `json:"to"`
 }
 
 // ErrInvalidWindow is returned by [Window.Validate].
@@ -53,10 +55,14 @@ type Band string
 
 // The DORA performance bands, best first, and the band of a metric without data.
 const (
-	BandElite  Band = "elite"
-	BandHigh   Band = "high"
+	// BandElite is the best performance band.
+	BandElite Band = "elite"
+	// BandHigh is the second band.
+	BandHigh Band = "high"
+	// BandMedium is the third band.
 	BandMedium Band = "medium"
-	BandLow    Band = "low"
+	// BandLow is the lowest band.
+	BandLow Band = "low"
 	// BandNoData is the band of a metric with no samples in the window.
 	BandNoData Band = "no-data"
 )
@@ -66,9 +72,10 @@ func Bands() []Band { return []Band{BandElite, BandHigh, BandMedium, BandLow, Ba
 
 // Day, Week and Month are the units of the DORA thresholds (a month is 30 days).
 const (
-	Day   = 24 * time.Hour
-	Week  = 7 * Day
-	Month = 30 * Day
+	Day = 24 * time.Hour // a day
+
+	Week  = 7 * Day  // a week
+	Month = 30 * Day // a month, as 30 days
 )
 
 // Frequency is the deployment frequency over a window.
@@ -270,9 +277,12 @@ func ByTeam(d Deployment) string { return d.Team }
 
 // Report holds DORA metrics overall, per service and per team.
 type Report struct {
-	Overall  Metrics            `json:"overall"`
+	// Overall covers every deployment of the window.
+	Overall Metrics `json:"overall"`
+	// Services holds the metrics per service.
 	Services map[string]Metrics `json:"services"`
-	Teams    map[string]Metrics `json:"teams"`
+	// Teams holds the metrics per team.
+	Teams map[string]Metrics `json:"teams"`
 }
 
 // DORAReport computes the metrics of the window overall, per service and per team.

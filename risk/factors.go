@@ -36,15 +36,15 @@ type FactorName string
 
 // The names of the built-in factors.
 const (
-	FactorSize         FactorName = "size"
-	FactorComponents   FactorName = "components"
-	FactorBlastRadius  FactorName = "blast-radius"
-	FactorHistory      FactorName = "history"
-	FactorClass        FactorName = "class"
-	FactorTiming       FactorName = "timing"
-	FactorIrreversible FactorName = "irreversible-steps"
-	FactorNovelty      FactorName = "first-time-components"
-	FactorTests        FactorName = "test-evidence"
+	FactorSize         FactorName = "size"                  // [ChangeSize]
+	FactorComponents   FactorName = "components"            // [Spread]
+	FactorBlastRadius  FactorName = "blast-radius"          // [BlastRadius]
+	FactorHistory      FactorName = "history"               // [FailureHistory]
+	FactorClass        FactorName = "class"                 // [ChangeClass]
+	FactorTiming       FactorName = "timing"                // [Timing]
+	FactorIrreversible FactorName = "irreversible-steps"    // [Irreversibility]
+	FactorNovelty      FactorName = "first-time-components" // [Novelty]
+	FactorTests        FactorName = "test-evidence"         // [TestGap]
 )
 
 // FactorNames lists the names of every built-in factor, in [DefaultModel]

@@ -12,8 +12,11 @@ import (
 // is [Low], below High is [Medium], below Critical is [High], and from
 // Critical up is [Critical]. They must satisfy 0 < Medium < High < Critical ≤ 100.
 type Thresholds struct {
-	Medium   float64 `json:"medium"`
-	High     float64 `json:"high"`
+	// Medium is the lowest score of the medium level.
+	Medium float64 `json:"medium"`
+	// High is the lowest score of the high level.
+	High float64 `json:"high"`
+	// Critical is the lowest score of the critical level.
 	Critical float64 `json:"critical"`
 }
 

@@ -31,8 +31,10 @@ const (
 // role). It mirrors the gate package's Quorum without importing it, so that a
 // policy stays plain data.
 type Quorum struct {
+	// Role is the role an approver must hold; "" means any role.
 	Role string `json:"role"`
-	Min  int    `json:"min"`
+	// Min is how many distinct people are needed; at least 1.
+	Min int `json:"min"`
 }
 
 // Requirement is what a release of one risk level needs before it may go.
@@ -49,6 +51,7 @@ type Requirement struct {
 // JSON-serialisable; the release engine uses it to choose the gates of a
 // release from its assessed level.
 type Policy struct {
+	// Requirements holds one requirement per level.
 	Requirements map[Level]Requirement `json:"requirements"`
 }
 
