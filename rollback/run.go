@@ -56,7 +56,9 @@ func (o RunOptions) Validate() error {
 
 // Progress is one event of a run, with the run's counts after it.
 type Progress struct {
+	// Kind says what happened.
 	Kind ProgressKind
+	// Step is the step it happened to.
 	Step Step
 	// Err is the step's error for [ProgressFailed].
 	Err error
@@ -68,6 +70,7 @@ type Progress struct {
 // Report says what a run did, step by step in run order. It is plain data: encode it
 // as JSON to persist it and pass it back as [RunOptions].Resume to continue.
 type Report struct {
+	// Release is the runbook's release.
 	Release string `json:"release"`
 	// Steps holds every step of the runbook, in run order.
 	Steps []StepResult `json:"steps"`
@@ -77,6 +80,7 @@ type Report struct {
 
 // StepResult is where one step stands.
 type StepResult struct {
+	// ID, Component, Kind and Wave repeat the step's.
 	ID        string     `json:"id"`
 	Component string     `json:"component"`
 	Kind      StepKind   `json:"kind"`
@@ -85,7 +89,8 @@ type StepResult struct {
 	// Error is the executor's error message when Status is [StatusFailed].
 	Error string `json:"error,omitempty"`
 	// Attempts counts the executor's calls for this step, across resumed runs.
-	Attempts   int       `json:"attempts,omitempty"`
+	Attempts int `json:"attempts,omitempty"`
+	// StartedAt and FinishedAt come from [RunOptions].Now; zero without it.
 	StartedAt  time.Time `json:"started_at,omitzero"`
 	FinishedAt time.Time `json:"finished_at,omitzero"`
 }
