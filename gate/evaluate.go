@@ -304,13 +304,18 @@ func Evaluate(ctx context.Context, gates []Gate, in Input, opts Options) Decisio
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	for _, i := range run {
+		acquired := false
 		if ctx.Err() == nil {
 			select {
 			case sem <- struct{}{}:
+				acquired = true
 			case <-ctx.Done():
 			}
 		}
 		if err := ctx.Err(); err != nil {
+			if acquired {
+				<-sem
+			}
 			results[i].Reason = fmt.Sprintf("not started: the evaluation was cancelled (%v)", context.Cause(ctx))
 			continue
 		}
