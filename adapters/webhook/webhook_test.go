@@ -444,3 +444,5 @@ func TestNotifierToHandler(t *testing.T) {
 	require.NoError(t, n.Notify(context.Background(), notifytest.Sample(5)[0]), "a redelivery is acknowledged as a duplicate")
 	assert.Len(t, keys, notifytest.SampleLen, "the duplicate was not processed again")
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
