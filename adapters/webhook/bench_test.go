@@ -92,4 +92,3 @@ func BenchmarkNotify(b *testing.B) {
 type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
-
