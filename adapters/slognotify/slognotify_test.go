@@ -23,8 +23,8 @@ import (
 type recordingHandler struct{ rec *notifytest.Recorder }
 
 func (h recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h recordingHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h recordingHandler) WithGroup(string) slog.Handler           { return h }
+func (h recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h recordingHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h recordingHandler) Handle(ctx context.Context, r slog.Record) error {
 	var d notifytest.Delivery
