@@ -25,7 +25,7 @@ func (g *Graph[K]) CriticalPath(weight func(K) time.Duration) ([]K, time.Duratio
 	s, keys := g.snapshot()
 	level, nlevels, ok := levels(s)
 	if !ok {
-		return nil, 0, g.cycleError()
+		return nil, 0, cycleError(s, keys)
 	}
 	n := s.n
 	if n == 0 {

@@ -17,6 +17,11 @@ import "slices"
 // lists all of its members.
 func (g *Graph[K]) Cycles() [][]K {
 	s, keys := g.snapshot()
+	return cyclesOf(s, keys)
+}
+
+// cyclesOf computes [Graph.Cycles] on one snapshot.
+func cyclesOf[K comparable](s *csr, keys []K) [][]K {
 	comps := sccs(s)
 	if len(comps) == 0 {
 		return nil
@@ -56,9 +61,10 @@ func (g *Graph[K]) CyclicComponents() [][]K {
 	return out
 }
 
-// cycleError builds the error Waves and friends return on a cycle.
-func (g *Graph[K]) cycleError() error {
-	cycles := g.Cycles()
+// cycleError builds the error Waves and friends return on a cycle, from the
+// snapshot on which they found it.
+func cycleError[K comparable](s *csr, keys []K) error {
+	cycles := cyclesOf(s, keys)
 	if len(cycles) == 0 {
 		// Unreachable: Kahn's algorithm fails only on a cycle. Report it anyway
 		// rather than panic.

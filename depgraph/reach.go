@@ -89,19 +89,16 @@ func reach[K comparable](s *csr, keys []K, starts []int32, off, adj []int32, inc
 	out := make([]K, 0, len(found))
 	if len(found) >= int(s.n)/32 {
 		// Dense result: scanning the bitset is cheaper than sorting.
-		drop := map[int32]bool{}
 		if !includeStarts {
 			for _, v := range starts {
-				drop[v] = true
+				seen[v>>6] &^= uint64(1) << (uint(v) & 63)
 			}
 		}
 		for w, word := range seen {
 			for word != 0 {
-				v := int32(w*64 + bits.TrailingZeros64(word))
+				v := w*64 + bits.TrailingZeros64(word)
 				word &= word - 1
-				if !drop[v] {
-					out = append(out, keys[v])
-				}
+				out = append(out, keys[v])
 			}
 		}
 		return out

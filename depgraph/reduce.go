@@ -22,11 +22,11 @@ func (g *Graph[K]) Reduce() ([]Edge[K], error) {
 	g.mu.Lock()
 	s := g.buildLocked()
 	level, _, ok := levels(s)
+	keys := g.keys[:s.n:s.n]
 	if !ok {
 		g.mu.Unlock()
-		return nil, g.cycleError()
+		return nil, cycleError(s, keys)
 	}
-	keys := g.keys[:s.n:s.n]
 	n := s.n
 	stamp := make([]int32, n) // stamp[x] == u+1: x is reachable from u's dependencies seen so far
 	var stack []int32

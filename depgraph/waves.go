@@ -17,7 +17,7 @@ func (g *Graph[K]) Waves() ([][]K, error) {
 	s, keys := g.snapshot()
 	level, nlevels, ok := levels(s)
 	if !ok {
-		return nil, g.cycleError()
+		return nil, cycleError(s, keys)
 	}
 	// Counting sort by wave straight into the keys, keeping insertion order
 	// within a wave.
@@ -46,7 +46,7 @@ func (g *Graph[K]) Order() ([]K, error) {
 	s, keys := g.snapshot()
 	level, nlevels, ok := levels(s)
 	if !ok {
-		return nil, g.cycleError()
+		return nil, cycleError(s, keys)
 	}
 	flat, _ := bucket(level, nlevels)
 	out := make([]K, len(flat))
