@@ -90,16 +90,14 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 }
 
 // Bookings implements [release.Booker]: the bookings of env (every environment when
-// env is "") that overlap [from, to), ordered by start, then ID. No match is an empty
-// slice.
+// env is "") that overlap [from, to), ordered by start, then ID: Start < to and
+// End > from, decided on the exact times (so, as in adapters/memory, from == to finds
+// the bookings running at that instant). No match is an empty slice.
 func (s *Store) Bookings(ctx context.Context, env string, from, to time.Time) ([]calendar.Booking, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	out := []calendar.Booking{}
-	if !to.After(from) {
-		return out, nil
-	}
 	rows, err := s.pool.Query(ctx, s.q.bookings, env, floorMicro(from), ceilMicro(to))
 	if err != nil {
 		return nil, fail(ctx, "list bookings", err)

@@ -1,0 +1,175 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/releasekit/releasekit/adapters/postgres"
+	"github.com/releasekit/releasekit/release"
+)
+
+// writers is the number of concurrent writers in the transition benchmarks.
+const writers = 16
+
+// benchStore opens a store in a fresh schema with a pool of one connection per
+// writer, and plans one release per writer.
+func benchStore(b *testing.B) (*postgres.Store, *release.Engine, []release.Release) {
+	b.Helper()
+	schema := freshSchema(b)
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, dsn(b)+poolParam(dsn(b), writers), postgres.WithSchema(schema))
+	require.NoError(b, err)
+	b.Cleanup(s.Close)
+	e := newEngine(b, s)
+	rs := make([]release.Release, writers)
+	for i := range rs {
+		r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", i)))
+		require.NoError(b, err)
+		rs[i], err = e.Fire(ctx, r.ID, release.EventPlan, manager)
+		require.NoError(b, err)
+	}
+	return s, e, rs
+}
+
+// runWriters runs op from 16 goroutines (b.RunParallel with parallelism
+// 16/GOMAXPROCS), each on its own release, and reports transitions per second.
+func runWriters(b *testing.B, n int, op func(w int, pb *testing.PB)) {
+	b.Helper()
+	procs := max(1, testingProcs())
+	b.SetParallelism((n + procs - 1) / procs)
+	var next atomic.Int64
+	start := time.Now()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := int(next.Add(1)-1) % n
+		op(w, pb)
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "transitions/s")
+}
+
+// BenchmarkTransitions compares, in one run, transitions committed per second by 16
+// concurrent writers:
+//   - engine: release.Engine.Fire over the postgres Store (read, policy, hash, then
+//     one compare-and-swap statement that also appends history and outbox rows);
+//   - raw_pgx_tx: bare pgx doing the same writes as a transaction of separate
+//     statements (BEGIN; UPDATE … WHERE revision = $n; INSERT history; INSERT outbox;
+//     COMMIT) with pre-encoded payloads;
+//   - raw_pgx_cte: bare pgx doing the same writes as the one statement the store uses.
+//
+// The raw variants do no JSON encoding, hashing or read: they are the database's
+// floor for the same rows.
+func BenchmarkTransitions(b *testing.B) {
+	b.Run("engine", func(b *testing.B) {
+		_, e, rs := benchStore(b)
+		actor := release.Person("bench", release.RoleReleaseManager)
+		runWriters(b, writers, func(w int, pb *testing.PB) {
+			ctx := context.Background()
+			id := rs[w].ID
+			state := release.StatePlanned
+			for pb.Next() {
+				ev := release.EventSchedule
+				if state == release.StateScheduled {
+					ev = release.EventUnschedule
+				}
+				r, err := e.Fire(ctx, id, ev, actor)
+				if err != nil {
+					b.Errorf("Fire: %v", err)
+					return
+				}
+				state = r.State
+			}
+		})
+	})
+	raw := func(b *testing.B, write func(ctx context.Context, pool *pgxpool.Pool, q rawQueries, id [16]byte, rev int64, doc, entry []byte, key string, now time.Time) error) {
+		s, _, rs := benchStore(b)
+		q := newRawQueries(s.Schema())
+		runWriters(b, writers, func(w int, pb *testing.PB) {
+			ctx := context.Background()
+			r := rs[w]
+			h, err := s.History(ctx, r.ID)
+			if err != nil {
+				b.Errorf("History: %v", err)
+				return
+			}
+			doc, err := encodeForBench(r)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			entry, err := release.EncodeEntry(h[len(h)-1])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			id, rev := [16]byte(r.ID), r.Revision
+			now := time.Now()
+			for pb.Next() {
+				key := fmt.Sprintf("%s/%d", r.ID, rev+1)
+				if err := write(ctx, s.Pool(), q, id, rev, doc, entry, key, now); err != nil {
+					b.Errorf("raw write: %v", err)
+					return
+				}
+				rev++
+			}
+		})
+	}
+	b.Run("raw_pgx_tx", func(b *testing.B) {
+		raw(b, func(ctx context.Context, pool *pgxpool.Pool, q rawQueries, id [16]byte, rev int64, doc, entry []byte, key string, now time.Time) error {
+			return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+				tag, err := tx.Exec(ctx, q.update, id, rev, "planned", rev+1, doc)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() != 1 {
+					return fmt.Errorf("compare-and-swap missed at revision %d", rev)
+				}
+				if _, err := tx.Exec(ctx, q.history, id, rev+1, entry); err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, q.outbox, key, id, rev+1, doc, entry, now)
+				return err
+			})
+		})
+	})
+	b.Run("raw_pgx_cte", func(b *testing.B) {
+		raw(b, func(ctx context.Context, pool *pgxpool.Pool, q rawQueries, id [16]byte, rev int64, doc, entry []byte, key string, now time.Time) error {
+			var n int
+			if err := pool.QueryRow(ctx, q.cte, id, rev, "planned", rev+1, doc, entry, key, now).Scan(&n); err != nil {
+				return err
+			}
+			if n != 1 {
+				return fmt.Errorf("compare-and-swap missed at revision %d", rev)
+			}
+			return nil
+		})
+	})
+}
+
+type rawQueries struct{ update, history, outbox, cte string }
+
+func newRawQueries(schema string) rawQueries {
+	rel, hist, out := table(schema, "releases"), table(schema, "history"), table(schema, "outbox")
+	return rawQueries{
+		update:  `UPDATE ` + rel + ` SET state = $3, revision = $4, doc = $5 WHERE id = $1 AND revision = $2`,
+		history: `INSERT INTO ` + hist + ` (release_id, seq, entry) VALUES ($1, $2, $3)`,
+		outbox:  `INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) VALUES ($1, $2, $3, $4, $5, $6)`,
+		cte: `WITH u AS (UPDATE ` + rel + ` SET state = $3, revision = $4, doc = $5 WHERE id = $1 AND revision = $2 RETURNING id),
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $4, $6 FROM u),
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $7, id, $4, $5, $6, $8 FROM u)
+SELECT count(*) FROM u`,
+	}
+}
+
+func testingProcs() int { return runtime.GOMAXPROCS(0) }
+
+func encodeForBench(r release.Release) ([]byte, error) { return json.Marshal(r) }
