@@ -179,3 +179,9 @@ func Example() {
 	// notifier 2 (pager): receiver answered 503 Service Unavailable
 	// 1
 }
+
+func TestAdapterNames(t *testing.T) {
+	fail := release.NotifierFunc(func(context.Context, release.Notification) error { return errors.New("x") })
+	err := fanout.New(fanout.Named("a", fail)).Notify(context.Background(), notifytest.Sample(0)[0])
+	assert.EqualError(t, err, "notifier 0 (a): x")
+}

@@ -358,3 +358,7 @@ func (n *Notifier) Notify(ctx context.Context, note release.Notification) error 
 		},
 	})
 }
+
+// Name names the notifier in fan-out errors: "slack https://host/…" (the webhook
+// path, a secret, is left out).
+func (n *Notifier) Name() string { return "slack " + retry.Redact(n.url) }

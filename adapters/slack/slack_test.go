@@ -281,3 +281,9 @@ func ExampleBuildMessage() {
 	// payments 1.0.0 · prod
 	// :package: *deployed* → :red_circle: *failed*  ·  `fail`
 }
+
+func TestName(t *testing.T) {
+	n, err := slack.New("https://hooks.slack.com/services/T/B/sekrit")
+	require.NoError(t, err)
+	assert.Equal(t, "slack https://hooks.slack.com/…", n.Name())
+}

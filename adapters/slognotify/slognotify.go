@@ -118,3 +118,6 @@ func (n *Notifier) Notify(ctx context.Context, note release.Notification) error 
 	}
 	return nil
 }
+
+// Name names the notifier in fan-out errors.
+func (n *Notifier) Name() string { return "slog" }

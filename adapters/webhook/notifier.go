@@ -201,3 +201,6 @@ func (n *Notifier) Notify(ctx context.Context, note release.Notification) error 
 		},
 	})
 }
+
+// Name names the notifier in fan-out errors: "webhook https://host/…".
+func (n *Notifier) Name() string { return "webhook " + retry.Redact(n.url) }

@@ -446,3 +446,9 @@ func TestNotifierToHandler(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func TestName(t *testing.T) {
+	n, err := webhook.New("https://hooks.example.com/a/secret", secret)
+	require.NoError(t, err)
+	assert.Equal(t, "webhook https://hooks.example.com/…", n.Name())
+}
