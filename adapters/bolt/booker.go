@@ -109,17 +109,15 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 
 // Bookings implements [release.Booker]. For one environment it walks that
 // environment's index entries that start before to (linear in their number); for all
-// environments (env == "") it scans every booking. The result is ordered by start,
-// then ID; an empty slice when nothing overlaps. to before from is
-// release.ErrInvalid.
+// environments (env == "") it scans every booking. A booking overlaps when it starts
+// before to and ends after from (so from == to lists the bookings running at that
+// instant, as the reference store does). The result is ordered by start, then ID; an
+// empty slice when nothing overlaps. to before from is release.ErrInvalid.
 func (s *Store) Bookings(ctx context.Context, env string, from, to time.Time) ([]calendar.Booking, error) {
 	if to.Before(from) {
 		return nil, fmt.Errorf("%w: bolt: bookings from %s to %s: the end is before the start", release.ErrInvalid, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	}
 	out := []calendar.Booking{}
-	if !to.After(from) {
-		return out, nil // an empty interval overlaps nothing
-	}
 	overlaps := func(start, end time.Time) bool { return start.Before(to) && end.After(from) }
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		rows := tx.Bucket(bucketBookings)

@@ -95,8 +95,12 @@ func (s *Store) Check(ctx context.Context) error {
 				return nil
 			}
 			what := fmt.Sprintf("outbox row %q", k)
-			if idx.Get(dueKey(row.Due, string(k))) == nil {
+			if lv := idx.Get(dueKey(row.Due, string(k))); lv == nil {
 				if !corrupt(what, "it is missing from the due index, so no claim will find it") {
+					return errStop
+				}
+			} else if !bytes.Equal(lv, leaseValue(row.LeaseUntil)) {
+				if !corrupt(what, "its lease end differs from the due index's") {
 					return errStop
 				}
 			}

@@ -23,7 +23,8 @@
 //	                 8-byte big-endian sequence -> release.EncodeEntry bytes
 //	outbox           notification key ("<id>/<sequence>") -> JSON of the
 //	                 release.PendingNotification plus its lease end
-//	outbox_due       12-byte due time + notification key -> empty (claim order)
+//	outbox_due       12-byte due time + notification key -> 12-byte lease end,
+//	                 or one zero byte when not leased (claim order)
 //	bookings         booking ID -> JSON of the booking
 //	bookings_by_env  4-byte length + environment + 12-byte start + booking ID
 //	                 -> 12-byte end (overlap search)

@@ -22,7 +22,16 @@ func putOutbox(tx *bbolt.Tx, row outboxRow) error {
 	if err := tx.Bucket(bucketOutbox).Put([]byte(key), b); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketOutboxDue).Put(dueKey(row.Due, key), nil)
+	return tx.Bucket(bucketOutboxDue).Put(dueKey(row.Due, key), leaseValue(row.LeaseUntil))
+}
+
+// leaseValue is the outbox_due value of a row: its lease end, or one zero byte when it
+// is not leased, so that claims skip leased rows without decoding them.
+func leaseValue(until time.Time) []byte {
+	if until.IsZero() {
+		return []byte{0}
+	}
+	return appendTime(nil, until)
 }
 
 // ClaimNotifications implements [release.Outbox]. In one read-write transaction (bbolt
@@ -48,7 +57,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 		c := tx.Bucket(bucketOutboxDue).Cursor()
 		var claimed []outboxRow
 		var stale [][]byte
-		for k, _ := c.First(); k != nil && len(claimed) < limit; k, _ = c.Next() {
+		for k, v := c.First(); k != nil && len(claimed) < limit; k, v = c.Next() {
 			due, ok := parseTime(k[:min(len(k), timeKeyLen)])
 			if !ok {
 				return &release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "it does not start with a time; restore the file from a backup"}
@@ -56,18 +65,24 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 			if due.After(cutoff) {
 				break
 			}
+			if len(v) != 1 || v[0] != 0 {
+				until, ok := parseTime(v)
+				if !ok {
+					return &release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "its value is not a lease end; restore the file from a backup"}
+				}
+				if until.After(now) {
+					continue // leased by someone else
+				}
+			}
 			key := k[timeKeyLen:]
-			v := rows.Get(key)
-			if v == nil {
+			rv := rows.Get(key)
+			if rv == nil {
 				stale = append(stale, append([]byte(nil), k...)) // acknowledged meanwhile
 				continue
 			}
-			row, err := decodeOutboxRow(key, v)
+			row, err := decodeOutboxRow(key, rv)
 			if err != nil {
 				return err
-			}
-			if row.LeaseUntil.After(now) {
-				continue
 			}
 			row.Attempts++
 			row.LeaseUntil = leaseUntil
@@ -80,11 +95,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 			}
 		}
 		for _, row := range claimed {
-			b, err := json.Marshal(row)
-			if err != nil {
-				return err
-			}
-			if err := rows.Put([]byte(row.Notification.Key()), b); err != nil {
+			if err := putOutbox(tx, row); err != nil {
 				return err
 			}
 			out = append(out, row.PendingNotification)
