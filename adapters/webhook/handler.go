@@ -24,10 +24,17 @@ const MaxBodyBytes = 1 << 20
 //   - 500: fn failed, or v has no secrets; the key is forgotten so the sender's
 //     retry is processed. fn's error text is not sent.
 //
-// fn runs with the request's context. A delivery retried while its first attempt
+// fn runs with the request's context. A nil v refuses everything (500, as without
+// secrets); a nil fn accepts verified deliveries and does nothing with them. A delivery retried while its first attempt
 // is still being processed is answered "duplicate" too; fn must therefore be
 // idempotent by key if it can fail after the sender has given up waiting.
 func Handler(v *Verifier, fn func(ctx context.Context, p Payload) error) http.Handler {
+	if v == nil {
+		v = &Verifier{}
+	}
+	if fn == nil {
+		fn = func(context.Context, Payload) error { return nil }
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)

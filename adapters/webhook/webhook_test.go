@@ -452,3 +452,18 @@ func TestName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "webhook https://hooks.example.com/…", n.Name())
 }
+
+func TestHandlerNilArguments(t *testing.T) {
+	h, body := signed(t, notifytest.Sample(1)[0], time.Now(), secret)
+	for _, tt := range []struct {
+		name string
+		v    *webhook.Verifier
+		want int
+	}{{"nil verifier refuses", nil, http.StatusInternalServerError}, {"nil fn accepts", &webhook.Verifier{Secrets: [][]byte{secret}}, http.StatusNoContent}} {
+		rr := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header = h.Clone()
+		webhook.Handler(tt.v, nil).ServeHTTP(rr, req)
+		assert.Equal(t, tt.want, rr.Code, tt.name)
+	}
+}
