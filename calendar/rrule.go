@@ -265,6 +265,32 @@ func parseByDay(value string) ([]rrule.Weekday, bool, []string) {
 	return out, ordinal, problems
 }
 
+// unreachableHours reports an HOURLY rule whose INTERVAL, stepping from the start hour,
+// never lands on an hour of BYHOUR (rrule-go would search forever), or "".
+func (rec *recurrence) unreachableHours(startHour int) string {
+	if rec.opt.Freq != rrule.HOURLY || len(rec.opt.Byhour) == 0 {
+		return ""
+	}
+	step := rec.opt.Interval
+	if step < 1 {
+		step = 1
+	}
+	g := gcd(step, 24)
+	for _, h := range rec.opt.Byhour {
+		if ((h-startHour)%g+g)%g == 0 {
+			return ""
+		}
+	}
+	return fmt.Sprintf("RRULE FREQ=HOURLY;INTERVAL=%d from a start at hour %d never reaches an hour of BYHOUR: change the start, INTERVAL or BYHOUR", step, startHour)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
 // parseUntil reads UNTIL as a UTC instant ("...Z"), wall-clock digits, or a date (the
 // whole day, inclusive). It returns a problem, or "".
 func (rec *recurrence) parseUntil(v string) string {

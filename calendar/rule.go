@@ -266,6 +266,11 @@ func (r Rule) build() (*compiledRule, error) {
 			}
 		}
 	}
+	if rec != nil && startOK {
+		if p := rec.unreachableHours(r.Start.Hour); p != "" {
+			bad("%s", p)
+		}
+	}
 	if len(e.Problems) > 0 {
 		return nil, e
 	}
