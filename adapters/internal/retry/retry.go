@@ -115,7 +115,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 func (p Policy) Ceiling(retry int) time.Duration {
 	d := p.Base
 	for range max(retry, 0) {
-		if d >= p.Max/2 {
+		if d > p.Max/2 {
 			return p.Max
 		}
 		d *= 2
