@@ -10,5 +10,6 @@ import (
 // TestConformance runs the release.Store conformance suite (and its Outbox and
 // Booker cases) against PostgreSQL, one fresh schema per case.
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) release.Store { return openStore(t, "") })
 }

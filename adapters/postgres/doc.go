@@ -54,6 +54,10 @@
 //     revision [release.ErrConflict], stored bytes that do not decode or verify
 //     [release.ErrCorrupt], an overlapping booking a *[release.SlotTakenError]. A
 //     cancelled or expired context is returned as the context's error.
+//   - Every transition leaves an outbox row until it is delivered: the engine
+//     acknowledges what its notifier delivered right after the commit, and a
+//     [release.Dispatcher] delivers the rest. A host that runs neither a notifier nor
+//     a dispatcher opens the store [WithoutOutbox], or the rows accumulate.
 //   - [Store.ClaimNotifications] leases rows with SELECT … FOR UPDATE SKIP LOCKED, so
 //     dispatchers in many replicas share the outbox and never hold the same row at
 //     once while its lease runs. Delivery is at least once.

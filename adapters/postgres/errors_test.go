@@ -30,6 +30,7 @@ func spec(name string) release.Spec {
 // reported as ErrCorrupt by every read, naming what is corrupt; other rows still
 // read fine.
 func TestCorruptRows(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	s := openStore(t, schema)
 	ctx := context.Background()
@@ -110,6 +111,7 @@ func TestCorruptRows(t *testing.T) {
 // TestCorruptOutboxRow: a corrupt outbox row is reported as ErrCorrupt together with
 // the rows that decode, which are delivered as usual.
 func TestCorruptOutboxRow(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	s := openStore(t, schema)
 	ctx := context.Background()
@@ -140,6 +142,7 @@ func TestCorruptOutboxRow(t *testing.T) {
 // sequence is not the release's revision, is refused with ErrInvalid before anything
 // is stored; Get, List and History of what was refused find nothing.
 func TestWriteChecks(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, "")
 	ctx := context.Background()
 	e := newEngine(t, s)
@@ -169,6 +172,7 @@ func TestWriteChecks(t *testing.T) {
 
 // TestConflictNamesRevision: a stale Update says which revision is stored.
 func TestConflictNamesRevision(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, "")
 	ctx := context.Background()
 	e := newEngine(t, s)
@@ -191,6 +195,7 @@ func TestConflictNamesRevision(t *testing.T) {
 // is refused; times come back exactly, in UTC; invalid bookings are ErrInvalid and
 // store nothing.
 func TestBookingEdges(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, "")
 	ctx := context.Background()
 	berlin := time.FixedZone("CEST", 2*3600)

@@ -19,6 +19,7 @@ import (
 // TestMigrationsAreNumbered: the embedded files are numbered 1, 2, 3… and
 // LatestVersion is the last one.
 func TestMigrationsAreNumbered(t *testing.T) {
+	t.Parallel()
 	ms := postgres.Migrations()
 	require.NotEmpty(t, ms)
 	for i, m := range ms {
@@ -55,6 +56,7 @@ func wantVersions() []int {
 // TestMigrateTwice: opening a migrated schema again and calling Migrate again change
 // nothing; each migration is recorded once and the store works.
 func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	ctx := context.Background()
 	s1 := openStore(t, schema)
@@ -71,6 +73,7 @@ func TestMigrateTwice(t *testing.T) {
 // TestMigrateConcurrently: eight pools migrating one fresh schema at the same moment
 // all succeed, and every migration is applied exactly once.
 func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	d := dsn(t)
 	const n = 8
@@ -107,6 +110,7 @@ func TestMigrateConcurrently(t *testing.T) {
 // does not know) is refused with a *SchemaVersionError matching ErrSchemaTooNew, and
 // nothing is changed.
 func TestRefuseNewerSchema(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	ctx := context.Background()
 	openStore(t, schema)
@@ -130,6 +134,7 @@ func TestRefuseNewerSchema(t *testing.T) {
 // TestWithoutMigrate: WithoutMigrate refuses a schema that was never migrated (not
 // as "too new") and accepts one that is current.
 func TestWithoutMigrate(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	ctx := context.Background()
 	_, err := postgres.Open(ctx, dsn(t), postgres.WithSchema(schema), postgres.WithoutMigrate())
@@ -146,6 +151,7 @@ func TestWithoutMigrate(t *testing.T) {
 
 // TestNewLeavesPoolOpen: a store made with New over a host's pool does not close it.
 func TestNewLeavesPoolOpen(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, dsn(t))
@@ -162,6 +168,7 @@ func TestNewLeavesPoolOpen(t *testing.T) {
 // TestBadConfiguration: bad options and connection strings are *ConfigError values
 // (ErrConfig) that say what is wrong; they need no database.
 func TestBadConfiguration(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		why  string
@@ -200,6 +207,7 @@ func TestBadConfiguration(t *testing.T) {
 
 // TestOpenCancelled: Open with a cancelled context returns the context's error.
 func TestOpenCancelled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := postgres.Open(ctx, dsn(t), postgres.WithSchema(freshSchema(t)))
@@ -209,6 +217,7 @@ func TestOpenCancelled(t *testing.T) {
 // TestLoadMigrationsRejectsBadFiles: file names must start with a positive number and
 // an underscore, and the numbers must run 1, 2, 3… without gaps or repeats.
 func TestLoadMigrationsRejectsBadFiles(t *testing.T) {
+	t.Parallel()
 	file := &fstest.MapFile{Data: []byte("SELECT 1;")}
 	for _, tc := range []struct {
 		why   string

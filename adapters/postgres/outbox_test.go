@@ -49,6 +49,7 @@ func fillOutbox(t *testing.T, e *release.Engine, n int) []string {
 // outbox at once, in small batches, with a lease longer than the test. No row is
 // handed to two claimers, and together they get every row exactly once.
 func TestOutboxClaimersAcrossPools(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	stores := openReplicas(t, schema, 8)
 	keys := fillOutbox(t, newEngine(t, stores[0]), 120)
@@ -118,6 +119,7 @@ func TestOutboxClaimersAcrossPools(t *testing.T) {
 // middle of the run and a new one takes its place. Every notification is delivered at
 // least once, the outbox ends empty, and each delivered notification verifies.
 func TestDispatchersDeliverEverything(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	stores := openReplicas(t, schema, 4)
 	keys := fillOutbox(t, newEngine(t, stores[0]), 60)
@@ -183,4 +185,35 @@ func TestDispatchersDeliverEverything(t *testing.T) {
 	assert.Len(t, delivered, len(keys))
 	assert.Zero(t, badHash, "delivered notifications whose entry does not verify")
 	t.Logf("%d notifications, %d notifier calls, %d duplicate deliveries", len(keys), calls.Load(), dup)
+}
+
+// TestWithoutOutbox: a store opened WithoutOutbox commits transitions without outbox
+// rows, and still passes the release.Store part of its contract; a store on the same
+// schema without the option records them.
+func TestWithoutOutbox(t *testing.T) {
+	t.Parallel()
+	schema := freshSchema(t)
+	quiet := openStore(t, schema, postgres.WithoutOutbox())
+	loud := openStore(t, schema)
+	ctx := context.Background()
+	count := func() int {
+		var n int
+		require.NoError(t, admin(t).QueryRow(ctx, "SELECT count(*) FROM "+table(schema, "outbox")).Scan(&n))
+		return n
+	}
+	e := newEngine(t, quiet)
+	r, err := e.Create(ctx, spec("checkout"))
+	require.NoError(t, err)
+	r, err = e.Fire(ctx, r.ID, release.EventPlan, manager)
+	require.NoError(t, err)
+	assert.Zero(t, count(), "outbox rows written WithoutOutbox")
+	_, err = newEngine(t, loud).Fire(ctx, r.ID, release.EventSchedule, manager)
+	require.NoError(t, err)
+	assert.Equal(t, 1, count())
+	require.NoError(t, e.Verify(ctx, r.ID))
+	stale := r.Clone()
+	stale.Revision = 3
+	h, err := quiet.History(ctx, r.ID)
+	require.NoError(t, err)
+	assert.ErrorIs(t, quiet.Update(ctx, 2, stale, h[2]), release.ErrConflict, "compare-and-swap still applies")
 }

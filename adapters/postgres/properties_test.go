@@ -21,6 +21,7 @@ import (
 // the cursor, at most Limit of them: the SQL the store builds agrees with the
 // reference semantics.
 func TestPropertyListMatchesFilter(t *testing.T) {
+	t.Parallel()
 	schema := freshSchema(t)
 	s := openStore(t, schema)
 	ctx := context.Background()
@@ -100,6 +101,7 @@ func TestPropertyListMatchesFilter(t *testing.T) {
 // shared service, and Start < other End && other Start < End), and Bookings returns
 // the model's overlapping bookings ordered by start, then ID.
 func TestPropertyBookingsMatchModel(t *testing.T) {
+	t.Parallel()
 	s := openStore(t, "")
 	ctx := context.Background()
 	base := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC)

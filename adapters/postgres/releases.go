@@ -179,7 +179,8 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // Update implements [release.Store]. One statement does the compare-and-swap on the
 // revision, appends the history entry and records the outbox row, so either all three
 // are committed or none is. When no row was swapped, a second query tells
-// [release.ErrNotFound] from a *[release.ConflictError].
+// [release.ErrNotFound] from a *[release.ConflictError]. With [WithoutOutbox] no
+// outbox row is written.
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -195,10 +196,15 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	if err != nil {
 		return err
 	}
-	key := release.Notification{Release: r, Entry: e}.Key()
+	q, args := s.q.update, []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry}
+	if s.noOutbox {
+		q = s.q.updateNoOutbox
+	} else {
+		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
+	}
 	var n int64
-	err = s.pool.QueryRow(ctx, s.q.update, [16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, key, e.Time).Scan(&n)
+	err = s.pool.QueryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			// The history row or the outbox row of that sequence exists already: a

@@ -64,6 +64,7 @@ func poolParam(dsn string, n int) string {
 // service in one environment overlap, checked both in SQL on the slot rows and in Go
 // on the exact times.
 func TestReplicasNoLostUpdateNoDoubleBooking(t *testing.T) {
+	t.Parallel()
 	const (
 		engines  = 16
 		releases = 4

@@ -20,11 +20,12 @@ const DefaultSchema = "public"
 // safe for concurrent use by many goroutines and by many processes sharing one
 // database. Make one with [Open] or [New]; the zero value is not usable.
 type Store struct {
-	pool    *pgxpool.Pool
-	owned   bool
-	schema  string
-	q       queries
-	version int
+	pool     *pgxpool.Pool
+	owned    bool
+	schema   string
+	q        queries
+	version  int
+	noOutbox bool
 }
 
 var (
@@ -37,8 +38,9 @@ var (
 type Option func(*config) error
 
 type config struct {
-	schema  string
-	migrate bool
+	schema   string
+	migrate  bool
+	noOutbox bool
 }
 
 // WithSchema keeps the store's tables in the named schema (created when missing),
@@ -61,6 +63,15 @@ func WithSchema(name string) Option {
 // deployment step ([Migrate]).
 func WithoutMigrate() Option {
 	return func(c *config) error { c.migrate = false; return nil }
+}
+
+// WithoutOutbox makes [Store.Update] record no outbox rows, for hosts that run no
+// [release.Dispatcher] and accept that a crash between a commit and its notification
+// loses the notification. Without it, every transition leaves a row until a notifier
+// has delivered it (the engine acknowledges what it delivers) or a dispatcher has.
+// [Store.ClaimNotifications] then finds only rows written before.
+func WithoutOutbox() Option {
+	return func(c *config) error { c.noOutbox = true; return nil }
 }
 
 func newConfig(opts []Option) (config, error) {
@@ -131,7 +142,7 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, c config) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, schema: c.schema, q: newQueries(c.schema), version: v}, nil
+	return &Store{pool: pool, schema: c.schema, q: newQueries(c.schema), version: v, noOutbox: c.noOutbox}, nil
 }
 
 // Close closes the connection pool when the store opened it ([Open]); a pool given
@@ -235,10 +246,11 @@ func fail(ctx context.Context, op string, err error) error {
 
 // queries holds the store's SQL with the schema's tables qualified.
 type queries struct {
-	create, get, update, exists, history, revision string
-	listBase                                       string
-	claim, ack, retry                              string
-	book, unbook, bookings, overlapping            string
+	create, get, update, updateNoOutbox string
+	exists, history, revision           string
+	listBase                            string
+	claim, ack, retry                   string
+	book, unbook, bookings, overlapping string
 }
 
 func newQueries(schema string) queries {
@@ -255,6 +267,11 @@ INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
 	WHERE id = $1 AND revision = $2 RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
 o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $12, id, $10, $9, $11, $13 FROM u)
+SELECT count(*) FROM u`,
+		updateNoOutbox: `WITH u AS (
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9
+	WHERE id = $1 AND revision = $2 RETURNING id),
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)
 SELECT count(*) FROM u`,
 		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,
 		revision: `SELECT revision FROM ` + rel + ` WHERE id = $1`,
