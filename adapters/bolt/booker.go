@@ -37,7 +37,7 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		rows := tx.Bucket(bucketBookings)
 		if rows.Get([]byte(b.ID)) != nil {
-			return fmt.Errorf("bolt: booking %s: %w", b.ID, release.ErrAlreadyExists)
+			return refuse(fmt.Errorf("bolt: booking %s: %w", b.ID, release.ErrAlreadyExists))
 		}
 		idx := tx.Bucket(bucketBookingsEnv)
 		prefix := envPrefix(b.Environment)
@@ -45,7 +45,7 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			start, end, id, err := parseEnvEntry(prefix, k, v)
 			if err != nil {
-				return err
+				return refuse(err)
 			}
 			if !start.Before(b.End) {
 				break
@@ -55,15 +55,15 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 			}
 			bv := rows.Get(id)
 			if bv == nil {
-				return &release.CorruptError{What: fmt.Sprintf("booking index key %x (bucket %s)", k, bucketBookingsEnv), Reason: fmt.Sprintf("booking %q is missing; restore the file from a backup", id)}
+				return refuse(&release.CorruptError{What: fmt.Sprintf("booking index key %x (bucket %s)", k, bucketBookingsEnv), Reason: fmt.Sprintf("booking %q is missing; restore the file from a backup", id)})
 			}
 			other, err := decodeBooking(id, bv)
 			if err != nil {
-				return err
+				return refuse(err)
 			}
 			for _, svc := range b.Services {
 				if slices.Contains(other.Services, svc) {
-					return &release.SlotTakenError{Booking: b.ID, Existing: other.ID, Service: svc}
+					return refuse(&release.SlotTakenError{Booking: b.ID, Existing: other.ID, Service: svc})
 				}
 			}
 		}
@@ -94,11 +94,11 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 		rows := tx.Bucket(bucketBookings)
 		v := rows.Get([]byte(id))
 		if v == nil {
-			return fmt.Errorf("bolt: booking %q: %w", id, release.ErrNotFound)
+			return refuse(fmt.Errorf("bolt: booking %q: %w", id, release.ErrNotFound))
 		}
 		b, err := decodeBooking([]byte(id), v)
 		if err != nil {
-			return err
+			return refuse(err)
 		}
 		if err := tx.Bucket(bucketBookingsEnv).Delete(envKey(b)); err != nil {
 			return err

@@ -121,6 +121,24 @@ type outboxRow struct {
 	LeaseUntil time.Time `json:"lease_until"`
 }
 
+// encodeOutboxRow builds the stored form of a new, unleased outbox row from the
+// already encoded release and entry, without encoding them again. It decodes as an
+// [outboxRow].
+func encodeOutboxRow(rel, entry []byte, due time.Time) ([]byte, error) {
+	d, err := json.Marshal(due)
+	if err != nil {
+		return nil, fmt.Errorf("%w: bolt: outbox due time %v cannot be encoded: %v", release.ErrInvalid, due, err)
+	}
+	b := make([]byte, 0, len(rel)+len(entry)+len(d)+96)
+	b = append(b, `{"notification":{"release":`...)
+	b = append(b, rel...)
+	b = append(b, `,"entry":`...)
+	b = append(b, entry...)
+	b = append(b, `},"attempts":0,"due":`...)
+	b = append(b, d...)
+	return append(b, `,"lease_until":"0001-01-01T00:00:00Z"}`...), nil
+}
+
 func decodeOutboxRow(key, val []byte) (outboxRow, error) {
 	var row outboxRow
 	corrupt := func(reason string) (outboxRow, error) {

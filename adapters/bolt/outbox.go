@@ -60,7 +60,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 		for k, v := c.First(); k != nil && len(claimed) < limit; k, v = c.Next() {
 			due, ok := parseTime(k[:min(len(k), timeKeyLen)])
 			if !ok {
-				return &release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "it does not start with a time; restore the file from a backup"}
+				return refuse(&release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "it does not start with a time; restore the file from a backup"})
 			}
 			if due.After(cutoff) {
 				break
@@ -68,7 +68,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 			if len(v) != 1 || v[0] != 0 {
 				until, ok := parseTime(v)
 				if !ok {
-					return &release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "its value is not a lease end; restore the file from a backup"}
+					return refuse(&release.CorruptError{What: fmt.Sprintf("outbox due index key %x (bucket %s)", k, bucketOutboxDue), Reason: "its value is not a lease end; restore the file from a backup"})
 				}
 				if until.After(now) {
 					continue // leased by someone else
@@ -82,7 +82,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 			}
 			row, err := decodeOutboxRow(key, rv)
 			if err != nil {
-				return err
+				return refuse(err)
 			}
 			row.Attempts++
 			row.LeaseUntil = leaseUntil
@@ -136,7 +136,7 @@ func (s *Store) RetryNotification(ctx context.Context, key string, due time.Time
 		}
 		row, err := decodeOutboxRow([]byte(key), v)
 		if err != nil {
-			return err
+			return refuse(err)
 		}
 		if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(row.Due, key)); err != nil {
 			return err

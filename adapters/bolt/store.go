@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -36,11 +37,11 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
 		if rel.Get(r.ID[:]) != nil {
-			return release.ErrAlreadyExists
+			return refuse(release.ErrAlreadyExists)
 		}
 		hist := tx.Bucket(bucketHistory)
 		if hist.Bucket(r.ID[:]) != nil {
-			return &release.CorruptError{What: fmt.Sprintf("history of release %s (bucket %s)", r.ID, bucketHistory), Reason: "a history exists without its release row; restore the file from a backup"}
+			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s (bucket %s)", r.ID, bucketHistory), Reason: "a history exists without its release row; restore the file from a backup"})
 		}
 		if err := rel.Put(r.ID[:], rv); err != nil {
 			return err
@@ -134,38 +135,47 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Encode (and check) outside the transaction, so that concurrent writers do this
+	// work in parallel; an entry's problem is reported after the revision check, so a
+	// stale writer learns about the conflict first.
 	rv, err := encodeRelease(r)
 	if err != nil {
 		return err
 	}
-	n := release.Notification{Release: r, Entry: e}
+	ev, evErr := encodeEntry(e)
+	var ov []byte
+	if evErr == nil {
+		if ov, err = encodeOutboxRow(rv, ev, e.Time); err != nil {
+			return err
+		}
+	}
+	key := []byte(release.Notification{Entry: e}.Key())
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
 		cv := rel.Get(r.ID[:])
 		if cv == nil {
-			return release.ErrNotFound
+			return refuse(release.ErrNotFound)
 		}
 		cur, err := decodeRelease(r.ID[:], cv)
 		if err != nil {
-			return err
+			return refuse(err)
 		}
 		if cur.Revision != expected {
-			return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
+			return refuse(&release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision})
 		}
 		if err := checkUpdate(cur, r, e); err != nil {
-			return err
+			return refuse(err)
 		}
-		ev, err := encodeEntry(e)
-		if err != nil {
-			return err
+		if evErr != nil {
+			return refuse(evErr)
 		}
 		hb := tx.Bucket(bucketHistory).Bucket(r.ID[:])
 		if hb == nil {
-			return &release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"}
+			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
 		}
 		sk := seqKey(e.Sequence)
 		if hb.Get(sk) != nil {
-			return &release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)}
+			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)})
 		}
 		if err := rel.Put(r.ID[:], rv); err != nil {
 			return err
@@ -173,7 +183,10 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		if err := hb.Put(sk, ev); err != nil {
 			return err
 		}
-		return putOutbox(tx, outboxRow{PendingNotification: release.PendingNotification{Notification: n, Due: e.Time}})
+		if err := tx.Bucket(bucketOutbox).Put(key, ov); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketOutboxDue).Put(dueKey(e.Time, string(key)), leaseValue(time.Time{}))
 	})
 }
 
