@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -173,3 +174,145 @@ SELECT count(*) FROM u`,
 func testingProcs() int { return runtime.GOMAXPROCS(0) }
 
 func encodeForBench(r release.Release) ([]byte, error) { return json.Marshal(r) }
+
+// BenchmarkTransitionsInterleaved measures the three variants of
+// BenchmarkTransitions, and raw_pgx_read_cte (bare pgx reading the release row, as
+// the engine must before it decides, then the one statement), in alternating rounds of 16 writers × 20 transitions within
+// one benchmark, so that load on a shared machine hits them alike, and reports each
+// one's transitions per second and the engine's ratio to each raw variant. b.N counts
+// rounds.
+func BenchmarkTransitionsInterleaved(b *testing.B) {
+	const perWriter = 20
+	ctx := context.Background()
+	_, e, ers := benchStore(b)
+	rs, _, rrs := benchStore(b)
+	cs, _, crs := benchStore(b)
+	ds, _, drs := benchStore(b)
+	actor := release.Person("bench", release.RoleReleaseManager)
+	type rawState struct {
+		id         [16]byte
+		rev        int64
+		doc, entry []byte
+	}
+	prep := func(s *postgres.Store, list []release.Release) []*rawState {
+		out := make([]*rawState, len(list))
+		for i, r := range list {
+			h, err := s.History(ctx, r.ID)
+			require.NoError(b, err)
+			doc, err := encodeForBench(r)
+			require.NoError(b, err)
+			entry, err := release.EncodeEntry(h[len(h)-1])
+			require.NoError(b, err)
+			out[i] = &rawState{id: [16]byte(r.ID), rev: r.Revision, doc: doc, entry: entry}
+		}
+		return out
+	}
+	rawTx, rawCTE, rawRead := prep(rs, rrs), prep(cs, crs), prep(ds, drs)
+	rq, cq, dq := newRawQueries(rs.Schema()), newRawQueries(cs.Schema()), newRawQueries(ds.Schema())
+	getDoc := `SELECT doc FROM ` + table(ds.Schema(), "releases") + ` WHERE id = $1`
+	states := make([]release.State, writers)
+	for i := range states {
+		states[i] = release.StatePlanned
+	}
+	now := time.Now()
+	variants := []struct {
+		name string
+		op   func(w int) error
+	}{
+		{"engine", func(w int) error {
+			ev := release.EventSchedule
+			if states[w] == release.StateScheduled {
+				ev = release.EventUnschedule
+			}
+			r, err := e.Fire(ctx, ers[w].ID, ev, actor)
+			states[w] = r.State
+			return err
+		}},
+		{"raw_pgx_tx", func(w int) error {
+			st := rawTx[w]
+			err := pgx.BeginFunc(ctx, rs.Pool(), func(tx pgx.Tx) error {
+				tag, err := tx.Exec(ctx, rq.update, st.id, st.rev, "planned", st.rev+1, st.doc)
+				if err != nil {
+					return err
+				}
+				if tag.RowsAffected() != 1 {
+					return fmt.Errorf("compare-and-swap missed at revision %d", st.rev)
+				}
+				if _, err := tx.Exec(ctx, rq.history, st.id, st.rev+1, st.entry); err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, rq.outbox, fmt.Sprintf("%x/%d", st.id, st.rev+1), st.id, st.rev+1, st.doc, st.entry, now)
+				return err
+			})
+			st.rev++
+			return err
+		}},
+		{"raw_pgx_cte", func(w int) error {
+			st := rawCTE[w]
+			var n int
+			err := cs.Pool().QueryRow(ctx, cq.cte, st.id, st.rev, "planned", st.rev+1, st.doc, st.entry, fmt.Sprintf("%x/%d", st.id, st.rev+1), now).Scan(&n)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("compare-and-swap missed at revision %d", st.rev)
+			}
+			st.rev++
+			return err
+		}},
+		{"raw_pgx_read_cte", func(w int) error {
+			st := rawRead[w]
+			var doc []byte
+			if err := ds.Pool().QueryRow(ctx, getDoc, st.id).Scan(&doc); err != nil {
+				return err
+			}
+			var n int
+			err := ds.Pool().QueryRow(ctx, dq.cte, st.id, st.rev, "planned", st.rev+1, st.doc, st.entry, fmt.Sprintf("%x/%d", st.id, st.rev+1), now).Scan(&n)
+			if err == nil && n != 1 {
+				err = fmt.Errorf("compare-and-swap missed at revision %d", st.rev)
+			}
+			st.rev++
+			return err
+		}},
+	}
+	round := func(op func(w int) error) time.Duration {
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		start := time.Now()
+		for w := range writers {
+			wg.Go(func() {
+				for range perWriter {
+					if err := op(w); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		d := time.Since(start)
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		return d
+	}
+	for _, v := range variants {
+		round(v.op) // warm up: connections, prepared statements
+	}
+	total := make([]time.Duration, len(variants))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range variants {
+			k := (i + j) % len(variants) // rotate who goes first
+			total[k] += round(variants[k].op)
+		}
+	}
+	b.StopTimer()
+	tps := make([]float64, len(variants))
+	for k, v := range variants {
+		tps[k] = float64(b.N*writers*perWriter) / total[k].Seconds()
+		b.ReportMetric(tps[k], v.name+"_transitions/s")
+	}
+	b.ReportMetric(tps[0]/tps[1], "engine/raw_tx")
+	b.ReportMetric(tps[0]/tps[2], "engine/raw_cte")
+	b.ReportMetric(tps[0]/tps[3], "engine/raw_read_cte")
+	b.ReportMetric(0, "ns/op")
+}
