@@ -50,8 +50,12 @@
 // # Limits
 //
 //   - One process at a time: bbolt locks the file. Goroutines of that process share
-//     the Store freely; writers are serialised (one write transaction at a time), so
-//     write throughput is bounded by fsync latency, readers never block.
+//     the Store freely; readers never block. bbolt runs one write transaction at a
+//     time, so the Store commits concurrent writes together (group commit: the writes
+//     that queue while a commit is in flight share the next transaction and its
+//     fsync; a lone writer waits for nothing). A write refused before it changed
+//     anything (a conflict, a taken slot) drops out of its group without affecting the
+//     others.
 //   - [Store.List] scans the releases in ID order and decodes each one: O(n) in the
 //     releases after the cursor (a Limit stops it early).
 //   - [Store.Bookings] for one environment walks that environment's bookings that
