@@ -211,9 +211,18 @@ func (c *Calendar) Conflicts() []Conflict {
 }
 
 type sweepItem struct {
-	env, svc string
-	s, e     int64
-	i        int32
+	key  uint64 // environment and service, interned
+	s, e int64
+	i    int32
+}
+
+func intern(m map[string]uint64, k string) uint64 {
+	v, ok := m[k]
+	if !ok {
+		v = uint64(len(m))
+		m[k] = v
+	}
+	return v
 }
 
 // AllConflicts returns every pair of bookings in bs that touch a shared service in
@@ -232,30 +241,26 @@ func AllConflicts(bs []Booking) []Conflict {
 		n += len(b.Services)
 	}
 	items := make([]sweepItem, 0, n)
+	envs, svcs := map[string]uint64{}, map[string]uint64{}
 	for i, b := range bs {
-		if err := ValidateBooking(b); err != nil {
-			out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
-			continue
+		if !quickValid(&b) {
+			if err := ValidateBooking(b); err != nil {
+				out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
+				continue
+			}
 		}
+		env := intern(envs, b.Environment) << 32
 		s, e := b.Start.UnixNano(), b.End.UnixNano()
 		for _, svc := range b.Services {
-			items = append(items, sweepItem{b.Environment, svc, s, e, int32(i)})
+			items = append(items, sweepItem{env | intern(svcs, svc), s, e, int32(i)})
 		}
 	}
-	slices.SortFunc(items, func(x, y sweepItem) int {
-		if x.env != y.env {
-			return strings.Compare(x.env, y.env)
-		}
-		if x.svc != y.svc {
-			return strings.Compare(x.svc, y.svc)
-		}
-		return cmp.Compare(x.s, y.s)
-	})
+	slices.SortFunc(items, func(x, y sweepItem) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.s, y.s)) })
 	type pair struct{ a, b int32 }
 	var pairs []pair
 	var active []sweepItem
 	for k, it := range items {
-		if k == 0 || it.env != items[k-1].env || it.svc != items[k-1].svc {
+		if k == 0 || it.key != items[k-1].key {
 			active = active[:0]
 		}
 		j := 0
@@ -296,6 +301,29 @@ func AllConflicts(bs []Booking) []Conflict {
 		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.Booking, b.Booking), slices.Compare(a.With, b.With))
 	})
 	return out
+}
+
+// quickValid is a fast path of ValidateBooking for the common well-formed booking.
+func quickValid(b *Booking) bool {
+	if b.ID == "" || b.Environment == "" || !b.End.After(b.Start) || b.Start.Before(minInstant) || b.End.After(maxInstant) {
+		return false
+	}
+	switch b.Class {
+	case "", ClassStandard, ClassNormal, ClassEmergency:
+	default:
+		return false
+	}
+	switch b.Action {
+	case "", ActionDeploy, ActionHotfix, ActionRollback:
+	default:
+		return false
+	}
+	for _, s := range b.Services {
+		if s == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func maxTime(a, b time.Time) time.Time {

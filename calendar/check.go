@@ -131,7 +131,7 @@ type ruleEntry struct {
 
 func newRuleEntry(idx int, r Rule) *ruleEntry {
 	r = cloneRule(r)
-	loc, err := time.LoadLocation(r.Zone)
+	loc, err := LoadZone(r.Zone)
 	if err != nil {
 		loc = time.UTC
 	}
