@@ -70,7 +70,11 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 		}
 		return taken
 	}
-	return fail(ctx, "book "+b.ID, err)
+	return settle(ctx, "book "+b.ID, err, func(ctx context.Context) (bool, error) {
+		var ok bool
+		err := s.pool.QueryRow(ctx, s.q.booked, b.ID, doc).Scan(&ok)
+		return ok, err
+	})
 }
 
 // Unbook implements [release.Booker]: it deletes the booking and its slots; an

@@ -54,6 +54,11 @@
 //     revision [release.ErrConflict], stored bytes that do not decode or verify
 //     [release.ErrCorrupt], an overlapping booking a *[release.SlotTakenError]. A
 //     cancelled or expired context is returned as the context's error.
+//   - A context that ends during a write cancels the statement on the server (the
+//     pool [Open] makes sends a cancel request and waits for the answer), so a write
+//     that returned the context's error did not commit and will not commit later. If
+//     the statement had committed before the cancel arrived, the write returns nil.
+//     Pools given to [New] need the same setting (see [New]).
 //   - Every transition leaves an outbox row until it is delivered: the engine
 //     acknowledges what its notifier delivered right after the commit, and a
 //     [release.Dispatcher] delivers the rest. A host that runs neither a notifier nor

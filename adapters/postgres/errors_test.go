@@ -266,3 +266,44 @@ func TestBookingEdges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, got, 3, "the cancelled calls changed nothing")
 }
+
+// TestDeadlineWhileBlocked: an Update that waits on a row lock held elsewhere and
+// runs out of time returns the context's error and changes nothing; once the lock is
+// gone the same Update commits.
+func TestDeadlineWhileBlocked(t *testing.T) {
+	t.Parallel()
+	schema := freshSchema(t)
+	s := openStore(t, schema)
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r, err := e.Create(ctx, spec("checkout"))
+	require.NoError(t, err)
+	h, err := s.History(ctx, r.ID)
+	require.NoError(t, err)
+
+	tx, err := admin(t).Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, "SELECT 1 FROM "+table(schema, "releases")+" WHERE id = $1 FOR UPDATE", [16]byte(r.ID))
+	require.NoError(t, err)
+
+	next := r.Clone()
+	next.State, next.Revision = release.StatePlanned, 2
+	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
+		Actor: manager, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), PrevHash: h[0].Hash}
+	entry.Hash, err = entry.ComputeHash()
+	require.NoError(t, err)
+	next.Head = entry.Hash
+
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = s.Update(short, 1, next, entry)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, tx.Rollback(ctx))
+
+	got, err := s.Get(ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), got.Revision, "a timed-out Update changed the release")
+	require.NoError(t, s.Update(ctx, 1, next, entry))
+	require.NoError(t, e.Verify(ctx, r.ID))
+}

@@ -78,9 +78,19 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
 		}
-		return fail(ctx, "create release "+r.ID.String(), err)
+		return settle(ctx, "create release "+r.ID.String(), err, s.landed(r.ID, first.Sequence, entry))
 	}
 	return nil
+}
+
+// landed reports whether the history row (id, seq) holds exactly entry: the mark that
+// a write carrying it committed.
+func (s *Store) landed(id release.ID, seq int64, entry []byte) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
+		var ok bool
+		err := s.pool.QueryRow(ctx, s.q.entryAt, [16]byte(id), seq, entry).Scan(&ok)
+		return ok, err
+	}
 }
 
 // Get implements [release.Store].
@@ -211,7 +221,7 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 			// concurrent writer got there first.
 			return &release.ConflictError{ID: r.ID, Expected: expected}
 		}
-		return fail(ctx, "update release "+r.ID.String(), err)
+		return settle(ctx, "update release "+r.ID.String(), err, s.landed(r.ID, e.Sequence, entry))
 	}
 	if n == 1 {
 		return nil

@@ -5,13 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/releasekit/releasekit/release"
 )
+
+// cancelGrace is how long a statement whose context ended may take to acknowledge
+// the cancel request before its connection is dropped; and how long the store takes
+// to find out whether an interrupted write committed.
+const cancelGrace = 5 * time.Second
 
 // DefaultSchema is the schema a [Store] uses unless [WithSchema] names another.
 const DefaultSchema = "public"
@@ -100,6 +107,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, &ConfigError{Problem: "the connection string does not parse", Err: err}
 	}
+	// On a cancelled context, ask the server to cancel the statement and wait (up to
+	// cancelGrace) for its answer, instead of only dropping the connection: a dropped
+	// connection leaves a statement that waits on a lock running, to commit later.
+	pc.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect: %w", err)
@@ -115,6 +128,15 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 
 // New returns a Store over a pool the host owns (and closes), after applying the
 // schema migrations. [Store.Close] leaves the pool open.
+//
+// Configure the pool as [Open] does, so that a cancelled context cancels the statement
+// on the server rather than only dropping the connection (with pgx's default, a write
+// that waits on a lock when its context ends can still commit after the method
+// returned the context's error):
+//
+//	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+//		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 5 * time.Second}
+//	}
 func New(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
 		return nil, &ConfigError{Problem: "postgres.New needs a non-nil pool"}
@@ -244,13 +266,31 @@ func fail(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
+// settle decides the outcome of a write that failed while ctx ended: the statement
+// may have committed before the server saw the cancel request. committed looks (on a
+// context of its own) whether the write landed; if it did, the write is complete and
+// settle returns nil, as the Store contract allows. Otherwise, or when that cannot be
+// found out, it returns the context's error.
+func settle(ctx context.Context, op string, err error, committed func(context.Context) (bool, error)) error {
+	if ctx.Err() == nil {
+		return fail(ctx, op, err)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
+	defer cancel()
+	if ok, cerr := committed(cctx); cerr == nil && ok {
+		return nil
+	}
+	return fail(ctx, op, err)
+}
+
 // queries holds the store's SQL with the schema's tables qualified.
 type queries struct {
 	create, get, update, updateNoOutbox string
-	exists, history, revision           string
+	exists, history, revision, entryAt  string
 	listBase                            string
 	claim, ack, retry                   string
 	book, unbook, bookings, overlapping string
+	booked                              string
 }
 
 func newQueries(schema string) queries {
@@ -275,6 +315,7 @@ h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM
 SELECT count(*) FROM u`,
 		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,
 		revision: `SELECT revision FROM ` + rel + ` WHERE id = $1`,
+		entryAt:  `SELECT EXISTS (SELECT 1 FROM ` + hist + ` WHERE release_id = $1 AND seq = $2 AND entry = $3)`,
 		history:  `SELECT seq, entry FROM ` + hist + ` WHERE release_id = $1 ORDER BY seq`,
 		listBase: `SELECT id, doc FROM ` + rel,
 		claim: `WITH c AS (
@@ -290,6 +331,7 @@ RETURNING o.key, o.release, o.entry, o.due, o.attempts, o.last_error`,
 INSERT INTO ` + slots + ` (booking_id, environment, service, period)
 SELECT b.id, $2, s, tstzrange($6, $7, '[)') FROM b, unnest($8::text[]) AS s`,
 		unbook: `DELETE FROM ` + bk + ` WHERE id = $1`,
+		booked: `SELECT EXISTS (SELECT 1 FROM ` + bk + ` WHERE id = $1 AND doc = $2::jsonb)`,
 		bookings: `SELECT doc FROM ` + bk + `
 WHERE ($1 = '' OR environment = $1) AND start_at <= $3 AND end_at >= $2`,
 		overlapping: `SELECT booking_id, service FROM ` + slots + `
