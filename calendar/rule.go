@@ -61,8 +61,8 @@ func (r Rule) Validate() error {
 // validWall reports what is wrong with w, or "".
 func validWall(field string, w WallTime) string {
 	switch {
-	case w.Year < 1 || w.Year > 9998:
-		return fmt.Sprintf("%s %s: the year must be from 1 to 9998", field, w)
+	case w.Year < 1900 || w.Year > 2200:
+		return fmt.Sprintf("%s %s: the year must be from 1900 to 2200", field, w)
 	case w.Month < 1 || w.Month > 12:
 		return fmt.Sprintf("%s %s: the month must be from 1 to 12", field, w)
 	case w.Day < 1 || w.Day > daysIn(w.Year, w.Month):
