@@ -156,6 +156,8 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 		Class: class, Author: spec.Author, State: StateDraft, Revision: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
+	r.Team, r.Duration = spec.Team, spec.Duration
+	r.Needs = append([]Need(nil), spec.Needs...)
 	r.Components = append([]Component(nil), spec.Components...)
 	if len(spec.Labels) > 0 {
 		r.Labels = make(map[string]string, len(spec.Labels))

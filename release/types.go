@@ -1,8 +1,10 @@
 package release
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
 	"github.com/google/uuid"
 )
 
@@ -159,6 +162,62 @@ type Release struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	// Reached records when the release first entered each state.
 	Reached map[State]time.Time `json:"reached,omitempty"`
+
+	// Team owns the release; calendar rules scoped to teams match it.
+	Team string `json:"team,omitempty"`
+	// Duration is how long the deployment takes; scheduling books a slot this long.
+	Duration time.Duration `json:"duration,omitempty"`
+	// Needs are releases that must be deployed in the same environment first.
+	Needs []Need `json:"needs,omitempty"`
+	// Slot is the calendar slot booked by schedule, nil when none is booked.
+	Slot *Slot `json:"slot,omitempty"`
+	// Risk is the assessment made at plan time, nil without WithRisk.
+	Risk *RiskSummary `json:"risk,omitempty"`
+	// Rollback is the rollback plan attached at fail time, and its run.
+	Rollback *RollbackRecord `json:"rollback,omitempty"`
+	// Review is the post-implementation review recorded at close.
+	Review *Review `json:"review,omitempty"`
+}
+
+// Need names a release that must be in the environment first: a release Name whose
+// Version satisfies the semantic-version constraint (empty: any version), e.g.
+// {Name: "payments", Version: ">= 1.5.0, < 2.0.0"}.
+type Need struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// Slot is a booked calendar slot.
+type Slot struct {
+	// Booking is the booking's ID in the calendar and the store.
+	Booking string    `json:"booking"`
+	Start   time.Time `json:"start"`
+	End     time.Time `json:"end"`
+}
+
+// RiskSummary is what the engine keeps of a risk assessment.
+type RiskSummary struct {
+	Score float64 `json:"score"`
+	Level string  `json:"level"`
+	// Reasons are the contributions, most important first: "reason (+points); to lower it: mitigation".
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// RollbackRecord is a rollback plan attached to a failed release, and how its run went.
+type RollbackRecord struct {
+	// Plan is the rollback runbook as JSON (rollback.Runbook).
+	Plan json.RawMessage `json:"plan"`
+	// Duration is the plan's estimated length.
+	Duration time.Duration `json:"duration"`
+	// Report is the last run's report as JSON (rollback.Report), nil before a run.
+	Report json.RawMessage `json:"report,omitempty"`
+}
+
+// Review is the post-implementation review recorded when a release closes.
+type Review struct {
+	Outcome   string   `json:"outcome"`
+	Lessons   []string `json:"lessons,omitempty"`
+	FollowUps []string `json:"follow_ups,omitempty"`
 }
 
 // Clone returns a deep copy of r.
@@ -166,6 +225,26 @@ func (r Release) Clone() Release {
 	r.Components = slices.Clone(r.Components)
 	r.Labels = maps.Clone(r.Labels)
 	r.Reached = maps.Clone(r.Reached)
+	r.Needs = slices.Clone(r.Needs)
+	if r.Slot != nil {
+		s := *r.Slot
+		r.Slot = &s
+	}
+	if r.Risk != nil {
+		k := *r.Risk
+		k.Reasons = slices.Clone(k.Reasons)
+		r.Risk = &k
+	}
+	if r.Rollback != nil {
+		b := *r.Rollback
+		b.Plan, b.Report = bytes.Clone(b.Plan), bytes.Clone(b.Report)
+		r.Rollback = &b
+	}
+	if r.Review != nil {
+		v := *r.Review
+		v.Lessons, v.FollowUps = slices.Clone(v.Lessons), slices.Clone(v.FollowUps)
+		r.Review = &v
+	}
 	return r
 }
 
@@ -181,6 +260,13 @@ type Spec struct {
 	// them from approving it.
 	Author string
 	Labels map[string]string
+	// Team owns the release (calendar rules scoped to teams match it).
+	Team string
+	// Duration is how long the deployment takes; with WithCalendar it is required
+	// (schedule books a slot this long).
+	Duration time.Duration
+	// Needs are releases that must be deployed in the same environment first.
+	Needs []Need
 }
 
 // Validate reports every problem with s at once, as a *ValidationError.
@@ -212,6 +298,19 @@ func (s Spec) Validate() error {
 		seen[c.Name] = true
 		if strings.TrimSpace(c.Version) == "" {
 			p = append(p, fmt.Sprintf("component %q has no version", c.Name))
+		}
+	}
+	if s.Duration < 0 {
+		p = append(p, fmt.Sprintf("duration %v is negative", s.Duration))
+	}
+	for i, n := range s.Needs {
+		if strings.TrimSpace(n.Name) == "" {
+			p = append(p, fmt.Sprintf("need %d has no release name", i))
+		}
+		if n.Version != "" {
+			if _, err := semver.NewConstraint(n.Version); err != nil {
+				p = append(p, fmt.Sprintf("need %q: version constraint %q: %v", n.Name, n.Version, err))
+			}
 		}
 	}
 	return validation("release spec", p)

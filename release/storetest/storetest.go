@@ -11,6 +11,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -43,6 +44,9 @@ var cases = []testCase{
 	// Create then Get returns the release exactly as created (every field, times to
 	// the microsecond) and History returns the first entry.
 	{"CreateGet", testCreateGet},
+	// An Update that sets every field of a release (slot, risk, rollback record with
+	// raw JSON, review, needs, labels) is read back exactly.
+	{"EveryField", testEveryField},
 	// A second Create with the same ID returns ErrAlreadyExists and leaves the first
 	// release and its history as they were.
 	{"AlreadyExists", testAlreadyExists},
@@ -94,6 +98,8 @@ func spec(name, env string) release.Spec {
 		Name: name, Version: "1.0.0", Environment: env, Class: release.ClassNormal, Author: "ana",
 		Components: []release.Component{{Name: name + "-api", Version: "1.0.0", PreviousVersion: "0.9.0"}},
 		Labels:     map[string]string{"team": "payments"},
+		Team:       "payments", Duration: 45 * time.Minute,
+		Needs: []release.Need{{Name: "ledger", Version: ">= 1.2.0"}},
 	}
 }
 
@@ -134,6 +140,9 @@ func normalize(r release.Release) release.Release {
 	for k, v := range r.Reached {
 		r.Reached[k] = v.UTC()
 	}
+	if r.Slot != nil {
+		r.Slot.Start, r.Slot.End = r.Slot.Start.UTC(), r.Slot.End.UTC()
+	}
 	return r
 }
 
@@ -141,7 +150,9 @@ func requireEqual(t *testing.T, what string, want, got release.Release) {
 	t.Helper()
 	w, g := normalize(want), normalize(got)
 	if !reflect.DeepEqual(w, g) {
-		t.Fatalf("%s: stored release differs\nwant %+v\n got %+v", what, w, g)
+		wj, _ := json.Marshal(w)
+		gj, _ := json.Marshal(g)
+		t.Fatalf("%s: stored release differs (a field was not stored exactly)\nwant %s\n got %s", what, wj, gj)
 	}
 }
 
@@ -175,6 +186,39 @@ func testCreateGet(t *testing.T, s release.Store) {
 	}
 	if len(h) != 1 || h[0].Event != release.EventCreate || h[0].Hash != created.Head {
 		t.Fatalf("History after Create = %+v, want one %s entry with hash %s", h, release.EventCreate, created.Head)
+	}
+}
+
+func testEveryField(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	next := r.Clone()
+	next.State, next.Revision = release.StatePlanned, 2
+	next.UpdatedAt = r.UpdatedAt.Add(time.Minute)
+	next.Reached[release.StatePlanned] = next.UpdatedAt
+	next.Slot = &release.Slot{Booking: "checkout-1", Start: t0.Add(48 * time.Hour), End: t0.Add(49 * time.Hour)}
+	next.Risk = &release.RiskSummary{Score: 42.5, Level: "medium", Reasons: []string{"3 components (+12)"}}
+	next.Rollback = &release.RollbackRecord{Plan: json.RawMessage(`{"waves":[{"steps":["a"]}],"n":1.50}`), Duration: 7 * time.Minute, Report: json.RawMessage(`{"done":["a"]}`)}
+	next.Review = &release.Review{Outcome: "success", Lessons: []string{"ünïcødé"}, FollowUps: []string{"CHG-9"}}
+	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
+		Actor: bob, Time: next.UpdatedAt, PrevHash: r.Head,
+		Annotations: map[string]json.RawMessage{"risk": json.RawMessage(`{"level":"medium"}`)}}
+	var err error
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		t.Fatal(err)
+	}
+	next.Head = entry.Hash
+	if err := s.Update(ctx, 1, next, entry); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	got, err := s.Get(ctx, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireEqual(t, "after an Update that sets every field", next, got)
+	if err := e.Verify(ctx, r.ID); err != nil {
+		t.Fatalf("history after the Update does not verify: %v", err)
 	}
 }
 
