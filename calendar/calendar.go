@@ -146,7 +146,7 @@ func NewWithOptions(rules []Rule, opts ...Option) (*Calendar, error) {
 	var names []string
 	for i, r := range rules {
 		if err := r.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("rule %d (%q): %w", i, r.Name, err))
+			errs = append(errs, fmt.Errorf("rules[%d]: %w", i, err))
 			continue
 		}
 		if _, dup := seen[r.Name]; !dup {

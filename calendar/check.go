@@ -596,8 +596,8 @@ func (c *Calendar) bookingConflicts(out []Conflict, sub subject, s, e int64, loc
 		}
 		slices.Sort(ids)
 		out = append(out, Conflict{Kind: ConflictCapacity, Booking: sub.id, With: ids, Start: toTime(p, loc), End: toTime(q, loc),
-			Reason: fmt.Sprintf("%s already runs %d concurrent bookings, its capacity, from %s to %s (%s); book outside that time or raise the capacity with WithCapacity",
-				sub.env, capacity, fmtTime(p, loc), fmtTime(q, loc), quoteList(ids, 5))})
+			Reason: fmt.Sprintf("%s is full from %s to %s: its capacity is %s and %s already run then; book outside that time or raise the capacity with WithCapacity",
+				sub.env, fmtTime(p, loc), fmtTime(q, loc), plural(capacity, "concurrent booking"), quoteList(ids, 5))})
 	}
 	return out
 }
@@ -619,4 +619,11 @@ func article(w string) string {
 		return "an " + w
 	}
 	return "a " + w
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

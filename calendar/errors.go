@@ -136,6 +136,9 @@ type NoSlotError struct {
 	Bookings []string
 	// Kinds are the kinds of conflict met, in order of first encounter.
 	Kinds []ConflictKind
+	// Ready, when not zero, is when the request's dependencies (plus its soak) end:
+	// no candidate before it was tried.
+	Ready time.Time
 }
 
 // Error summarises the blockers and says what to change.
@@ -143,6 +146,9 @@ func (e *NoSlotError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "calendar: no slot of %v for request %q in %s starting between %s and %s",
 		e.Duration, e.Request, e.Environment, e.NotBefore.Format(timeLayout), e.NotAfter.Format(timeLayout))
+	if !e.Ready.IsZero() {
+		fmt.Fprintf(&b, " (its dependencies and soak end at %s)", e.Ready.Format(timeLayout))
+	}
 	var why []string
 	if len(e.Rules) > 0 {
 		why = append(why, "rules "+quoteList(e.Rules, 8))

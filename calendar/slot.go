@@ -119,8 +119,12 @@ func (c *Calendar) slotLocked(req Request, lo int64) (Booking, error) {
 		return Booking{}, err
 	}
 	if !found {
-		return Booking{}, &NoSlotError{Request: req.ID, Environment: req.Environment, Duration: req.Duration,
+		ns := &NoSlotError{Request: req.ID, Environment: req.Environment, Duration: req.Duration,
 			NotBefore: req.NotBefore, NotAfter: req.latest(), Rules: bl.rules, Bookings: bl.bookings, Kinds: bl.kinds}
+		if lo > nanos(req.NotBefore) {
+			ns.Ready = toTime(lo, loc)
+		}
+		return Booking{}, ns
 	}
 	return Booking{ID: req.ID, Environment: req.Environment, Services: slices.Clone(req.Services), Team: req.Team,
 		Start: toTime(t, loc), End: toTime(t+int64(req.Duration), loc), Class: req.Class, Action: req.Action}, nil

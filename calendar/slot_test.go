@@ -219,3 +219,16 @@ func TestNextSlotIsEarliestFeasible(t *testing.T) {
 		}
 	})
 }
+
+func TestNoSlotSaysDependenciesEndTooLate(t *testing.T) {
+	utc := time.UTC
+	cal, err := calendar.New()
+	require.NoError(t, err)
+	require.NoError(t, cal.Book(calendar.Booking{ID: "db", Environment: "prod", Start: at(t, utc, "2026-05-01 10:00"), End: at(t, utc, "2026-05-01 20:00")}))
+	_, err = cal.NextSlot(calendar.Request{ID: "api", Environment: "prod", Duration: time.Hour, DependsOn: []string{"db"}, Soak: time.Hour,
+		NotBefore: at(t, utc, "2026-05-01 09:00"), NotAfter: at(t, utc, "2026-05-01 18:00")})
+	var ns *calendar.NoSlotError
+	require.ErrorAs(t, err, &ns)
+	assert.Equal(t, at(t, utc, "2026-05-01 21:00"), ns.Ready.UTC())
+	assert.Contains(t, err.Error(), "its dependencies and soak end at 2026-05-01 21:00 UTC")
+}
