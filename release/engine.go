@@ -3,9 +3,12 @@ package release
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/releasekit/releasekit/gate"
 )
 
 // Engine runs the lifecycle of releases kept in a [Store]: it authorizes every event
@@ -19,6 +22,8 @@ type Engine struct {
 	log           *slog.Logger
 	policy        Policy
 	guards        []Guard
+	stages        []stage
+	requireReview bool
 	notifyTimeout time.Duration
 	ids           idSource
 }
@@ -123,6 +128,7 @@ func New(store Store, opts ...Option) (*Engine, error) {
 			return nil, err
 		}
 	}
+	e.stages = append(e.stages, reviewStage{required: e.requireReview})
 	return e, nil
 }
 
@@ -216,6 +222,38 @@ type fireOptions struct {
 	expected int64
 	data     json.RawMessage
 	dataErr  error
+	at       time.Time       // schedule: the slot's start
+	override string          // start: the reason to override the calendar
+	waivers  []gate.Waiver   // approve: waivers of failed gates
+	review   *Review         // close: the post-implementation review
+	failed   []string        // fail: the components that failed (partial rollback)
+	report   json.RawMessage // finish_rollback, fail: the rollback run's report (engine only)
+}
+
+// At asks schedule for a slot that starts at t, instead of the earliest free one.
+func At(t time.Time) FireOption { return func(o *fireOptions) { o.at = t } }
+
+// Override asks start to go ahead despite a freeze, a closed window or a missed slot
+// (never a lockdown). The actor must hold one of CalendarConfig.OverrideRoles; the
+// reason and the conflicts overridden are recorded in the history.
+func Override(reason string) FireOption { return func(o *fireOptions) { o.override = reason } }
+
+// Waive adds a waiver for a failed gate to an approve (see gate.Waiver).
+func Waive(w gate.Waiver) FireOption {
+	return func(o *fireOptions) { o.waivers = append(o.waivers, w) }
+}
+
+// WithReview records the post-implementation review with a close.
+func WithReview(r Review) FireOption { return func(o *fireOptions) { o.review = &r } }
+
+// FailedComponents names, with a fail, the components that failed: the rollback plan
+// then covers those and what depends on them, nothing more.
+func FailedComponents(names ...string) FireOption {
+	return func(o *fireOptions) { o.failed = append(o.failed, names...) }
+}
+
+func withRollbackReport(b json.RawMessage) FireOption {
+	return func(o *fireOptions) { o.report = b }
 }
 
 // Reason records why the actor fires the event.
@@ -296,16 +334,28 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	}
 	now := e.now()
 	p := &Proposal{Release: cur.Clone(), Event: event, To: to, Actor: actor, Reason: o.reason, Data: o.data, Now: now}
-	if err := e.consult(ctx, p); err != nil {
+	next := cur.Clone()
+	refusals, err := e.consult(ctx, p)
+	if err != nil {
 		return Release{}, err
+	}
+	more, err := e.checkStages(ctx, p, &next, &o)
+	if err != nil {
+		return Release{}, err
+	}
+	if refusals = append(refusals, more...); len(refusals) > 0 {
+		return Release{}, &GuardError{ID: id, Event: event, Refusals: refusals}
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
 	// ctx first. It agrees with Next by construction (both read the same table).
 	if to, err = step(ctx, cur.State, event); err != nil {
 		return Release{}, err
 	}
+	undo, err := e.reserveStages(ctx, p, &next)
+	if err != nil {
+		return Release{}, err
+	}
 
-	next := cur.Clone()
 	next.State = to
 	next.Revision = cur.Revision + 1
 	next.UpdatedAt = now
@@ -322,17 +372,26 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	}
 	entry.Actor.Roles = append([]string(nil), actor.Roles...)
 	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		undo()
 		return Release{}, err
 	}
 	next.Head = entry.Hash
 	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil {
+		undo()
 		return Release{}, err
 	}
-	return next, e.notify(ctx, Notification{Release: next, Entry: entry})
+	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
+	for _, st := range e.stages {
+		var err error
+		if next, err = st.after(ctx, p, next, &o); err != nil {
+			return next, errors.Join(notifyErr, err)
+		}
+	}
+	return next, notifyErr
 }
 
 // consult asks every guard and collects the refusals.
-func (e *Engine) consult(ctx context.Context, p *Proposal) error {
+func (e *Engine) consult(ctx context.Context, p *Proposal) ([]Refusal, error) {
 	var refusals []Refusal
 	for _, g := range e.guards {
 		p.guard = g.Name()
@@ -341,15 +400,12 @@ func (e *Engine) consult(ctx context.Context, p *Proposal) error {
 			continue
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+			return nil, ctxErr
 		}
 		refusals = append(refusals, Refusal{Guard: g.Name(), Reason: err.Error(), Err: err})
 	}
 	p.guard = ""
-	if len(refusals) > 0 {
-		return &GuardError{ID: p.Release.ID, Event: p.Event, Refusals: refusals}
-	}
-	return nil
+	return refusals, nil
 }
 
 func (e *Engine) notify(ctx context.Context, n Notification) error {

@@ -1,0 +1,267 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/releasekit/releasekit/calendar"
+)
+
+// CalendarConfig wires the master release calendar into the lifecycle (see
+// [WithCalendar]).
+type CalendarConfig struct {
+	// Calendar holds the rules (windows, freezes, lockdowns), capacities and
+	// alignment. When the store is not a Booker, it also holds the bookings.
+	Calendar *calendar.Calendar
+	// OverrideRoles may start a release despite a freeze, a closed window or a
+	// missed slot, with Override(reason). Nobody can override a lockdown.
+	OverrideRoles []string
+	// Soak is how long a release waits after the slot of a release it needs ends.
+	Soak time.Duration
+	// Horizon bounds the search for the earliest slot; zero means one year.
+	Horizon time.Duration
+}
+
+// WithCalendar applies the release calendar to the lifecycle:
+//
+//   - schedule books a slot of the release's Duration: at At(t), or the earliest
+//     feasible one from now (after the slots of the releases it needs, plus Soak). It
+//     refuses with the calendar's conflicts as reasons. When the store is a [Booker]
+//     the booking goes into the store before the transition commits (and is removed
+//     if the commit fails), so engines in many replicas never double-book a service;
+//     otherwise it goes into the Calendar.
+//   - unschedule and cancel free the slot after they commit.
+//   - start refuses outside the booked slot, inside a freeze or a lockdown, or when
+//     the deployment (from now, for its Duration) no longer fits before the next
+//     freeze, unless a rule's exception covers the change class; Override(reason) by
+//     an actor with an OverrideRoles role passes everything but a lockdown, and is
+//     recorded in the history.
+//
+// Rollbacks are never held back by the calendar.
+func WithCalendar(cfg CalendarConfig) Option {
+	return func(e *Engine) error {
+		if cfg.Calendar == nil {
+			return fmt.Errorf("%w: WithCalendar needs a Calendar", ErrInvalid)
+		}
+		if cfg.Soak < 0 || cfg.Horizon < 0 {
+			return fmt.Errorf("%w: calendar soak and horizon must not be negative", ErrInvalid)
+		}
+		if cfg.Horizon == 0 {
+			cfg.Horizon = 365 * 24 * time.Hour
+		}
+		e.stages = append(e.stages, &calendarStage{cfg: cfg, store: e.store})
+		return nil
+	}
+}
+
+type calendarStage struct {
+	baseStage
+	cfg   CalendarConfig
+	store Store
+}
+
+func (*calendarStage) name() string { return "calendar" }
+
+// booking is the calendar booking for r starting at start.
+func booking(r Release, id string, start time.Time) calendar.Booking {
+	services := make([]string, 0, len(r.Components))
+	for _, c := range r.Components {
+		services = append(services, c.Name)
+	}
+	if len(services) == 0 {
+		services = []string{r.Name}
+	}
+	return calendar.Booking{ID: id, Environment: r.Environment, Services: services, Team: r.Team,
+		Start: start, End: start.Add(r.Duration), Class: calendar.Class(r.Class), Action: calendar.ActionDeploy}
+}
+
+// view is the calendar with the store's bookings of env in [from, to) restored in it.
+func (s *calendarStage) view(ctx context.Context, env string, from, to time.Time) (*calendar.Calendar, error) {
+	b, ok := s.store.(Booker)
+	if !ok {
+		return s.cfg.Calendar, nil
+	}
+	stored, err := b.Bookings(ctx, env, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the bookings of %s: %w", env, err)
+	}
+	v := s.cfg.Calendar.Clone()
+	var add []calendar.Booking
+	for _, bk := range stored {
+		if _, dup := v.Booking(bk.ID); !dup {
+			add = append(add, bk)
+		}
+	}
+	if err := v.Restore(add...); err != nil {
+		return nil, fmt.Errorf("cannot load the bookings of %s: %w", env, err)
+	}
+	return v, nil
+}
+
+func (s *calendarStage) check(ctx context.Context, p *Proposal, next *Release, o *fireOptions) error {
+	switch p.Event {
+	case EventSchedule:
+		return s.schedule(ctx, p, next, o)
+	case EventUnschedule, EventCancel:
+		next.Slot = nil
+	case EventStart:
+		return s.start(ctx, p, o)
+	}
+	return nil
+}
+
+func (s *calendarStage) schedule(ctx context.Context, p *Proposal, next *Release, o *fireOptions) error {
+	r := p.Release
+	if r.Duration <= 0 {
+		return errors.New("the release has no duration; set Spec.Duration so that a slot of the right length can be booked")
+	}
+	notBefore, err := s.afterNeeds(ctx, r)
+	if err != nil {
+		return err
+	}
+	if notBefore.Before(p.Now) {
+		notBefore = p.Now
+	}
+	id := fmt.Sprintf("%s#%d", r.ID, r.Revision+1)
+	var b calendar.Booking
+	if !o.at.IsZero() {
+		if o.at.Before(notBefore) {
+			return fmt.Errorf("the slot at %s starts before %s, when the releases it needs are done", o.at.Format(time.RFC3339), notBefore.Format(time.RFC3339))
+		}
+		b = booking(r, id, o.at)
+		v, err := s.view(ctx, r.Environment, b.Start, b.End)
+		if err != nil {
+			return err
+		}
+		if cs := v.Check(b); len(cs) > 0 {
+			return &calendar.ConflictError{Booking: id, Conflicts: cs}
+		}
+	} else {
+		v, err := s.view(ctx, r.Environment, notBefore, notBefore.Add(s.cfg.Horizon))
+		if err != nil {
+			return err
+		}
+		req := booking(r, id, notBefore)
+		b, err = v.NextSlot(calendar.Request{ID: id, Environment: req.Environment, Services: req.Services, Team: req.Team,
+			Class: req.Class, Action: req.Action, Duration: r.Duration, NotBefore: notBefore, NotAfter: notBefore.Add(s.cfg.Horizon)})
+		if err != nil {
+			return err
+		}
+	}
+	next.Slot = &Slot{Booking: id, Start: b.Start.UTC(), End: b.End.UTC()}
+	return p.Annotate(next.Slot)
+}
+
+// afterNeeds is when the releases r needs are done in its environment: the latest
+// end of their slots plus the soak, or zero when they are deployed already.
+func (s *calendarStage) afterNeeds(ctx context.Context, r Release) (time.Time, error) {
+	var at time.Time
+	for _, n := range r.Needs {
+		found, err := s.store.List(ctx, Filter{Environment: r.Environment, Name: n.Name})
+		if err != nil {
+			return time.Time{}, fmt.Errorf("cannot look up %s in %s: %w", n.Name, r.Environment, err)
+		}
+		var deployed, slotted bool
+		var end time.Time
+		for _, f := range found {
+			if !satisfies(f.Version, n.Version) || f.State == StateCancelled || f.State == StateFailed || f.State == StateRolledBack {
+				continue
+			}
+			if _, ok := f.Reached[StateDeployed]; ok {
+				deployed = true
+				break
+			}
+			if f.Slot != nil {
+				slotted = true
+				if f.Slot.End.After(end) {
+					end = f.Slot.End
+				}
+			}
+		}
+		switch {
+		case deployed:
+		case slotted:
+			if e := end.Add(s.cfg.Soak); e.After(at) {
+				at = e
+			}
+		default:
+			return time.Time{}, fmt.Errorf("it needs %s in %s, which is neither deployed nor scheduled there; schedule it first", needString(n), r.Environment)
+		}
+	}
+	return at, nil
+}
+
+func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) error {
+	r := p.Release
+	if r.Slot == nil {
+		return errors.New("the release has no booked slot; unschedule and schedule it again")
+	}
+	var problems []string
+	if p.Now.Before(r.Slot.Start) || !p.Now.Before(r.Slot.End) {
+		problems = append(problems, fmt.Sprintf("its slot runs from %s to %s and it is %s",
+			r.Slot.Start.Format(time.RFC3339), r.Slot.End.Format(time.RFC3339), p.Now.Format(time.RFC3339)))
+	}
+	b := booking(r, r.Slot.Booking, p.Now)
+	v, err := s.view(ctx, r.Environment, b.Start, b.End)
+	if err != nil {
+		return err
+	}
+	lockdown := false
+	cs := v.Check(b)
+	for _, c := range cs {
+		lockdown = lockdown || c.Kind == calendar.ConflictLockdown
+		problems = append(problems, c.Reason)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	if o.override == "" || lockdown || !slices.ContainsFunc(s.cfg.OverrideRoles, p.Actor.HasRole) {
+		why := strings.Join(problems, "; ")
+		switch {
+		case lockdown:
+			return errors.New(why + " (a lockdown cannot be overridden)")
+		case o.override != "":
+			return fmt.Errorf("%s (%s may not override the calendar: it takes one of the roles %s)", why, p.Actor.ID, strings.Join(s.cfg.OverrideRoles, ", "))
+		}
+		return errors.New(why)
+	}
+	return p.Annotate(map[string]any{"override": o.override, "by": p.Actor.ID, "overridden": problems})
+}
+
+func (s *calendarStage) reserve(ctx context.Context, p *Proposal, next *Release) (func(), error) {
+	if p.Event != EventSchedule || next.Slot == nil {
+		return nil, nil
+	}
+	b := booking(*next, next.Slot.Booking, next.Slot.Start)
+	if bk, ok := s.store.(Booker); ok {
+		if err := bk.Book(ctx, b); err != nil {
+			return nil, err
+		}
+		return func() { _ = bk.Unbook(context.WithoutCancel(ctx), b.ID) }, nil
+	}
+	if err := s.cfg.Calendar.Book(b); err != nil {
+		return nil, err
+	}
+	return func() { _ = s.cfg.Calendar.Cancel(b.ID) }, nil
+}
+
+func (s *calendarStage) after(ctx context.Context, p *Proposal, next Release, _ *fireOptions) (Release, error) {
+	old := p.Release.Slot
+	if old == nil || (p.Event != EventUnschedule && p.Event != EventCancel) {
+		return next, nil
+	}
+	// The transition stands either way; a slot left behind is freed by a later
+	// unschedule or by hand, and shows in Bookings.
+	if bk, ok := s.store.(Booker); ok {
+		if err := bk.Unbook(context.WithoutCancel(ctx), old.Booking); err != nil && !errors.Is(err, ErrNotFound) {
+			return next, fmt.Errorf("release %s: %s committed but its slot %s was not freed: %w", next.ID, p.Event, old.Booking, err)
+		}
+		return next, nil
+	}
+	_ = s.cfg.Calendar.Cancel(old.Booking)
+	return next, nil
+}

@@ -1,0 +1,141 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/risk"
+)
+
+// GateConfig wires readiness gates and the Go/No-Go decision into approve (see
+// [WithGates]).
+type GateConfig struct {
+	// ByEnvironment lists the gates every approval in an environment needs; the key
+	// "" applies to every environment.
+	ByEnvironment map[string][]gate.Gate
+	// Named are the gates a risk policy requires by name (risk.Requirement.Gates)
+	// when the environment's gates have none of that name. The built-in gates'
+	// default names match risk.DefaultPolicy's (risk.GateChecks, risk.GateObjectives).
+	Named map[string]gate.Gate
+	// Policy maps a release's risk level to its requirement (approval quorums and
+	// named gates); nil means risk.DefaultPolicy(). It applies to releases that were
+	// assessed (WithRisk).
+	Policy *risk.Policy
+	// Options tune every evaluation (parallelism, timeouts, who may waive).
+	Options gate.Options
+	// Evidence gathers the facts the gates judge: approvals given so far, CI checks,
+	// metrics and baselines. The engine fills in the release's own facts (ID, name,
+	// environment, class, author, revision, risk level, now) and adds the approving
+	// actor's approval. Approvals count only for the revision they name: give
+	// Release.Revision for approvals of the release as it stands. nil means no
+	// evidence beyond that.
+	Evidence func(ctx context.Context, r Release) (gate.Input, error)
+}
+
+// WithGates evaluates the gates at approve: those of the environment, and those the
+// risk policy requires for the release's level, concurrently (gate.Evaluate). The
+// approval goes through only on a Go decision; a No-Go refuses it with every failing
+// gate's reason. The whole decision, inputs included, is recorded in the history, so
+// gate.Replay gives the same verdict later. Waivers come with Waive(…).
+func WithGates(cfg GateConfig) Option {
+	return func(e *Engine) error {
+		if cfg.Policy == nil {
+			p := risk.DefaultPolicy()
+			cfg.Policy = &p
+		}
+		if err := cfg.Policy.Validate(); err != nil {
+			return fmt.Errorf("%w: risk policy: %v", ErrInvalid, err)
+		}
+		if err := cfg.Options.Validate(); err != nil {
+			return fmt.Errorf("%w: gate options: %v", ErrInvalid, err)
+		}
+		e.stages = append(e.stages, &gateStage{cfg: cfg})
+		return nil
+	}
+}
+
+type gateStage struct {
+	baseStage
+	cfg GateConfig
+}
+
+func (*gateStage) name() string { return "gates" }
+
+func (s *gateStage) check(ctx context.Context, p *Proposal, _ *Release, o *fireOptions) error {
+	if p.Event != EventApprove {
+		return nil
+	}
+	r := p.Release
+	gates := slices.Clone(s.cfg.ByEnvironment[""])
+	gates = append(gates, s.cfg.ByEnvironment[r.Environment]...)
+	opts := s.cfg.Options
+	opts.Waivers = append(slices.Clone(opts.Waivers), o.waivers...)
+	var level string
+	if r.Risk != nil {
+		level = r.Risk.Level
+		req, err := s.cfg.Policy.For(risk.Level(level))
+		if err != nil {
+			return fmt.Errorf("the risk policy has no requirement for level %q: %w", level, err)
+		}
+		if len(req.Approvals) > 0 {
+			qs := make([]gate.Quorum, len(req.Approvals))
+			for i, q := range req.Approvals {
+				qs[i] = gate.Quorum{Role: q.Role, Min: q.Min}
+			}
+			gates = append(gates, gate.Named("approvals ("+level+" risk)", gate.Approvals(qs...)))
+		}
+		for _, name := range req.Gates {
+			if slices.ContainsFunc(gates, func(g gate.Gate) bool { return g != nil && g.Name() == name }) {
+				continue // the environment's gate of that name serves
+			}
+			g, ok := s.cfg.Named[name]
+			if !ok {
+				return fmt.Errorf("the risk policy asks for gate %q at level %s, but neither the environment's gates nor GateConfig.Named have one of that name", name, level)
+			}
+			gates = append(gates, g)
+		}
+		opts.WarningsBlock = opts.WarningsBlock || req.WarningsBlock
+	}
+	if len(gates) == 0 {
+		return nil
+	}
+	gates = uniqueGates(gates)
+	var in gate.Input
+	if s.cfg.Evidence != nil {
+		var err error
+		if in, err = s.cfg.Evidence(ctx, r); err != nil {
+			return fmt.Errorf("cannot gather the gates' evidence: %w", err)
+		}
+	}
+	in.ID, in.Name, in.Environment, in.Class = r.ID.String(), r.Name+" "+r.Version, r.Environment, string(r.Class)
+	in.Author, in.Revision, in.RiskLevel, in.Now = r.Author, r.Revision, level, p.Now
+	if in.Requester == "" {
+		in.Requester = r.Author
+	}
+	in.Approvals = append(slices.Clone(in.Approvals), gate.Approval{Actor: p.Actor.ID, Roles: p.Actor.Roles, At: p.Now, Revision: r.Revision})
+	d := gate.Evaluate(ctx, gates, in, opts)
+	if err := p.Annotate(d); err != nil {
+		return err
+	}
+	if !d.Go {
+		return fmt.Errorf("No-Go: %w", d.Err)
+	}
+	return nil
+}
+
+// uniqueGates drops later gates with a name already seen (an environment's gate and
+// the same gate required by the risk policy).
+func uniqueGates(gs []gate.Gate) []gate.Gate {
+	seen := map[string]bool{}
+	out := gs[:0]
+	for _, g := range gs {
+		if g == nil || seen[g.Name()] {
+			continue
+		}
+		seen[g.Name()] = true
+		out = append(out, g)
+	}
+	return out
+}
