@@ -256,3 +256,35 @@ func BenchmarkSchedule(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAllConflictsRatio times AllConflicts and its reference alternately in the
+// same loop, so that load on a shared machine hits both alike, and reports the ratio:
+// vs-bare (target <= 1.5 at 100,000) and pairwise-speedup (target >= 100 at 10,000).
+func BenchmarkAllConflictsRatio(b *testing.B) {
+	b.Run("vs-bare/n=100000", func(b *testing.B) {
+		bs := benchBookings(100_000, 5)
+		var mine, bare time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			calendar.AllConflicts(bs)
+			t1 := time.Now()
+			bareSweep(bs)
+			mine, bare = mine+t1.Sub(t0), bare+time.Since(t1)
+		}
+		b.ReportMetric(float64(mine)/float64(bare), "x-bare")
+	})
+	b.Run("vs-pairwise/n=10000", func(b *testing.B) {
+		bs := benchBookings(10_000, 5)
+		var mine, pair time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			for range 10 {
+				calendar.AllConflicts(bs)
+			}
+			t1 := time.Now()
+			pairwise(bs)
+			mine, pair = mine+t1.Sub(t0)/10, pair+time.Since(t1)
+		}
+		b.ReportMetric(float64(pair)/float64(mine), "pairwise-speedup")
+	})
+}

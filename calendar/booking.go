@@ -211,18 +211,8 @@ func (c *Calendar) Conflicts() []Conflict {
 }
 
 type sweepItem struct {
-	key  uint64 // environment and service, interned
 	s, e int64
 	i    int32
-}
-
-func intern(m map[string]uint64, k string) uint64 {
-	v, ok := m[k]
-	if !ok {
-		v = uint64(len(m))
-		m[k] = v
-	}
-	return v
 }
 
 // AllConflicts returns every pair of bookings in bs that touch a shared service in
@@ -240,8 +230,12 @@ func AllConflicts(bs []Booking) []Conflict {
 	for _, b := range bs {
 		n += len(b.Services)
 	}
-	items := make([]sweepItem, 0, n)
-	envs, svcs := map[string]uint64{}, map[string]uint64{}
+	// Bucket the (environment, service) pairs by a dense key with a counting sort,
+	// then sort each bucket by start: buckets are small, so this beats one comparison
+	// sort over (key, start).
+	keyOf := make([]int32, 0, n)
+	raw := make([]sweepItem, 0, n)
+	dense := make(map[[2]string]int32, n/2)
 	for i, b := range bs {
 		if !quickValid(&b) {
 			if err := ValidateBooking(b); err != nil {
@@ -249,31 +243,55 @@ func AllConflicts(bs []Booking) []Conflict {
 				continue
 			}
 		}
-		env := intern(envs, b.Environment) << 32
 		s, e := b.Start.UnixNano(), b.End.UnixNano()
 		for _, svc := range b.Services {
-			items = append(items, sweepItem{env | intern(svcs, svc), s, e, int32(i)})
+			pk := [2]string{b.Environment, svc}
+			k, ok := dense[pk]
+			if !ok {
+				k = int32(len(dense))
+				dense[pk] = k
+			}
+			keyOf = append(keyOf, k)
+			raw = append(raw, sweepItem{s, e, int32(i)})
 		}
 	}
-	slices.SortFunc(items, func(x, y sweepItem) int { return cmp.Or(cmp.Compare(x.key, y.key), cmp.Compare(x.s, y.s)) })
+	bounds := make([]int32, len(dense)+1)
+	for _, k := range keyOf {
+		bounds[k+1]++
+	}
+	for k := 1; k < len(bounds); k++ {
+		bounds[k] += bounds[k-1]
+	}
+	items := make([]sweepItem, len(raw))
+	next := slices.Clone(bounds[:len(bounds)-1])
+	for j, it := range raw {
+		k := keyOf[j]
+		items[next[k]] = it
+		next[k]++
+	}
 	type pair struct{ a, b int32 }
 	var pairs []pair
 	var active []sweepItem
-	for k, it := range items {
-		if k == 0 || it.key != items[k-1].key {
-			active = active[:0]
+	for k := 0; k+1 < len(bounds); k++ {
+		bucket := items[bounds[k]:bounds[k+1]]
+		if len(bucket) < 2 {
+			continue
 		}
-		j := 0
-		for _, a := range active {
-			if a.e > it.s {
-				active[j] = a
-				j++
-				if a.i != it.i {
-					pairs = append(pairs, pair{a.i, it.i})
+		slices.SortFunc(bucket, func(x, y sweepItem) int { return cmp.Compare(x.s, y.s) })
+		active = active[:0]
+		for _, it := range bucket {
+			j := 0
+			for _, a := range active {
+				if a.e > it.s {
+					active[j] = a
+					j++
+					if a.i != it.i {
+						pairs = append(pairs, pair{a.i, it.i})
+					}
 				}
 			}
+			active = append(active[:j], it)
 		}
-		active = append(active[:j], it)
 	}
 	if len(pairs) == 0 {
 		return out
