@@ -3,13 +3,10 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
@@ -123,9 +120,6 @@ func (s *Store) Bookings(ctx context.Context, env string, from, to time.Time) ([
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return out, nil
-		}
 		return nil, fail(ctx, "list bookings", err)
 	}
 	sort.Slice(out, func(i, j int) bool {
