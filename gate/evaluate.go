@@ -58,11 +58,14 @@ func (o Options) Validate() error {
 	return errors.Join(errs...)
 }
 
+// systemClock measures gate durations when Options.Clock is nil.
+var systemClock = time.Now
+
 func (o Options) now() time.Time {
 	if o.Clock != nil {
 		return o.Clock()
 	}
-	return time.Now()
+	return systemClock()
 }
 
 // Decision is the Go/No-Go verdict of one evaluation. It records its inputs so

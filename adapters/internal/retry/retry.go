@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/releasekit/releasekit/release"
 )
 
 // Defaults for a zero [Policy] field.
@@ -82,7 +84,7 @@ func (p Policy) WithDefaults() Policy {
 }
 
 // SystemNow is the wall clock: the one place the notifiers read it by default.
-func SystemNow() time.Time { return time.Now() }
+var SystemNow = release.SystemClock().Now
 
 // FullJitter returns a uniformly random duration in [0, n].
 func FullJitter(n time.Duration) time.Duration {
