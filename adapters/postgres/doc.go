@@ -27,13 +27,16 @@
 // and [Migrate] split migration off into a deployment step. The tables:
 //
 //   - releases (id uuid primary key, name, version, environment, class, state,
-//     revision, doc jsonb): one row per release; doc is the release's JSON form.
+//     revision, labels jsonb, doc bytea): one row per release; doc is the release's
+//     JSON form, kept as bytes. Never jsonb for what must come back exactly: jsonb
+//     reorders keys and normalises numbers, which would change the raw JSON payloads a
+//     release carries.
 //   - history (release_id, seq, entry bytea, primary key (release_id, seq)): the audit
-//     entries exactly as [release.EncodeEntry] wrote them. Never jsonb: it reorders
-//     keys and normalises numbers, and the entries are hash-chained over their content.
+//     entries exactly as [release.EncodeEntry] wrote them; they are hash-chained over
+//     their content.
 //   - outbox (key primary key, release, entry, due, leased_until, attempts,
 //     last_error): one row per committed transition until it is acknowledged.
-//   - bookings (id primary key, environment, start_at, end_at, doc jsonb) and
+//   - bookings (id primary key, environment, start_at, end_at, doc bytea) and
 //     booking_slots (booking_id, environment, service, period tstzrange) with the
 //     exclusion constraint EXCLUDE USING gist (environment WITH =, service WITH =,
 //     period WITH &&), one slot row per (booking, service). It needs the btree_gist

@@ -89,8 +89,8 @@ func TestCorruptRows(t *testing.T) {
 	assert.Contains(t, err.Error(), "holds entry 1")
 
 	// A release document that is not a release, or is another release's.
-	for _, doc := range []string{`{"id": 5}`, `{"id":"` + good.ID.String() + `"}`, `[]`} {
-		exec("UPDATE "+table(schema, "releases")+" SET doc = $1::jsonb WHERE id = $2", doc, [16]byte(bad.ID))
+	for _, doc := range []string{`{"id": 5}`, `{"id":"` + good.ID.String() + `"}`, `[]`, `not json`, ``} {
+		exec("UPDATE "+table(schema, "releases")+" SET doc = $1 WHERE id = $2", []byte(doc), [16]byte(bad.ID))
 		_, err = s.Get(ctx, bad.ID)
 		require.ErrorIs(t, err, release.ErrCorrupt, doc)
 		_, err = s.List(ctx, release.Filter{})

@@ -35,12 +35,20 @@ func checkWrite(r release.Release, e release.AuditEntry) error {
 	return &release.ValidationError{What: "write to the postgres store", Problems: p}
 }
 
-func encodeRelease(r release.Release) ([]byte, error) {
-	b, err := json.Marshal(r)
+// encodeRelease returns the release's JSON (stored as bytes, exactly) and its labels
+// as a JSON object (stored as jsonb, for containment queries).
+func encodeRelease(r release.Release) (doc, labels []byte, err error) {
+	doc, err = json.Marshal(r)
 	if err != nil {
-		return nil, fmt.Errorf("%w: release %s cannot be encoded as JSON: %v", release.ErrInvalid, r.ID, err)
+		return nil, nil, fmt.Errorf("%w: release %s cannot be encoded as JSON: %v", release.ErrInvalid, r.ID, err)
 	}
-	return b, nil
+	labels = []byte("{}")
+	if len(r.Labels) > 0 {
+		if labels, err = json.Marshal(r.Labels); err != nil {
+			return nil, nil, fmt.Errorf("%w: labels of release %s cannot be encoded as JSON: %v", release.ErrInvalid, r.ID, err)
+		}
+	}
+	return doc, labels, nil
 }
 
 func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
@@ -64,7 +72,7 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if err := checkWrite(r, first); err != nil {
 		return err
 	}
-	doc, err := encodeRelease(r)
+	doc, labels, err := encodeRelease(r)
 	if err != nil {
 		return err
 	}
@@ -73,7 +81,7 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 		return err
 	}
 	_, err = s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry)
+		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
 	if err != nil {
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
@@ -146,7 +154,7 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 		if err != nil {
 			return nil, fmt.Errorf("%w: labels filter: %v", release.ErrInvalid, err)
 		}
-		add("doc->'labels' @> $?::jsonb", b)
+		add("labels @> $?::jsonb", b)
 	}
 	if !f.After.IsZero() {
 		add("id > $?", [16]byte(f.After))
@@ -198,7 +206,7 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	if err := checkWrite(r, e); err != nil {
 		return err
 	}
-	doc, err := encodeRelease(r)
+	doc, labels, err := encodeRelease(r)
 	if err != nil {
 		return err
 	}
@@ -207,7 +215,7 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		return err
 	}
 	q, args := s.q.update, []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry}
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels}
 	if s.noOutbox {
 		q = s.q.updateNoOutbox
 	} else {

@@ -298,18 +298,18 @@ func newQueries(schema string) queries {
 	rel, hist, out, bk, slots := t("releases"), t("history"), t("outbox"), t("bookings"), t("booking_slots")
 	return queries{
 		create: `WITH r AS (
-	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc, labels)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11) RETURNING id)
 INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
 		get: `SELECT doc FROM ` + rel + ` WHERE id = $1`,
 		update: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
 	WHERE id = $1 AND revision = $2 RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
-o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $12, id, $10, $9, $11, $13 FROM u)
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $13, id, $10, $9, $11, $14 FROM u)
 SELECT count(*) FROM u`,
 		updateNoOutbox: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
 	WHERE id = $1 AND revision = $2 RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)
 SELECT count(*) FROM u`,
@@ -331,7 +331,7 @@ RETURNING o.key, o.release, o.entry, o.due, o.attempts, o.last_error`,
 INSERT INTO ` + slots + ` (booking_id, environment, service, period)
 SELECT b.id, $2, s, tstzrange($6, $7, '[)') FROM b, unnest($8::text[]) AS s`,
 		unbook: `DELETE FROM ` + bk + ` WHERE id = $1`,
-		booked: `SELECT EXISTS (SELECT 1 FROM ` + bk + ` WHERE id = $1 AND doc = $2::jsonb)`,
+		booked: `SELECT EXISTS (SELECT 1 FROM ` + bk + ` WHERE id = $1 AND doc = $2)`,
 		bookings: `SELECT doc FROM ` + bk + `
 WHERE ($1 = '' OR environment = $1) AND start_at <= $3 AND end_at >= $2`,
 		overlapping: `SELECT booking_id, service FROM ` + slots + `

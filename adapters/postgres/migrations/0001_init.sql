@@ -7,8 +7,9 @@
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 
 -- One row per release. doc is the full release as JSON (the stable form of
--- release.Release); the other columns copy fields of doc for filtering and for the
--- compare-and-swap on revision.
+-- release.Release), kept as bytes: jsonb would reorder the keys of the raw JSON
+-- payloads a release carries. The other columns copy fields of doc for filtering
+-- (labels as jsonb, for containment) and for the compare-and-swap on revision.
 CREATE TABLE releases (
     id          uuid   PRIMARY KEY,
     name        text   NOT NULL,
@@ -17,7 +18,8 @@ CREATE TABLE releases (
     class       text   NOT NULL,
     state       text   NOT NULL,
     revision    bigint NOT NULL CHECK (revision > 0),
-    doc         jsonb  NOT NULL
+    labels      jsonb  NOT NULL DEFAULT '{}',
+    doc         bytea  NOT NULL
 );
 CREATE INDEX releases_environment_state ON releases (environment, state);
 
@@ -36,7 +38,7 @@ CREATE TABLE outbox (
     key          text        PRIMARY KEY,
     release_id   uuid        NOT NULL,
     seq          bigint      NOT NULL,
-    release      jsonb       NOT NULL,
+    release      bytea       NOT NULL,
     entry        bytea       NOT NULL,
     due          timestamptz NOT NULL,
     leased_until timestamptz,
@@ -45,15 +47,15 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (due, key);
 
--- Calendar bookings: one row per booking (doc is the full calendar.Booking as JSON,
--- with exact times) and one slot row per (booking, service), on which the exclusion
+-- Calendar bookings: one row per booking (doc is the full calendar.Booking as JSON
+-- bytes, with exact times) and one slot row per (booking, service), on which the exclusion
 -- constraint forbids two overlapping periods of one service in one environment.
 CREATE TABLE bookings (
     id          text        PRIMARY KEY,
     environment text        NOT NULL,
     start_at    timestamptz NOT NULL,
     end_at      timestamptz NOT NULL,
-    doc         jsonb       NOT NULL
+    doc         bytea       NOT NULL
 );
 CREATE INDEX bookings_environment_start ON bookings (environment, start_at);
 
