@@ -1,0 +1,51 @@
+// Package bot is the release bot of examples/releasebot: a small HTTP service over
+// the release engine. CI posts check results, people approve or waive with their
+// identity, the bot answers with the decision and its reasons, and it serves the
+// calendar as .ics. It is for tool authors who build a release bot on releasekit:
+// read it as a worked example of wiring a [release.Engine] like a real deployment,
+// or embed [Server.Handler] in your own service.
+//
+// # Identity
+//
+// Callers send "Authorization: Bearer <token>". A [Config] maps each token to an
+// [Identity] (actor ID, roles, person or automation); the bot compares tokens in
+// constant time ([Config.Validate] rejects short ones). Roles and actor IDs never
+// come from request headers or bodies, so nobody can approve or waive in someone
+// else's name. This is an example's scheme: a real deployment puts the bot behind
+// its single sign-on proxy and maps the identity the proxy asserts instead.
+// [DemoConfig] has five people (ana, rui, sam, lea and the ci automation).
+//
+// # Routes
+//
+//	GET  /healthz                          no token needed
+//	POST /releases                         create from a [CreateRequest]; the caller is the author
+//	GET  /releases                         ?environment, name, version, class, state, label=k=v, after, limit
+//	GET  /releases/{id}                    a [ReleaseView]; ETag is the revision
+//	GET  /releases/{id}/history            a [HistoryResponse]: the audit chain and whether it verifies
+//	POST /releases/{id}/events/{event}     fire, with a [FireRequest]; If-Match: <revision> guards against stale decisions
+//	POST /releases/{id}/checks             CI posts a [CheckRequest] (role ci)
+//	POST /releases/{id}/approvals          a person approves the current revision (not the author)
+//	GET  /calendar.ics                     rules and booked slots, ?from&to (RFC 3339)
+//	GET  /report                           501 until release.Engine.Report lands
+//
+// Errors are an [APIError] body {"error", "kind", "reasons"} whose [ErrorKind] fixes
+// the status: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,
+// 409 conflict, 422 refused (with every guard's and gate's reason).
+//
+// # Evidence
+//
+// Check results and approvals are kept by an [Evidence], in memory and in a JSON file
+// next to the database ([EvidencePath]); the engine's gates read them at approve.
+// An approval counts only for the revision it was given at.
+//
+// # Wiring
+//
+// [New] wires the engine with the calendar of [DemoRules] (a weekly prod release
+// train in Europe/Berlin, weekday staging hours in America/New_York, a year-end
+// freeze that only emergency changes pass; [OverrideRoles] may override a freeze),
+// the checks gate per environment ([RequiredChecks]) and the approvals of
+// [RiskPolicy] by risk level, risk assessment on [DemoGraph], cross-release
+// dependencies, rollback plans run by an executor that logs, the promotion
+// [Pipeline], and a slognotify notifier. [Server.RunDispatcher] delivers what the
+// store's outbox still holds.
+package bot

@@ -1,0 +1,206 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/release"
+)
+
+// ErrorKind classifies an error answer; each kind has one HTTP status.
+type ErrorKind string
+
+// The error kinds, with their status codes.
+const (
+	KindInvalid         ErrorKind = "invalid"           // 400: the request is malformed
+	KindUnauthenticated ErrorKind = "unauthenticated"   // 401: no or unknown bearer token
+	KindForbidden       ErrorKind = "forbidden"         // 403: the policy or separation of duties refuses the actor
+	KindNotFound        ErrorKind = "not_found"         // 404: no such release or route
+	KindConflict        ErrorKind = "conflict"          // 409: stale revision (If-Match) or a slot taken meanwhile
+	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition
+	KindInternal        ErrorKind = "internal"          // 500: the bot or its store failed
+	KindNotImplemented  ErrorKind = "not_implemented"   // 501: the route is not available in this build
+	KindUnavailable     ErrorKind = "unavailable"       // 503: the request was cancelled or the bot is stopping
+	KindTooLarge        ErrorKind = "request_too_large" // 413: the body exceeds the limit
+)
+
+// ErrorKinds lists every [ErrorKind].
+func ErrorKinds() []ErrorKind {
+	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindConflict,
+		KindRefused, KindInternal, KindNotImplemented, KindUnavailable, KindTooLarge}
+}
+
+// Status is the HTTP status code of the kind (500 for an unknown kind).
+func (k ErrorKind) Status() int {
+	switch k {
+	case KindInvalid:
+		return http.StatusBadRequest
+	case KindUnauthenticated:
+		return http.StatusUnauthorized
+	case KindForbidden:
+		return http.StatusForbidden
+	case KindNotFound:
+		return http.StatusNotFound
+	case KindConflict:
+		return http.StatusConflict
+	case KindRefused:
+		return http.StatusUnprocessableEntity
+	case KindNotImplemented:
+		return http.StatusNotImplemented
+	case KindUnavailable:
+		return http.StatusServiceUnavailable
+	case KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// APIError is the body of every error answer:
+//
+//	{"error": "approve refused", "kind": "refused", "reasons": ["gates: gate \"checks\" failed: …"]}
+//
+// Reasons lists every reason when there are several (each refusing guard, each
+// failing gate, each invalid field, the events that can be fired).
+type APIError struct {
+	Message string    `json:"error"`
+	Kind    ErrorKind `json:"kind"`
+	Reasons []string  `json:"reasons,omitempty"`
+	// Err is the error behind the answer, for errors.Is and errors.As; not sent.
+	Err error `json:"-"`
+}
+
+func (e *APIError) Error() string {
+	if len(e.Reasons) == 0 {
+		return fmt.Sprintf("%s: %s", e.Kind, e.Message)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.Kind, e.Message, strings.Join(e.Reasons, "; "))
+}
+
+// Unwrap returns the error behind the answer.
+func (e *APIError) Unwrap() error { return e.Err }
+
+func apiErr(kind ErrorKind, msg string, reasons ...string) *APIError {
+	return &APIError{Message: msg, Kind: kind, Reasons: reasons}
+}
+
+// Classify turns an error of the engine, the calendar or the bot into the answer the
+// bot sends: its kind, message and every reason.
+func Classify(err error) *APIError {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	out := &APIError{Message: err.Error(), Err: err}
+	var (
+		ve *release.ValidationError
+		te *release.TransitionError
+		fe *release.ForbiddenError
+		ge *release.GuardError
+		ce *release.ConflictError
+	)
+	switch {
+	case errors.As(err, &ge):
+		out.Kind = KindRefused
+		out.Message = fmt.Sprintf("%s refused", ge.Event)
+		out.Reasons = refusalReasons(ge)
+	case errors.As(err, &fe):
+		out.Kind = KindForbidden
+		out.Message = fmt.Sprintf("%s may not %s", fe.Actor, fe.Event)
+		rule := fe.Rule
+		if rule == "" {
+			rule = "no permission"
+		}
+		out.Reasons = []string{rule + ": " + fe.Reason}
+	case errors.As(err, &te):
+		if !te.Event.Valid() {
+			out.Kind = KindInvalid
+			out.Message = fmt.Sprintf("%q is not an event", te.Event)
+			out.Reasons = eventNames(release.Events())
+		} else {
+			out.Kind = KindRefused
+			out.Message = fmt.Sprintf("cannot %s a release that is %s", te.Event, te.State)
+			if len(te.Available) == 0 {
+				out.Reasons = []string{fmt.Sprintf("%s is a final state", te.State)}
+			} else {
+				out.Reasons = []string{fmt.Sprintf("from %s you can: %s", te.State, strings.Join(eventNames(te.Available), ", "))}
+			}
+		}
+	case errors.As(err, &ce):
+		out.Kind = KindConflict
+		out.Reasons = []string{"read the release again (GET /releases/{id}) and send its revision in If-Match"}
+	case errors.Is(err, release.ErrConflict), errors.Is(err, release.ErrSlotTaken), errors.Is(err, release.ErrAlreadyExists):
+		out.Kind = KindConflict
+	case errors.As(err, &ve):
+		out.Kind = KindInvalid
+		out.Message = "invalid " + ve.What
+		out.Reasons = ve.Problems
+	case errors.Is(err, release.ErrInvalid):
+		out.Kind = KindInvalid
+	case errors.Is(err, release.ErrNotFound):
+		out.Kind = KindNotFound
+	case errors.Is(err, release.ErrForbidden):
+		out.Kind = KindForbidden
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		out.Kind = KindUnavailable
+	default:
+		out.Kind = KindInternal
+	}
+	return out
+}
+
+// refusalReasons lists every refusal of a guard error; a No-Go decision becomes one
+// reason per blocking gate, a calendar conflict one reason per conflict.
+func refusalReasons(ge *release.GuardError) []string {
+	var out []string
+	for _, r := range ge.Refusals {
+		var gates []*gate.GateError
+		collect(r.Err, &gates)
+		if len(gates) > 0 {
+			for _, g := range gates {
+				out = append(out, r.Guard+": "+g.Error())
+			}
+			continue
+		}
+		var cc *calendar.ConflictError
+		if errors.As(r.Err, &cc) && len(cc.Conflicts) > 0 {
+			for _, c := range cc.Conflicts {
+				out = append(out, r.Guard+": "+c.Reason)
+			}
+			continue
+		}
+		out = append(out, r.Guard+": "+r.Reason)
+	}
+	return out
+}
+
+// collect walks err's tree and gathers every *gate.GateError in it.
+func collect(err error, into *[]*gate.GateError) {
+	if err == nil {
+		return
+	}
+	if g, ok := err.(*gate.GateError); ok {
+		*into = append(*into, g)
+		return
+	}
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			collect(e, into)
+		}
+	case interface{ Unwrap() error }:
+		collect(u.Unwrap(), into)
+	}
+}
+
+func eventNames(es []release.Event) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = string(e)
+	}
+	return out
+}

@@ -1,0 +1,648 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/release"
+)
+
+// Engine returns the bot's engine, for hosts that also drive it directly.
+func (s *Server) Engine() *release.Engine { return s.eng }
+
+// Evidence returns where the bot keeps CI checks and approvals.
+func (s *Server) Evidence() *Evidence { return s.evidence }
+
+// Handler returns the bot's HTTP API. Every route but GET /healthz needs an
+// "Authorization: Bearer <token>" header with a token of the configuration.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("POST /releases", s.authed(s.createRelease))
+	m.HandleFunc("GET /releases", s.authed(s.listReleases))
+	m.HandleFunc("GET /releases/{id}", s.authed(s.getRelease))
+	m.HandleFunc("GET /releases/{id}/history", s.authed(s.history))
+	m.HandleFunc("POST /releases/{id}/events/{event}", s.authed(s.fire))
+	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
+	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
+	m.HandleFunc("GET /calendar.ics", s.authed(s.calendarICS))
+	m.HandleFunc("GET /report", s.authed(s.report))
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path,
+			"routes: GET /healthz, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
+				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, GET /calendar.ics, GET /report"))
+	})
+	s.mux = m
+}
+
+type actorHandler func(w http.ResponseWriter, r *http.Request, who Identity)
+
+// authed admits requests that carry a configured bearer token.
+func (s *Server) authed(h actorHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="releasebot"`)
+			s.fail(w, r, apiErr(KindUnauthenticated, "no bearer token", `send "Authorization: Bearer <token>" with a token from the bot's configuration file`))
+			return
+		}
+		who, ok := s.auth.lookup(tok)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="releasebot", error="invalid_token"`)
+			s.fail(w, r, apiErr(KindUnauthenticated, "unknown bearer token", "use a token from the bot's configuration file"))
+			return
+		}
+		h(w, r, who)
+	}
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	tok := strings.TrimSpace(h[len(prefix):])
+	return tok, tok != ""
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.store.List(r.Context(), release.Filter{Limit: 1}); err != nil {
+		s.fail(w, r, apiErr(KindUnavailable, "the store does not answer: "+err.Error()))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// CreateRequest is the body of POST /releases. The author is the caller.
+type CreateRequest struct {
+	Name        string              `json:"name"`
+	Version     string              `json:"version"`
+	Environment string              `json:"environment"`
+	Class       release.Class       `json:"class,omitempty"`
+	Components  []release.Component `json:"components,omitempty"`
+	Labels      map[string]string   `json:"labels,omitempty"`
+	Team        string              `json:"team,omitempty"`
+	// Duration is how long the deployment takes, e.g. "45m"; empty means
+	// [DefaultDuration].
+	Duration string         `json:"duration,omitempty"`
+	Needs    []release.Need `json:"needs,omitempty"`
+}
+
+func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, who Identity) {
+	var req CreateRequest
+	if err := decode(w, r, &req, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := DefaultDuration
+	if req.Duration != "" {
+		var err error
+		if d, err = time.ParseDuration(req.Duration); err != nil || d <= 0 {
+			s.fail(w, r, apiErr(KindInvalid, "invalid duration", `duration is a positive Go duration such as "45m" or "1h30m"`))
+			return
+		}
+	}
+	rel, err := s.eng.Create(r.Context(), release.Spec{
+		Name: req.Name, Version: req.Version, Environment: req.Environment, Class: req.Class,
+		Components: req.Components, Labels: req.Labels, Team: req.Team, Duration: d, Needs: req.Needs,
+		Author: who.ID,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/releases/"+rel.ID.String())
+	setETag(w, rel)
+	writeJSON(w, http.StatusCreated, rel)
+}
+
+// ListResponse is the answer of GET /releases. Next, when set, is the cursor for the
+// next page (?after=<next>).
+type ListResponse struct {
+	Releases []release.Release `json:"releases"`
+	Next     string            `json:"next,omitempty"`
+}
+
+// maxLimit caps one page of GET /releases.
+const maxLimit = 1000
+
+func (s *Server) listReleases(w http.ResponseWriter, r *http.Request, _ Identity) {
+	f, err := parseFilter(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rs, err := s.eng.List(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resp := ListResponse{Releases: rs}
+	if resp.Releases == nil {
+		resp.Releases = []release.Release{}
+	}
+	if len(rs) == f.Limit && len(rs) > 0 {
+		resp.Next = rs[len(rs)-1].ID.String()
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// parseFilter reads ?environment, name, version, class, state (repeatable or comma
+// separated), label=key=value (repeatable), after and limit (default 100).
+func parseFilter(r *http.Request) (release.Filter, error) {
+	q := r.URL.Query()
+	var problems []string
+	f := release.Filter{Environment: q.Get("environment"), Name: q.Get("name"), Version: q.Get("version"),
+		Class: release.Class(q.Get("class")), Limit: 100}
+	if f.Class != "" && !f.Class.Valid() {
+		problems = append(problems, "class "+strconv.Quote(string(f.Class))+" is not one of "+joinStrings(release.Classes()))
+	}
+	for _, v := range q["state"] {
+		for st := range strings.SplitSeq(v, ",") {
+			st = strings.TrimSpace(st)
+			if st == "" {
+				continue
+			}
+			if !release.State(st).Valid() {
+				problems = append(problems, "state "+strconv.Quote(st)+" is not one of "+joinStrings(release.States()))
+				continue
+			}
+			f.States = append(f.States, release.State(st))
+		}
+	}
+	for _, v := range q["label"] {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			problems = append(problems, "label "+strconv.Quote(v)+" is not key=value")
+			continue
+		}
+		if f.Labels == nil {
+			f.Labels = map[string]string{}
+		}
+		f.Labels[k] = val
+	}
+	if v := q.Get("after"); v != "" {
+		id, err := release.ParseID(v)
+		if err != nil {
+			problems = append(problems, "after "+strconv.Quote(v)+" is not a release ID")
+		}
+		f.After = id
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxLimit {
+			problems = append(problems, "limit "+strconv.Quote(v)+" is not a number from 1 to "+strconv.Itoa(maxLimit))
+		} else {
+			f.Limit = n
+		}
+	}
+	if len(problems) > 0 {
+		return f, apiErr(KindInvalid, "invalid filter", problems...)
+	}
+	return f, nil
+}
+
+func joinStrings[T ~string](xs []T) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
+	}
+	return strings.Join(out, ", ")
+}
+
+// ReleaseView is the answer of GET /releases/{id}: the release, the events that can
+// be fired in its state, and the checks and approvals the bot gathered for it.
+type ReleaseView struct {
+	Release  release.Release `json:"release"`
+	Events   []release.Event `json:"events"`
+	Evidence ReleaseEvidence `json:"evidence"`
+}
+
+func (s *Server) release(w http.ResponseWriter, r *http.Request) (release.Release, bool) {
+	id, err := release.ParseID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, apiErr(KindInvalid, "invalid release ID", err.Error()))
+		return release.Release{}, false
+	}
+	rel, err := s.eng.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return release.Release{}, false
+	}
+	return rel, true
+}
+
+func (s *Server) getRelease(w http.ResponseWriter, r *http.Request, _ Identity) {
+	rel, ok := s.release(w, r)
+	if !ok {
+		return
+	}
+	setETag(w, rel)
+	evs := release.Available(rel.State)
+	if evs == nil {
+		evs = []release.Event{}
+	}
+	writeJSON(w, http.StatusOK, ReleaseView{Release: rel, Events: evs, Evidence: s.evidence.Get(rel.ID)})
+}
+
+// HistoryResponse is the answer of GET /releases/{id}/history: the hash-chained
+// entries, oldest first, and whether they verify against the release's head.
+type HistoryResponse struct {
+	Entries  []release.AuditEntry `json:"entries"`
+	Verified bool                 `json:"verified"`
+	// Problem names the first entry that does not verify, when one does not.
+	Problem string `json:"problem,omitempty"`
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, _ Identity) {
+	rel, ok := s.release(w, r)
+	if !ok {
+		return
+	}
+	h, err := s.eng.History(r.Context(), rel.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resp := HistoryResponse{Entries: h, Verified: true}
+	if err := release.VerifyHistory(h, rel.Head); err != nil {
+		// Entries committed after the Get above extend the chain past rel.Head: check
+		// the chain alone then, and report tampering only if that fails too.
+		if len(h) > 0 && h[len(h)-1].Sequence > rel.Revision && release.VerifyHistory(h, "") == nil {
+			err = nil
+		}
+		if err != nil {
+			resp.Verified, resp.Problem = false, err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// FireRequest is the optional body of POST /releases/{id}/events/{event}.
+type FireRequest struct {
+	// Reason records why (every event).
+	Reason string `json:"reason,omitempty"`
+	// At asks schedule for a slot starting then, instead of the earliest one.
+	At *time.Time `json:"at,omitempty"`
+	// Override asks start to pass a freeze or closed window (release managers).
+	Override string `json:"override,omitempty"`
+	// Waivers lift failed gates at approve; the caller is the waiving actor.
+	Waivers []WaiverRequest `json:"waivers,omitempty"`
+	// Review is the post-implementation review, at close.
+	Review *release.Review `json:"review,omitempty"`
+	// FailedComponents names the components that failed, at fail (partial rollback).
+	FailedComponents []string `json:"failed_components,omitempty"`
+}
+
+// WaiverRequest waives one failed gate; the bot fills in the actor and roles from
+// the caller's identity, so nobody can waive in someone else's name.
+type WaiverRequest struct {
+	Gate    string    `json:"gate"`
+	Reason  string    `json:"reason"`
+	Expires time.Time `json:"expires"`
+}
+
+// FireResponse is the answer of a committed event: the release after it, the history
+// entries this request committed (a rollback with an executor commits its
+// finish_rollback or fail too), the gate decision when the request approved, and
+// warnings for what failed after the commit (a notification, a rollback step).
+type FireResponse struct {
+	Release  release.Release      `json:"release"`
+	Entries  []release.AuditEntry `json:"entries"`
+	Decision *gate.Decision       `json:"decision,omitempty"`
+	// Reasons summarise the decision: one line per gate.
+	Reasons  []string `json:"reasons,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
+	ev := release.Event(r.PathValue("event"))
+	if !ev.Valid() {
+		s.fail(w, r, apiErr(KindInvalid, strconv.Quote(string(ev))+" is not an event", eventNames(release.Events())...))
+		return
+	}
+	id, err := release.ParseID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, apiErr(KindInvalid, "invalid release ID", err.Error()))
+		return
+	}
+	var req FireRequest
+	if err := decode(w, r, &req, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	expected, err := ifMatch(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	opts := []release.FireOption{release.Reason(req.Reason)}
+	if expected > 0 {
+		opts = append(opts, release.ExpectRevision(expected))
+	}
+	if req.At != nil {
+		opts = append(opts, release.At(*req.At))
+	}
+	if req.Override != "" {
+		opts = append(opts, release.Override(req.Override))
+	}
+	var problems []string
+	for i, wv := range req.Waivers {
+		if strings.TrimSpace(wv.Gate) == "" || strings.TrimSpace(wv.Reason) == "" || wv.Expires.IsZero() {
+			problems = append(problems, "waiver "+strconv.Itoa(i)+" needs a gate, a reason and an expiry")
+			continue
+		}
+		opts = append(opts, release.Waive(gate.Waiver{Gate: wv.Gate, Actor: who.ID, Roles: slices.Clone(who.Roles), Reason: wv.Reason, Expires: wv.Expires}))
+	}
+	if len(problems) > 0 {
+		s.fail(w, r, apiErr(KindInvalid, "invalid waivers", problems...))
+		return
+	}
+	if req.Review != nil {
+		opts = append(opts, release.WithReview(*req.Review))
+	}
+	if len(req.FailedComponents) > 0 {
+		opts = append(opts, release.FailedComponents(req.FailedComponents...))
+	}
+	before, err := s.eng.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rel, err := s.eng.Fire(r.Context(), id, ev, who.Actor(), opts...)
+	if rel.ID.IsZero() { // Fire returns a release only once it committed
+		s.fail(w, r, err)
+		return
+	}
+	resp := FireResponse{Release: rel, Entries: []release.AuditEntry{}}
+	if err != nil {
+		resp.Warnings = append(resp.Warnings, err.Error())
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "transition committed with a problem after it",
+			slog.String("release", id.String()), slog.String("event", string(ev)), slog.Any("error", err))
+	}
+	h, herr := s.eng.History(context.WithoutCancel(r.Context()), id)
+	if herr != nil {
+		resp.Warnings = append(resp.Warnings, "the history could not be read back: "+herr.Error())
+	}
+	for _, e := range h {
+		if e.Sequence > before.Revision && e.Sequence <= rel.Revision && e.Actor.ID == who.ID {
+			resp.Entries = append(resp.Entries, e)
+		}
+	}
+	for _, e := range resp.Entries {
+		raw, ok := e.Annotations["gates"]
+		if !ok {
+			continue
+		}
+		var d gate.Decision
+		if json.Unmarshal(raw, &d) == nil {
+			resp.Decision = &d
+			resp.Reasons = decisionReasons(d)
+		}
+	}
+	setETag(w, rel)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// decisionReasons gives one line per gate result: its status, reason and waiver.
+func decisionReasons(d gate.Decision) []string {
+	out := make([]string, 0, len(d.Results))
+	for _, res := range d.Results {
+		line := res.Gate + ": " + string(res.Status)
+		if res.Reason != "" {
+			line += ": " + res.Reason
+		}
+		if res.Waived != nil {
+			line += " (waived by " + res.Waived.Actor + ": " + res.Waived.Reason + ")"
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// CheckRequest is the body of POST /releases/{id}/checks.
+type CheckRequest struct {
+	Name   string           `json:"name"`
+	Status gate.CheckStatus `json:"status"`
+	URL    string           `json:"url,omitempty"`
+}
+
+// EvidenceResponse is the answer of the checks and approvals routes.
+type EvidenceResponse struct {
+	ReleaseID release.ID      `json:"release_id"`
+	Revision  int64           `json:"revision"`
+	Evidence  ReleaseEvidence `json:"evidence"`
+}
+
+func (s *Server) postCheck(w http.ResponseWriter, r *http.Request, who Identity) {
+	if !slices.Contains(who.Roles, RoleCI) {
+		s.fail(w, r, apiErr(KindForbidden, who.ID+" may not post check results", "it takes the role "+RoleCI))
+		return
+	}
+	var req CheckRequest
+	if err := decode(w, r, &req, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var problems []string
+	if strings.TrimSpace(req.Name) == "" {
+		problems = append(problems, "name is empty")
+	}
+	if !slices.Contains(gate.CheckStatuses(), req.Status) {
+		problems = append(problems, "status "+strconv.Quote(string(req.Status))+" is not one of "+joinStrings(gate.CheckStatuses()))
+	}
+	if len(problems) > 0 {
+		s.fail(w, r, apiErr(KindInvalid, "invalid check", problems...))
+		return
+	}
+	rel, ok := s.release(w, r)
+	if !ok {
+		return
+	}
+	ev, err := s.evidence.RecordCheck(rel.ID, req.Name, CheckRecord{Status: req.Status, URL: req.URL, By: who.ID, At: s.now()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, EvidenceResponse{ReleaseID: rel.ID, Revision: rel.Revision, Evidence: ev})
+}
+
+func (s *Server) postApproval(w http.ResponseWriter, r *http.Request, who Identity) {
+	if who.Kind != release.ActorPerson {
+		s.fail(w, r, apiErr(KindForbidden, who.ID+" may not approve", "approvals come from people, not automations"))
+		return
+	}
+	if err := decode(w, r, &struct{}{}, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	expected, err := ifMatch(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rel, ok := s.release(w, r)
+	if !ok {
+		return
+	}
+	if rel.Author == who.ID {
+		s.fail(w, r, apiErr(KindForbidden, who.ID+" may not approve this release",
+			"separation-of-duties: "+who.ID+" wrote this release and may not approve it; ask another approver"))
+		return
+	}
+	if expected > 0 && expected != rel.Revision {
+		s.fail(w, r, &release.ConflictError{ID: rel.ID, Expected: expected, Actual: rel.Revision})
+		return
+	}
+	if rel.State.Terminal() {
+		s.fail(w, r, apiErr(KindRefused, "cannot approve a release that is "+string(rel.State)))
+		return
+	}
+	a := gate.Approval{Actor: who.ID, Roles: slices.Clone(who.Roles), At: s.now(), Revision: rel.Revision}
+	ev, err := s.evidence.RecordApproval(rel.ID, a)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	setETag(w, rel)
+	writeJSON(w, http.StatusCreated, EvidenceResponse{ReleaseID: rel.ID, Revision: rel.Revision, Evidence: ev})
+}
+
+func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }
+
+// calendarICS serves the rules and the booked slots over ?from=…&to=… (RFC 3339),
+// by default the configured span around now.
+func (s *Server) calendarICS(w http.ResponseWriter, r *http.Request, _ Identity) {
+	now := s.now()
+	from, to := now.Add(-s.before), now.Add(s.after)
+	var problems []string
+	for _, p := range []struct {
+		name string
+		into *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				problems = append(problems, p.name+" "+strconv.Quote(v)+" is not an RFC 3339 time such as 2026-03-02T00:00:00Z")
+				continue
+			}
+			*p.into = t
+		}
+	}
+	if len(problems) == 0 && !to.After(from) {
+		problems = append(problems, "to must be after from")
+	}
+	if len(problems) > 0 {
+		s.fail(w, r, apiErr(KindInvalid, "invalid calendar span", problems...))
+		return
+	}
+	cal := s.cal.Clone()
+	if bk, ok := s.store.(release.Booker); ok {
+		stored, err := bk.Bookings(r.Context(), "", from, to)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var add []calendar.Booking
+		for _, b := range stored {
+			if _, dup := cal.Booking(b.ID); !dup {
+				add = append(add, b)
+			}
+		}
+		if err := cal.Restore(add...); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	var buf bytes.Buffer
+	if err := cal.WriteICS(&buf, from, to, calendar.WithCalendarName("releasebot")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="releases.ics"`)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// ifMatch reads If-Match: a revision, bare or quoted ("3", "\"3\""); "*" or no header
+// mean any revision.
+func ifMatch(r *http.Request) (int64, error) {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	if v == "" || v == "*" {
+		return 0, nil
+	}
+	v = strings.Trim(strings.TrimPrefix(v, "W/"), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 1 {
+		return 0, apiErr(KindInvalid, "invalid If-Match", `If-Match carries the release's revision, e.g. If-Match: "3" (its ETag)`)
+	}
+	return n, nil
+}
+
+func setETag(w http.ResponseWriter, r release.Release) {
+	w.Header().Set("ETag", `"`+strconv.FormatInt(r.Revision, 10)+`"`)
+}
+
+// decode reads a JSON body into v: unknown fields and trailing data are errors; an
+// empty body is an error only when required.
+func decode(w http.ResponseWriter, r *http.Request, v any, required bool) error {
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	b, err := io.ReadAll(body)
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return apiErr(KindTooLarge, "the request body is larger than "+strconv.Itoa(MaxBodyBytes)+" bytes")
+		}
+		return apiErr(KindInvalid, "the request body could not be read: "+err.Error())
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		if required {
+			return apiErr(KindInvalid, "the request needs a JSON body")
+		}
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
+	}
+	if dec.More() {
+		return apiErr(KindInvalid, "the body has data after the JSON value")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(APIError{Message: "the answer could not be encoded: " + err.Error(), Kind: KindInternal})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// fail sends err as an [APIError] body with its status.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	ae := Classify(err)
+	if ae.Kind == KindInternal {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	writeJSON(w, ae.Kind.Status(), ae)
+}

@@ -1,0 +1,184 @@
+package bot_test
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/examples/releasebot/bot"
+	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/release"
+)
+
+func containsAll(t *testing.T, reasons []string, parts ...string) {
+	t.Helper()
+	joined := strings.Join(reasons, "\n")
+	for _, p := range parts {
+		assert.Contains(t, joined, p, "reasons %q lack %q", reasons, p)
+	}
+}
+
+// TestWalkThroughTheAPI drives one prod release through the HTTP API the way CI and
+// people would: every refusal answers with its kind, status and reasons.
+func TestWalkThroughTheAPI(t *testing.T) {
+	f := newFixture(t)
+	r := f.create(t, "checkout", "2.4.0", "prod")
+	assert.Equal(t, "ana", r.Author, "the caller is the author")
+	assert.Equal(t, release.StateDraft, r.State)
+
+	planned := f.fire(t, r.ID, release.EventPlan, tokAna, map[string]string{"reason": "sprint 12"})
+	require.NotNil(t, planned.Release.Risk, "plan assesses the risk")
+	require.Len(t, planned.Entries, 1)
+	assert.Equal(t, "sprint 12", planned.Entries[0].Reason)
+
+	sched := f.fire(t, r.ID, release.EventSchedule, tokAna, nil)
+	tue10 := time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)
+	require.NotNil(t, sched.Release.Slot)
+	assert.True(t, sched.Release.Slot.Start.Equal(tue10), "slot %v, want the train's first opening %v", sched.Release.Slot.Start, tue10)
+	rev := sched.Release.Revision
+	require.Equal(t, int64(3), rev)
+
+	// CI posts: build passed, e2e failed.
+	f.check(t, r.ID, "build", "success")
+	f.check(t, r.ID, "e2e", "failure")
+
+	// The release manager approves: the gates say No-Go, with the failing check.
+	res := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/approve", tokRui, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+	e := res.apiError(t)
+	assert.Equal(t, bot.KindRefused, e.Kind)
+	containsAll(t, e.Reasons, "gates:", `"e2e" is failure`)
+
+	// The author may not approve: separation of duties, on both routes.
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/events/approve", tokAna, nil)
+	require.Equal(t, http.StatusForbidden, res.status, "%s", res.body)
+	e = res.apiError(t)
+	assert.Equal(t, bot.KindForbidden, e.Kind)
+	containsAll(t, e.Reasons, "separation-of-duties")
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tokAna, nil)
+	require.Equal(t, http.StatusForbidden, res.status, "%s", res.body)
+	containsAll(t, res.apiError(t).Reasons, "separation-of-duties")
+	// An automation may not approve either.
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tokCI, nil)
+	require.Equal(t, http.StatusForbidden, res.status, "%s", res.body)
+
+	// The change advisory board and security record their approvals of revision 3.
+	for _, tok := range []string{tokSam, tokLea} {
+		res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tok, nil, "If-Match", `"3"`)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	}
+	var ev bot.EvidenceResponse
+	res.decode(t, &ev)
+	require.Len(t, ev.Evidence.Approvals, 2)
+	assert.Equal(t, int64(3), ev.Evidence.Approvals[1].Revision)
+
+	// CI reruns e2e: green.
+	f.check(t, r.ID, "e2e", "success")
+
+	// A stale revision is a conflict, and nothing changes.
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/events/approve", tokRui, nil, "If-Match", `"2"`)
+	require.Equal(t, http.StatusConflict, res.status, "%s", res.body)
+	assert.Equal(t, bot.KindConflict, res.apiError(t).Kind)
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tokSam, nil, "If-Match", "2")
+	require.Equal(t, http.StatusConflict, res.status, "%s", res.body)
+
+	// Approve at the revision the release manager saw: Go, with the decision.
+	got := f.fire(t, r.ID, release.EventApprove, tokRui, map[string]string{"reason": "CAB reviewed"}, "If-Match", `"3"`)
+	assert.Equal(t, release.StateApproved, got.Release.State)
+	require.NotNil(t, got.Decision, "approve answers with the decision")
+	assert.True(t, got.Decision.Go)
+	require.NoError(t, got.Decision.Verify())
+	approvers := []string{}
+	for _, a := range got.Decision.Input.Approvals {
+		approvers = append(approvers, a.Actor)
+	}
+	assert.ElementsMatch(t, []string{"sam", "lea", "rui"}, approvers)
+	containsAll(t, got.Reasons, "checks: pass")
+	assert.Equal(t, `"4"`, f.call(t, "GET", "/releases/"+r.ID.String(), tokAna, nil).header.Get("ETag"))
+
+	// Start at the slot: prod needs the version verified in staging first.
+	f.clock.Set(tue10.Add(5 * time.Minute))
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/events/start", tokCI, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+	containsAll(t, res.apiError(t).Reasons, "staging")
+
+	// The history verifies and tells the story.
+	res = f.call(t, "GET", "/releases/"+r.ID.String()+"/history", tokRui, nil)
+	require.Equal(t, http.StatusOK, res.status)
+	var h bot.HistoryResponse
+	res.decode(t, &h)
+	assert.True(t, h.Verified, h.Problem)
+	var events []release.Event
+	for _, e := range h.Entries {
+		events = append(events, e.Event)
+	}
+	assert.Equal(t, []release.Event{release.EventCreate, release.EventPlan, release.EventSchedule, release.EventApprove}, events)
+
+	// The calendar: rules and the booked slot, readable by any iCalendar client.
+	res = f.call(t, "GET", "/calendar.ics", tokSam, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.Contains(t, res.header.Get("Content-Type"), "text/calendar")
+	assert.Contains(t, string(res.body), sched.Release.Slot.Booking, "the booked slot is exported")
+	rules, err := calendar.ReadICS(bytes.NewReader(res.body))
+	require.NoError(t, err)
+	var names []string
+	for _, rl := range rules {
+		names = append(names, rl.Name)
+	}
+	for _, want := range []string{"prod release train", "staging hours", "year-end freeze"} {
+		assert.True(t, slices.Contains(names, want), "rules %v lack %q", names, want)
+	}
+
+	// The report.
+	res = f.call(t, "GET", "/report", tokRui, nil)
+	switch res.status {
+	case http.StatusOK:
+		assert.Contains(t, res.header.Get("Content-Type"), "text/markdown")
+		assert.Contains(t, string(res.body), "checkout")
+	case http.StatusNotImplemented:
+		assert.Equal(t, bot.KindNotImplemented, res.apiError(t).Kind)
+	default:
+		t.Fatalf("GET /report = %d %s", res.status, res.body)
+	}
+}
+
+// TestWaiver: a release manager waives the failed checks gate with a reason and an
+// expiry; the decision records the waiver in the waiver's own name.
+func TestWaiver(t *testing.T) {
+	f := newFixture(t)
+	r := f.create(t, "search", "1.2.0", "prod")
+	f.fire(t, r.ID, release.EventPlan, tokAna, nil)
+	f.fire(t, r.ID, release.EventSchedule, tokAna, nil)
+	f.check(t, r.ID, "build", "success")
+	f.check(t, r.ID, "e2e", "failure")
+
+	body := map[string]any{"waivers": []map[string]any{{"gate": "checks", "reason": "flaky e2e, INC-42", "expires": monday.Add(24 * time.Hour)}}}
+	// The release manager (a waiver role) waives and approves in one request.
+	res := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/approve", tokRui, body)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var fr bot.FireResponse
+	res.decode(t, &fr)
+	require.NotNil(t, fr.Decision)
+	var waived *gate.Waiver
+	for _, rs := range fr.Decision.Results {
+		if rs.Waived != nil {
+			waived = rs.Waived
+		}
+	}
+	require.NotNil(t, waived, "decision %+v", fr.Decision.Results)
+	assert.Equal(t, "rui", waived.Actor, "the waiver is in the caller's name")
+	containsAll(t, fr.Reasons, "waived by rui")
+
+	// A waiver without an expiry is malformed.
+	r2 := f.create(t, "search", "1.2.1", "prod")
+	f.fire(t, r2.ID, release.EventPlan, tokAna, nil)
+	res = f.call(t, "POST", "/releases/"+r2.ID.String()+"/events/approve", tokRui, map[string]any{"waivers": []map[string]any{{"gate": "checks", "reason": "x"}}})
+	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+}
