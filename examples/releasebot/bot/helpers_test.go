@@ -2,10 +2,12 @@ package bot_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/releasekit/releasekit/examples/releasebot/bot"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
+	"github.com/releasekit/releasekit/rollback"
 )
 
 // Monday 2026-03-02 08:00 Berlin (07:00 UTC); the prod train runs Tuesdays and
@@ -130,4 +133,15 @@ func (f *fixture) check(t *testing.T, id release.ID, name string, status string)
 	t.Helper()
 	res := f.call(t, "POST", "/releases/"+id.String()+"/checks", tokCI, map[string]string{"name": name, "status": status, "url": "https://ci.example/" + name})
 	require.Equal(t, http.StatusOK, res.status, "check %s: %s", name, res.body)
+}
+
+// executorFunc is a rollback executor that hands each step's ID to fn, one call at a
+// time.
+func executorFunc(fn func(id string) error) rollback.Executor {
+	var mu sync.Mutex
+	return rollback.ExecutorFunc(func(_ context.Context, s rollback.Step) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(s.ID)
+	})
 }
