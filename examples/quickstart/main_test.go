@@ -1,30 +1,97 @@
 package main
 
+// The quickstart is a command (package main), so its end-to-end test calls run
+// directly: the same scenario `go run ./examples/quickstart` plays.
+
 import (
+	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
+	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
 )
 
-// TestQuickstartTwice runs the main job twice on one store: the second run continues,
-// and every history verifies.
+// TestQuickstartTwice runs the main job twice on one store: the second run
+// continues with the next year's train, every run ends the same way, the files are
+// written and readable, and every history verifies.
 func TestQuickstartTwice(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "qs.db")
-	for run1 := range 2 {
-		if err := run(context.Background(), path); err != nil {
-			t.Fatalf("run %d: %v", run1+1, err)
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, out := filepath.Join(dir, "state", "qs.db"), filepath.Join(dir, "out")
+	for want := 1; want <= 2; want++ {
+		var log bytes.Buffer
+		got, err := run(ctx, &log, db, out)
+		require.NoError(t, err, "run %d printed:\n%s", want, log.String())
+		require.Equal(t, want, got.Run)
+		require.Equal(t, 2025+want, got.Year)
+
+		for _, env := range []string{"dev", "staging"} {
+			require.Len(t, got.Releases[env], 5, "%s: the train and the hotfix", env)
+			for name, r := range got.Releases[env] {
+				assert.Equal(t, release.StateVerified, r.State, "%s in %s", name, env)
+			}
 		}
+		prod := got.Releases["prod"]
+		assert.Equal(t, release.StateClosed, prod["inventory"].State)
+		assert.Equal(t, release.StateClosed, prod["auth"].State)
+		assert.Equal(t, release.ClassEmergency, prod["auth"].Class)
+		assert.Equal(t, release.StatePlanned, prod["checkout"].State, "held: its need was rolled back")
+
+		pay := prod["payments"]
+		assert.Equal(t, release.StateClosed, pay.State)
+		assert.Contains(t, pay.Reached, release.StateRolledBack)
+		require.NotNil(t, pay.Review)
+		require.NotNil(t, pay.Risk)
+		assert.Equal(t, "high", pay.Risk.Level)
+
+		notif := prod["notifications"]
+		assert.Equal(t, release.StateScheduled, notif.State, "rebooked after the freeze")
+		require.NotNil(t, notif.Slot)
+		freezeEnd := time.Date(2026+want, 1, 3, 23, 0, 0, 0, time.UTC) // Jan 4 00:00 Berlin
+		assert.False(t, notif.Slot.Start.Before(freezeEnd), "rebooked at %v, inside the freeze", notif.Slot.Start)
+
+		for _, refusal := range []string{"separation-of-duties", "needs 1 of change-advisory-board", `gate "objectives" failed`,
+			"dependencies: it needs payments", `by rule "holiday freeze"`} {
+			assert.Contains(t, log.String(), refusal)
+		}
+		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")
+
+		require.Len(t, got.Files, 5)
+		for _, f := range got.Files {
+			st, err := os.Stat(f)
+			require.NoError(t, err)
+			assert.Positive(t, st.Size(), "%s is empty", f)
+		}
+		ics, err := os.Open(filepath.Join(out, "calendar.ics"))
+		require.NoError(t, err)
+		rules, err := calendar.ReadICS(ics)
+		ics.Close()
+		require.NoError(t, err)
+		var names []string
+		for _, r := range rules {
+			names = append(names, r.Name)
+		}
+		assert.Subset(t, names, []string{"prod release train", "staging window", "holiday freeze"})
 	}
-	store, err := bolt.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+
+	// Afterwards the store opens cleanly and every history of both runs verifies.
+	store, err := bolt.Open(db)
+	require.NoError(t, err)
 	defer store.Close()
-	all, err := store.List(context.Background(), release.Filter{States: []release.State{release.StateClosed}})
-	if err != nil || len(all) != 2 {
-		t.Fatalf("closed releases after two runs = %d, %v; want 2", len(all), err)
+	all, err := store.List(ctx, release.Filter{})
+	require.NoError(t, err)
+	require.Len(t, all, 30)
+	for _, r := range all {
+		h, err := store.History(ctx, r.ID)
+		require.NoError(t, err)
+		require.NoError(t, release.VerifyHistory(h, r.Head), "%s %s in %s", r.Name, r.Version, r.Environment)
 	}
 }
