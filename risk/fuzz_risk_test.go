@@ -63,7 +63,7 @@ func FuzzModelAssess(f *testing.F) {
 		}
 		sum := 0.0
 		for _, c := range a.Contributions {
-			if c.Reason == "" || math.IsNaN(c.Points) || c.Points < 0 {
+			if c.Reason == "" || math.IsNaN(c.Points) || math.IsInf(c.Points, 0) || c.Points < 0 {
 				t.Fatalf("contribution %+v has no reason or bad points", c)
 			}
 			sum += c.Points

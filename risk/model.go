@@ -87,8 +87,8 @@ func (e *ModelError) Error() string { return fmt.Sprintf("risk model: %s: %s", e
 func (e *ModelError) Unwrap() error { return ErrInvalidModel }
 
 // Validate reports every problem at once: no factors, nil factors, empty or
-// duplicate names, missing, non-positive or non-finite weights, weights for
-// unknown factors, and thresholds out of order.
+// duplicate names, missing, non-positive or non-finite weights, weights too large
+// to add up, weights for unknown factors, and thresholds out of order.
 func (m Model) Validate() error {
 	var errs []error
 	add := func(field, problem string) { errs = append(errs, &ModelError{Field: field, Problem: problem}) }
@@ -118,6 +118,15 @@ func (m Model) Validate() error {
 		case math.IsNaN(w) || math.IsInf(w, 0) || w <= 0:
 			add("Weights["+n+"]", fmt.Sprintf("is %v: use a positive finite weight, or remove the factor", w))
 		}
+	}
+	var total float64
+	for _, n := range sortedKeys(m.Weights) {
+		if w := m.Weights[n]; names[n] && w > 0 && !math.IsInf(w, 0) {
+			total += w
+		}
+	}
+	if math.IsInf(100*total, 0) {
+		add("Weights", fmt.Sprintf("add up to %v, too large to score with: scale them down (the score only depends on their ratios)", total))
 	}
 	for _, n := range sortedKeys(m.Weights) {
 		if !names[n] {
