@@ -42,7 +42,7 @@ func main() {
 	db := flag.String("db", filepath.Join("out", "quickstart.db"), "the bolt database file (created if missing)")
 	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md and report.md")
 	flag.Parse()
-	if _, err := run(context.Background(), os.Stdout, *db, *out); err != nil {
+	if _, err := run(context.Background(), os.Stdout, config{db: *db, out: *out}); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -57,14 +57,21 @@ type outcome struct {
 	Verified int // histories verified, earlier runs' included
 }
 
-func run(ctx context.Context, w io.Writer, dbPath, outDir string) (*outcome, error) {
+// config is where a run keeps its state and writes its files.
+type config struct {
+	db, out string
+	noSync  bool // tests only: skip fsync (bolt.WithNoSync)
+}
+
+func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
+	dbPath, outDir := cfg.db, cfg.out
 	if err := os.MkdirAll(filepath.Dir(dbPath), 0o755); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, err
 	}
-	store, err := bolt.Open(dbPath)
+	store, err := bolt.Open(dbPath, bolt.WithNoSync(cfg.noSync))
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +139,8 @@ func run(ctx context.Context, w io.Writer, dbPath, outDir string) (*outcome, err
 			return nil, fmt.Errorf("the history of %s %s in %s does not verify: %w", r.Name, r.Version, r.Environment, err)
 		}
 	}
-	s.say("\nwrote     %s\n", strings.Join(files, ", "))
+	s.say("\nprod      %s\n", s.prodSummary())
+	s.say("wrote     %s\n", strings.Join(files, ", "))
 	s.say("audit     all %d histories in the store verify (%d from this run); %d notifications posted to #release-train\n",
 		len(all), len(all)-len(earlier), notes.count())
 	return &outcome{Run: runNo, Year: year, Releases: s.rel, Files: files, Verified: len(all)}, nil

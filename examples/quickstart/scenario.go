@@ -55,7 +55,7 @@ func (d *deployTool) Execute(_ context.Context, s rollback.Step) error {
 	if what == "" {
 		what = s.Action
 	}
-	d.say("              %-36s %s\n", s.ID, what)
+	d.say("              %s: %s\n", s.ID, what)
 	d.clock.Advance(s.Duration)
 	return nil
 }
@@ -134,11 +134,30 @@ func (s *story) refused(r release.Release, ev release.Event, who release.Actor, 
 	if !errors.Is(err, release.ErrForbidden) && !errors.Is(err, release.ErrGuardRefused) {
 		return err
 	}
-	s.say("  refused   %s %s %s %s:\n", who.ID, ev, r.Name, r.Version)
-	for _, line := range reasons(err) {
-		s.say("              %s\n", line)
+	s.say("  refused   %s may not %s %s %s:\n", who.ID, ev, r.Name, r.Version)
+	for _, reason := range reasons(err) {
+		for _, line := range wrap(reason, 92) {
+			s.say("              %s\n", line)
+		}
 	}
 	return nil
+}
+
+// wrap breaks s at spaces into lines of at most width bytes (longer words stay whole).
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(word) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += word
+	}
+	return append(lines, line)
 }
 
 // reasons renders a refusal for people: the policy's rule, or every guard's reason.
@@ -350,7 +369,7 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, err
 	}
 	s.say("  FAILED    %s %s: %s\n", payments.Name, payments.Version, failure)
-	s.say("            rollback plan attached (%s estimated); deploybot runs it:\n", payments.Rollback.Duration)
+	s.say("            a rollback plan is attached (est. %s); deploybot runs it:\n", strings.TrimSuffix(payments.Rollback.Duration.String(), "0s"))
 	if payments, err = s.fire(payments, release.EventRollback, bot, release.Reason("automatic rollback")); err != nil {
 		return nil, err
 	}
@@ -364,7 +383,7 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	})); err != nil {
 		return nil, err
 	}
-	s.say("  rolled back %s %s, then closed with its review\n", payments.Name, payments.Version)
+	s.say("  rollback  %s %s is rolled back, then closed with its review\n", payments.Name, payments.Version)
 
 	s.clock.Set(checkout.Slot.Start)
 	if err := s.refused(checkout, release.EventStart, bot); err != nil {
@@ -420,4 +439,26 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	}
 	s.say("  shipped   %s %s (emergency) in prod at %s: the holiday freeze excepts emergency changes\n", auth.Name, auth.Version, s.slotText(auth))
 	return &payments, nil
+}
+
+// prodSummary says in one line where each prod release of the run ended.
+func (s *story) prodSummary() string {
+	var shipped, back, held, later []string
+	for _, spec := range append(trainSpecs(s.run), hotfixSpec(s.run)) {
+		r := s.rel["prod"][spec.Name]
+		name := r.Name + " " + r.Version
+		_, rolledBack := r.Reached[release.StateRolledBack]
+		switch {
+		case rolledBack:
+			back = append(back, name)
+		case r.State == release.StateClosed || r.State == release.StateVerified:
+			shipped = append(shipped, name)
+		case r.Slot != nil:
+			later = append(later, name+" ("+r.Slot.Start.In(s.berlin).Format("02 Jan 2006")+")")
+		default:
+			held = append(held, name)
+		}
+	}
+	return fmt.Sprintf("shipped %s · rolled back %s · held %s · booked %s",
+		strings.Join(shipped, ", "), strings.Join(back, ", "), strings.Join(held, ", "), strings.Join(later, ", "))
 }
