@@ -18,6 +18,7 @@
 // # Routes
 //
 //	GET  /healthz                          no token needed
+//	GET  /whoami                           the caller's [Identity]
 //	POST /releases                         create from a [CreateRequest]; the caller is the author
 //	GET  /releases                         ?environment, name, version, class, state, label=k=v, after, limit
 //	GET  /releases/{id}                    a [ReleaseView]; ETag is the revision

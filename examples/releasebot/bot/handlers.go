@@ -31,6 +31,12 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /healthz", s.healthz)
+	m.HandleFunc("GET /whoami", s.authed(func(w http.ResponseWriter, _ *http.Request, who Identity) {
+		if who.Roles == nil {
+			who.Roles = []string{}
+		}
+		writeJSON(w, http.StatusOK, who)
+	}))
 	m.HandleFunc("POST /releases", s.authed(s.createRelease))
 	m.HandleFunc("GET /releases", s.authed(s.listReleases))
 	m.HandleFunc("GET /releases/{id}", s.authed(s.getRelease))
@@ -42,7 +48,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /report", s.authed(s.report))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path,
-			"routes: GET /healthz, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
+			"routes: GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
 				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, GET /calendar.ics, GET /report"))
 	})
 	s.mux = m
