@@ -1,0 +1,44 @@
+# releasekit developer commands.
+#
+#   make test          every test of every module, with the race detector (the README's command)
+#   make bench         every benchmark, median of COUNT runs (default 3), written to docs/BENCHMARKS.md
+#   make bench-quick   a smoke run of every benchmark (-count 1, short benchtimes), same report
+#
+# The benchmark report is written by bench/report (a program in the bench module); see
+# `cd bench && GOWORK=off go run ./report -h`. Extra flags go in BENCH_FLAGS, e.g.
+#   make bench COUNT=5 BENCH_FLAGS='-groups depgraph -raw /tmp/bench-raw'
+# The PostgreSQL groups need RELEASEKIT_POSTGRES_DSN. When it is unset and initdb is
+# installed, the bench targets start a throwaway cluster (.ci/postgres.sh) for the run and
+# stop it at the end; otherwise the report lists those groups as skipped, with the reason.
+
+SHELL := /bin/bash
+GO ?= go
+COUNT ?= 3
+BENCH_FLAGS ?=
+
+.PHONY: test bench bench-quick
+
+test:
+	$(GO) test -race ./... ./adapters/postgres/... ./bench/...
+
+bench:
+	@$(call run_report,-count $(COUNT),make bench)
+
+bench-quick:
+	@$(call run_report,-quick -count 1,make bench-quick)
+
+# run_report(flags, how): start PostgreSQL when needed and possible, then the report.
+define run_report
+set -e; \
+note=""; \
+if [ -z "$${RELEASEKIT_POSTGRES_DSN:-}" ]; then \
+	if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		source .ci/postgres.sh; \
+		trap pg_stop EXIT; \
+		pg_start || note="the throwaway cluster did not start (pg_start failed; its log is in the make output)"; \
+	else \
+		note="initdb is not installed, so make could not start a throwaway cluster"; \
+	fi; \
+fi; \
+cd bench && GOWORK=off $(GO) run ./report $(1) -invoked '$(2)' -postgres-note "$$note" $(BENCH_FLAGS)
+endef

@@ -1,0 +1,211 @@
+package benchreport
+
+import "time"
+
+const quickTime = "100ms"
+
+func ref(bench string) *Measure { return &Measure{Bench: bench} }
+
+// DefaultGroups is the table of every benchmark group in the repository, in report
+// order. The targets are the ones the issues set; a comparison the issues set no target
+// for says so.
+func DefaultGroups() []Group {
+	const (
+		w400k = "BenchmarkWaves/n=100000,m=400000/"
+		w1m   = "BenchmarkWaves/n=100000,m=1000000/"
+	)
+	return []Group{
+		{
+			ID: "release", Title: "release: one transition through the engine, and audit-history verification", Issue: "issues 2 and 9",
+			Module: ModuleRoot, Package: "./release",
+			Full:  Settings{Bench: `^(BenchmarkEngineFire|BenchmarkBareFSMEvent|BenchmarkVerifyHistorySizes)$`, BenchTime: "1s"},
+			Quick: Settings{BenchTime: quickTime},
+			Comparisons: []Comparison{{
+				Label: "Engine.Fire on the memory store vs one bare looplab/fsm event",
+				Op:    Measure{Bench: "BenchmarkEngineFire"}, Ref: ref("BenchmarkBareFSMEvent"), RefLabel: "bare looplab/fsm event",
+				RatioLabel: "engine / bare fsm", Target: None("issue 2 asks for both figures in the same run"),
+			}},
+			Scalings: []Scaling{{Label: "VerifyHistory", Pattern: `^BenchmarkVerifyHistorySizes/(\d+)$`, SizeName: "entries"}},
+			Notes: "EngineFire: read, policy, a fresh lifecycle machine, SHA-256 hash chain, compare-and-swap and history append on `adapters/memory`. " +
+				"BareFSMEvent: the floor, one event on a fresh looplab/fsm machine with the same table. VerifyHistorySizes: recomputing every hash of a valid history.",
+		},
+		{
+			ID: "depgraph-scale", Title: "depgraph at scale: Waves against gonum and a bare Kahn's algorithm", Issue: "issue 3",
+			Module: ModuleBench, Package: ".",
+			Full: Settings{Bench: `^(BenchmarkWaves|BenchmarkOrder|BenchmarkDependentsHub|BenchmarkBuild)$`, BenchTime: "3x", Timeout: 40 * time.Minute},
+			// The quick run leaves out gonum's graph build (about 14 s per op at a million edges).
+			Quick: Settings{Bench: `^(BenchmarkWaves|BenchmarkDependentsHub|BenchmarkBuild)$/./^(depgraph|kahn-int32|gonum-topo-sort|bfs-int32)$`, BenchTime: quickTime, Timeout: 15 * time.Minute},
+			Comparisons: []Comparison{
+				{Label: "Waves vs gonum topo.Sort, 100,000 nodes, 400,000 edges", Op: Measure{Bench: w400k + "depgraph"}, Ref: ref(w400k + "gonum-topo-sort"),
+					RefLabel: "gonum topo.Sort", Invert: true, RatioLabel: "gonum / depgraph", Target: AtLeastTarget(10, "Waves >= 10x faster than gonum topo.Sort")},
+				{Label: "Waves vs gonum topo.Sort, 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "gonum-topo-sort"),
+					RefLabel: "gonum topo.Sort", Invert: true, RatioLabel: "gonum / depgraph", Target: AtLeastTarget(10, "Waves >= 10x faster than gonum topo.Sort")},
+				{Label: "Waves vs bare Kahn's on [][]int32, 100,000 nodes, 400,000 edges", Op: Measure{Bench: w400k + "depgraph"}, Ref: ref(w400k + "kahn-int32"),
+					RefLabel: "bare Kahn's", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Waves vs bare Kahn's on [][]int32, 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "kahn-int32"),
+					RefLabel: "bare Kahn's", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Dependents from the hub node vs bare BFS, 100,000 nodes, 1,000,000 edges",
+					Op: Measure{Bench: "BenchmarkDependentsHub/n=100000,m=1000000/depgraph"}, Ref: ref("BenchmarkDependentsHub/n=100000,m=1000000/bfs-int32"),
+					RefLabel: "bare BFS on [][]int32", RatioLabel: "depgraph / BFS", Target: None("issue 3 asks for the figure")},
+				{Label: "Bytes per edge of a built graph vs gonum simple.DirectedGraph, 1,000,000 edges",
+					Op:  Measure{Bench: "BenchmarkBuild/n=100000,m=1000000/depgraph", Unit: "bytes/edge"},
+					Ref: &Measure{Bench: "BenchmarkBuild/n=100000,m=1000000/gonum", Unit: "bytes/edge"}, Invert: true,
+					RefLabel: "gonum", RatioLabel: "gonum / depgraph", Target: None("issue 3 asks for bytes per edge")},
+			},
+			Scalings: []Scaling{
+				{Label: "Waves (depgraph)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
+				{Label: "Waves (depgraph, string keys)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/depgraph-string-keys$`, SizeName: "edges"},
+				{Label: "bare Kahn's (reference)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/kahn-int32$`, SizeName: "edges"},
+				{Label: "gonum topo.Sort (reference)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/gonum-topo-sort$`, SizeName: "edges"},
+				{Label: "Dependents from the hub node", Pattern: `^BenchmarkDependentsHub/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
+				{Label: "Build (AddNode, AddDependency, adjacency)", Pattern: `^BenchmarkBuild/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
+			},
+			Notes: "Random DAGs from a fixed seed: 10,000 nodes / 40,000 edges, 100,000 / 400,000 and 100,000 / 1,000,000. " +
+				"Hub dependents grow with the graph's density, not only its size. A quick run leaves out gonum's graph build, so it has no bytes-per-edge comparison. Write-up: [docs/bench/depgraph.md](bench/depgraph.md).",
+		},
+		{
+			ID: "depgraph", Title: "depgraph: 1,000 services", Issue: "issue 3",
+			Module: ModuleRoot, Package: "./depgraph",
+			Full:  Settings{Bench: `.`, BenchTime: "200x"},
+			Quick: Settings{BenchTime: "20x"},
+			Notes: "1,000 services with up to 4 dependencies each; no targets (the issue's targets are on the large graphs above).",
+		},
+		{
+			ID: "calendar-conflicts", Title: "calendar: all conflicts among bookings, against a bare sort-and-sweep and pairwise comparison", Issue: "issue 4",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^(BenchmarkAllConflicts|BenchmarkAllConflictsRatio)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: quickTime},
+			Comparisons: []Comparison{
+				{Label: "AllConflicts vs bare sort-and-sweep, 100,000 bookings (separate sub-benchmarks)",
+					Op: Measure{Bench: "BenchmarkAllConflicts/AllConflicts/n=100000"}, Ref: ref("BenchmarkAllConflicts/BareSweep/n=100000"),
+					RefLabel: "bare sort-and-sweep", RatioLabel: "AllConflicts / bare", Target: AtMostTarget(1.5, "AllConflicts within 1.5x of bare sort-and-sweep")},
+				{Label: "AllConflicts vs bare sort-and-sweep, 100,000 bookings (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkAllConflictsRatio/vs-bare/n=100000", Unit: "x-bare"},
+					RefLabel: "bare sort-and-sweep, same loop", RatioLabel: "AllConflicts / bare", Target: AtMostTarget(1.5, "AllConflicts within 1.5x of bare sort-and-sweep")},
+				{Label: "pairwise comparison vs AllConflicts, 10,000 bookings (separate sub-benchmarks)",
+					Op: Measure{Bench: "BenchmarkAllConflicts/AllConflicts/n=10000"}, Ref: ref("BenchmarkAllConflicts/Pairwise/n=10000"), Invert: true,
+					RefLabel: "pairwise comparison", RatioLabel: "pairwise / AllConflicts", Target: AtLeastTarget(100, "pairwise >= 100x slower at 10,000")},
+				{Label: "pairwise comparison vs AllConflicts, 10,000 bookings (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkAllConflictsRatio/vs-pairwise/n=10000", Unit: "pairwise-speedup"},
+					RefLabel: "pairwise comparison, same loop", RatioLabel: "pairwise / AllConflicts", Target: AtLeastTarget(100, "pairwise >= 100x slower at 10,000")},
+			},
+			Scalings: []Scaling{
+				{Label: "AllConflicts", Pattern: `^BenchmarkAllConflicts/AllConflicts/n=(\d+)$`, SizeName: "bookings"},
+				{Label: "bare sort-and-sweep (reference)", Pattern: `^BenchmarkAllConflicts/BareSweep/n=(\d+)$`, SizeName: "bookings"},
+				{Label: "pairwise comparison (reference; 1,000 and 10,000 only)", Pattern: `^BenchmarkAllConflicts/Pairwise/n=(\d+)$`, SizeName: "bookings"},
+			},
+			Notes: "The interleaved figures time the operation and its reference in turn inside one loop, so load from other processes hits both alike: " +
+				"they are the ones to quote on a shared machine. Write-up: [docs/bench/calendar-booking.md](bench/calendar-booking.md).",
+		},
+		{
+			ID: "calendar-check", Title: "calendar: Check against 200 rules and a growing number of bookings", Issue: "issue 4",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^BenchmarkCheck$`, BenchTime: "1s"},
+			Quick: Settings{BenchTime: quickTime},
+			Scalings: []Scaling{{Label: "Check, 200 rules", Pattern: `^BenchmarkCheck/rules=200/bookings=(\d+)$`, SizeName: "bookings",
+				MaxExponent: 0.5, TargetText: "logarithmic in the bookings, not linear: growth exponent <= 0.5 (linear is 1)"}},
+			Notes: "The booking counts are those the rules admit out of 1,000, 10,000 and 100,000 generated.",
+		},
+		{
+			ID: "calendar-slots", Title: "calendar: NextSlot and Schedule", Issue: "issue 4",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: quickTime},
+			Scalings: []Scaling{
+				{Label: "Schedule, 50 environments, 1,000 rules", Pattern: `^BenchmarkScheduleSizes/requests=(\d+)$`, SizeName: "requests"},
+			},
+			Notes: "NextSlot over a one-year horizon with 1,000 rules (warm: rule expansions cached; cold: a new calendar each time). " +
+				"Schedule of 5,000 requests across 50 environments; BenchmarkScheduleSizes (calendar/bench_scaling_test.go) adds the sizes for the scaling table.",
+		},
+		{
+			ID: "calendar-rules", Title: "calendar: rule expansion, the DST resolver and iCalendar", Issue: "issue 4",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^(BenchmarkOccurrencesWeeklyYear|BenchmarkOccurrences1000RulesYear|BenchmarkResolve|BenchmarkWriteICS200Rules|BenchmarkReadICS200Rules)$`, BenchTime: "1s"},
+			Quick: Settings{BenchTime: quickTime},
+			Notes: "No targets. Write-up: [docs/bench/calendar-rules.md](bench/calendar-rules.md).",
+		},
+		{
+			ID: "gate", Title: "gate: concurrent evaluation", Issue: "issue 5",
+			Module: ModuleRoot, Package: "./gate",
+			Full:  Settings{Bench: `.`, BenchTime: "40x"},
+			Quick: Settings{BenchTime: "5x"},
+			Comparisons: []Comparison{{
+				Label: "100 gates that each take 50 ms, parallelism 100",
+				Op:    Measure{Bench: "BenchmarkEvaluate100Gates50ms"}, RefConst: float64(50 * time.Millisecond), RefLabel: "50 ms (one gate)",
+				RatioLabel: "time / 50 ms", Target: AtMostTarget(1.2, "100 gates x 50ms within 1.2x of 50ms"),
+			}},
+			Scalings: []Scaling{{Label: "Evaluate overhead (gates that return at once, parallelism 8)", Pattern: `^BenchmarkEvaluateSizes/gates=(\d+)$`, SizeName: "gates"}},
+			Notes:    "BenchmarkEvaluateSizes (gate/bench_scaling_test.go) adds the sizes for the scaling table. Write-up: [docs/bench/gate-risk.md](bench/gate-risk.md).",
+		},
+		{
+			ID: "risk", Title: "risk: one assessment and DORA metrics", Issue: "issue 5",
+			Module: ModuleRoot, Package: "./risk",
+			Full:     Settings{Bench: `.`, BenchTime: "1s"},
+			Quick:    Settings{BenchTime: quickTime},
+			Scalings: []Scaling{{Label: "DORA metrics", Pattern: `^BenchmarkDORASizes/deployments=(\d+)$`, SizeName: "deployments"}},
+			Notes:    "The issue asks for the cost of one Assess; no target. BenchmarkDORASizes (risk/bench_scaling_test.go) adds the sizes for the scaling table.",
+		},
+		{
+			ID: "rollback", Title: "rollback: plans, runbooks and execution", Issue: "issue 6",
+			Module: ModuleRoot, Package: "./rollback",
+			Full:     Settings{Bench: `.`, BenchTime: "20x"},
+			Quick:    Settings{BenchTime: quickTime},
+			Scalings: []Scaling{{Label: "Plan", Pattern: `^BenchmarkPlan/components=(\d+)$`, SizeName: "components"}},
+			Notes:    "The issue asks for a plan over 10,000 components; no target. Write-up: [docs/bench/rollback.md](bench/rollback.md).",
+		},
+		{
+			ID: "bolt", Title: "adapters/bolt: transitions per second, engine vs raw bbolt, 16 writers", Issue: "issue 7",
+			Module: ModuleRoot, Package: "./adapters/bolt",
+			Full:  Settings{Bench: `^(BenchmarkTransitions|BenchmarkList)$`, BenchTime: "2s"},
+			Quick: Settings{BenchTime: "200ms"},
+			Comparisons: []Comparison{
+				{Label: "engine vs raw bbolt Update, real fsync",
+					Op: Measure{Bench: "BenchmarkTransitions/sync/engine", Unit: "transitions/s"}, Ref: &Measure{Bench: "BenchmarkTransitions/sync/raw-bbolt", Unit: "transitions/s"},
+					RefLabel: "raw bbolt Update", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw bbolt")},
+				{Label: "engine vs raw bbolt Update, NoSync (unsafe, tests only)",
+					Op: Measure{Bench: "BenchmarkTransitions/nosync/engine", Unit: "transitions/s"}, Ref: &Measure{Bench: "BenchmarkTransitions/nosync/raw-bbolt", Unit: "transitions/s"},
+					RefLabel: "raw bbolt Update", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw bbolt")},
+			},
+			Notes: "With real fsync the store commits concurrent writers together (group commit); with NoSync the engine's CPU work decides. " +
+				"Write-up: [docs/bench/bolt.md](bench/bolt.md).",
+		},
+		{
+			ID: "postgres-interleaved", Title: "adapters/postgres: engine vs raw pgx, 16 writers, interleaved rounds", Issue: "issue 7",
+			Module: ModulePostgres, Package: ".", NeedsPostgres: true,
+			Full:  Settings{Bench: `^BenchmarkTransitionsInterleaved$`, BenchTime: "30x", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: "3x"},
+			Comparisons: []Comparison{
+				{Label: "engine vs raw pgx (UPDATE and INSERTs in one transaction), same rounds",
+					Op:       Measure{Bench: "BenchmarkTransitionsInterleaved", Unit: "engine/raw_tx"},
+					RefLabel: "raw pgx transaction", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw pgx")},
+				{Label: "engine vs raw pgx reading the row then the one statement, same rounds",
+					Op:       Measure{Bench: "BenchmarkTransitionsInterleaved", Unit: "engine/raw_read_cte"},
+					RefLabel: "raw pgx read + statement", RatioLabel: "engine / raw", Target: None("the read-decide-write floor, for comparison")},
+				{Label: "engine vs raw pgx single statement without a read, same rounds",
+					Op:       Measure{Bench: "BenchmarkTransitionsInterleaved", Unit: "engine/raw_cte"},
+					RefLabel: "raw pgx statement", RatioLabel: "engine / raw", Target: None("the database's floor, for comparison")},
+			},
+			Notes: "Rounds of 16 writers x 20 transitions alternate between the variants inside one benchmark, so load hits them alike: the figure to quote. " +
+				"Needs RELEASEKIT_POSTGRES_DSN (`make bench` starts a throwaway cluster). Write-up: [docs/bench/postgres.md](bench/postgres.md).",
+		},
+		{
+			ID: "postgres-parallel", Title: "adapters/postgres: engine vs raw pgx, 16 writers, one variant after the other", Issue: "issue 7",
+			Module: ModulePostgres, Package: ".", NeedsPostgres: true,
+			Full:  Settings{Bench: `^BenchmarkTransitions$`, BenchTime: "3000x", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: "300x"},
+			Comparisons: []Comparison{
+				{Label: "engine vs raw pgx transaction (b.RunParallel, sub-benchmarks in turn)",
+					Op: Measure{Bench: "BenchmarkTransitions/engine", Unit: "transitions/s"}, Ref: &Measure{Bench: "BenchmarkTransitions/raw_pgx_tx", Unit: "transitions/s"},
+					RefLabel: "raw pgx transaction", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw pgx")},
+			},
+			Notes: "The sub-benchmarks run one after the other for seconds each, so drifting load skews this ratio; prefer the interleaved group.",
+		},
+		{
+			ID: "webhook", Title: "adapters/webhook: signing, verification and delivery", Issue: "issue 7",
+			Module: ModuleRoot, Package: "./adapters/webhook",
+			Full:  Settings{Bench: `.`, BenchTime: "5000x"},
+			Quick: Settings{BenchTime: "500x"},
+			Notes: "No targets. Write-up: [docs/bench/notifiers.md](bench/notifiers.md).",
+		},
+	}
+}

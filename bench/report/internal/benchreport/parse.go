@@ -1,0 +1,149 @@
+package benchreport
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Metric is one value-unit pair of a benchmark result line, such as 1234 ns/op,
+// 56 B/op, 7 allocs/op or a custom metric (12.1 bytes/edge, 1500 transitions/s).
+type Metric struct {
+	Value float64
+	Unit  string
+}
+
+// Result is one benchmark result line in the standard format
+//
+//	BenchmarkWaves/n=10000,m=40000/depgraph-2   	     100	    470000 ns/op	  2000 B/op	  6 allocs/op
+//
+// Name is the full benchmark name without the -GOMAXPROCS suffix; Procs is that suffix
+// (1 when absent). Metrics are in line order.
+type Result struct {
+	Name       string
+	Procs      int
+	Iterations int64
+	Metrics    []Metric
+}
+
+// Value returns the value of the metric with the given unit and whether the line has it.
+func (r Result) Value(unit string) (float64, bool) {
+	for _, m := range r.Metrics {
+		if m.Unit == unit {
+			return m.Value, true
+		}
+	}
+	return 0, false
+}
+
+// ParseLine parses one benchmark result line. It reports false for every other line
+// (headers such as "goos: linux", PASS, ok, log output, a benchmark name printed
+// before its result). It never panics, whatever the input.
+//
+// The -GOMAXPROCS suffix is taken off the last name element when it is a dash followed
+// by digits, as the testing package adds it; a sub-benchmark whose own name ends in
+// such a pattern cannot be told apart (the same limit as golang.org/x/perf's parser).
+func ParseLine(line string) (Result, bool) {
+	f := strings.Fields(line)
+	if len(f) < 4 || len(f)%2 != 0 || !strings.HasPrefix(f[0], "Benchmark") {
+		return Result{}, false
+	}
+	n, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil || n <= 0 {
+		return Result{}, false
+	}
+	r := Result{Name: f[0], Procs: 1, Iterations: n}
+	if i := strings.LastIndexByte(r.Name, '-'); i > len("Benchmark") && i < len(r.Name)-1 && !strings.Contains(r.Name[i:], "/") {
+		if p, err := strconv.Atoi(r.Name[i+1:]); err == nil && p > 0 && allDigits(r.Name[i+1:]) {
+			r.Name, r.Procs = r.Name[:i], p
+		}
+	}
+	for k := 2; k < len(f); k += 2 {
+		v, err := strconv.ParseFloat(f[k], 64)
+		if err != nil || f[k+1] == "" {
+			return Result{}, false
+		}
+		r.Metrics = append(r.Metrics, Metric{Value: v, Unit: f[k+1]})
+	}
+	return r, true
+}
+
+func allDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Skip is a benchmark that called b.Skip, with the first line of its message.
+type Skip struct {
+	Name   string
+	Reason string
+}
+
+// Output is what [Parse] finds in the output of one `go test -bench` run.
+type Output struct {
+	// Results holds every result line, in output order (repeated runs of -count
+	// appear as repeated names).
+	Results []Result
+	// Skipped lists the benchmarks reported as "--- SKIP".
+	Skipped []Skip
+	// Failed lists the benchmarks reported as "--- FAIL".
+	Failed []string
+	// CPU is the "cpu:" header the testing package prints, if any.
+	CPU string
+}
+
+// Parse reads the output of `go test -bench` (stdout and stderr combined are fine).
+// It returns an error only when reading fails; lines it does not know are ignored.
+func Parse(r io.Reader) (*Output, error) {
+	out := &Output{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 4*1024*1024)
+	pendingSkip := -1 // index in out.Skipped waiting for its reason
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		if pendingSkip >= 0 {
+			if trimmed != "" && !strings.HasPrefix(trimmed, "---") && line != trimmed {
+				out.Skipped[pendingSkip].Reason = trimmed
+				pendingSkip = -1
+				continue
+			}
+			pendingSkip = -1
+		}
+		switch {
+		case strings.HasPrefix(trimmed, "--- SKIP: "):
+			out.Skipped = append(out.Skipped, Skip{Name: benchName(trimmed[len("--- SKIP: "):])})
+			pendingSkip = len(out.Skipped) - 1
+		case strings.HasPrefix(trimmed, "--- FAIL: "):
+			out.Failed = append(out.Failed, benchName(trimmed[len("--- FAIL: "):]))
+		case strings.HasPrefix(line, "cpu: ") && out.CPU == "":
+			out.CPU = strings.TrimSpace(line[len("cpu: "):])
+		default:
+			if res, ok := ParseLine(line); ok {
+				out.Results = append(out.Results, res)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("reading benchmark output: %w", err)
+	}
+	return out, nil
+}
+
+// benchName takes the name out of "BenchmarkX-2 (0.00s)".
+func benchName(s string) string {
+	if i := strings.Index(s, " ("); i >= 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '-'); i > 0 && allDigits(s[i+1:]) && !strings.Contains(s[i:], "/") {
+		s = s[:i]
+	}
+	return s
+}
