@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -366,4 +367,43 @@ func ExampleEngine_Report() {
 	// | Deployment frequency | 0.14 per day | high |
 	// ## Audit
 	// | r1 | checkout 3.5.0 (prod) | 6 | verifies |
+}
+
+// BenchmarkReport measures one report: the golden scenario, then plain periods of
+// 10, 100 and 1000 deployed releases (memory store).
+func BenchmarkReport(b *testing.B) {
+	ctx := context.Background()
+	b.Run("scenario", func(b *testing.B) {
+		s := newReportScenario(b)
+		s.build(b)
+		opts := release.ReportOptions{From: reportFrom, To: reportTo, Graph: s.graph}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.eng.Report(ctx, io.Discard, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
+			clock := releasetest.NewClock(reportMonday, time.Minute)
+			eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+			require.NoError(b, err)
+			for i := range n {
+				r, err := eng.Create(ctx, release.Spec{Name: fmt.Sprintf("svc-%d", i%37), Version: fmt.Sprintf("1.%d.0", i), Environment: "prod", Author: "ana"})
+				require.NoError(b, err)
+				for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart, release.EventComplete} {
+					_, err := eng.Fire(ctx, r.ID, ev, reportRM)
+					require.NoError(b, err)
+				}
+			}
+			opts := release.ReportOptions{From: reportFrom, To: reportMonday.Add(30 * 24 * time.Hour)}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := eng.Report(ctx, io.Discard, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
