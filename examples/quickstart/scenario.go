@@ -377,7 +377,7 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, fmt.Errorf("payments ended the rollback %s, want %s", payments.State, release.StateRolledBack)
 	}
 	if payments, err = s.fire(payments, release.EventClose, rui, release.WithReview(release.Review{
-		Outcome:   "rolled back after 25 minutes; no payment lost",
+		Outcome:   "rolled back within the hour; no payment lost",
 		Lessons:   []string{"the ledger migration doubled lock waits under the evening load"},
 		FollowUps: []string{"PAY-1432: load-test 0042_add_currency against a prod-sized ledger", "PAY-1433: canary payments at 5% first"},
 	})); err != nil {
