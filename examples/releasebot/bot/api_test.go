@@ -54,6 +54,7 @@ func TestErrorAnswers(t *testing.T) {
 		{"a bad filter", "GET", "/releases?state=shipped&limit=0&class=x&label=novalue", tokAna, nil, nil, bot.KindInvalid, "shipped"},
 		{"a bad calendar span", "GET", "/calendar.ics?from=yesterday", tokAna, nil, nil, bot.KindInvalid, "RFC 3339"},
 		{"an inverted calendar span", "GET", "/calendar.ics?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", tokAna, nil, nil, bot.KindInvalid, "after from"},
+		{"a report over an empty span", "GET", "/report?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z", tokAna, nil, nil, bot.KindInvalid, "after from"},
 		{"a body over the limit", "POST", "/releases", tokAna, `{"name": "` + strings.Repeat("x", bot.MaxBodyBytes) + `"}`, nil, bot.KindTooLarge, "larger"},
 	} {
 		t.Run(tc.why, func(t *testing.T) {

@@ -27,7 +27,7 @@
 //	POST /releases/{id}/checks             CI posts a [CheckRequest] (role ci)
 //	POST /releases/{id}/approvals          a person approves the current revision (not the author)
 //	GET  /calendar.ics                     rules and booked slots, ?from&to (RFC 3339)
-//	GET  /report                           501 until release.Engine.Report lands
+//	GET  /report                           release.Engine.Report as Markdown, ?from&to&environment
 //
 // Errors are an [APIError] body {"error", "kind", "reasons"} whose [ErrorKind] fixes
 // the status: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,

@@ -24,7 +24,6 @@ const (
 	KindConflict        ErrorKind = "conflict"          // 409: stale revision (If-Match) or a slot taken meanwhile
 	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition
 	KindInternal        ErrorKind = "internal"          // 500: the bot or its store failed
-	KindNotImplemented  ErrorKind = "not_implemented"   // 501: the route is not available in this build
 	KindUnavailable     ErrorKind = "unavailable"       // 503: the request was cancelled or the bot is stopping
 	KindTooLarge        ErrorKind = "request_too_large" // 413: the body exceeds the limit
 )
@@ -32,7 +31,7 @@ const (
 // ErrorKinds lists every [ErrorKind].
 func ErrorKinds() []ErrorKind {
 	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindConflict,
-		KindRefused, KindInternal, KindNotImplemented, KindUnavailable, KindTooLarge}
+		KindRefused, KindInternal, KindUnavailable, KindTooLarge}
 }
 
 // Status is the HTTP status code of the kind (500 for an unknown kind).
@@ -50,8 +49,6 @@ func (k ErrorKind) Status() int {
 		return http.StatusConflict
 	case KindRefused:
 		return http.StatusUnprocessableEntity
-	case KindNotImplemented:
-		return http.StatusNotImplemented
 	case KindUnavailable:
 		return http.StatusServiceUnavailable
 	case KindTooLarge:

@@ -532,27 +532,9 @@ func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Micr
 // calendarICS serves the rules and the booked slots over ?from=…&to=… (RFC 3339),
 // by default the configured span around now.
 func (s *Server) calendarICS(w http.ResponseWriter, r *http.Request, _ Identity) {
-	now := s.now()
-	from, to := now.Add(-s.before), now.Add(s.after)
-	var problems []string
-	for _, p := range []struct {
-		name string
-		into *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := r.URL.Query().Get(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				problems = append(problems, p.name+" "+strconv.Quote(v)+" is not an RFC 3339 time such as 2026-03-02T00:00:00Z")
-				continue
-			}
-			*p.into = t
-		}
-	}
-	if len(problems) == 0 && !to.After(from) {
-		problems = append(problems, "to must be after from")
-	}
-	if len(problems) > 0 {
-		s.fail(w, r, apiErr(KindInvalid, "invalid calendar span", problems...))
+	from, to, err := s.span(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	cal := s.cal.Clone()
@@ -581,6 +563,33 @@ func (s *Server) calendarICS(w http.ResponseWriter, r *http.Request, _ Identity)
 	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
 	w.Header().Set("Content-Disposition", `inline; filename="releases.ics"`)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// span reads ?from=…&to=… (RFC 3339), by default the configured span around now.
+func (s *Server) span(r *http.Request) (from, to time.Time, err error) {
+	now := s.now()
+	from, to = now.Add(-s.before), now.Add(s.after)
+	var problems []string
+	for _, p := range []struct {
+		name string
+		into *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := r.URL.Query().Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				problems = append(problems, p.name+" "+strconv.Quote(v)+" is not an RFC 3339 time such as 2026-03-02T00:00:00Z")
+				continue
+			}
+			*p.into = t
+		}
+	}
+	if len(problems) == 0 && !to.After(from) {
+		problems = append(problems, "to must be after from")
+	}
+	if len(problems) > 0 {
+		return from, to, apiErr(KindInvalid, "invalid span", problems...)
+	}
+	return from, to, nil
 }
 
 // ifMatch reads If-Match: a revision, bare or quoted ("3", "\"3\""); "*" or no header

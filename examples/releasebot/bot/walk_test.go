@@ -136,16 +136,12 @@ func TestWalkThroughTheAPI(t *testing.T) {
 		assert.True(t, slices.Contains(names, want), "rules %v lack %q", names, want)
 	}
 
-	// The report.
-	res = f.call(t, "GET", "/report", tokRui, nil)
-	switch res.status {
-	case http.StatusOK:
-		assert.Contains(t, res.header.Get("Content-Type"), "text/markdown")
-		assert.Contains(t, string(res.body), "checkout")
-	case http.StatusNotImplemented:
-		assert.Equal(t, bot.KindNotImplemented, res.apiError(t).Kind)
-	default:
-		t.Fatalf("GET /report = %d %s", res.status, res.body)
+	// The report: the release, its slot, the gate decision, and the audit.
+	res = f.call(t, "GET", "/report?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z&environment=prod", tokRui, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.Contains(t, res.header.Get("Content-Type"), "text/markdown")
+	for _, want := range []string{"Release report (releasebot)", "checkout", "2.4.0", "gantt", "checks"} {
+		assert.Contains(t, string(res.body), want)
 	}
 }
 
