@@ -67,11 +67,11 @@ func (s *needsStage) check(ctx context.Context, p *Proposal, _ *Release, _ *fire
 			if len(seen) > 0 {
 				also = " (there: " + strings.Join(seen, ", ") + ")"
 			}
-			missing = append(missing, fmt.Sprintf("%s is not %s in %s%s", needString(n), want, r.Environment, also))
+			missing = append(missing, fmt.Sprintf("%s %s in %s, which it is not%s", needString(n), want, r.Environment, also))
 		}
 	}
 	if len(missing) > 0 {
-		return errors.New("it needs " + strings.Join(missing, "; ") + "; deploy those first")
+		return errors.New("it needs " + strings.Join(missing, "; and ") + "; deploy that first")
 	}
 	return p.Annotate(map[string]any{"met": met})
 }

@@ -179,7 +179,7 @@ func TestScheduleAfterNeedsAndStartOnlyWhenDeployed(t *testing.T) {
 	w.fire(t, co.ID, release.EventApprove)
 	w.clock.Set(co.Slot.Start)
 	_, err = w.eng.Fire(ctx, co.ID, release.EventStart, rui)
-	refusedBy(t, err, "dependencies", "payments >= 1.5.0 is not deployed in prod")
+	refusedBy(t, err, "dependencies", "payments >= 1.5.0 deployed in prod, which it is not")
 
 	w.clock.Set(pay.Slot.Start)
 	w.fire(t, pay.ID, release.EventApprove)
