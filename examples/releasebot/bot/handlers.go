@@ -641,15 +641,19 @@ func decode(w http.ResponseWriter, r *http.Request, v any, required bool) error 
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // the answers are JSON for programs and people, never HTML
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(APIError{Message: "the answer could not be encoded: " + err.Error(), Kind: KindInternal})
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(APIError{Message: "the answer could not be encoded: " + err.Error(), Kind: KindInternal})
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // fail sends err as an [APIError] body with its status.
