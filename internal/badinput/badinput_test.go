@@ -42,6 +42,10 @@ type world struct {
 	store   release.Store
 	eng     *release.Engine
 	planned release.Release
+	// calEng is an engine over the same store with the calendar wired in, and
+	// timed a planned release of one hour that it can schedule.
+	calEng  *release.Engine
+	timed   release.Release
 	cal     *calendar.Calendar
 	replays *webhook.MemoryReplayCache
 	// delivery is the accepted webhook delivery.
@@ -67,6 +71,14 @@ func newWorld(t *testing.T, store release.Store) *world {
 	require.NoError(t, w.cal.Book(calendar.Booking{ID: "b1", Environment: "prod", Services: []string{"checkout"},
 		Start: time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)}))
 
+	w.calEng, err = release.New(store, release.WithClock(releasetest.NewClock(t0, time.Second)), release.WithCalendar(release.CalendarConfig{Calendar: w.cal}))
+	require.NoError(t, err)
+	r, err = w.calEng.Create(w.ctx, release.Spec{Name: "payments", Version: "2.0.0", Environment: "prod", Author: alice.ID, Duration: time.Hour,
+		Components: []release.Component{{Name: "payments", Version: "2.0.0", PreviousVersion: "1.9.0"}, {Name: "checkout", Version: "1.4.0"}}})
+	require.NoError(t, err)
+	w.timed, err = w.calEng.Fire(w.ctx, r.ID, release.EventPlan, alice)
+	require.NoError(t, err)
+
 	w.replays = webhook.NewMemoryReplayCache()
 	w.body = []byte(`{"version":1,"type":"release.transition","idempotency_key":"` + w.planned.ID.String() + `/2","release_id":"` + w.planned.ID.String() +
 		`","sequence":2,"event":"plan","from":"draft","to":"planned","actor":{"id":"alice","kind":"person"},"time":"2026-03-02T09:00:01Z","release":{"name":"checkout","version":"1.4.0","environment":"prod","class":"normal","state":"planned","revision":2}}`)
@@ -85,6 +97,7 @@ type snapshot struct {
 	Releases  []release.Release
 	Histories map[release.ID][]release.AuditEntry
 	Bookings  []calendar.Booking
+	Stored    []calendar.Booking
 	Replays   int
 }
 
@@ -98,6 +111,10 @@ func (w *world) snapshot(t *testing.T) snapshot {
 		require.NoError(t, err)
 		require.NoError(t, release.VerifyHistory(h, r.Head))
 		s.Histories[r.ID] = h
+	}
+	if b, ok := w.store.(release.Booker); ok {
+		s.Stored, err = b.Bookings(w.ctx, "prod", t0.AddDate(-1, 0, 0), t0.AddDate(1, 0, 0))
+		require.NoError(t, err)
 	}
 	return s
 }
@@ -192,6 +209,24 @@ func rows() []row {
 		}},
 		{"a stored entry that is not JSON", release.ErrCorrupt, as[*release.CorruptError](), func(w *world) error {
 			_, err := release.DecodeEntry([]byte(`{"sequence":1,`))
+			return err
+		}},
+
+		// release with the calendar wired in.
+		{"a booking in the past", release.ErrGuardRefused, as[*release.GuardError](), func(w *world) error {
+			_, err := w.calEng.Fire(w.ctx, w.timed.ID, release.EventSchedule, alice, release.At(t0.Add(-24*time.Hour)))
+			return err
+		}},
+		{"a slot over another booking of the same service", release.ErrGuardRefused, as[*calendar.ConflictError](), func(w *world) error {
+			_, err := w.calEng.Fire(w.ctx, w.timed.ID, release.EventSchedule, alice, release.At(time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)))
+			return err
+		}},
+		{"a slot outside every release window", release.ErrGuardRefused, as[*calendar.ConflictError](), func(w *world) error {
+			_, err := w.calEng.Fire(w.ctx, w.timed.ID, release.EventSchedule, alice, release.At(time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)))
+			return err
+		}},
+		{"scheduling a release without a duration", release.ErrGuardRefused, as[*release.GuardError](), func(w *world) error {
+			_, err := w.calEng.Fire(w.ctx, w.planned.ID, release.EventSchedule, alice)
 			return err
 		}},
 
@@ -403,4 +438,38 @@ func TestCorruptBoltRows(t *testing.T) {
 	h, err := s.History(ctx, healthy.ID)
 	require.NoError(t, err)
 	require.Equal(t, healthyHist, h, "the untouched history")
+}
+
+// The snapshot sees every kind of change a bad input could make, so the tour's
+// "nothing stored changed" can fail: a good transition, a calendar booking through
+// the engine, a direct calendar booking and an accepted webhook delivery each change
+// it.
+func TestSnapshotSeesChanges(t *testing.T) {
+	w := newWorld(t, memory.New())
+	changes := []struct {
+		name string
+		do   func() error
+	}{
+		{"a transition", func() error {
+			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventCancel, alice)
+			return err
+		}},
+		{"a slot booked through the engine", func() error {
+			_, err := w.calEng.Fire(w.ctx, w.timed.ID, release.EventSchedule, alice, release.At(time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)))
+			return err
+		}},
+		{"a calendar booking", func() error {
+			return w.cal.Book(calendar.Booking{ID: "b9", Environment: "dev", Services: []string{"x"}, Start: time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 5, 11, 0, 0, 0, time.UTC)})
+		}},
+		{"an accepted delivery", func() error {
+			body := bytes.Replace(w.body, []byte(`/2"`), []byte(`/3"`), 1)
+			_, err := webhook.Verify(http.Header{webhook.SignatureHeader: {webhook.Sign(body, t0, secret)}}, body, [][]byte{secret}, t0, webhook.WithReplayCache(w.replays))
+			return err
+		}},
+	}
+	for _, c := range changes {
+		before := w.snapshot(t)
+		require.NoError(t, c.do(), c.name)
+		require.NotEqual(t, before, w.snapshot(t), "the snapshot missed %s", c.name)
+	}
 }
