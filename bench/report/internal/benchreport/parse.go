@@ -20,7 +20,7 @@ type Metric struct {
 //	BenchmarkWaves/n=10000,m=40000/depgraph-2   	     100	    470000 ns/op	  2000 B/op	  6 allocs/op
 //
 // Name is the full benchmark name without the -GOMAXPROCS suffix; Procs is that suffix
-// (1 when absent). Metrics are in line order.
+// (1 when there is none). Metrics are in line order.
 type Result struct {
 	Name       string
 	Procs      int
@@ -42,9 +42,10 @@ func (r Result) Value(unit string) (float64, bool) {
 // (headers such as "goos: linux", PASS, ok, log output, a benchmark name printed
 // before its result). It never panics, whatever the input.
 //
-// The -GOMAXPROCS suffix is taken off the last name element when it is a dash followed
-// by digits, as the testing package adds it; a sub-benchmark whose own name ends in
-// such a pattern cannot be told apart (the same limit as golang.org/x/perf's parser).
+// A single line cannot tell a -GOMAXPROCS suffix from a name that ends in a dash and
+// digits ("kahn-int32" run with GOMAXPROCS=1), so ParseLine keeps the name as printed
+// and Procs at 1; [Parse] takes the suffix off when every result line of the output
+// carries the same one, as the testing package prints it.
 func ParseLine(line string) (Result, bool) {
 	f := strings.Fields(line)
 	if len(f) < 4 || len(f)%2 != 0 || !strings.HasPrefix(f[0], "Benchmark") {
@@ -55,19 +56,27 @@ func ParseLine(line string) (Result, bool) {
 		return Result{}, false
 	}
 	r := Result{Name: f[0], Procs: 1, Iterations: n}
-	if i := strings.LastIndexByte(r.Name, '-'); i > len("Benchmark") && i < len(r.Name)-1 && !strings.Contains(r.Name[i:], "/") {
-		if p, err := strconv.Atoi(r.Name[i+1:]); err == nil && p > 0 && allDigits(r.Name[i+1:]) {
-			r.Name, r.Procs = r.Name[:i], p
-		}
-	}
 	for k := 2; k < len(f); k += 2 {
 		v, err := strconv.ParseFloat(f[k], 64)
-		if err != nil || f[k+1] == "" {
+		if err != nil {
 			return Result{}, false
 		}
 		r.Metrics = append(r.Metrics, Metric{Value: v, Unit: f[k+1]})
 	}
 	return r, true
+}
+
+// procsSuffix returns the N of a trailing "-N" on the name's last element, or 0.
+func procsSuffix(name string) int {
+	i := strings.LastIndexByte(name, '-')
+	if i < 0 || strings.Contains(name[i:], "/") || !allDigits(name[i+1:]) {
+		return 0
+	}
+	p, err := strconv.Atoi(name[i+1:])
+	if err != nil || p <= 0 {
+		return 0
+	}
+	return p
 }
 
 func allDigits(s string) bool {
@@ -130,10 +139,39 @@ func Parse(r io.Reader) (*Output, error) {
 			}
 		}
 	}
+	stripProcs(out)
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("reading benchmark output: %w", err)
 	}
 	return out, nil
+}
+
+// stripProcs takes the -GOMAXPROCS suffix off every name when all result lines carry
+// the same one (the testing package adds it to every line when GOMAXPROCS is not 1).
+func stripProcs(out *Output) {
+	if len(out.Results) == 0 {
+		return
+	}
+	p := procsSuffix(out.Results[0].Name)
+	if p == 0 {
+		return
+	}
+	for _, r := range out.Results {
+		if procsSuffix(r.Name) != p {
+			return
+		}
+	}
+	suffix := "-" + strconv.Itoa(p)
+	for i := range out.Results {
+		out.Results[i].Name = strings.TrimSuffix(out.Results[i].Name, suffix)
+		out.Results[i].Procs = p
+	}
+	for i := range out.Skipped {
+		out.Skipped[i].Name = strings.TrimSuffix(out.Skipped[i].Name, suffix)
+	}
+	for i := range out.Failed {
+		out.Failed[i] = strings.TrimSuffix(out.Failed[i], suffix)
+	}
 }
 
 // benchName takes the name out of "BenchmarkX-2 (0.00s)".
@@ -141,9 +179,5 @@ func benchName(s string) string {
 	if i := strings.Index(s, " ("); i >= 0 {
 		s = s[:i]
 	}
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '-'); i > 0 && allDigits(s[i+1:]) && !strings.Contains(s[i:], "/") {
-		s = s[:i]
-	}
-	return s
+	return strings.TrimSpace(s)
 }
