@@ -225,13 +225,17 @@ func opCell(c ComparisonResult) string {
 }
 
 func refCell(c ComparisonResult) string {
+	label := c.RefLabel
+	if label == "" && c.Ref != nil {
+		label = "`" + c.Ref.Bench + "`"
+	}
 	switch {
 	case c.Ref == nil:
-		return c.RefLabel
+		return label
 	case !c.RefOK:
-		return c.RefLabel + ": –"
+		return label + ": –"
 	}
-	return c.RefLabel + ": " + fmtSummary(c.RefValue, c.Ref.unit())
+	return label + ": " + fmtSummary(c.RefValue, c.Ref.unit())
 }
 
 func writeScaling(p func(string, ...any), s ScalingResult, st Status) {

@@ -302,7 +302,11 @@ func skippedSuffix(sk []Skip) string {
 }
 
 func failureNote(err error, out []byte) string {
-	return err.Error() + "\n\n" + tail(out, 20)
+	t := tail(out, 20)
+	if strings.Contains(t, err.Error()) {
+		return t
+	}
+	return err.Error() + "\n\n" + t
 }
 
 // tail returns the last n lines of out.
