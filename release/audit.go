@@ -163,7 +163,7 @@ func (e AuditEntry) check() error {
 // one release, a create entry first, each entry's From equal to the previous To, every
 // transition a lifecycle edge, every hash matching its content and chained to the one
 // before. With a non-empty head (the release's Head), it also checks that the last
-// entry is the head, which detects a truncated tail. It returns nil or a
+// entry is the head, which detects a tail cut off, rewritten or extended. It returns nil or a
 // *HistoryError naming the first bad entry.
 func VerifyHistory(entries []AuditEntry, head string) error {
 	var id ID
@@ -198,7 +198,12 @@ func VerifyHistory(entries []AuditEntry, head string) error {
 		if len(entries) == 0 {
 			return &HistoryError{ID: id, Index: 0, Sequence: 1, Reason: "the history is empty but the release has a head"}
 		}
-		return bad(len(entries), "is missing: the history ends before the release's head (truncated)")
+		for j := len(entries) - 2; j >= 0; j-- {
+			if entries[j].Hash == head {
+				return bad(j+1, "comes after the release's head: entries were appended")
+			}
+		}
+		return bad(len(entries), "is missing: the last entry is not the release's head (the tail was cut off or rewritten)")
 	}
 	return nil
 }

@@ -138,9 +138,9 @@ func tamperings() []tampering {
 			return slices.Insert(h, i+1, h[i])
 		}},
 		// A forged entry, correctly numbered, chained and hashed, inserted after entry
-		// i: it verifies as entry i+2; the old entry i+2 after it (or, at the end,
-		// the head) does not.
-		{kind: "insert forged", want: func(i, n int) int64 { return int64(i + 3) }, apply: func(tb testing.TB, h []release.AuditEntry, i int) []release.AuditEntry {
+		// i: it verifies as entry i+2; the old entry i+2 after it does not. Appended
+		// after the last entry, it is named itself: it comes after the head.
+		{kind: "insert forged", want: func(i, n int) int64 { return int64(min(i+3, n+1)) }, apply: func(tb testing.TB, h []release.AuditEntry, i int) []release.AuditEntry {
 			f := release.AuditEntry{ReleaseID: chainID, Sequence: int64(i + 2), Event: release.EventCancel, From: h[i].To,
 				To: release.StateCancelled, Actor: release.Person("mallory"), Time: h[i].Time, PrevHash: h[i].Hash}
 			if to, ok := release.Next(f.From, f.Event); ok {
@@ -289,4 +289,23 @@ func BenchmarkVerifyHistorySizes(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/entry")
 		})
 	}
+}
+
+// Entries appended after the release's head, however well formed, are named: the
+// first one after the head does not verify.
+func TestAuditChainNamesAppendedEntries(t *testing.T) {
+	h, head := chain(t, 30)
+	for extra := 1; extra <= 3; extra++ {
+		longer, _ := chain(t, 30+extra)
+		err := release.VerifyHistory(longer, head)
+		var he *release.HistoryError
+		require.ErrorAs(t, err, &he)
+		require.Equal(t, int64(31), he.Sequence, "%v", err)
+		require.Contains(t, he.Reason, "appended")
+	}
+	err := release.VerifyHistory(h[:29], head)
+	var he *release.HistoryError
+	require.ErrorAs(t, err, &he)
+	require.Equal(t, int64(30), he.Sequence)
+	require.Contains(t, he.Reason, "cut off")
 }
