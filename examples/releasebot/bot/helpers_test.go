@@ -145,3 +145,23 @@ func executorFunc(fn func(id string) error) rollback.Executor {
 		return fn(s.ID)
 	})
 }
+
+// status sends a bodiless POST and returns the status, or 0 when the request could
+// not be made: safe in goroutines other than the test's (it never calls FailNow).
+func (f *fixture) status(path, token string, headers ...string) int {
+	req, err := http.NewRequest("POST", f.http.URL+path, nil)
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := f.http.Client().Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,4 +178,32 @@ func TestWaiver(t *testing.T) {
 	f.fire(t, r2.ID, release.EventPlan, tokAna, nil)
 	res = f.call(t, "POST", "/releases/"+r2.ID.String()+"/events/approve", tokRui, map[string]any{"waivers": []map[string]any{{"gate": "checks", "reason": "x"}}})
 	require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+}
+
+// TestConcurrentApprovals: many approvers fire approve at once on the revision they
+// all saw; exactly one commits, the others get 409 and nothing is lost.
+func TestConcurrentApprovals(t *testing.T) {
+	f := newFixture(t)
+	r := f.create(t, "checkout", "2.5.0", "dev")
+	f.fire(t, r.ID, release.EventPlan, tokAna, nil)
+	f.fire(t, r.ID, release.EventSchedule, tokAna, nil)
+	f.check(t, r.ID, "build", "success")
+	var wg sync.WaitGroup
+	codes := make(chan int, 16)
+	for range 16 {
+		wg.Go(func() { codes <- f.status("/releases/"+r.ID.String()+"/events/approve", tokRui, "If-Match", `"3"`) })
+		wg.Go(func() { _ = f.status("/releases/"+r.ID.String()+"/approvals", tokSam) })
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusConflict: 15}, count)
+	res := f.call(t, "GET", "/releases/"+r.ID.String()+"/history", tokRui, nil)
+	var h bot.HistoryResponse
+	res.decode(t, &h)
+	assert.True(t, h.Verified, h.Problem)
+	assert.Len(t, h.Entries, 4)
 }
