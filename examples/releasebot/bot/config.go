@@ -71,6 +71,7 @@ type ConfigError struct {
 	Problems []string
 }
 
+// Error lists the problems and says how to fix the file.
 func (e *ConfigError) Error() string {
 	src := ""
 	if e.Source != "" {

@@ -71,6 +71,7 @@ type APIError struct {
 	Err error `json:"-"`
 }
 
+// Error gives the kind, the message and every reason on one line.
 func (e *APIError) Error() string {
 	if len(e.Reasons) == 0 {
 		return fmt.Sprintf("%s: %s", e.Kind, e.Message)
