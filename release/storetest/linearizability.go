@@ -198,8 +198,8 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 		// The round opens with a read of every release, before any client starts: it
 		// tells the model where each register stands.
 		for i, id := range ids {
-			if !rec.get(ctx, e, opts.Clients, i, id, opts.Ambiguous) {
-				t.Fatalf("storetest.Linearizable: round %d: reading release %s failed", round, id)
+			if err := rec.open(ctx, e, opts.Clients, i, id, opts.Ambiguous); err != nil {
+				t.Fatalf("storetest.Linearizable: round %d: reading release %s failed: %v", round, id, err)
 				return rep
 			}
 		}
@@ -380,20 +380,24 @@ func (r *recorder) add(client int, in linInput, call int64, out linOutput, ret i
 	r.ops = append(r.ops, porcupine.Operation{ClientId: client, Input: in, Call: call, Output: out, Return: ret})
 }
 
-// get records one Get; it reports whether it returned the release.
-func (r *recorder) get(ctx context.Context, e *release.Engine, client, i int, id release.ID, ambiguous bool) bool {
-	call := r.now()
-	got, err := e.Get(ctx, id)
-	ret := r.now()
-	in := linInput{kind: opGet, release: i}
-	if err != nil {
-		if ambiguous {
-			r.add(client, in, call, linOutput{kind: outAmbiguous}, ret)
+// open records the read that opens a round. With ambiguous outcomes allowed it
+// retries failed reads (unrecorded: nothing runs concurrently, so they tell nothing).
+func (r *recorder) open(ctx context.Context, e *release.Engine, client, i int, id release.ID, ambiguous bool) error {
+	var err error
+	for range 100 {
+		call := r.now()
+		var got release.Release
+		got, err = e.Get(ctx, id)
+		ret := r.now()
+		if err == nil {
+			r.add(client, linInput{kind: opGet, release: i}, call, linOutput{kind: outRead, state: got.State, revision: got.Revision}, ret)
+			return nil
 		}
-		return false
+		if !ambiguous {
+			return err
+		}
 	}
-	r.add(client, in, call, linOutput{kind: outRead, state: got.State, revision: got.Revision}, ret)
-	return true
+	return err
 }
 
 // step performs one client action (one or two operations) and returns how many
