@@ -24,7 +24,10 @@
 // caller is told it failed. This is the ambiguous case every networked store has (the
 // commit succeeds and the connection drops before the reply), and the engine cannot
 // tell it apart from a failure: [release.Engine.Fire] returns the error, does not
-// notify, and undoes what its stages reserved. What the engine does guarantee:
+// notify, and undoes what its stages reserved (today that includes the calendar
+// booking of a schedule whose commit did land: the release then names a slot that is
+// no longer booked; TestScheduleAfterCommitKeepsItsSlot shows it, run with
+// RELEASEKIT_KNOWN_BUGS=1). What the engine does guarantee:
 //   - the history never lies: the transition is there with its hash, and the
 //     revision equals the history's length;
 //   - with an Outbox store the notification was recorded in the same atomic step, so
