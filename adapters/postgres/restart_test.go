@@ -18,6 +18,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/postgres"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
 )
 
 const (
@@ -32,20 +33,23 @@ const (
 
 // restartServer restarts the cluster in data with a fast shutdown and waits until it
 // accepts connections again. As root it runs pg_ctl as the cluster's owner, "postgres".
-func restartServer(t *testing.T, data string) {
-	t.Helper()
+func restartServer(data string) error {
 	pgctl := "pg_ctl"
 	if dir := os.Getenv(pgBinEnv); dir != "" {
 		pgctl = filepath.Join(dir, "pg_ctl")
 	}
-	args := []string{pgctl, "-D", data, "-l", filepath.Join(filepath.Dir(data), "server.log"), "-m", "fast", "-w", "-t", "60", "restart"}
+	logFile := filepath.Join(filepath.Dir(data), "server.log")
+	args := []string{pgctl, "-D", data, "-l", logFile, "-m", "fast", "-w", "-t", "60", "restart"}
 	if os.Geteuid() == 0 {
 		args = append([]string{"runuser", "-u", "postgres", "--"}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	// Not a pipe: the server inherits pg_ctl's output, and would hold a pipe open.
 	cmd.Stdout, cmd.Stderr = nil, nil
-	require.NoError(t, cmd.Run(), "%v (see %s)", args, filepath.Join(filepath.Dir(data), "server.log"))
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v: %w (see %s)", args, err, logFile)
+	}
+	return nil
 }
 
 // eventually retries f for up to 30 seconds while the pool reconnects.
@@ -191,7 +195,7 @@ func TestRestartMidRun(t *testing.T) {
 	}
 	for range restarts {
 		time.Sleep(400 * time.Millisecond)
-		restartServer(t, data)
+		require.NoError(t, restartServer(data))
 		restartsDone.Add(1)
 	}
 	// Let the writers show the pool recovered.
@@ -250,4 +254,55 @@ func TestRestartMidRun(t *testing.T) {
 	first, _ := firstFailure.Load().(string)
 	t.Logf("survived %d server restarts: %d commits (%d after the last restart), %d conflicts, %d failed calls while the server was down (first: %s); %d transitions, all in verified histories and delivered at least once, %d duplicate deliveries",
 		restarts, commits.Load(), afterLast.Load(), conflicts.Load(), failures.Load(), first, len(entries), dups)
+}
+
+// TestRestartLinearizable runs the linearizability check while the server restarts
+// (RELEASEKIT_PG_RESTARTS times, default 2): calls cut off by the restart count as
+// "may or may not have happened", and every outcome must still be explained by some
+// order of the operations; afterwards every history verifies. Same requirements as
+// TestRestartMidRun.
+func TestRestartLinearizable(t *testing.T) {
+	d := dsn(t)
+	data := os.Getenv(pgDataEnv)
+	if data == "" {
+		t.Skip(pgDataEnv + " is not set: the restart test needs the test cluster's data directory to restart it " +
+			"with pg_ctl (export " + pgDataEnv + "=$_PG_DIR/data after pg_start in .ci/postgres.sh)")
+	}
+	restarts := 2
+	if v := os.Getenv(pgRestartsEnv); v != "" {
+		var err error
+		restarts, err = strconv.Atoi(v)
+		require.NoError(t, err, "%s=%q", pgRestartsEnv, v)
+	}
+	var (
+		wg         sync.WaitGroup
+		done       = make(chan struct{})
+		restartErr error
+	)
+	rep := storetest.Linearizable(t, func(t *testing.T) release.Store {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s, err := postgres.Open(ctx, d+poolParam(d, 16), postgres.WithSchema(freshSchema(t)))
+		require.NoError(t, err)
+		t.Cleanup(s.Close)
+		// The restarts begin once the releases are set up; the rounds go on until a
+		// while after the last one.
+		wg.Go(func() {
+			defer close(done)
+			for range restarts {
+				time.Sleep(500 * time.Millisecond)
+				if restartErr = restartServer(data); restartErr != nil {
+					return
+				}
+			}
+			time.Sleep(500 * time.Millisecond)
+		})
+		return s
+	}, storetest.LinearizableOptions{Ambiguous: true, Until: done})
+	wg.Wait()
+	require.NoError(t, restartErr)
+	// How many calls a restart cuts off depends on timing (a restart while the checker
+	// runs cuts off only the unrecorded opening reads of the next round), so the count
+	// is reported, not required.
+	t.Logf("%d restarts during the check: %d operations in %d rounds, %d of them cut off (ambiguous), all explained", restarts, rep.Operations, rep.Rounds, rep.Ambiguous)
 }

@@ -36,6 +36,10 @@ type LinearizableOptions struct {
 	// Rounds is the number of rounds. Default: the value of RELEASEKIT_LIN_ROUNDS
 	// ([RoundsEnv]), else 20.
 	Rounds int
+	// Until, when not nil, keeps the rounds going past Rounds until it is closed: a
+	// test that disturbs the store (restarts a server) closes it when done, so that
+	// rounds run during and after the disturbance, whatever the timing.
+	Until <-chan struct{}
 	// Releases is the number of shared releases the clients fire on; default 8.
 	Releases int
 	// Seed seeds the clients' choice of operations; default derived from the time
@@ -193,7 +197,7 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 	rec := &recorder{start: time.Now()}
 	commitsPer := make([]int, opts.Releases)
 	ambiguousPer := make([]int, opts.Releases)
-	for round := range opts.Rounds {
+	for round := 0; round < opts.Rounds || opts.Until != nil && !closed(opts.Until); round++ {
 		rec.ops = rec.ops[:0]
 		// The round opens with a read of every release, before any client starts: it
 		// tells the model where each register stands.
@@ -298,6 +302,15 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 	return rep
 }
 
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
 // createPlanned creates release number i and plans it, retrying what a faulty store
 // refuses (ambiguous creates show up as ErrAlreadyExists never, since IDs are fresh).
 func createPlanned(ctx context.Context, e *release.Engine, i int) (release.Release, error) {
@@ -381,10 +394,14 @@ func (r *recorder) add(client int, in linInput, call int64, out linOutput, ret i
 }
 
 // open records the read that opens a round. With ambiguous outcomes allowed it
-// retries failed reads (unrecorded: nothing runs concurrently, so they tell nothing).
+// retries failed reads for about ten seconds (unrecorded: nothing runs concurrently,
+// so they tell nothing), long enough for a restarted database server to come back.
 func (r *recorder) open(ctx context.Context, e *release.Engine, client, i int, id release.ID, ambiguous bool) error {
 	var err error
-	for range 100 {
+	for try := range 100 {
+		if try > 0 {
+			time.Sleep(time.Duration(min(try, 10)) * 10 * time.Millisecond)
+		}
 		call := r.now()
 		var got release.Release
 		got, err = e.Get(ctx, id)

@@ -97,3 +97,13 @@ func TestLinearizableOptionsValidate(t *testing.T) {
 	}
 	require.NoError(t, storetest.LinearizableOptions{}.Validate(), "the zero value is valid")
 }
+
+// A store adapter's test runs the check on a fresh store of its own.
+func ExampleLinearizable() {
+	testLinearizable := func(t *testing.T) {
+		storetest.Linearizable(t, func(t *testing.T) release.Store {
+			return memory.New() // e.g. mystore.Open(filepath.Join(t.TempDir(), "db"))
+		}, storetest.LinearizableOptions{})
+	}
+	_ = testLinearizable
+}
