@@ -276,14 +276,21 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 	// Nothing lost: every release's history verifies, has one entry per revision, and
 	// counts the commits the clients saw (plus at most the ambiguous ones).
 	for i, id := range ids {
-		r, err := s.Get(ctx, id)
+		var (
+			r release.Release
+			h []release.AuditEntry
+		)
+		err := settled(opts.Ambiguous, func() (err error) {
+			if r, err = s.Get(ctx, id); err != nil {
+				return fmt.Errorf("final Get(%s): %w", id, err)
+			}
+			if h, err = s.History(ctx, id); err != nil {
+				return fmt.Errorf("final History(%s): %w", id, err)
+			}
+			return nil
+		})
 		if err != nil {
-			t.Fatalf("storetest.Linearizable: final Get(%s): %v", id, err)
-			return rep
-		}
-		h, err := s.History(ctx, id)
-		if err != nil {
-			t.Fatalf("storetest.Linearizable: final History(%s): %v", id, err)
+			t.Fatalf("storetest.Linearizable: %v", err)
 			return rep
 		}
 		if int64(len(h)) != r.Revision {
@@ -300,6 +307,17 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 	t.Logf("linearizability: %d operations in %d histories checked in %v: %d reads, %d commits, %d conflicts, %d invalid transitions, %d ambiguous",
 		rep.Operations, rep.Histories, rep.CheckTime.Round(time.Millisecond), rep.Reads, rep.Commits, rep.Conflicts, rep.Invalid, rep.Ambiguous)
 	return rep
+}
+
+// settled runs f once, or with ambiguous outcomes allowed until it succeeds (for
+// about ten seconds): reads through a store that fails on purpose.
+func settled(ambiguous bool, f func() error) error {
+	err := f()
+	for try := 1; err != nil && ambiguous && try < 100; try++ {
+		time.Sleep(time.Duration(min(try, 10)) * 10 * time.Millisecond)
+		err = f()
+	}
+	return err
 }
 
 func closed(c <-chan struct{}) bool {
@@ -397,24 +415,15 @@ func (r *recorder) add(client int, in linInput, call int64, out linOutput, ret i
 // retries failed reads for about ten seconds (unrecorded: nothing runs concurrently,
 // so they tell nothing), long enough for a restarted database server to come back.
 func (r *recorder) open(ctx context.Context, e *release.Engine, client, i int, id release.ID, ambiguous bool) error {
-	var err error
-	for try := range 100 {
-		if try > 0 {
-			time.Sleep(time.Duration(min(try, 10)) * 10 * time.Millisecond)
-		}
+	return settled(ambiguous, func() error {
 		call := r.now()
-		var got release.Release
-		got, err = e.Get(ctx, id)
+		got, err := e.Get(ctx, id)
 		ret := r.now()
 		if err == nil {
 			r.add(client, linInput{kind: opGet, release: i}, call, linOutput{kind: outRead, state: got.State, revision: got.Revision}, ret)
-			return nil
 		}
-		if !ambiguous {
-			return err
-		}
-	}
-	return err
+		return err
+	})
 }
 
 // step performs one client action (one or two operations) and returns how many
