@@ -132,14 +132,13 @@ type LinearizabilityReport struct {
 //
 // The store is created once. Each round, opts.Clients goroutines (64) start together
 // and perform opts.OpsPerRound operations (100) between them on a few shared releases
-// (8), kept
-// cycling between planned and scheduled: a Get; a Get followed by the schedule or
-// unschedule that fits what it read, with [release.ExpectRevision]; a plain Fire of
-// either event (often invalid for the state, a deliberate refusal); or a Fire that
-// expects a stale revision. Each operation's call and return are timed on a monotonic
-// clock and its outcome recorded: the release read, the committed state and revision,
-// a conflict (with the revision it expected), an invalid transition (with the state it
-// saw). The model then accepts:
+// (8), kept cycling between planned and scheduled: a Get; a Get followed by the
+// schedule or unschedule that fits what it read, with [release.ExpectRevision]; a
+// plain Fire of either event (often invalid for the state, a deliberate refusal); or
+// a Fire that expects a stale revision. Each operation's call and return are timed on
+// a monotonic clock and its outcome recorded: the release read, the committed state
+// and revision, a conflict (with the revisions it expected and saw), an invalid
+// transition (with the state it saw). The model then accepts:
 //   - a read only of the current state and revision;
 //   - a commit only from the state the event leaves from, at the revision expected
 //     (when one was), to the next state at the next revision;
@@ -209,7 +208,8 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 		}
 		var wg sync.WaitGroup
 		startGate := make(chan struct{})
-		errs := make(chan error, opts.Clients)
+		// Each step records at least one operation and reports at most one error.
+		errs := make(chan error, opts.OpsPerRound+opts.Clients)
 		for c := range opts.Clients {
 			wg.Add(1)
 			go func() {
@@ -230,10 +230,13 @@ func Linearizable(t *testing.T, newStore func(t *testing.T) release.Store, opts 
 		close(startGate)
 		wg.Wait()
 		close(errs)
+		clientFailed := false
 		for err := range errs {
 			t.Errorf("storetest.Linearizable: round %d: %v", round, err)
+			clientFailed = true
 		}
-		if t.Failed() {
+		if clientFailed {
+			t.FailNow()
 			return rep
 		}
 		history := append([]porcupine.Operation(nil), rec.ops...)
