@@ -147,6 +147,8 @@ pg_start() {
 		return 1
 	fi
 	export RELEASEKIT_POSTGRES_DSN="postgres://postgres@127.0.0.1:$port/$db?sslmode=disable"
+	# The restart tests of adapters/postgres restart this cluster mid-run.
+	export RELEASEKIT_PG_DATA="$_PG_DIR/data" RELEASEKIT_PG_BIN="$_PG_BIN"
 	_pg_log "ready: RELEASEKIT_POSTGRES_DSN=$RELEASEKIT_POSTGRES_DSN"
 	return 0
 }
@@ -162,6 +164,6 @@ pg_stop() {
 	fi
 	_pg_log "removing $_PG_DIR"
 	rm -rf "$_PG_DIR"
-	unset _PG_DIR _PG_BIN _PG_PORT RELEASEKIT_POSTGRES_DSN
+	unset _PG_DIR _PG_BIN _PG_PORT RELEASEKIT_POSTGRES_DSN RELEASEKIT_PG_DATA RELEASEKIT_PG_BIN
 	return 0
 }

@@ -377,8 +377,16 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	}
 	next.Head = entry.Hash
 	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil {
-		undo()
-		return Release{}, err
+		switch e.committed(ctx, id, entry.Hash) {
+		case commitAbsent:
+			undo()
+			return Release{}, err
+		case commitUnknown:
+			// Keep the reservations: a slot held by a release that did not move is
+			// a smaller harm than a scheduled release whose slot was given away.
+			return Release{}, err
+		}
+		// The store reported an error but the transition is there: it stands.
 	}
 	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
 	for _, st := range e.stages {
@@ -388,6 +396,28 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		}
 	}
 	return next, notifyErr
+}
+
+type commitState int
+
+const (
+	commitAbsent commitState = iota
+	commitPresent
+	commitUnknown
+)
+
+// committed reads the release back after a failed Update, to tell a write that did
+// not happen from one that happened but was reported as failed (a lost reply, a
+// timeout after the commit).
+func (e *Engine) committed(ctx context.Context, id ID, hash string) commitState {
+	r, err := e.store.Get(context.WithoutCancel(ctx), id)
+	switch {
+	case err != nil:
+		return commitUnknown
+	case r.Head == hash:
+		return commitPresent
+	}
+	return commitAbsent
 }
 
 // consult asks every guard and collects the refusals.

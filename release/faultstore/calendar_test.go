@@ -3,7 +3,7 @@ package faultstore_test
 import (
 	"context"
 	"errors"
-	"os"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,19 +16,17 @@ import (
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
-// knownBugsEnv runs the tests of defects found but not yet fixed (see the test).
-const knownBugsEnv = "RELEASEKIT_KNOWN_BUGS"
-
 // TestScheduleAfterCommitKeepsItsSlot: when the Update of a schedule is stored but
 // reported as failed (an After fault), the committed release names its booked slot,
-// so the booking must stay. Today Engine.Fire undoes its stages' reservations on any
-// Update error and unbooks the slot of a release that is scheduled: the slot is then
-// free for another release. It runs with RELEASEKIT_KNOWN_BUGS=1 until the engine
-// settles the outcome (read back) before undoing.
+// so the booking must stay: Engine.Fire reads the release back before it undoes a
+// reservation.
 func TestScheduleAfterCommitKeepsItsSlot(t *testing.T) {
-	if os.Getenv(knownBugsEnv) == "" {
-		t.Skip("known defect in release.Engine (undo after an ambiguous commit); set " + knownBugsEnv + "=1 to run")
+	for _, readBackFails := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read-back fails: %v", readBackFails), func(t *testing.T) { scheduleAfterCommit(t, readBackFails) })
 	}
+}
+
+func scheduleAfterCommit(t *testing.T, readBackFails bool) {
 	ctx := context.Background()
 	cal, err := calendar.NewWithOptions([]calendar.Rule{{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
 		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 16, 0, 0),
@@ -46,10 +44,18 @@ func TestScheduleAfterCommitKeepsItsSlot(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.Fire(ctx, r.ID, release.EventPlan, bob)
 	require.NoError(t, err)
-	require.NoError(t, s.Injector().SetFaults(faultstore.Fault{Op: faultstore.OpUpdate, Phase: faultstore.After, Nth: 1}))
+	faults := []faultstore.Fault{{Op: faultstore.OpUpdate, Phase: faultstore.After, Nth: 1}}
+	if readBackFails {
+		faults = append(faults, faultstore.Fault{Op: faultstore.OpGet, Nth: 2}) // the engine's read-back
+	}
+	require.NoError(t, s.Injector().SetFaults(faults...))
 	_, err = e.Fire(ctx, r.ID, release.EventSchedule, bob)
-	var fe *faultstore.FaultError
-	require.True(t, errors.As(err, &fe) && fe.Committed, "the schedule must hit the After fault: %v", err)
+	if readBackFails {
+		var fe *faultstore.FaultError
+		require.True(t, errors.As(err, &fe), "with the read-back failing too, the schedule reports the fault: %v", err)
+	} else {
+		require.NoError(t, err, "the engine reads its committed schedule back and reports success")
+	}
 	got, err := inner.Get(ctx, r.ID)
 	require.NoError(t, err)
 	require.Equal(t, release.StateScheduled, got.State)

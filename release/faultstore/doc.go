@@ -22,12 +22,13 @@
 // A Before fault fails the call without making it: nothing is written. An After fault
 // makes the call and then reports failure: for a write, the change IS stored, but the
 // caller is told it failed. This is the ambiguous case every networked store has (the
-// commit succeeds and the connection drops before the reply), and the engine cannot
-// tell it apart from a failure: [release.Engine.Fire] returns the error, does not
-// notify, and undoes what its stages reserved (today that includes the calendar
-// booking of a schedule whose commit did land: the release then names a slot that is
-// no longer booked; TestScheduleAfterCommitKeepsItsSlot shows it, run with
-// RELEASEKIT_KNOWN_BUGS=1). What the engine does guarantee:
+// commit succeeds and the connection drops before the reply). [release.Engine.Fire]
+// settles it by reading the release back: when its transition is there, the Fire
+// succeeds (it notifies and keeps what its stages reserved, such as the calendar
+// booking); when it is not, Fire undoes the reservations and returns the error; when
+// the read-back fails too, Fire returns the error and keeps the reservations (a slot
+// held by a release that did not move is a smaller harm than a scheduled release
+// whose slot was given away), and the caller reads back. What the engine does guarantee:
 //   - the history never lies: the transition is there with its hash, and the
 //     revision equals the history's length;
 //   - with an Outbox store the notification was recorded in the same atomic step, so

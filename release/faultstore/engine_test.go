@@ -262,7 +262,9 @@ func loseNothing(t *testing.T, inner release.Store, seed uint64, fires int) {
 		require.True(t, ok, "notification %s was delivered but names no stored entry (an orphan outbox row)", key)
 	}
 	st, nst := fs.Injector().Stats(), fn.Injector().Stats()
-	require.Positive(t, after, "no Fire hit an after-commit fault: the ambiguous case went untested")
+	// After-commit faults mostly resolve: the engine reads its transition back and
+	// acknowledges it. Only those whose read-back failed too surface as errors.
+	require.Positive(t, st.Ambiguous, "no write hit an after-commit fault: the ambiguous case went untested")
 	require.Positive(t, before, "no Fire hit a before-commit fault")
 	require.Positive(t, acked, "no Fire was acknowledged")
 	t.Logf("%d fires: %d acknowledged, %d failed before commit, %d failed after commit (found by read-back), %d refused; "+

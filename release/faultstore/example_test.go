@@ -16,8 +16,11 @@ import (
 // reads back and finds its own transition by its unique reason.
 func Example() {
 	ctx := context.Background()
+	// The Update commits but reports failure, and the engine's read-back (its second
+	// Get) fails too: the engine cannot tell, so the caller must.
 	s, err := faultstore.New(memory.New(), faultstore.WithFaults(
 		faultstore.Fault{Op: faultstore.OpUpdate, Phase: faultstore.After, Nth: 1},
+		faultstore.Fault{Op: faultstore.OpGet, Nth: 2},
 	))
 	if err != nil {
 		panic(err)
@@ -48,5 +51,5 @@ func Example() {
 	// fire failed: true
 	// state: planned revision: 2 our transition: true
 	// retry: true
-	// faults injected: 1
+	// faults injected: 2
 }

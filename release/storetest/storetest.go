@@ -7,6 +7,10 @@
 //
 // and every case runs as a subtest against a fresh store from newStore. Each case's
 // comment says what part of the Store contract it checks.
+//
+// [Linearizable] goes further: many concurrent clients fire transitions through an
+// engine on the store, and the recorded history is checked for linearizability with
+// porcupine, so a lost update or a stale read anywhere shows.
 package storetest
 
 import (
