@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -220,26 +219,4 @@ func TestReadICSErrors(t *testing.T) {
 	assert.ErrorIs(t, err, calendar.ErrUnknownZone, "an unknown TZID is also an unknown zone")
 	_, err = calendar.ReadICS(strings.NewReader(ev("DTSTART:20260101T100000Z\r\nDURATION:PT1H\r\n")), calendar.WithMaxBytes(10))
 	assert.ErrorIs(t, err, calendar.ErrMalformedICS)
-}
-
-func FuzzReadICS(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/ics/*.ics")
-	for _, s := range seeds {
-		b, err := os.ReadFile(s)
-		require.NoError(f, err)
-		f.Add(b)
-	}
-	f.Add([]byte("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261224\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		rules, err := calendar.ReadICS(bytes.NewReader(data))
-		if err != nil {
-			require.ErrorIs(t, err, calendar.ErrMalformedICS)
-			return
-		}
-		for _, r := range rules {
-			require.NoError(t, r.Validate(), "ReadICS returns only valid rules")
-			_, err := r.Occurrences(exportFrom, exportFrom.AddDate(0, 2, 0))
-			require.NoError(t, err)
-		}
-	})
 }
