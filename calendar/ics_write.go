@@ -412,7 +412,12 @@ func writeRuleEvent(lw *lineWriter, r Rule, c *compiledRule, from, to time.Time,
 			if !ok || !o.End.After(from) || !o.Start.Before(to) {
 				continue
 			}
-			if o.Shifted || o.End.Sub(o.Start) != c.span {
+			// Pin every instance a client could compute differently: one moved out
+			// of a gap, one whose real length differs, and one that starts, ends or
+			// runs near a change of offset (a wall time that occurs twice, or an
+			// exact duration across the change, is where clients disagree).
+			if o.Shifted || o.End.Sub(o.Start) != c.span ||
+				offsetChanges(c.loc, o.Start.Add(-maxOffsetSpan), o.End.Add(maxOffsetSpan)) {
 				pins = append(pins, pin{wd, o})
 			}
 		}
@@ -496,4 +501,10 @@ func writeBookingEvent(lw *lineWriter, b Booking, stamp string) {
 	}
 	lw.line("TRANSP:OPAQUE")
 	lw.line("END:VEVENT")
+}
+
+// offsetChanges reports whether loc changes its UTC offset at some instant in (a, b].
+func offsetChanges(loc *time.Location, a, b time.Time) bool {
+	_, next := a.In(loc).ZoneBounds()
+	return !next.IsZero() && !next.After(b)
 }

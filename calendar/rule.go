@@ -346,7 +346,21 @@ func (c *compiledRule) between(dst []Occurrence, from, to time.Time) []Occurrenc
 	if tail := dst[n0:]; !sort.SliceIsSorted(tail, func(i, j int) bool { return tail[i].Start.Before(tail[j].Start) }) {
 		sort.SliceStable(tail, func(i, j int) bool { return tail[i].Start.Before(tail[j].Start) })
 	}
-	return dst
+	// A recurrence set holds each instant once (RFC 5545 §3.8.5.3: duplicate
+	// instances are ignored). A start shifted out of a gap can land on the instant of
+	// the next wall time (an hourly rule at 02:00 and 03:00 on a spring-forward
+	// night): keep one, the one that was not shifted.
+	out := dst[:n0]
+	for _, o := range dst[n0:] {
+		if k := len(out); k > n0 && out[k-1].Start.Equal(o.Start) {
+			if out[k-1].Shifted && !o.Shifted {
+				out[k-1] = o
+			}
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // occurrence resolves the occurrence starting at wall digits w; false when it is
