@@ -94,12 +94,13 @@ func (g ApprovalGate) Evaluate(_ context.Context, in Input) Result {
 			ignored = append(ignored, fmt.Sprintf("%s (%s)", displayActor(a.Actor), why))
 			continue
 		}
-		if rolesOf[a.Actor] == nil {
-			rolesOf[a.Actor] = map[string]bool{}
-			people = append(people, a.Actor)
+		who := personKey(a.Actor)
+		if rolesOf[who] == nil {
+			rolesOf[who] = map[string]bool{}
+			people = append(people, who)
 		}
 		for _, r := range a.Roles {
-			rolesOf[a.Actor][r] = true
+			rolesOf[who][r] = true
 		}
 	}
 	sort.Strings(people)
@@ -164,9 +165,9 @@ func (g ApprovalGate) ineligible(a Approval, in Input) string {
 	switch {
 	case strings.TrimSpace(a.Actor) == "":
 		return "no actor"
-	case a.Actor == in.Author:
+	case samePerson(a.Actor, in.Author):
 		return "the author may not approve: separation of duties"
-	case a.Actor == in.Requester:
+	case samePerson(a.Actor, in.Requester):
 		return "the requester may not approve: separation of duties"
 	case a.Revision != in.Revision:
 		return fmt.Sprintf("approved revision %d, the release is at revision %d", a.Revision, in.Revision)
@@ -230,3 +231,10 @@ func matchQuorums(qs []Quorum, people []string, rolesOf map[string]map[string]bo
 	}
 	return out
 }
+
+// personKey is how the gate tells people apart: IDs are compared regardless of case
+// and surrounding white space, so "Ana" and "ana " are one person, never two
+// approvers, and never someone other than the author "ana".
+func personKey(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+
+func samePerson(a, b string) bool { return b != "" && personKey(a) == personKey(b) }

@@ -220,6 +220,7 @@ type FireOption func(*fireOptions)
 type fireOptions struct {
 	reason   string
 	expected int64
+	expect   bool // ExpectRevision was given
 	data     json.RawMessage
 	dataErr  error
 	at       time.Time       // schedule: the slot's start
@@ -262,7 +263,9 @@ func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } 
 // ExpectRevision makes Fire refuse with ErrConflict unless the release is at
 // revision n: the caller decided on what it saw at revision n and must not act on a
 // release that changed since.
-func ExpectRevision(n int64) FireOption { return func(o *fireOptions) { o.expected = n } }
+func ExpectRevision(n int64) FireOption {
+	return func(o *fireOptions) { o.expected, o.expect = n, true }
+}
 
 // Data records v, encoded as JSON, in the history entry.
 func Data(v any) FireOption {
@@ -312,6 +315,9 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if o.dataErr != nil {
 		return Release{}, o.dataErr
 	}
+	if o.expect && o.expected < 1 {
+		return Release{}, fmt.Errorf("%w: ExpectRevision(%d): revisions start at 1; pass the Revision of the release you read", ErrInvalid, o.expected)
+	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
 	}
@@ -322,7 +328,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if err != nil {
 		return Release{}, err
 	}
-	if o.expected != 0 && cur.Revision != o.expected {
+	if o.expect && cur.Revision != o.expected {
 		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
 	}
 	to, ok := Next(cur.State, event)

@@ -292,3 +292,35 @@ func TestIDsAreTimeOrderedUUIDv7(t *testing.T) {
 		t.Fatalf("ParseID(garbage) = %v, want ErrInvalid", err)
 	}
 }
+
+// TestSeparationOfDutiesCannotBeDodged: variants of the author's ID are refused or
+// recognised as the author; ExpectRevision(0) is refused rather than ignored.
+func TestSeparationOfDutiesCannotBeDodged(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	r := f.walk(t, f.create(t, "prod").ID, rui, release.EventPlan, release.EventSchedule)
+	for _, tc := range []struct {
+		id   string
+		want error
+	}{
+		{"ANA", release.ErrForbidden},
+		{"Ana", release.ErrForbidden},
+		{"ana ", release.ErrInvalid},
+		{" ana", release.ErrInvalid},
+		{"ana\u200b", release.ErrInvalid},
+		{"an\ta", release.ErrInvalid},
+	} {
+		_, err := f.eng.Fire(ctx, r.ID, release.EventApprove, release.Person(tc.id, release.RoleApprover))
+		if !errors.Is(err, tc.want) {
+			t.Errorf("approve by %q = %v, want %v", tc.id, err, tc.want)
+		}
+	}
+	releasetest.RequireState(t, f.eng, r.ID, release.StateScheduled)
+	if _, err := f.eng.Create(ctx, release.Spec{Name: "a", Version: "1", Environment: "dev", Author: "ana\u200b"}); !errors.Is(err, release.ErrInvalid) {
+		t.Errorf("Create with an invisible character in the author = %v, want ErrInvalid", err)
+	}
+	if _, err := f.eng.Fire(ctx, r.ID, release.EventApprove, rui, release.ExpectRevision(0)); !errors.Is(err, release.ErrInvalid) {
+		t.Errorf("ExpectRevision(0) = %v, want ErrInvalid (it must not switch the check off)", err)
+	}
+	releasetest.RequireState(t, f.eng, r.ID, release.StateScheduled)
+}

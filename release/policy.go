@@ -39,7 +39,9 @@ func (p Permission) covers(e Event, r Release) bool {
 // without WithPolicy uses [DefaultPolicy].
 //
 // Separation of duties: unless AllowSelfApproval is set, the author of a release may
-// not approve it, whatever their roles.
+// not approve it, whatever their roles. IDs are compared regardless of case
+// ([SamePerson]), and IDs that could pass for another (surrounding white space,
+// invisible characters) are refused; hosts pass one canonical ID per person.
 type Policy struct {
 	Permissions       []Permission
 	AllowSelfApproval bool
@@ -110,7 +112,7 @@ func (p Policy) Authorize(a Actor, e Event, r Release) error {
 	forbid := func(rule, format string, args ...any) error {
 		return &ForbiddenError{Actor: a.ID, Event: e, Environment: r.Environment, Rule: rule, Reason: fmt.Sprintf(format, args...)}
 	}
-	if e == EventApprove && a.ID == r.Author && !p.AllowSelfApproval {
+	if e == EventApprove && SamePerson(a.ID, r.Author) && !p.AllowSelfApproval {
 		return forbid("separation-of-duties", "%s wrote this release and may not approve it; ask another approver", a.ID)
 	}
 	var refusing []string

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/uuid"
@@ -131,8 +132,8 @@ func (a Actor) HasRole(r string) bool { return slices.Contains(a.Roles, r) }
 
 func (a Actor) validate() []string {
 	var p []string
-	if strings.TrimSpace(a.ID) == "" {
-		p = append(p, "actor ID is empty")
+	if problem := idProblem(a.ID); problem != "" {
+		p = append(p, "actor ID "+problem)
 	}
 	if !slices.Contains(ActorKinds(), a.Kind) {
 		p = append(p, fmt.Sprintf("actor kind %q is not one of %v", a.Kind, ActorKinds()))
@@ -284,8 +285,8 @@ func (s Spec) Validate() error {
 	if s.Class != "" && !s.Class.Valid() {
 		p = append(p, fmt.Sprintf("class %q is not one of %v", s.Class, Classes()))
 	}
-	if strings.TrimSpace(s.Author) == "" {
-		p = append(p, "author is empty")
+	if problem := idProblem(s.Author); problem != "" {
+		p = append(p, "author "+problem)
 	}
 	seen := map[string]bool{}
 	for i, c := range s.Components {
@@ -348,3 +349,26 @@ func (f Filter) Match(r Release) bool {
 	}
 	return true
 }
+
+// idProblem says what is wrong with an actor ID, or "". IDs are compared for
+// separation of duties, so one person must not be able to pass as another: an ID may
+// not be empty, carry surrounding white space, or hold control or invisible
+// (format) characters such as a zero-width space.
+func idProblem(id string) string {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return "is empty"
+	case strings.TrimSpace(id) != id:
+		return fmt.Sprintf("%q has white space around it", id)
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Sprintf("%q holds the invisible or control character %U", id, r)
+		}
+	}
+	return ""
+}
+
+// SamePerson reports whether two actor IDs name the same person for separation of
+// duties: equal regardless of case.
+func SamePerson(a, b string) bool { return strings.EqualFold(a, b) }
