@@ -49,8 +49,9 @@ func (e *ConflictError) Error() string {
 			fmt.Fprintf(&b, "; and %d more (see ConflictError.Conflicts)", len(e.Conflicts)-5)
 			break
 		}
-		b.WriteString(": ")
-		if i > 0 {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
 			b.WriteString("; ")
 		}
 		b.WriteString(c.Reason)

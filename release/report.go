@@ -24,10 +24,23 @@ type ReportOptions struct {
 	From, To time.Time
 	// Environment restricts the report to one environment; "" means every one.
 	Environment string
+	// Production is the environment whose deployments the DORA metrics count (DORA
+	// measures production); "" means Environment when it is set, else "prod".
+	Production string
 	// Graph is the dependency graph of the components, drawn when given.
 	Graph *depgraph.Graph[string]
 	// Title heads the report; "" means "Release report".
 	Title string
+}
+
+func (o ReportOptions) production() string {
+	switch {
+	case o.Production != "":
+		return o.Production
+	case o.Environment != "":
+		return o.Environment
+	}
+	return "prod"
 }
 
 // Validate reports every problem with o at once, as a *ValidationError.
@@ -86,7 +99,7 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 			return fmt.Errorf("release: report: history of %s %s: %w", r.Name, r.Version, err)
 		}
 	}
-	dora, err := e.DORA(ctx, opts.Environment, risk.Window{From: opts.From, To: opts.To})
+	dora, err := e.DORA(ctx, opts.production(), risk.Window{From: opts.From, To: opts.To})
 	if err != nil {
 		return fmt.Errorf("release: report: DORA metrics: %w", err)
 	}
@@ -474,7 +487,7 @@ func (w *reportWriter) reviews() {
 func (w *reportWriter) dora(rep risk.Report) {
 	w.p("## DORA metrics\n\n")
 	m := rep.Overall
-	w.p("Deployments in the period: %d. Bands by the DORA State of DevOps thresholds.\n\n", m.Deployments)
+	w.p("Deployments to %s in the period: %d. Bands by the DORA State of DevOps thresholds.\n\n", w.opts.production(), m.Deployments)
 	w.p("| Metric | Value | Band |\n|---|---|---|\n")
 	w.p("| Deployment frequency | %s | %s |\n", freqText(m.DeploymentFrequency), m.DeploymentFrequency.Band)
 	w.p("| Lead time for changes | %s | %s |\n", medianText(m.LeadTime), m.LeadTime.Band)
