@@ -18,9 +18,24 @@
 //   - [github.com/releasekit/releasekit/risk]: explainable risk scoring and DORA metrics.
 //   - [github.com/releasekit/releasekit/rollback]: rollback plans derived from the
 //     dependency graph, runbooks and execution.
+//   - [github.com/releasekit/releasekit/calendar/calendartest]: rapid generators and
+//     invariant checkers for host applications' property tests of their own rules.
+//   - [github.com/releasekit/releasekit/release/notifytest]: the conformance suite every
+//     Notifier runs.
+//   - [github.com/releasekit/releasekit/release/faultstore]: a Store wrapper and a
+//     Notifier that fail chosen operations, for fault-injection tests.
+//   - [github.com/releasekit/releasekit/adapters/bolt]: the embedded durable Store on
+//     bbolt, the default for one machine (Outbox and Booker included).
+//   - github.com/releasekit/releasekit/adapters/postgres (a module of its own): the
+//     PostgreSQL Store for many replicas over one database.
 //   - [github.com/releasekit/releasekit/adapters/memory]: the reference in-memory Store.
+//   - [github.com/releasekit/releasekit/adapters/webhook],
+//     [github.com/releasekit/releasekit/adapters/slack],
+//     [github.com/releasekit/releasekit/adapters/slognotify],
+//     [github.com/releasekit/releasekit/adapters/fanout]: notifiers (signed webhooks
+//     with a verifier for receivers, Slack, structured logs, fan-out).
 //
-// Dependency direction: depgraph, calendar, gate and risk are leaves; rollback uses
-// depgraph; release orchestrates; adapters import release; nothing imports an adapter
-// except examples and tests.
+// Dependency direction: depgraph, gate and risk are leaves; calendar and rollback use
+// depgraph; release orchestrates all of them; adapters import release; nothing imports
+// an adapter except examples and tests.
 package releasekit

@@ -30,9 +30,9 @@ func (g *Graph[K]) Dependencies(k K) []K {
 
 // Closure returns the given keys together with everything they depend on,
 // directly or transitively: everything that must ship for them to ship. The
-// result is in insertion order, so it is also a valid input to a release
-// order when the graph is acyclic; it is closed under dependencies. Keys that
-// are not in the graph are ignored.
+// result is closed under dependencies and in insertion order (not in release
+// order: a key may come before its dependencies; order a closure by the
+// graph's Waves or Order). Keys that are not in the graph are ignored.
 func (g *Graph[K]) Closure(keys ...K) []K {
 	g.mu.Lock()
 	starts := make([]int32, 0, len(keys))
