@@ -114,7 +114,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 	s.say("releasekit quickstart: run %d, the December %d train · store %s (%d releases from earlier runs)\n", runNo, year, dbPath, len(earlier))
 	s.say("shop: %d services, %d dependencies · pipeline %s\n", shop.Len(), shop.EdgeCount(), strings.Join(pipeline, " -> "))
 	s.say("calendar: prod train Tue+Thu 10:00-16:00 Europe/Berlin · staging daily 09:00-17:00 America/New_York\n")
-	s.say("          holiday freeze Dec 18 - Jan 4 Europe/Berlin, every year; emergency changes pass\n")
+	s.say("          holiday freeze Dec 18 00:00 until Jan 4 00:00 Europe/Berlin, every year; emergency changes pass\n")
 
 	payments, err := s.play(cal)
 	if err != nil {
@@ -141,7 +141,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 	}
 	s.say("\nprod      %s\n", s.prodSummary())
 	s.say("wrote     %s\n", strings.Join(files, ", "))
-	s.say("audit     all %d histories in the store verify (%d from this run); %d notifications posted to #release-train\n",
+	s.say("audit     all %d histories in the store verify (%d from this run); %d notifications delivered to the chat notifier (#release-train)\n",
 		len(all), len(all)-len(earlier), notes.count())
 	return &outcome{Run: runNo, Year: year, Releases: s.rel, Files: files, Verified: len(all)}, nil
 }
