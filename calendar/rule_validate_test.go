@@ -3,11 +3,11 @@ package calendar_test
 import (
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/releasekit/releasekit/internal/goldenfile"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,13 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 func golden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got), "golden file %s differs (run go test -update after checking the change)", path)
+	goldenfile.Check(t, path, got, *update)
 }
 
 func validRule() calendar.Rule {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/releasekit/releasekit/internal/mermaid"
 )
 
 // Direction is the way waves are laid out in a drawing.
@@ -165,29 +167,6 @@ func dotQuote(s string) string {
 	return b.String()
 }
 
-// mermaidQuote returns s as a Mermaid double-quoted label, with characters
-// Mermaid would interpret written as entity codes.
-func mermaidQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString("#quot;")
-		case '#', '<', '>', '&', '|', '`', '[', ']', '{', '}', '(', ')', ';':
-			b.WriteString("#" + strconv.Itoa(int(r)) + ";")
-		default:
-			if r < 0x20 || r == 0x7f {
-				b.WriteByte(' ')
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // WriteDOT writes the graph in Graphviz DOT, one cluster per wave ("wave 0"
 // first). An arrow a -> b means a is released before b (b depends on a);
 // an arrow carrying a version requirement is labelled with it. On a cycle the
@@ -257,9 +236,9 @@ func (g *Graph[K]) WriteMermaid(w io.Writer, opts ...RenderOption) error {
 	}
 	p("flowchart %s\n", d.cfg.direction)
 	sub := func(id, label string, nodes []int32) {
-		p("    subgraph %s [%s]\n", id, mermaidQuote(label))
+		p("    subgraph %s [%s]\n", id, mermaid.Label(label))
 		for _, v := range nodes {
-			p("        %s[%s]\n", d.ids[v], mermaidQuote(d.labels[v]))
+			p("        %s[%s]\n", d.ids[v], mermaid.Label(d.labels[v]))
 		}
 		p("    end\n")
 	}
@@ -273,7 +252,7 @@ func (g *Graph[K]) WriteMermaid(w io.Writer, opts ...RenderOption) error {
 	seen := map[int32]bool{}
 	for _, e := range d.edges {
 		if e.label != "" {
-			p("    %s -->|%s| %s\n", d.ids[e.from], mermaidQuote(e.label), d.ids[e.to])
+			p("    %s -->|%s| %s\n", d.ids[e.from], mermaid.Label(e.label), d.ids[e.to])
 		} else {
 			p("    %s --> %s\n", d.ids[e.from], d.ids[e.to])
 		}

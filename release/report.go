@@ -14,6 +14,7 @@ import (
 
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/internal/mermaid"
 	"github.com/releasekit/releasekit/risk"
 	"github.com/releasekit/releasekit/rollback"
 )
@@ -291,7 +292,7 @@ func (w *reportWriter) dependencies() error {
 	node := func(id, text string) {
 		if !seen[id] {
 			seen[id] = true
-			nodes = append(nodes, fmt.Sprintf("    %s[%s]\n", id, mermaidLabel(text)))
+			nodes = append(nodes, fmt.Sprintf("    %s[%s]\n", id, mermaid.Label(text)))
 		}
 	}
 	var edges []edge
@@ -328,7 +329,7 @@ func (w *reportWriter) dependencies() error {
 		if e.label == "" {
 			w.p("    %s --> %s\n", e.from, e.to)
 		} else {
-			w.p("    %s -->|%s| %s\n", e.from, mermaidLabel(e.label), e.to)
+			w.p("    %s -->|%s| %s\n", e.from, mermaid.Label(e.label), e.to)
 		}
 	}
 	w.p("```\n\n")
@@ -637,27 +638,4 @@ func ganttText(s string) string {
 		return r
 	}, s)
 	return cmp.Or(oneLine(s), "–")
-}
-
-// mermaidLabel returns s as a double-quoted Mermaid label, with the characters
-// Mermaid would interpret written as entity codes (as depgraph draws its labels).
-func mermaidLabel(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString("#quot;")
-		case '#', '<', '>', '&', '|', '`', '[', ']', '{', '}', '(', ')', ';':
-			b.WriteString("#" + strconv.Itoa(int(r)) + ";")
-		default:
-			if r < 0x20 || r == 0x7f {
-				b.WriteByte(' ')
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

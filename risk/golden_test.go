@@ -3,9 +3,10 @@ package risk_test
 import (
 	"encoding/json"
 	"flag"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/releasekit/releasekit/internal/goldenfile"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,14 +17,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	require.Equal(t, string(want), string(got), "%s differs (-want +got); run go test -update if the change is intended", path)
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // The explanation people read is pinned: a change to a factor's wording or
