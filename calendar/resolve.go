@@ -113,12 +113,6 @@ func resolveDigits(u time.Time, loc *time.Location) (time.Time, bool) {
 	return u.Add(-periods[0].offset), true
 }
 
-// wallExists reports whether the wall-clock digits u name a time that exists in loc.
-func wallExists(u time.Time, loc *time.Location) bool {
-	_, shifted := resolveDigits(u, loc)
-	return !shifted
-}
-
 // zoneCache holds loaded locations by name; safe for concurrent use.
 var zoneCache sync.Map // string -> *time.Location
 

@@ -59,7 +59,6 @@ func WithCalendar(cfg CalendarConfig) Option {
 }
 
 type calendarStage struct {
-	baseStage
 	cfg   CalendarConfig
 	store Store
 }
