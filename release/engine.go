@@ -187,7 +187,8 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 
 // Get returns the release with the given ID, or an error matching ErrNotFound.
 func (e *Engine) Get(ctx context.Context, id ID) (Release, error) {
-	return e.store.Get(ctx, id)
+	r, err := e.store.Get(ctx, id)
+	return r, named(id, err)
 }
 
 // List returns the releases that match f, in creation order.
@@ -197,7 +198,8 @@ func (e *Engine) List(ctx context.Context, f Filter) ([]Release, error) {
 
 // History returns the release's hash-chained history, oldest first.
 func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
-	return e.store.History(ctx, id)
+	h, err := e.store.History(ctx, id)
+	return h, named(id, err)
 }
 
 // Verify reads the release and its history and checks the chain up to the release's
@@ -205,11 +207,11 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 func (e *Engine) Verify(ctx context.Context, id ID) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
-		return err
+		return named(id, err)
 	}
 	h, err := e.store.History(ctx, id)
 	if err != nil {
-		return err
+		return named(id, err)
 	}
 	return VerifyHistory(h, r.Head)
 }
@@ -326,7 +328,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	}
 	cur, err := e.store.Get(ctx, id)
 	if err != nil {
-		return Release{}, err
+		return Release{}, named(id, err)
 	}
 	if o.expect && cur.Revision != o.expected {
 		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
@@ -466,4 +468,15 @@ func (e *Engine) notify(ctx context.Context, n Notification) error {
 		slog.String("release", n.Release.ID.String()), slog.Int64("sequence", n.Entry.Sequence),
 		slog.String("event", string(n.Entry.Event)), slog.Any("error", err))
 	return &NotifyError{ID: n.Release.ID, Sequence: n.Entry.Sequence, Err: err}
+}
+
+// named turns a store's bare ErrNotFound into a *NotFoundError naming the release.
+func named(id ID, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		var nf *NotFoundError
+		if !errors.As(err, &nf) {
+			return &NotFoundError{ID: id}
+		}
+	}
+	return err
 }

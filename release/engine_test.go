@@ -324,3 +324,19 @@ func TestSeparationOfDutiesCannotBeDodged(t *testing.T) {
 	}
 	releasetest.RequireState(t, f.eng, r.ID, release.StateScheduled)
 }
+
+func TestUnknownReleaseIsNamed(t *testing.T) {
+	f := newFixture(t)
+	id, _ := release.ParseID("0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d")
+	for what, err := range map[string]error{
+		"Get":     func() error { _, err := f.eng.Get(context.Background(), id); return err }(),
+		"History": func() error { _, err := f.eng.History(context.Background(), id); return err }(),
+		"Verify":  f.eng.Verify(context.Background(), id),
+		"Fire":    func() error { _, err := f.eng.Fire(context.Background(), id, release.EventPlan, rui); return err }(),
+	} {
+		var nf *release.NotFoundError
+		if !errors.Is(err, release.ErrNotFound) || !errors.As(err, &nf) || nf.ID != id {
+			t.Errorf("%s of an unknown release = %v, want a *NotFoundError naming %s", what, err, id)
+		}
+	}
+}

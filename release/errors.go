@@ -33,6 +33,18 @@ var (
 	ErrNotify = errors.New("release: notification failed")
 )
 
+// NotFoundError names a release that is not stored.
+type NotFoundError struct {
+	ID ID
+}
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("release %s not found; check the ID, or List the stored releases", e.ID)
+}
+
+// Unwrap returns [ErrNotFound].
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
 // ValidationError lists every problem found in one value.
 type ValidationError struct {
 	What     string
