@@ -19,7 +19,7 @@ BENCH_FLAGS ?=
 .PHONY: test bench bench-quick
 
 test:
-	$(GO) test -race ./... ./adapters/postgres/... ./bench/...
+	$(GO) test -race ./... ./adapters/postgres/... ./adapters/prometheus/... ./bench/...
 
 bench:
 	@$(call run_report,-count $(COUNT),make bench)
