@@ -115,7 +115,6 @@ func randomRun() string {
 	return hex.EncodeToString(b)
 }
 
-
 func startServer() (*testServer, string, error) {
 	exp := &exporter{run: randomRun(), start: time.Now(), share: map[string]float64{
 		"stable": 0.001, "good": 0.001, "bad": 0.2, "idle": -1,
