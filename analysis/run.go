@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/internal/wait"
 )
 
 // Clock tells the runner the time. [release.Clock] satisfies it, so a host
@@ -19,11 +21,6 @@ import (
 // [release.Clock]: https://pkg.go.dev/github.com/releasekit/releasekit/release#Clock
 type Clock interface {
 	Now() time.Time
-}
-
-// afterClock is a Clock that also waits (the shape of most fake clocks).
-type afterClock interface {
-	After(d time.Duration) <-chan time.Time
 }
 
 type systemClock struct{}
@@ -208,7 +205,7 @@ func (r *Runner) Run(ctx context.Context, a Analysis, opts ...RunOption) (Result
 			}
 			mu.Unlock()
 			for {
-				if err := r.sleepUntil(runCtx, due); err != nil {
+				if err := wait.Until(runCtx, r.clock, due); err != nil {
 					return
 				}
 				m, ok := r.measure(runCtx, cfg.id, a.Name, p, next)
@@ -254,31 +251,6 @@ func (r *Runner) Run(ctx context.Context, a Analysis, opts ...RunOption) (Result
 		}
 	}
 	return res, nil
-}
-
-// sleepUntil waits until the clock reads t, or ctx is done.
-func (r *Runner) sleepUntil(ctx context.Context, t time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	d := t.Sub(r.clock.Now())
-	if d <= 0 {
-		return nil
-	}
-	var ch <-chan time.Time
-	if ac, ok := r.clock.(afterClock); ok {
-		ch = ac.After(d)
-	} else {
-		tm := time.NewTimer(d)
-		defer tm.Stop()
-		ch = tm.C
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-ch:
-		return nil
-	}
 }
 
 // measure takes and judges measurement idx of p. ok is false when the run was
