@@ -90,3 +90,32 @@ func BenchmarkResume(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/measurement")
 }
+
+// BenchmarkMeasurementInterleaved times the runner and the bare floor of
+// BenchmarkMeasurement in turn inside one loop, so that load from other
+// processes hits both alike, and reports their ratio (x-bare).
+func BenchmarkMeasurementInterleaved(b *testing.B) {
+	const n = 1000
+	ctx := context.Background()
+	r, _ := analysis.NewRunner(map[string]analysis.Provider{"p": constant})
+	a := analysis.Analysis{Name: "bench", Metrics: []analysis.Metric{{Name: "errors", Provider: "p", Query: "q", Count: n, Interval: time.Nanosecond, Success: []string{"<=0.01"}}}}
+	c, _ := gate.ParseCriterion("<=0.01")
+	var runner, bare time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if res, err := r.Run(ctx, a); err != nil || res.Phase != analysis.PhaseSuccessful {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for range n {
+			v, _ := constant.Query(ctx, analysis.Query{Expr: "q"})
+			if x, err := v.Value(); err != nil || !c.Holds(x, 0) {
+				b.Fatal(err)
+			}
+		}
+		runner, bare = runner+t1.Sub(t0), bare+time.Since(t1)
+	}
+	b.ReportMetric(float64(runner.Nanoseconds())/float64(b.N*n), "runner-ns/measurement")
+	b.ReportMetric(float64(bare.Nanoseconds())/float64(b.N*n), "bare-ns/measurement")
+	b.ReportMetric(float64(runner)/float64(bare), "x-bare")
+}
