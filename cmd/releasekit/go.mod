@@ -1,0 +1,18 @@
+module github.com/releasekit/releasekit/cmd/releasekit
+
+go 1.25.0
+
+require (
+	github.com/releasekit/releasekit v0.0.0-00010101000000-000000000000
+	github.com/spf13/cobra v1.10.2
+)
+
+require (
+	github.com/Masterminds/semver/v3 v3.5.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+	github.com/teambition/rrule-go v1.8.2 // indirect
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
+)
+
+replace github.com/releasekit/releasekit => ../..
