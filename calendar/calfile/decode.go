@@ -31,6 +31,8 @@ func (d *decoder) top(root *yaml.Node) {
 	if z, ok := f["zone"]; ok {
 		if s, ok := d.zoneName(z.val, "zone"); ok {
 			d.zone = s
+		} else {
+			d.zoneBad = true
 		}
 	}
 	if c, ok := f["capacity"]; ok {
@@ -253,6 +255,9 @@ func (d *decoder) instant(n *yaml.Node, what, zone string) (time.Time, bool) {
 		d.errf(n, "%s %q is neither a time with an offset (2026-05-05T10:00:00+02:00) nor a wall-clock time (2026-05-05 10:00)", what, clip(s))
 		return time.Time{}, false
 	}
+	if zone == "" && d.zoneBad {
+		return time.Time{}, false // the file's bad zone is reported where it was given
+	}
 	if zone == "" {
 		d.errf(n, "%s %q is a wall-clock time but no zone applies: set zone on the booking or the file, or give an offset", what, clip(s))
 		return time.Time{}, false
@@ -398,44 +403,52 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 		good = good && ok
 		desc = s
 	}
+	// A bad or missing zone is reported once; the rest of the rule is still checked,
+	// in UTC, so that every problem shows at once.
 	zoneOK := true
 	if v, has := f["zone"]; has {
-		s, ok := d.zoneName(v.val, "zone")
-		good, zoneOK = good && ok, ok
-		r.Zone = s
+		r.Zone, zoneOK = d.zoneName(v.val, "zone")
 	} else if d.zone != "" {
 		r.Zone = d.zone
 	} else {
-		d.errf(n, "%s has no zone and the file sets none: add zone: Europe/Berlin (or any IANA zone) to the rule or the file", label)
-		good, zoneOK = false, false
+		zoneOK = false
+		if !d.zoneBad {
+			d.errf(n, "%s has no zone and the file sets none: add zone: Europe/Berlin (or any IANA zone) to the rule or the file", label)
+		}
 	}
-	startOK := false
+	checkZone := r.Zone
+	if !zoneOK {
+		checkZone = "UTC"
+	}
+	// timesOK: what the calendar's own validation needs was read.
+	startOK, timesOK, allowOK := false, true, true
 	if v, has := need("start"); has {
 		r.Start, startOK = d.wall(v.val, "start")
 		good = good && startOK
 	}
+	timesOK = startOK
 	endF, hasEnd := f["end"]
 	durF, hasDur := f["duration"]
 	switch {
 	case hasEnd && hasDur:
 		d.errf(durF.key, "%s has both end and duration: give a wall-clock end or an exact duration, not both", label)
-		good = false
+		good, timesOK = false, false
 	case !hasEnd && !hasDur:
 		d.errf(n, "%s has neither end nor duration: give a wall-clock end (2026-01-06 16:00) or an exact duration (6h)", label)
-		good = false
+		good, timesOK = false, false
 	case hasEnd:
 		var ok bool
 		r.End, ok = d.wall(endF.val, "end")
-		good = good && ok
+		good, timesOK = good && ok, timesOK && ok
 	default:
 		var ok bool
 		r.Duration, ok = d.duration(durF.val, "duration")
-		good = good && ok
+		good, timesOK = good && ok, timesOK && ok
 	}
 	rruleF, hasRRule := f["rrule"]
 	if hasRRule {
 		s, ok := d.scalar(rruleF.val, "rrule")
-		good = good && ok
+		good, timesOK = good && ok, timesOK && ok
 		r.RRule = s
 	}
 	var exNodes []*yaml.Node
@@ -450,7 +463,7 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 		}
 		for _, en := range exNodes {
 			w, ok := d.wall(en, "excluded start")
-			good = good && ok
+			good, timesOK = good && ok, timesOK && ok
 			r.ExDates = append(r.ExDates, w)
 		}
 	}
@@ -465,7 +478,7 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 			good = false
 		} else {
 			a, ok := d.allow(v.val)
-			good = good && ok
+			good, allowOK = good && ok, ok
 			r.AllowClasses, r.AllowActions = a.classes, a.actions
 		}
 	}
@@ -484,8 +497,8 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 	}
 	// The RRULE on its own, so that its problems point at its line.
 	var rruleProbs []string
-	if hasRRule && r.RRule != "" && startOK && zoneOK {
-		probe := calendar.Rule{Name: "rrule", Kind: calendar.Window, Zone: r.Zone, Start: r.Start, Duration: time.Minute, RRule: r.RRule}
+	if hasRRule && r.RRule != "" && startOK {
+		probe := calendar.Rule{Name: "rrule", Kind: calendar.Window, Zone: checkZone, Start: r.Start, Duration: time.Minute, RRule: r.RRule}
 		rruleProbs = ruleProblems(probe.Validate())
 		for _, p := range rruleProbs {
 			d.errf(rruleF.val, "%s", p)
@@ -493,8 +506,16 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 		}
 	}
 	pos := d.pos(n)
-	if good {
-		for _, p := range ruleProblems(r.Validate()) {
+	if timesOK {
+		check := r
+		check.Zone = checkZone
+		if check.Name == "" {
+			check.Name = "rule"
+		}
+		if !allowOK {
+			check.AllowClasses, check.AllowActions = nil, nil
+		}
+		for _, p := range ruleProblems(check.Validate()) {
 			if slices.Contains(rruleProbs, p) {
 				continue
 			}
@@ -516,7 +537,7 @@ func (d *decoder) rule(n *yaml.Node, kind calendar.Kind) {
 			d.seenRule[r.Name] = pos
 		}
 	}
-	if good {
+	if good && zoneOK {
 		d.rules = append(d.rules, Rule{Rule: r, Description: desc, Pos: pos})
 	}
 }

@@ -138,6 +138,7 @@ type decoder struct {
 	probs       []Problem
 	visits      int
 	zone        string
+	zoneBad     bool // the file's zone was given but is not a zone
 	rules       []Rule
 	bookings    []booking
 	calOpts     []calendar.Option
