@@ -51,7 +51,7 @@ Exit status: 0 may start, 1 may not start, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: c.run,
 	}
-	c.cal.register(cmd, true)
+	c.cal.register(cmd, true, true)
 	c.sub.register(cmd)
 	cmd.Flags().StringVar(&c.at, "at", "now", "when the change starts")
 	cmd.Flags().DurationVar(&c.duration, "duration", time.Second, "how long the change runs (45m, 2h)")
@@ -205,6 +205,12 @@ func (c *checkCmd) result(f *calfile.File, v verdict, loc *time.Location) checkR
 		s := rfc3339(v.openUntil, loc)
 		res.OpenUntil = &s
 		j := conflictJSON(f, *v.closer, loc)
+		// The calendar's reason speaks of the probe that ran to the horizon; say
+		// what closes the open time instead.
+		j.Reason = "open until " + human(v.openUntil, loc) + ", " + closing(*v.closer)
+		if v.closer.Kind == calendar.ConflictOutsideWindow {
+			j.Rule = ""
+		}
 		res.ClosedBy = &j
 	}
 	if v.next != nil {
@@ -232,7 +238,19 @@ func conflictJSON(f *calfile.File, cf calendar.Conflict, loc *time.Location) jso
 }
 
 func describeChange(b calendar.Booking) string {
-	s := fmt.Sprintf("a %s %s in %s", b.Class, b.Action, b.Environment)
+	class := string(b.Class)
+	if class == "" {
+		class = string(calendar.ClassNormal)
+	}
+	action := string(b.Action)
+	if action == "" {
+		action = string(calendar.ActionDeploy)
+	}
+	article := "a"
+	if strings.ContainsAny(class[:1], "aeiou") {
+		article = "an"
+	}
+	s := fmt.Sprintf("%s %s %s in %s", article, class, action, b.Environment)
 	if len(b.Services) > 0 {
 		s += " of " + strings.Join(b.Services, ", ")
 	}
@@ -245,6 +263,9 @@ func describeChange(b calendar.Booking) string {
 func (c *checkCmd) print(f *calfile.File, v verdict, loc *time.Location) {
 	w := c.a.env.Stderr
 	span := fmt.Sprintf("from %s to %s", human(v.change.Start, loc), human(v.change.End, loc))
+	if v.change.End.Sub(v.change.Start) < time.Minute {
+		span = "at " + human(v.change.Start, loc)
+	}
 	if v.mayStart {
 		fmt.Fprintf(w, "%s %s %s\n", c.a.paint(green, "may start:"), describeChange(v.change), span)
 		switch {
@@ -265,6 +286,8 @@ func (c *checkCmd) print(f *calfile.File, v verdict, loc *time.Location) {
 		}
 	}
 	switch {
+	case v.next != nil && v.next.End.Sub(v.next.Start) < time.Minute:
+		fmt.Fprintf(w, "next opening: %s\n", human(v.next.Start, loc))
 	case v.next != nil:
 		fmt.Fprintf(w, "next opening: %s (until %s)\n", human(v.next.Start, loc), human(v.next.End, loc))
 	case v.nextErr != nil:

@@ -294,7 +294,8 @@ func (a *app) colorOn() bool {
 	switch a.color {
 	case "always":
 		return true
-	case "never":
+	case "auto":
+	default:
 		return false
 	}
 	if a.env.Getenv("NO_COLOR") != "" || a.env.Getenv("TERM") == "dumb" {

@@ -24,14 +24,16 @@ type calendarFlags struct {
 	json bool
 }
 
-func (f *calendarFlags) register(c *cobra.Command, required bool) {
+func (f *calendarFlags) register(c *cobra.Command, required, withJSON bool) {
 	c.Flags().StringVarP(&f.path, "calendar", "c", "", "the calendar file (YAML), or - for stdin")
 	if required {
 		_ = c.MarkFlagRequired("calendar")
 	}
 	_ = c.MarkFlagFilename("calendar", "yaml", "yml")
 	c.Flags().StringVar(&f.zone, "zone", "", "IANA zone for printed times and wall-clock flag values (default: the calendar's zone, else UTC)")
-	c.Flags().BoolVar(&f.json, "json", false, "write one JSON document to stdout instead of text to stderr")
+	if withJSON {
+		c.Flags().BoolVar(&f.json, "json", false, "write one JSON document to stdout instead of text to stderr")
+	}
 }
 
 // load reads the calendar file; every problem becomes bad input.
@@ -105,7 +107,7 @@ func parseTime(flag, s string, now time.Time, loc *time.Location) (time.Time, er
 		return time.Time{}, usageError("--%s %q: use now, an RFC 3339 time (2026-05-05T10:00:00+02:00) or a wall-clock time (2026-05-05 10:00) in the zone %s", flag, s, loc)
 	}
 	t, _ := calendar.Resolve(w, loc)
-	return t, nil
+	return t.In(loc), nil
 }
 
 // subjectFlags describe the change a command asks about.

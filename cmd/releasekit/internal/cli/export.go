@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +43,7 @@ Exit status: 0 done, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: c.run,
 	}
-	c.cal.register(cmd, true)
+	c.cal.register(cmd, true, false)
 	cmd.Flags().StringVar(&c.from, "from", "now", "start of the span whose instances are exact")
 	cmd.Flags().StringVar(&c.to, "to", "", "end of that span (default a year after --from)")
 	cmd.Flags().StringVarP(&c.output, "output", "o", "-", "the file to write, or - for stdout")
@@ -53,9 +52,6 @@ Exit status: 0 done, 2 bad input.`,
 }
 
 func (c *exportCmd) run(cmd *cobra.Command, _ []string) error {
-	if c.cal.json {
-		return &exitError{code: ExitBadUsage, err: &flagError{fmt.Errorf("export writes iCalendar, not JSON: drop --json")}}
-	}
 	f, loc, err := c.a.open(&c.cal)
 	if err != nil {
 		return err

@@ -38,7 +38,7 @@ Exit status: 0 clean (warnings allowed), 1 warnings with --strict, 2 problems.`,
   releasekit lint --json release-calendar.yaml > lint.json`,
 		RunE: c.run,
 	}
-	c.cal.register(cmd, false)
+	c.cal.register(cmd, false, true)
 	cmd.Flags().StringVar(&c.at, "at", "now", "the time from which rules must still have occurrences")
 	cmd.Flags().BoolVar(&c.strict, "strict", false, "exit 1 when there are warnings")
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {

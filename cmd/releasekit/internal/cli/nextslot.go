@@ -44,7 +44,7 @@ Exit status: 0 found, 1 none in the range, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: c.run,
 	}
-	c.cal.register(cmd, true)
+	c.cal.register(cmd, true, true)
 	c.sub.register(cmd)
 	cmd.Flags().DurationVar(&c.duration, "duration", 0, "how long the change runs (45m, 2h)")
 	_ = cmd.MarkFlagRequired("duration")

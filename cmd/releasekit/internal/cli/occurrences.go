@@ -52,7 +52,7 @@ Exit status: 0 done, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: c.run,
 	}
-	c.cal.register(cmd, true)
+	c.cal.register(cmd, true, true)
 	cmd.Flags().StringVar(&c.from, "from", "now", "start of the range")
 	cmd.Flags().StringVar(&c.to, "to", "", "end of the range (default 30 days after --from)")
 	cmd.Flags().StringSliceVar(&c.rules, "rule", nil, "only the rule with this name (repeat)")
