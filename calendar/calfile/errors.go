@@ -39,7 +39,8 @@ type Problem struct {
 // Error formats p as "file:line:column: message", the form editors and CI logs link.
 func (p Problem) Error() string { return p.Pos.String() + ": " + p.Msg }
 
-// Error lists every problem of a calendar file, sorted by file, line and column. It
+// Error lists every problem of a calendar file, sorted by line and column, the calendar
+// file's own first and then those of the files it includes. It
 // unwraps to [ErrInvalid] and to the underlying error of each problem.
 type Error struct {
 	Problems []Problem
@@ -68,9 +69,17 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-func sortProblems(ps []Problem) {
+// sortProblems orders problems by place: the calendar file's own first, then those of
+// included files.
+func sortProblems(ps []Problem, main string) {
+	rank := func(p Problem) int {
+		if p.Pos.File == main {
+			return 0
+		}
+		return 1
+	}
 	slices.SortStableFunc(ps, func(a, b Problem) int {
-		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line),
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line),
 			cmp.Compare(a.Pos.Column, b.Pos.Column))
 	})
 }

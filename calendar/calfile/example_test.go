@@ -54,3 +54,29 @@ freezes:
 	// release-calendar.yaml:6:10: rule "year-end": end 2026-12-18T00:00:00 is not after start 2026-12-19T00:00:00: a rule must end after it starts
 	// release-calendar.yaml:7:5: unknown key "alow" in a freeze: did you mean "allow"?
 }
+
+// deployConflicts is what a release bot asks before it deploys; docs/CALENDAR-FILE.md
+// shows it.
+func deployConflicts(path string, start time.Time) ([]calendar.Conflict, error) {
+	f, err := calfile.LoadFile(path)
+	if err != nil {
+		return nil, err // a *calfile.Error listing every problem, or a read error
+	}
+	conflicts := f.Calendar.Check(calendar.Booking{ID: "deploy-42", Environment: "prod",
+		Start: start, End: start.Add(45 * time.Minute), Class: calendar.ClassStandard})
+	return conflicts, nil
+}
+
+func ExampleLoadFile() {
+	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	conflicts, err := deployConflicts("../../docs/examples/release-calendar.yaml", time.Date(2026, 12, 22, 10, 0, 0, 0, berlin))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, c := range conflicts {
+		fmt.Println(c.Kind, c.Rule)
+	}
+	// Output:
+	// freeze year-end
+}

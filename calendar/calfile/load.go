@@ -83,7 +83,7 @@ func Load(name string, data []byte, opts ...Option) (*File, error) {
 		d.top(root)
 	}
 	if len(d.probs) > 0 {
-		sortProblems(d.probs)
+		sortProblems(d.probs, name)
 		return nil, &Error{Problems: d.probs}
 	}
 	rules := make([]calendar.Rule, len(d.rules))

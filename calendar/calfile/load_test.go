@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/calendar/calfile"
+	"github.com/releasekit/releasekit/internal/doccheck"
 	"github.com/releasekit/releasekit/internal/goldenfile"
 	"github.com/stretchr/testify/require"
 )
@@ -179,4 +181,35 @@ func TestLoadCRLF(t *testing.T) {
 	f, err := calfile.Load("crlf.yaml", []byte(src))
 	require.NoError(t, err)
 	require.Equal(t, "crlf.yaml:5:5", f.Rules[0].Pos.String())
+}
+
+// Every yaml block of docs/CALENDAR-FILE.md is a complete file that loads; included
+// files resolve beside the documented example.
+func TestDocumentedFilesLoad(t *testing.T) {
+	blocks := docYAMLBlocks(t)
+	for i, b := range blocks {
+		if _, err := calfile.Load(filepath.Join("..", "..", "docs", "examples", "doc.yaml"), []byte(b)); err != nil {
+			t.Errorf("block %d of docs/CALENDAR-FILE.md does not load: %v\n%s", i+1, err, b)
+		}
+	}
+	f, err := calfile.LoadFile("../../docs/examples/release-calendar.yaml")
+	require.NoError(t, err)
+	require.Len(t, f.Rules, 7)
+}
+
+var yamlBlock = regexp.MustCompile("(?s)```yaml\n(.*?)```")
+
+func docYAMLBlocks(t *testing.T) []string {
+	doc, err := os.ReadFile("../../docs/CALENDAR-FILE.md")
+	require.NoError(t, err)
+	var out []string
+	for _, m := range yamlBlock.FindAllStringSubmatch(string(doc), -1) {
+		out = append(out, m[1])
+	}
+	require.GreaterOrEqual(t, len(out), 4, "the check would pass vacuously")
+	return out
+}
+
+func TestDocumentedGoIsCompiled(t *testing.T) {
+	doccheck.Excerpts(t, "../../docs/CALENDAR-FILE.md", "example_test.go")
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/releasekit/releasekit/calendar/calendartest"
@@ -166,5 +168,42 @@ func TestSchemaRejectsBadFiles(t *testing.T) {
 	}
 	if err := s.Validate(instance(t, many)); err == nil {
 		t.Error("the schema accepts calendar/calfile/testdata/bad/many.yaml")
+	}
+}
+
+// docs/CALENDAR-FILE.md shows the output lint-doc.txtar checks.
+func TestDocumentedProblems(t *testing.T) {
+	script, err := os.ReadFile("testdata/script/lint-doc.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, ok := strings.Cut(string(script), "-- problems.stderr --\n")
+	if !ok || want == "" {
+		t.Fatal("lint-doc.txtar has no problems.stderr")
+	}
+	doc, err := os.ReadFile("../../../../docs/CALENDAR-FILE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "```\n"+want+"```\n") {
+		t.Fatalf("docs/CALENDAR-FILE.md does not show the output of lint-doc.txtar:\n%s", want)
+	}
+}
+
+// Every yaml block of docs/CALENDAR-FILE.md passes the schema.
+func TestSchemaAcceptsTheDocumentedFiles(t *testing.T) {
+	s := schema(t)
+	doc, err := os.ReadFile("../../../../docs/CALENDAR-FILE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	if len(blocks) < 4 {
+		t.Fatalf("%d yaml blocks: the check would pass vacuously", len(blocks))
+	}
+	for i, b := range blocks {
+		if err := s.Validate(instance(t, []byte(b[1]))); err != nil {
+			t.Errorf("the schema rejects block %d of docs/CALENDAR-FILE.md: %v", i+1, err)
+		}
 	}
 }
