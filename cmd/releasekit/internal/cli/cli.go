@@ -201,7 +201,9 @@ Exit status, for every command:
 
 Times (--at, --from, --to, --after, --before) are "now", an RFC 3339 time
 (2026-05-05T10:00:00+02:00), or a wall-clock time (2026-05-05 10:00, 2026-05-05) in the
-zone of --zone, else the calendar file's zone. --calendar - reads the file from stdin.
+zone of --zone, else the calendar file's zone; a range is at most ten years long.
+--calendar - reads the file from stdin (included files are then read relative to the
+current directory).
 Color goes to stderr on a terminal only; NO_COLOR (or --color never) turns it off.
 
 The file format: docs/CALENDAR-FILE.md; CI recipes: docs/CI.md.`,

@@ -104,6 +104,9 @@ func parseTime(flag, s string, now time.Time, loc *time.Location) (time.Time, er
 	}
 	w, err := calfile.ParseWallTime(s)
 	if err != nil {
+		if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
+			return time.Time{}, usageError("--%s: %v", flag, err) // a date, wrong in detail
+		}
 		return time.Time{}, usageError("--%s %q: use now, an RFC 3339 time (2026-05-05T10:00:00+02:00) or a wall-clock time (2026-05-05 10:00) in the zone %s", flag, s, loc)
 	}
 	t, _ := calendar.Resolve(w, loc)
@@ -190,6 +193,10 @@ func rfc3339(t time.Time, loc *time.Location) string { return t.In(loc).Format(t
 // horizon is how far check, next-slot and lint look ahead.
 const horizon = 366 * 24 * time.Hour
 
+// maxSpan bounds the ranges of occurrences and export, so that a typo in a year does
+// not expand an hourly rule over centuries.
+const maxSpan = 10 * 366 * 24 * time.Hour
+
 // maxInstant is the last instant the calendar handles.
 var maxInstant = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -252,6 +259,9 @@ func (a *app) span(startFlag, startVal, endFlag, endVal string, def func(time.Ti
 	}
 	if end.Before(start) || (!orEqual && end.Equal(start)) {
 		return start, end, usageError("--%s %s is not after --%s %s: give a range", endFlag, human(end, loc), startFlag, human(start, loc))
+	}
+	if end.Sub(start) > maxSpan {
+		return start, end, usageError("--%s %s is more than ten years after --%s %s: give a shorter range", endFlag, human(end, loc), startFlag, human(start, loc))
 	}
 	return start, end, nil
 }
