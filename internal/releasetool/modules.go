@@ -52,6 +52,17 @@ func (m Module) Tag(version string) string {
 	return m.Dir + "/" + version
 }
 
+// Siblings returns the paths of the modules among mods that m requires.
+func (m Module) Siblings(mods []Module) []string {
+	var out []string
+	for _, req := range m.file.Require {
+		if slices.ContainsFunc(mods, func(s Module) bool { return s.Path == req.Mod.Path }) {
+			out = append(out, req.Mod.Path)
+		}
+	}
+	return out
+}
+
 // Modules returns the modules of the repository, the root module first: those go.work
 // uses, or the root module alone when there is no go.work.
 func (r *Repo) Modules() ([]Module, error) {
