@@ -130,10 +130,11 @@ func TestUserGoGet(t *testing.T) {
 	t.Logf("%d modules, %d packages, %d commands: go get, build, run, install and tidy in %v", len(mods), len(pkgs), len(commands), time.Since(start).Round(time.Millisecond))
 }
 
-// TestRepositoryLayout checks this repository's modules: go.work uses every one, and the
-// published ones stand alone (see Repo.Check).
+// TestRepositoryLayout checks this repository's modules: go.work uses every one, the
+// published ones stand alone (see Repo.Check), and the README tells how to get each.
 func TestRepositoryLayout(t *testing.T) {
-	repo := &releasetool.Repo{Root: repositoryRoot(t), Unpublished: releasetool.DefaultUnpublished}
+	root := repositoryRoot(t)
+	repo := &releasetool.Repo{Root: root, Unpublished: releasetool.DefaultUnpublished}
 	if err := repo.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +144,12 @@ func TestRepositoryLayout(t *testing.T) {
 	}
 	if mods[0].Path != "github.com/releasekit/releasekit" || !slices.ContainsFunc(mods, func(m releasetool.Module) bool { return m.Dir == "adapters/postgres" }) {
 		t.Errorf("published modules = %v, want the root and adapters/postgres among them", mods)
+	}
+	readme := read(t, root, "README.md")
+	for _, m := range mods {
+		if !strings.Contains(readme, "go get "+m.Path+"@") && !strings.Contains(readme, "go install "+m.Path+"@") {
+			t.Errorf("README.md has no `go get %s@...` (or go install) line in its Install section", m.Path)
+		}
 	}
 }
 

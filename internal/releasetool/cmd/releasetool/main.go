@@ -128,7 +128,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := repo.WriteProxy(ctx, abs, *version); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "GOPROXY=file://%s,$(go env GOPROXY) GONOSUMDB=github.com/releasekit/releasekit\n", filepath.ToSlash(abs))
+		mods, err := repo.Published()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %d modules at %s; in a new module, with a module cache of its own:\n", len(mods), *version)
+		fmt.Fprintf(stdout, "  export GOWORK=off GOPROXY=file://%s,file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY) GONOSUMDB=%s GOMODCACHE=$(mktemp -d) GOFLAGS=-modcacherw\n", filepath.ToSlash(abs), mods[0].Path)
+		for _, m := range mods {
+			fmt.Fprintf(stdout, "  go get %s@%s\n", m.Path, *version)
+		}
 		return nil
 	}
 	return nil
