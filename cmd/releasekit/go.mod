@@ -3,7 +3,7 @@ module github.com/releasekit/releasekit/cmd/releasekit
 go 1.25.0
 
 require (
-	github.com/releasekit/releasekit v0.0.0-00010101000000-000000000000
+	github.com/releasekit/releasekit v0.1.0
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/spf13/cobra v1.10.2
@@ -20,5 +20,3 @@ require (
 	golang.org/x/text v0.14.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )
-
-replace github.com/releasekit/releasekit => ../..
