@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/common v0.66.1
-	github.com/releasekit/releasekit v0.0.0-00010101000000-000000000000
+	github.com/releasekit/releasekit v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -19,5 +19,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
-
-replace github.com/releasekit/releasekit => ../../
