@@ -54,7 +54,7 @@ func reportGraph(t testing.TB) *depgraph.Graph[string] {
 }
 
 // newReportScenario builds an engine with every stage wired, on the memory store.
-func newReportScenario(t testing.TB) reportScenario {
+func newReportScenario(t testing.TB, opts ...release.Option) reportScenario {
 	t.Helper()
 	cal, err := calendar.NewWithOptions([]calendar.Rule{{
 		Name: "prod release train", Kind: calendar.Window, Zone: "Europe/Berlin",
@@ -68,7 +68,7 @@ func newReportScenario(t testing.TB) reportScenario {
 	for _, l := range risk.Levels() {
 		policy.Requirements[l] = risk.Requirement{Approvals: []risk.Quorum{{Role: release.RoleReleaseManager, Min: 1}}, Gates: []string{risk.GateChecks}}
 	}
-	s.eng, err = release.New(s.store,
+	s.eng, err = release.New(s.store, append([]release.Option{
 		release.WithClock(s.clock),
 		release.WithPolicy(release.AllowAll()),
 		release.WithCalendar(release.CalendarConfig{Calendar: cal, Soak: 30 * time.Minute}),
@@ -86,7 +86,7 @@ func newReportScenario(t testing.TB) reportScenario {
 		}),
 		release.WithDependencies(release.DependencyConfig{}),
 		release.WithRollback(release.RollbackConfig{Graph: s.graph, Executor: rollback.ExecutorFunc(func(context.Context, rollback.Step) error { return nil })}),
-	)
+	}, opts...)...)
 	require.NoError(t, err)
 	return s
 }
