@@ -571,4 +571,3 @@ func readPack(r io.Reader) (*pack, string, error) {
 	}
 	return p, *summary, nil
 }
-
