@@ -3,7 +3,7 @@
 // and environment.
 //
 // Each subcommand lives in its own file and is listed once in [commands]; a new one
-// (verify-audit, once the audit pack exists) is a new file and one line there.
+// is a new file and one line there.
 package cli
 
 import (
@@ -69,6 +69,7 @@ var commands = []func(*app) *cobra.Command{
 	newExport,
 	newLint,
 	newSchema,
+	newVerifyAudit,
 }
 
 // exitError carries an exit status and, for bad input, what was wrong.
@@ -196,7 +197,8 @@ capacities, IANA zones, included .ics files) that every pipeline shares.
 
 Exit status, for every command:
   0  yes: the change may start, a slot was found, the file is clean, the work is done
-  1  no: the change may not start, no slot was found (lint --strict: warnings)
+  1  no: the change may not start, no slot was found (lint --strict: warnings),
+     the audit pack does not verify
   2  bad input: a bad flag, or a calendar file with problems (each shown as file:line:column)
 
 Times (--at, --from, --to, --after, --before) are "now", an RFC 3339 time

@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 			}
 			os.Exit(cli.Main(context.Background(), os.Args[1:], env))
 		},
+		"releasekit-mkpack": mkpack,
 	})
 }
 
