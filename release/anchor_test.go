@@ -21,8 +21,14 @@ import (
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
+// helperT is what the helpers need of a *testing.T or a *rapid.T.
+type helperT interface {
+	require.TestingT
+	Helper()
+}
+
 // testKeys returns a fresh Ed25519 checkpoint key pair.
-func testKeys(tb testing.TB) (note.Signer, note.Verifier) {
+func testKeys(tb helperT) (note.Signer, note.Verifier) {
 	tb.Helper()
 	skey, vkey, err := note.GenerateKey(rand.Reader, "audit.releasekit.example")
 	require.NoError(tb, err)
@@ -130,7 +136,7 @@ func cloneHistory(h []release.AuditEntry) []release.AuditEntry {
 // relink renumbers, relinks and rehashes h from entry 0 on, as an attacker who knows
 // the (public) hashing scheme does, and returns r with its revision, state and head
 // recomputed from the new last entry.
-func relink(tb testing.TB, r release.Release, h []release.AuditEntry) release.Release {
+func relink(tb helperT, r release.Release, h []release.AuditEntry) release.Release {
 	tb.Helper()
 	prev := ""
 	for i := range h {
