@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,9 +113,13 @@ func CheckpointInterval(d time.Duration) CheckpointOption {
 // timer). [VerifyCheckpoints] and audit packs check the store against the published
 // checkpoints with the public key alone; docs/AUDIT.md has the threat model.
 //
-// Several engines over one store may each checkpoint: the sink's compare-and-swap
-// keeps one tree, and each engine reads what the others published. Give them the
-// same signer and sink.
+// Each checkpoint reads only the releases this engine committed to since the last
+// one, so its cost does not grow with the store; the first checkpoint after the
+// engine starts reads every release, so entries committed by an engine that stopped
+// before anchoring them are anchored then. Several engines over one store (replicas)
+// may each checkpoint, with the same signer and sink: the sink's compare-and-swap
+// keeps one tree, and an engine whose publish conflicts reads what the others
+// published and builds on it.
 func WithCheckpoints(signer note.Signer, sink CheckpointSink, opts ...CheckpointOption) Option {
 	return func(e *Engine) error {
 		var p []string
@@ -126,7 +132,7 @@ func WithCheckpoints(signer note.Signer, sink CheckpointSink, opts ...Checkpoint
 		if len(p) > 0 {
 			return &ValidationError{What: "engine options", Problems: p}
 		}
-		c := &checkpointer{signer: signer, sink: sink, every: 100, interval: time.Minute, origin: signer.Name()}
+		c := &checkpointer{signer: signer, sink: sink, every: 100, interval: time.Minute, origin: signer.Name(), dirty: map[ID]struct{}{}}
 		for _, opt := range opts {
 			if opt == nil {
 				continue
@@ -167,7 +173,14 @@ type checkpointer struct {
 
 	pending atomic.Int64 // commits since the last checkpoint
 	armed   atomic.Bool  // an interval timer is pending
+	dirtyMu sync.Mutex
+	dirty   map[ID]struct{} // releases this engine committed to since the last checkpoint
 	run     sync.Mutex
+
+	// scan makes the next checkpoint read every release, not only the dirty ones:
+	// after a (re)load, so that entries committed by an engine that stopped before
+	// checkpointing them are anchored by the next one to start.
+	scan bool
 
 	loaded  bool
 	tree    memTree
@@ -183,7 +196,10 @@ type leafKey struct {
 }
 
 // committed is called after every commit; it starts a checkpoint when one is due.
-func (c *checkpointer) committed(e *Engine) {
+func (c *checkpointer) committed(e *Engine, id ID) {
+	c.dirtyMu.Lock()
+	c.dirty[id] = struct{}{}
+	c.dirtyMu.Unlock()
 	n := c.pending.Add(1)
 	if c.every > 0 && n >= c.every {
 		c.start(e)
@@ -246,11 +262,17 @@ func (c *checkpointer) try(ctx context.Context, e *Engine) (Checkpoint, error) {
 		return Checkpoint{}, err
 	}
 	seen := c.pending.Load()
-	news, err := c.uncovered(ctx, e.store)
+	c.dirtyMu.Lock()
+	dirty := c.dirty
+	c.dirty = map[ID]struct{}{}
+	c.dirtyMu.Unlock()
+	news, err := c.uncovered(ctx, e.store, dirty)
 	if err != nil {
+		c.redirty(dirty)
 		return Checkpoint{}, err
 	}
 	if len(news) == 0 {
+		c.scan = false
 		c.pending.Add(-seen)
 		if c.latest == nil {
 			return Checkpoint{}, nil // nothing committed yet: nothing to sign
@@ -267,13 +289,16 @@ func (c *checkpointer) try(ctx context.Context, e *Engine) (Checkpoint, error) {
 	cp, err := c.sign(e.now())
 	if err != nil {
 		c.tree.truncate(base)
+		c.redirty(dirty)
 		return Checkpoint{}, err
 	}
 	cp.Leaves = news
 	if err := c.sink.Publish(ctx, cp); err != nil {
 		c.tree.truncate(base)
+		c.redirty(dirty)
 		return Checkpoint{}, fmt.Errorf("release: checkpoint %d: publish: %w", cp.Size, err)
 	}
+	c.scan = false
 	c.adopt(news)
 	cp.Leaves = nil
 	c.latest = &cp
@@ -315,7 +340,7 @@ func (c *checkpointer) load(ctx context.Context) error {
 		cp.Leaves = nil
 		c.latest = &cp
 	}
-	c.loaded = true
+	c.loaded, c.scan = true, true
 	return nil
 }
 
@@ -333,33 +358,60 @@ func (c *checkpointer) ownSignature(cp Checkpoint) error {
 	return nil
 }
 
+// redirty puts back the releases of a checkpoint that failed.
+func (c *checkpointer) redirty(ids map[ID]struct{}) {
+	c.dirtyMu.Lock()
+	defer c.dirtyMu.Unlock()
+	for id := range ids {
+		c.dirty[id] = struct{}{}
+	}
+}
+
 // uncovered lists the entries no checkpoint covers, in release-ID then sequence
 // order, after checking that each release's history verifies and still holds the
 // anchored entries: the engine never anchors a history that was already rewritten.
-func (c *checkpointer) uncovered(ctx context.Context, s Store) ([]CheckpointLeaf, error) {
+// It reads the dirty releases, or every release when c.scan is set.
+func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]struct{}) ([]CheckpointLeaf, error) {
 	var out []CheckpointLeaf
 	var bad []error
+	add := func(r Release) error {
+		have := c.covered[r.ID]
+		if r.Revision <= have {
+			return nil
+		}
+		h, err := s.History(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
+		}
+		if err := c.extends(r, h); err != nil {
+			bad = append(bad, err)
+			return nil
+		}
+		for _, en := range h[have:] {
+			out = append(out, CheckpointLeaf{Release: r.ID, Sequence: en.Sequence, Hash: en.Hash})
+		}
+		return nil
+	}
+	if !c.scan {
+		for _, id := range slices.SortedFunc(maps.Keys(dirty), ID.Compare) {
+			r, err := s.Get(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("release: checkpoint: read %s: %w", id, err)
+			}
+			if err := add(r); err != nil {
+				return nil, err
+			}
+		}
+	}
 	f := Filter{Limit: 1000}
-	for {
+	for c.scan {
 		page, err := s.List(ctx, f)
 		if err != nil {
 			return nil, fmt.Errorf("release: checkpoint: list releases: %w", err)
 		}
 		for _, r := range page {
-			have := c.covered[r.ID]
-			if r.Revision <= have {
-				continue
-			}
-			h, err := s.History(ctx, r.ID)
-			if err != nil {
-				return nil, fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
-			}
-			if err := c.extends(r, h); err != nil {
-				bad = append(bad, err)
-				continue
-			}
-			for _, en := range h[have:] {
-				out = append(out, CheckpointLeaf{Release: r.ID, Sequence: en.Sequence, Hash: en.Hash})
+			if err := add(r); err != nil {
+				return nil, err
 			}
 		}
 		if len(page) < f.Limit {
@@ -562,9 +614,9 @@ func keyName(k note.Verifier) string {
 }
 
 // afterCommit tells the checkpointer, if any, about a commit. It never blocks.
-func (e *Engine) afterCommit() {
+func (e *Engine) afterCommit(id ID) {
 	if e.checkpoints != nil {
-		e.checkpoints.committed(e)
+		e.checkpoints.committed(e, id)
 	}
 }
 

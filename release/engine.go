@@ -183,7 +183,7 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 	if err := e.store.Create(ctx, r, entry); err != nil {
 		return Release{}, fmt.Errorf("release: create %s %s: %w", spec.Name, spec.Version, err)
 	}
-	e.afterCommit()
+	e.afterCommit(id)
 	return r, nil
 }
 
@@ -398,7 +398,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		}
 		// The store reported an error but the transition is there: it stands.
 	}
-	e.afterCommit()
+	e.afterCommit(id)
 	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
 	for _, st := range e.stages {
 		var err error
