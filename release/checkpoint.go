@@ -427,16 +427,44 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 	return out, nil
 }
 
-// extends checks that h verifies and starts with the entries already anchored.
+// extends checks that h starts with the entries already anchored (their hashes)
+// and that the entries after them verify and chain onto them up to the release's
+// head. It recomputes the hashes of the new entries only, so a checkpoint costs what
+// was committed since the last one; [VerifyCheckpoints] checks everything.
 func (c *checkpointer) extends(r Release, h []AuditEntry) error {
-	if err := verifyStored(r, h); err != nil {
-		return err
-	}
-	for seq := int64(1); seq <= c.covered[r.ID]; seq++ {
+	have := c.covered[r.ID]
+	for seq := int64(1); seq <= have; seq++ {
 		l := c.leaves[c.index[leafKey{r.ID, seq}]]
 		if int64(len(h)) < seq || h[seq-1].Hash != l.Hash {
 			return anchoredMismatch(r.ID, h, l, c.latestSize())
 		}
+	}
+	if have == 0 {
+		return VerifyHistory(h, r.Head)
+	}
+	bad := func(i int, format string, args ...any) error {
+		return &HistoryError{ID: r.ID, Index: i, Sequence: int64(i + 1), Reason: fmt.Sprintf(format, args...)}
+	}
+	for i := int(have); i < len(h); i++ {
+		e, prev := h[i], h[i-1]
+		switch {
+		case e.ReleaseID != r.ID:
+			return bad(i, "belongs to release %s", e.ReleaseID)
+		case e.Sequence != int64(i+1):
+			return bad(i, "has sequence %d (an entry was removed, inserted or moved)", e.Sequence)
+		case e.Event == EventCreate:
+			return bad(i, "a second %s entry", EventCreate)
+		case e.From != prev.To:
+			return bad(i, "starts from %s but the previous entry ended in %s", e.From, prev.To)
+		case e.PrevHash != prev.Hash:
+			return bad(i, "does not chain to the entry before it")
+		}
+		if err := e.check(); err != nil {
+			return bad(i, "%v", err)
+		}
+	}
+	if last := h[len(h)-1].Hash; last != r.Head {
+		return bad(len(h), "is missing: the last entry is not the release's head")
 	}
 	return nil
 }
