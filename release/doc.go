@@ -32,6 +32,17 @@
 // insertions, reordering and truncation. Notifications go out after the commit; a
 // failing notifier never undoes a transition ([Committed] tells the caller).
 //
+// # The audit, anchored
+//
+// [WithCheckpoints] anchors the history outside the database: after commits the
+// engine signs a [Checkpoint] (a C2SP signed note, Ed25519) over a Merkle tree with
+// one leaf per history entry and hands it to a [CheckpointSink] the host publishes
+// elsewhere. [VerifyCheckpoints], holding only the public key and the published
+// checkpoints, finds a rewrite even when the chain and the head were recomputed, and
+// names the release and the entry. [Engine.AuditPack] writes a period's changes with
+// their proofs and a reviewer's summary; [VerifyAuditPack] (and `releasekit
+// verify-audit`) checks one offline. docs/AUDIT.md has the threat model.
+//
 // # Errors
 //
 // Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],
