@@ -17,6 +17,25 @@ type verifyAuditCmd struct {
 	key         string
 	checkpoints string
 	summary     string
+	json        bool
+}
+
+// verifyAuditResult is the --json document of verify-audit.
+type verifyAuditResult struct {
+	Pack       string          `json:"pack"`
+	Verifies   bool            `json:"verifies"`
+	Error      string          `json:"error,omitempty"`
+	Changes    int             `json:"changes"`
+	Entries    int             `json:"entries"`
+	Anchored   int             `json:"anchored"`
+	Checkpoint *jsonCheckpoint `json:"checkpoint"`
+	Published  *int            `json:"published_checkpoints,omitempty"`
+}
+
+type jsonCheckpoint struct {
+	Origin string `json:"origin"`
+	Size   int64  `json:"size"`
+	Root   string `json:"root"`
 }
 
 func newVerifyAudit(a *app) *cobra.Command {
@@ -47,6 +66,7 @@ the release and the entry), 2 bad input (an unreadable file, a bad key).`,
 	_ = cmd.MarkFlagRequired("key")
 	cmd.Flags().StringVar(&c.checkpoints, "checkpoints", "", "the published checkpoints (JSON Lines), to check the pack is complete and its checkpoint published")
 	cmd.Flags().StringVar(&c.summary, "summary", "", "write the pack's Markdown summary to this file (- for stdout) once the pack verifies")
+	cmd.Flags().BoolVar(&c.json, "json", false, "write one JSON document to stdout instead of text to stderr")
 	return cmd
 }
 
@@ -80,10 +100,30 @@ func (c *verifyAuditCmd) run(cmd *cobra.Command, args []string) error {
 		return usageError("%v", err)
 	}
 	info, err := release.VerifyAuditPack(bytes.NewReader(data), key, published)
-	if err != nil {
-		if errors.Is(err, release.ErrInvalid) {
-			return usageError("%v", err)
+	if err != nil && errors.Is(err, release.ErrInvalid) {
+		return usageError("%v", err)
+	}
+	if c.json {
+		res := verifyAuditResult{Pack: path, Verifies: err == nil, Changes: info.Releases, Entries: info.Entries, Anchored: info.Anchored}
+		if err != nil {
+			res.Error = err.Error()
 		}
+		if cp := info.Checkpoint; cp != nil {
+			res.Checkpoint = &jsonCheckpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Root.String()}
+		}
+		if published != nil {
+			n := len(published)
+			res.Published = &n
+		}
+		if werr := writeJSON(c.a.env.Stdout, res); werr != nil {
+			return werr
+		}
+		if err != nil {
+			return &exitError{code: ExitNo, quiet: true}
+		}
+		return c.writeSummary(info)
+	}
+	if err != nil {
 		return &exitError{code: ExitNo, err: fmt.Errorf("%s: %s %v", path, c.a.paint(red, "DOES NOT VERIFY:"), err)}
 	}
 	w := c.a.env.Stderr
@@ -100,6 +140,10 @@ func (c *verifyAuditCmd) run(cmd *cobra.Command, args []string) error {
 		fmt.Fprintf(w, "; complete against %d published checkpoints", len(published))
 	}
 	fmt.Fprintln(w)
+	return c.writeSummary(info)
+}
+
+func (c *verifyAuditCmd) writeSummary(info release.AuditPackInfo) error {
 	switch c.summary {
 	case "":
 	case "-":
