@@ -14,7 +14,10 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/releasekit/releasekit/adapters/checkpointfile"
+	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/releasetest"
 )
 
 // packScenario is the report scenario with checkpoints every five entries, a final
@@ -276,4 +279,75 @@ func TestAuditPackRefusesBadInput(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 4, info.Releases)
 	_ = time.Second
+}
+
+// The summary names emergency changes and calendar overrides, with their review,
+// and the pack carries one override record per override.
+func TestAuditPackEmergencyAndOverride(t *testing.T) {
+	ctx := context.Background()
+	signer, key := testKeys(t)
+	freeze := calendar.Rule{Name: "quarter-end freeze", Kind: calendar.Freeze, Zone: "UTC",
+		Start: calendar.Wall(2026, time.May, 4, 0, 0, 0), End: calendar.Wall(2026, time.May, 8, 0, 0, 0),
+		AllowClasses: []calendar.Class{calendar.ClassEmergency}}
+	clock := releasetest.NewClock(cookbookStart, 0)
+	store := memory.New()
+	sink := &memSink{}
+	newEngine := func(rules ...calendar.Rule) *release.Engine {
+		cal, err := calendar.New(rules...)
+		require.NoError(t, err)
+		eng, err := release.New(store, release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+			release.WithCalendar(release.CalendarConfig{Calendar: cal, OverrideRoles: []string{"incident-commander"}}),
+			release.WithCheckpoints(signer, sink, release.CheckpointEvery(0), release.CheckpointInterval(0)))
+		require.NoError(t, err)
+		return eng
+	}
+	open, frozen := newEngine(), newEngine(freeze)
+	dev, ic := release.Person("dev", "developer"), release.Person("ines", "incident-commander")
+	mk := func(class release.Class) release.Release {
+		r, err := open.Create(ctx, release.Spec{Name: "checkout-" + string(class), Version: "2.4.1", Environment: "prod",
+			Author: "ana", Class: class, Duration: 30 * time.Minute})
+		require.NoError(t, err)
+		require.NoError(t, walk(ctx, open, r.ID, dev, release.EventPlan, release.EventSchedule, release.EventApprove))
+		return r
+	}
+	emergency, normal := mk(release.ClassEmergency), mk(release.ClassNormal)
+	// One only an automation approved (the policy here allows it; the summary says so).
+	bot, err := open.Create(ctx, release.Spec{Name: "search", Version: "1.0.0", Environment: "prod", Author: dev.ID, Duration: 30 * time.Minute})
+	require.NoError(t, err)
+	require.NoError(t, walk(ctx, open, bot.ID, dev, release.EventPlan, release.EventSchedule))
+	require.NoError(t, walk(ctx, open, bot.ID, release.Automation("deploy-bot"), release.EventApprove))
+	require.NoError(t, walk(ctx, open, bot.ID, dev, release.EventStart))
+	_, err = frozen.Fire(ctx, emergency.ID, release.EventStart, dev)
+	require.NoError(t, err)
+	_, err = frozen.Fire(ctx, normal.ID, release.EventStart, ic, release.Override("fixes the INC-4711 data loss"))
+	require.NoError(t, err)
+	require.NoError(t, walk(ctx, frozen, emergency.ID, dev, release.EventComplete, release.EventVerify))
+	_, err = frozen.Fire(ctx, emergency.ID, release.EventClose, dev, release.WithReview(release.Review{Outcome: "restored checkout"}))
+	require.NoError(t, err)
+	_, err = frozen.Checkpoint(ctx)
+	require.NoError(t, err)
+
+	var b bytes.Buffer
+	require.NoError(t, frozen.AuditPack(ctx, &b, release.AuditFilter{From: cookbookStart.Add(-time.Hour), To: cookbookStart.Add(time.Hour)}))
+	info, err := release.VerifyAuditPack(bytes.NewReader(b.Bytes()), key, must(sink.Checkpoints(ctx)))
+	require.NoError(t, err)
+	overrides := 0
+	for _, r := range packLines(t, b.Bytes()) {
+		if r.typ() == "override" {
+			overrides++
+		}
+	}
+	require.Equal(t, 1, overrides)
+	require.Contains(t, info.Summary, "emergency change; reviewed: restored checkout.")
+	require.Contains(t, info.Summary, "calendar overridden; no post-implementation review recorded.")
+	require.Contains(t, info.Summary, "| fixes the INC-4711 data loss by ines |")
+	require.Contains(t, info.Summary, "| ana | dev | held |", "ana requested, dev approved")
+	require.Contains(t, info.Summary, "| search 1.0.0 (prod) | normal | deploying | dev | deploy-bot (automation) | NO: approved only by the requester or an automation |")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
