@@ -398,7 +398,6 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		}
 		// The store reported an error but the transition is there: it stands.
 	}
-	e.afterCommit(id)
 	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
 	for _, st := range e.stages {
 		var err error
@@ -450,6 +449,7 @@ func (e *Engine) consult(ctx context.Context, p *Proposal) ([]Refusal, error) {
 }
 
 func (e *Engine) notify(ctx context.Context, n Notification) error {
+	e.afterCommit(n.Release.ID) // every commit notifies: the checkpoints count it here
 	if e.notifier == nil {
 		return nil
 	}
