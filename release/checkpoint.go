@@ -244,10 +244,10 @@ func (c *checkpointer) start(e *Engine) {
 }
 
 // once signs and publishes one checkpoint; the caller holds run. After a conflict
-// with another publisher it reloads and tries once more.
+// with another publisher it reloads and tries again, a few times.
 func (c *checkpointer) once(ctx context.Context, e *Engine) (Checkpoint, error) {
 	var err error
-	for range 3 {
+	for range 8 {
 		var cp Checkpoint
 		if cp, err = c.try(ctx, e); !errors.Is(err, ErrConflict) {
 			return cp, err

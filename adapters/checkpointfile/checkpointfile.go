@@ -45,6 +45,11 @@ func (s *Sink) Publish(ctx context.Context, c release.Checkpoint) error {
 		return fmt.Errorf("checkpointfile: %w", err)
 	}
 	defer f.Close()
+	unlock, err := lock(f)
+	if err != nil {
+		return fmt.Errorf("checkpointfile: lock %s: %w", s.path, err)
+	}
+	defer unlock()
 	data, err := readAll(f)
 	if err != nil {
 		return err

@@ -3,8 +3,10 @@ package checkpointfile_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -120,4 +122,44 @@ func TestSinkDamagedFile(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("not json\n"), 0o644))
 	_, err := checkpointfile.New(path).Checkpoints(context.Background())
 	require.ErrorIs(t, err, release.ErrCorrupt)
+}
+
+// Many sinks on one file (as many processes would open it) publishing at once from
+// engines over one store: the file holds one tree, and every checkpoint extends the
+// one before it.
+func TestSinkConcurrentPublishers(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "checkpoints.jsonl")
+	skey, vkey, err := note.GenerateKey(rand.Reader, "audit.example")
+	require.NoError(t, err)
+	signer, err := note.NewSigner(skey)
+	require.NoError(t, err)
+	key, err := note.NewVerifier(vkey)
+	require.NoError(t, err)
+	store := memory.New()
+	var wg sync.WaitGroup
+	for range 4 {
+		eng, err := release.New(store, release.WithCheckpoints(signer, checkpointfile.New(path), release.CheckpointEvery(0), release.CheckpointInterval(0)))
+		require.NoError(t, err)
+		wg.Go(func() {
+			for range 5 {
+				if _, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "1.0.0", Environment: "prod", Author: "ana"}); err != nil {
+					t.Error(err)
+				}
+				// Losing the race again and again is a conflict, never a fork.
+				if _, err := eng.Checkpoint(ctx); err != nil && !errors.Is(err, release.ErrConflict) {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	last, err := release.New(store, release.WithCheckpoints(signer, checkpointfile.New(path)))
+	require.NoError(t, err)
+	_, err = last.Checkpoint(ctx)
+	require.NoError(t, err)
+	cps, err := checkpointfile.New(path).Checkpoints(ctx)
+	require.NoError(t, err)
+	require.NoError(t, release.VerifyCheckpoints(ctx, store, key, cps))
+	require.Equal(t, int64(20), cps[len(cps)-1].Size)
 }

@@ -4,12 +4,13 @@
 // administrators cannot write (another machine's mount, a directory a backup job
 // copies to write-once storage), or use it as the model for a sink of your own.
 //
-// A [Sink] compares and swaps within its process (a mutex) and across processes by
-// the file's length: a publisher that finds lines it did not read refuses with
-// release.ErrConflict and the engine reads them and tries again. Two processes that
-// append in the same instant can still both write; give one engine the checkpoints,
-// or a sink with a real compare-and-swap (object storage's conditional writes, a
-// database outside the audited one), when several replicas run.
+// A [Sink] publishes compare-and-swap: under a mutex and, on Unix, an exclusive
+// advisory lock on the file (flock), it reads the file's last checkpoint and refuses
+// with release.ErrConflict one that does not extend it; the engine then reads what
+// was published and tries again. So several engines on one machine may share a file.
+// Across machines (a network file system, where advisory locks may not hold) use a
+// sink with a real compare-and-swap instead: object storage's conditional writes, a
+// database outside the audited one.
 //
 // A line cut short by a crash is ignored by [Sink.Checkpoints] and removed by the
 // next [Sink.Publish].
