@@ -217,6 +217,10 @@ func (c *checkpointer) arm(e *Engine) {
 	}
 }
 
+// backgroundTimeout bounds a checkpoint signed in the background, so that a sink
+// that hangs delays checkpoints (retried at the next trigger) instead of stopping them.
+const backgroundTimeout = time.Minute
+
 // start signs a checkpoint in the background unless one is being signed (that one,
 // or the next trigger, covers the commit).
 func (c *checkpointer) start(e *Engine) {
@@ -226,7 +230,9 @@ func (c *checkpointer) start(e *Engine) {
 	go func() {
 		defer c.run.Unlock()
 		for {
-			_, err := c.once(context.Background(), e)
+			ctx, cancel := context.WithTimeout(context.Background(), backgroundTimeout)
+			_, err := c.once(ctx, e)
+			cancel()
 			if err != nil {
 				e.log.LogAttrs(context.Background(), slog.LevelError, "release checkpoint failed; the next commit or the interval retries it",
 					slog.Any("error", err))

@@ -27,9 +27,17 @@ type memSink struct {
 	mu   sync.Mutex
 	cps  []release.Checkpoint
 	fail error
+	hang bool // Publish waits for its context to end
 }
 
 func (s *memSink) Publish(ctx context.Context, c release.Checkpoint) error {
+	s.mu.Lock()
+	hang := s.hang
+	s.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
@@ -69,6 +77,24 @@ func (s *memSink) sizes() []int64 {
 	return out
 }
 
+// lockedBuffer is a log sink the background checkpoints and the test share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // walkOne creates a release and fires n schedule/unschedule steps on it.
 func walkOne(t testing.TB, eng *release.Engine, n int) release.Release {
 	t.Helper()
@@ -95,7 +121,7 @@ func TestCheckpointTriggers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		signer, key := testKeys(t)
 		sink := &memSink{}
-		var logs bytes.Buffer
+		var logs lockedBuffer
 		store := memory.New()
 		eng, err := release.New(store, release.WithPolicy(release.AllowAll()),
 			release.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))),
@@ -123,6 +149,24 @@ func TestCheckpointTriggers(t *testing.T) {
 		time.Sleep(time.Minute + time.Second) // the interval retries
 		synctest.Wait()
 		require.Equal(t, []int64{4, 6, 11}, sink.sizes())
+
+		// A sink that hangs: the commit returns at once; the background checkpoint
+		// gives up after a minute, logs it, and the next trigger publishes.
+		sink.mu.Lock()
+		sink.hang = true
+		sink.mu.Unlock()
+		start := time.Now()
+		r = walkOne(t, eng, 2)
+		require.Zero(t, time.Since(start), "no commit waited for the sink")
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		require.Contains(t, logs.String(), "deadline exceeded")
+		sink.mu.Lock()
+		sink.hang = false
+		sink.mu.Unlock()
+		time.Sleep(2 * time.Minute)
+		synctest.Wait()
+		require.Equal(t, []int64{4, 6, 11, 15}, sink.sizes())
 
 		cps, _ := sink.Checkpoints(context.Background())
 		require.NoError(t, release.VerifyCheckpoints(context.Background(), store, key, cps))
