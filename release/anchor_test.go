@@ -408,15 +408,24 @@ func TestVerifyCheckpointsLimits(t *testing.T) {
 	a.store.set(r, h)
 	require.NoError(t, release.VerifyCheckpoints(ctx, a.store, a.key, a.published(t)), "an unanchored entry rewritten with its chain is not detectable")
 
-	// An anchored entry rewritten: the engine refuses to sign over it.
+	// An anchored entry rewritten: the engine refuses to anchor that release further,
+	// names it, and anchors the others all the same.
 	h[1].Reason = "forged"
 	r = relink(t, r, h)
 	a.store.set(r, h)
-	_, err = a.eng.Checkpoint(ctx)
+	other, err := a.eng.Fire(ctx, a.releases[2].ID, release.EventFail, rui)
+	require.NoError(t, err)
+	cp, err := a.eng.Checkpoint(ctx)
 	var he *release.HistoryError
 	require.ErrorAs(t, err, &he)
 	require.Equal(t, r.ID, he.ID)
 	require.Equal(t, int64(2), he.Sequence)
+	cps := a.published(t)
+	require.Equal(t, cps[len(cps)-1].Size, cp.Size)
+	last := cps[len(cps)-1].Leaves
+	require.Equal(t, []release.CheckpointLeaf{{Release: other.ID, Sequence: other.Revision, Hash: other.Head}}, last, "the other release's new entry, and nothing of the broken one")
+	_, err = a.eng.Checkpoint(ctx)
+	require.ErrorAs(t, err, &he, "reported again at the next checkpoint")
 }
 
 // TestVerifyCheckpointsRejectsForgedCheckpoints: a checkpoint signed by another key,

@@ -151,6 +151,12 @@ func WithCheckpoints(signer note.Signer, sink CheckpointSink, opts ...Checkpoint
 // the last one without signing again. It waits for a checkpoint the engine is
 // signing in the background. Without [WithCheckpoints] it returns an error matching
 // ErrInvalid.
+//
+// A release whose history no longer verifies, or no longer starts with what earlier
+// checkpoints anchored, is not anchored further: Checkpoint returns the checkpoint
+// over the other releases together with a *[HistoryError] (ErrTampered) for each
+// such release, and the background checkpoints log them, at every checkpoint, until
+// the history is restored.
 func (e *Engine) Checkpoint(ctx context.Context) (Checkpoint, error) {
 	c := e.checkpoints
 	if c == nil {
@@ -234,7 +240,7 @@ func (c *checkpointer) start(e *Engine) {
 			_, err := c.once(ctx, e)
 			cancel()
 			if err != nil {
-				e.log.LogAttrs(context.Background(), slog.LevelError, "release checkpoint failed; the next commit or the interval retries it",
+				e.log.LogAttrs(context.Background(), slog.LevelError, "release checkpoint failed or left releases out; the next commit or the interval tries again",
 					slog.Any("error", err))
 				c.arm(e)
 				return
@@ -272,23 +278,28 @@ func (c *checkpointer) try(ctx context.Context, e *Engine) (Checkpoint, error) {
 	dirty := c.dirty
 	c.dirty = map[ID]struct{}{}
 	c.dirtyMu.Unlock()
-	news, err := c.uncovered(ctx, e.store, dirty)
+	news, broken, err := c.uncovered(ctx, e.store, dirty)
 	if err != nil {
 		c.redirty(dirty)
 		return Checkpoint{}, err
 	}
+	// A broken history is refused, reported, and checked again at every checkpoint;
+	// the other releases are anchored all the same, so that breaking one release does
+	// not stop the audit of the rest.
+	c.redirty(broken.ids)
 	if len(news) == 0 {
 		c.scan = false
 		c.pending.Add(-seen)
 		if c.latest == nil {
-			return Checkpoint{}, nil // nothing committed yet: nothing to sign
+			return Checkpoint{}, broken.err() // nothing (sound) committed yet: nothing to sign
 		}
-		return *c.latest, nil
+		return *c.latest, broken.err()
 	}
 	base := c.tree.n
 	for _, l := range news {
 		if err := c.tree.append(l); err != nil {
 			c.tree.truncate(base)
+			c.redirty(dirty)
 			return Checkpoint{}, err
 		}
 	}
@@ -309,7 +320,28 @@ func (c *checkpointer) try(ctx context.Context, e *Engine) (Checkpoint, error) {
 	cp.Leaves = nil
 	c.latest = &cp
 	c.pending.Add(-seen)
-	return cp, nil
+	return cp, broken.err()
+}
+
+// refused lists the releases whose histories a checkpoint refused to anchor.
+type refused struct {
+	ids  map[ID]struct{}
+	errs []error
+}
+
+func (r *refused) add(id ID, err error) {
+	if r.ids == nil {
+		r.ids = map[ID]struct{}{}
+	}
+	r.ids[id] = struct{}{}
+	r.errs = append(r.errs, err)
+}
+
+func (r refused) err() error {
+	if len(r.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("release: checkpoint refused to anchor %d releases whose history is broken: %w", len(r.errs), errors.Join(r.errs...))
 }
 
 // adopt records leaves already appended to the tree.
@@ -375,11 +407,12 @@ func (c *checkpointer) redirty(ids map[ID]struct{}) {
 
 // uncovered lists the entries no checkpoint covers, in release-ID then sequence
 // order, after checking that each release's history verifies and still holds the
-// anchored entries: the engine never anchors a history that was already rewritten.
-// It reads the dirty releases, or every release when c.scan is set.
-func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]struct{}) ([]CheckpointLeaf, error) {
+// anchored entries: the engine never anchors a history that was already rewritten
+// (those releases are returned as refused). It reads the dirty releases, or every
+// release when c.scan is set.
+func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]struct{}) ([]CheckpointLeaf, refused, error) {
 	var out []CheckpointLeaf
-	var bad []error
+	var bad refused
 	add := func(r Release) error {
 		have := c.covered[r.ID]
 		if r.Revision <= have {
@@ -390,7 +423,7 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 			return fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
 		}
 		if err := c.extends(r, h); err != nil {
-			bad = append(bad, err)
+			bad.add(r.ID, err)
 			return nil
 		}
 		for _, en := range h[have:] {
@@ -402,10 +435,10 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 		for _, id := range slices.SortedFunc(maps.Keys(dirty), ID.Compare) {
 			r, err := s.Get(ctx, id)
 			if err != nil {
-				return nil, fmt.Errorf("release: checkpoint: read %s: %w", id, err)
+				return nil, bad, fmt.Errorf("release: checkpoint: read %s: %w", id, err)
 			}
 			if err := add(r); err != nil {
-				return nil, err
+				return nil, bad, err
 			}
 		}
 	}
@@ -413,11 +446,11 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 	for c.scan {
 		page, err := s.List(ctx, f)
 		if err != nil {
-			return nil, fmt.Errorf("release: checkpoint: list releases: %w", err)
+			return nil, bad, fmt.Errorf("release: checkpoint: list releases: %w", err)
 		}
 		for _, r := range page {
 			if err := add(r); err != nil {
-				return nil, err
+				return nil, bad, err
 			}
 		}
 		if len(page) < f.Limit {
@@ -425,12 +458,7 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 		}
 		f.After = page[len(page)-1].ID
 	}
-	if len(bad) > 0 {
-		// Anchor nothing while a history is broken: a checkpoint over the rest would
-		// read as "everything verified". The error names each broken release.
-		return nil, fmt.Errorf("release: checkpoint refused: %w", errors.Join(bad...))
-	}
-	return out, nil
+	return out, bad, nil
 }
 
 // extends checks that h starts with the entries already anchored (their hashes)
