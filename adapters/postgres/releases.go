@@ -51,10 +51,17 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 	return doc, labels, nil
 }
 
+// decodeRelease decodes the doc of the row with the given ID with
+// release.DecodeRelease (the checks every store shares) and checks that it is that
+// release's.
 func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
-	var r release.Release
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document is not a release: " + err.Error()}
+	r, err := release.DecodeRelease(doc)
+	if err != nil {
+		var ce *release.CorruptError
+		if errors.As(err, &ce) {
+			return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: ce.Reason}
+		}
+		return release.Release{}, err
 	}
 	if r.ID != id {
 		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document has ID " + r.ID.String()}
