@@ -33,7 +33,9 @@ type CalendarConfig struct {
 //     refuses with the calendar's conflicts as reasons. When the store is a [Booker]
 //     the booking goes into the store before the transition commits (and is removed
 //     if the commit fails), so engines in many replicas never double-book a service;
-//     otherwise it goes into the Calendar.
+//     a [CapacityBooker] also enforces the environment's capacity in that step, so
+//     concurrent schedules never overfill it. Otherwise the booking goes into the
+//     Calendar.
 //   - unschedule and cancel free the slot after they commit.
 //   - start refuses outside the booked slot, inside a freeze or a lockdown, or when
 //     the deployment (from now, for its Duration) no longer fits before the next
@@ -237,7 +239,7 @@ func (s *calendarStage) reserve(ctx context.Context, p *Proposal, next *Release)
 	}
 	b := booking(*next, next.Slot.Booking, next.Slot.Start)
 	if bk, ok := s.store.(Booker); ok {
-		if err := bk.Book(ctx, b); err != nil {
+		if err := s.book(ctx, bk, b); err != nil {
 			return nil, err
 		}
 		return func() { _ = bk.Unbook(context.WithoutCancel(ctx), b.ID) }, nil
@@ -246,6 +248,29 @@ func (s *calendarStage) reserve(ctx context.Context, p *Proposal, next *Release)
 		return nil, err
 	}
 	return func() { _ = s.cfg.Calendar.Cancel(b.ID) }, nil
+}
+
+// book stores b within its environment's capacity: in one step with a
+// [CapacityBooker]; with another Booker it books, reads the environment back and
+// frees b again when the environment is over capacity (so two concurrent schedules
+// may both be refused, but the environment is never overfilled).
+func (s *calendarStage) book(ctx context.Context, bk Booker, b calendar.Booking) error {
+	capacity := s.cfg.Calendar.Capacity(b.Environment)
+	if cb, ok := bk.(CapacityBooker); ok {
+		return cb.BookWithin(ctx, b, capacity)
+	}
+	if err := bk.Book(ctx, b); err != nil || capacity <= 0 {
+		return err
+	}
+	stored, err := bk.Bookings(ctx, b.Environment, b.Start, b.End)
+	if err == nil {
+		err = CheckCapacity(b, capacity, stored)
+	}
+	if err != nil {
+		_ = bk.Unbook(context.WithoutCancel(ctx), b.ID)
+		return err
+	}
+	return nil
 }
 
 func (s *calendarStage) after(ctx context.Context, p *Proposal, next Release, _ *fireOptions) (Release, error) {

@@ -77,6 +77,8 @@ var (
 	_ release.Store  = (*Store)(nil)
 	_ release.Outbox = (*Store)(nil)
 	_ release.Booker = (*Store)(nil)
+
+	_ release.CapacityBooker = (*Store)(nil)
 )
 
 type options struct {

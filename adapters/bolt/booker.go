@@ -15,15 +15,22 @@ import (
 	"github.com/releasekit/releasekit/release"
 )
 
-// Book implements [release.Booker]. In one read-write transaction (bbolt runs one at a
-// time, so two overlapping Books can never both succeed) it walks the environment's
-// bookings that start before b ends (the bookings_by_env index holds each one's end,
-// so only those that also end after b starts are decoded) and refuses with a
-// *release.SlotTakenError when one shares a service with b. The cost is linear in the
+// Book implements [release.Booker]: BookWithin with no capacity.
+func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
+	return s.BookWithin(ctx, b, 0)
+}
+
+// BookWithin implements [release.CapacityBooker]. In one read-write transaction
+// (bbolt runs one at a time, so two Books can never both take the last place) it walks
+// the environment's bookings that start before b ends (the bookings_by_env index holds
+// each one's end, so only those that also end after b starts are decoded), refuses
+// with a *release.SlotTakenError when one shares a service with b and, with capacity
+// > 0, with a *release.CapacityError when the environment is full at some instant of
+// b (release.CheckCapacity), and stores b otherwise. The cost is linear in the
 // environment's bookings that start before b.End. A booking that
 // release.ValidateBooking refuses is a *release.ValidationError (release.ErrInvalid);
 // a stored ID is release.ErrAlreadyExists.
-func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
+func (s *Store) BookWithin(ctx context.Context, b calendar.Booking, capacity int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -42,6 +49,7 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 		idx := tx.Bucket(bucketBookingsEnv)
 		prefix := envPrefix(b.Environment)
 		c := idx.Cursor()
+		var running []calendar.Booking
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			start, end, id, err := parseEnvEntry(prefix, k, v)
 			if err != nil {
@@ -66,6 +74,10 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 					return refuse(&release.SlotTakenError{Booking: b.ID, Existing: other.ID, Service: svc})
 				}
 			}
+			running = append(running, other)
+		}
+		if err := release.CheckCapacity(b, capacity, running); err != nil {
+			return refuse(err)
 		}
 		if err := rows.Put([]byte(b.ID), val); err != nil {
 			return err
