@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/adapters/internal/upgradetest"
+	"github.com/releasekit/releasekit/release"
 )
 
 // writeUpgradeFixture rewrites testdata/upgrade from the code as it is: run it only
@@ -92,4 +96,34 @@ func TestUpgrade(t *testing.T) {
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatalf("Check after the upgrade: %v", err)
 	}
+}
+
+// TestUpgradeSeals: once upgraded, the fixture's rows carry checksums. The upgraded
+// file opens again as it is, and a byte edited by hand in a release row, which the
+// schema-1 file could not detect when the edit kept the JSON valid, is found by Check
+// and by a read.
+func TestUpgradeSeals(t *testing.T) {
+	ctx := context.Background()
+	path, m := UpgradeFixture(t)
+	s, err := bolt.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	s, err = bolt.Open(path)
+	require.NoError(t, err, "the upgraded file opens again")
+	upgradetest.Check(t, s, m)
+	require.NoError(t, s.Close())
+
+	// Every release row's environment (and any stale copy in freed pages), still
+	// valid JSON and a valid environment.
+	corruptFile(t, path, `"environment":"prod"`, `"environment":"prud"`)
+
+	s, err = bolt.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	err = s.Check(ctx)
+	require.ErrorIs(t, err, release.ErrCorrupt)
+	assert.Contains(t, err.Error(), "do not match their checksum")
+	_, err = s.List(ctx, release.Filter{})
+	require.ErrorIs(t, err, release.ErrCorrupt, "a read of the edited row")
 }
