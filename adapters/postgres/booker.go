@@ -67,8 +67,13 @@ func (s *Store) BookWithin(ctx context.Context, b calendar.Booking, capacity int
 	services = slices.Compact(services)
 	lo, hi := floorMicro(b.Start), ceilMicro(b.End)
 	op := "book " + b.ID
-	err = retry(ctx, op, func(ctx context.Context) error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = s.retry(ctx, op, func(ctx context.Context) error {
+		// Read committed whatever the database's default: each statement sees what
+		// committed before it, so the read after the lock sees every booking of the
+		// environment. Under repeatable read the snapshot would be taken by the lock
+		// statement, before the wait, and miss the booking that the lock's previous
+		// holder committed.
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, s.q.lockEnv, s.schema, b.Environment); err != nil {
 				return err
 			}
@@ -148,7 +153,7 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 		return err
 	}
 	var tag pgconn.CommandTag
-	err := retry(ctx, "unbook "+id, func(ctx context.Context) error {
+	err := s.retry(ctx, "unbook "+id, func(ctx context.Context) error {
 		var err error
 		tag, err = s.pool.Exec(ctx, s.q.unbook, id)
 		return err

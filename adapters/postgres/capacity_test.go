@@ -98,36 +98,13 @@ func TestCapacityAcrossReplicas(t *testing.T) {
 	schema := freshSchema(t)
 	stores := openReplicas(t, schema, replicas)
 	ctx := context.Background()
-	race := func(n int, f func(w int) error) []error {
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for w := range n {
-			wg.Go(func() {
-				<-start
-				errs[w] = f(w)
-			})
-		}
-		close(start)
-		wg.Wait()
-		return errs
-	}
 	for round := range rounds {
 		at := time.Date(2026, 8, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(round) * time.Hour)
 		errs := race(writers, func(w int) error {
 			return stores[w%replicas].BookWithin(ctx, calendar.Booking{ID: fmt.Sprintf("r%d-w%d", round, w), Environment: "prod",
 				Services: []string{fmt.Sprintf("svc-%d", w)}, Start: at, End: at.Add(30 * time.Minute)}, 1)
 		})
-		won := 0
-		for _, err := range errs {
-			var ce *release.CapacityError
-			switch {
-			case err == nil:
-				won++
-			case !errors.As(err, &ce):
-				t.Fatalf("round %d: BookWithin = %v, want nil or a *release.CapacityError", round, err)
-			}
-		}
+		won := capacityWins(t, round, errs)
 		assert.Equal(t, 1, won, "round %d: BookWithin successes at capacity 1 across %d replicas", round, replicas)
 	}
 
@@ -166,4 +143,37 @@ func TestCapacityAcrossReplicas(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, stored, 1, "round %d: bookings stored in the slot", round)
 	}
+}
+
+// race runs f(0..n-1) in n goroutines started at once and returns their errors.
+func race(n int, f func(w int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for w := range n {
+		wg.Go(func() {
+			<-start
+			errs[w] = f(w)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// capacityWins counts the BookWithin calls of a round that succeeded; any error but a
+// *release.CapacityError fails t.
+func capacityWins(t *testing.T, round int, errs []error) int {
+	t.Helper()
+	won := 0
+	for _, err := range errs {
+		var ce *release.CapacityError
+		switch {
+		case err == nil:
+			won++
+		case !errors.As(err, &ce):
+			t.Fatalf("round %d: BookWithin = %v, want nil or a *release.CapacityError", round, err)
+		}
+	}
+	return won
 }

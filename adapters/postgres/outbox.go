@@ -32,7 +32,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 		attempts     int
 	}
 	var got []claimed
-	err := retry(ctx, "claim notifications", func(ctx context.Context) error {
+	err := s.retry(ctx, "claim notifications", func(ctx context.Context) error {
 		got = got[:0]
 		rows, err := s.pool.Query(ctx, s.q.claim, now.Add(-minAge), now, limit, now.Add(lease))
 		if err != nil {
@@ -97,7 +97,7 @@ func (s *Store) AckNotification(ctx context.Context, key string) error {
 		return err
 	}
 	op := "acknowledge notification " + key
-	if err := retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.ack, key); return err }); err != nil {
+	if err := s.retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.ack, key); return err }); err != nil {
 		return failOrContention(ctx, op, err)
 	}
 	return nil
@@ -110,7 +110,7 @@ func (s *Store) RetryNotification(ctx context.Context, key string, due time.Time
 		return err
 	}
 	op := "retry notification " + key
-	if err := retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.retry, key, due, lastErr); return err }); err != nil {
+	if err := s.retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.retry, key, due, lastErr); return err }); err != nil {
 		return failOrContention(ctx, op, err)
 	}
 	return nil

@@ -88,7 +88,7 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 		return err
 	}
 	op := "create release " + r.ID.String()
-	err = retry(ctx, op, func(ctx context.Context) error {
+	err = s.retry(ctx, op, func(ctx context.Context) error {
 		_, err := s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
 			string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
 		return err
@@ -238,7 +238,7 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	}
 	var n int64
 	op := "update release " + r.ID.String()
-	err = retry(ctx, op, func(ctx context.Context) error { return s.pool.QueryRow(ctx, q, args...).Scan(&n) })
+	err = s.retry(ctx, op, func(ctx context.Context) error { return s.pool.QueryRow(ctx, q, args...).Scan(&n) })
 	if err != nil {
 		var te *ContentionError
 		if errors.As(err, &te) {

@@ -34,6 +34,9 @@ type Store struct {
 	q        queries
 	version  int
 	noOutbox bool
+	// onRetry, when set (by the tests), sees every aborted attempt that is retried
+	// or given up on.
+	onRetry func(op string, attempt int, err error)
 }
 
 var (
@@ -288,11 +291,14 @@ const MaxAttempts = 8
 // MaxAttempts times, waiting a random 0 to 2^attempt milliseconds (at most 64 ms)
 // between attempts. It returns write's last error, or a *ContentionError when every
 // attempt was aborted. A context that ends stops the retries.
-func retry(ctx context.Context, op string, write func(ctx context.Context) error) error {
+func (s *Store) retry(ctx context.Context, op string, write func(ctx context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		err := write(ctx)
 		if code, _ := pgCode(err); code != codeDeadlockDetected && code != codeSerializationFailure {
 			return err
+		}
+		if s.onRetry != nil {
+			s.onRetry(op, attempt, err)
 		}
 		if attempt == MaxAttempts || ctx.Err() != nil {
 			return &ContentionError{Op: op, Attempts: attempt, Err: err}
