@@ -49,6 +49,9 @@ type Store struct {
 	db     *bbolt.DB
 	path   string
 	closed atomic.Bool
+	// metaDamage, when not empty, says which meta page was damaged when the file was
+	// opened (bbolt then opened it from the other one); Check reports it.
+	metaDamage string
 
 	// Group commit: writers queue their transaction functions; one of them (the
 	// leader) runs everything queued so far in one bbolt transaction and one fsync,
@@ -141,7 +144,8 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: bolt.Open needs a file path", release.ErrInvalid)
 	}
-	if err := checkFile(path); err != nil {
+	metaDamage, err := checkFile(path)
+	if err != nil {
 		return nil, err
 	}
 	// Keep bbolt's file, to close it (and release its lock) should bbolt panic
@@ -154,7 +158,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 			return f, err
 		}}
 	var db *bbolt.DB
-	err := guard(path, func() error {
+	err = guard(path, func() error {
 		var err error
 		db, err = bbolt.Open(path, o.mode, bopts)
 		return err
@@ -178,7 +182,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, metaDamage: metaDamage}, nil
 }
 
 // initSchema creates the buckets of a new file, checks the schema of an existing one,

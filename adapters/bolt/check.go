@@ -25,8 +25,10 @@ const maxProblems = 100
 // the environment index and is no longer than its environment's recorded longest
 // booking, and every index entry points to its row. It returns nil or the problems
 // joined (errors.Join, at most 100), each matching release.ErrCorrupt or
-// release.ErrTampered; a file too damaged for bbolt to read is a *DamagedError. Its
-// cost is linear in the size of the file.
+// release.ErrTampered. A file too damaged for bbolt to read is a *DamagedError, and so
+// is a meta page found damaged when the file was opened (bbolt then opened it at the
+// transaction before, so the last commit may be lost). Its cost is linear in the
+// size of the file.
 func (s *Store) Check(ctx context.Context) error {
 	var problems []error
 	report := func(err error) error {
@@ -38,6 +40,9 @@ func (s *Store) Check(ctx context.Context) error {
 	}
 	corrupt := func(what, format string, args ...any) error {
 		return report(&release.CorruptError{What: what, Reason: fmt.Sprintf(format, args...)})
+	}
+	if s.metaDamage != "" {
+		problems = append(problems, &DamagedError{Path: s.path, Reason: s.metaDamage})
 	}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		for _, name := range allBuckets {

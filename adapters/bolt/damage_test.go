@@ -234,3 +234,35 @@ func TestDamagedBytesInUse(t *testing.T) {
 	t.Logf("100 files with one byte damaged in pages 2..%d: %d refused by Open, %d found on read, %d found by Check only, %d intact (freed pages or unused page space)",
 		pgid-1, counts[refusedAtOpen], counts[foundOnRead], counts[foundByCheck], counts[intact])
 }
+
+// TestDamagedMetaPage: a byte damaged in the newest of bbolt's two meta pages makes
+// bbolt open the file from the other one, at the transaction before, as it does after
+// a crash during a commit. Open succeeds (that is crash recovery), but Check reports
+// the damaged meta page with a *DamagedError, so the lost commit does not go
+// unnoticed.
+func TestDamagedMetaPage(t *testing.T) {
+	src, want := damageSource(t)
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	pageSize := int(binary.NativeEndian.Uint32(b[16+8:]))
+	txid := func(page int) uint64 { return binary.NativeEndian.Uint64(b[page*pageSize+16+48:]) }
+	newest := 0
+	if txid(1) > txid(0) {
+		newest = 1
+	}
+	path := copyTo(t, src, func(b []byte) []byte { b[newest*pageSize+16+60] ^= 0x5a; return b })
+
+	s, err := bolt.Open(path)
+	require.NoError(t, err, "the other meta page is valid: bbolt opens the file from it")
+	defer s.Close()
+	ctx := context.Background()
+	got, err := read(ctx, s)
+	require.NoError(t, err)
+	err = s.Check(ctx)
+	var de *bolt.DamagedError
+	require.ErrorAs(t, err, &de)
+	assert.ErrorIs(t, err, release.ErrCorrupt)
+	assert.Contains(t, err.Error(), fmt.Sprintf("meta page %d did not match its checksum", newest))
+	assert.Contains(t, err.Error(), fmt.Sprintf("opened at transaction %d", min(txid(0), txid(1))))
+	assert.NotEqual(t, want, got, "the file's last commit (a booking) is lost with its meta page")
+}

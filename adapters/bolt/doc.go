@@ -55,7 +55,10 @@
 // will read (both meta pages, the file's length against the pages in use, the
 // freelist), and it turns any panic or memory fault inside bbolt, at Open or later,
 // into a *[DamagedError] ([ErrDamaged], also release.ErrCorrupt) naming the file and
-// the damage. A damaged file is never repaired: restore it from a backup
+// the damage. bbolt keeps two meta pages; when the newest is damaged it opens the file
+// from the other one, at the transaction before, as it must after a crash during a
+// commit: Open succeeds, and [Store.Check] reports the damaged meta page (the last
+// commit may be lost). A damaged file is never repaired: restore it from a backup
 // ([Store.Backup]).
 //
 // # Durability and atomicity

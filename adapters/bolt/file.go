@@ -89,29 +89,32 @@ func readMeta(f io.ReaderAt, off int64) (m meta, ok bool) {
 // bbolt, which panics on some of them ("invalid freelist page"). It checks the file
 // only when it can take bbolt's lock on it first (a file in use by a Store is left to
 // bbolt, which reports the lock); a missing or empty file is a new store.
-func checkFile(path string) error {
+//
+// When exactly one of the two meta pages is invalid, bbolt opens the file from the
+// other one, at the transaction before, as it must after a crash that tore the write
+// of a meta page; after a clean shutdown the same means damage, and the last
+// committed transaction is lost. checkFile then returns a note saying so, which
+// [Store.Check] reports.
+func checkFile(path string) (metaDamage string, err error) {
 	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
 	if err != nil {
-		return nil // bbolt reports it with its own open
+		return "", nil // a new store, or bbolt reports it with its own open
 	}
 	defer f.Close()
 	if locked, _ := tryLock(f); !locked {
-		return nil
+		return "", nil
 	}
 	defer unlock(f)
 	fi, err := f.Stat()
 	if err != nil || fi.Size() == 0 {
-		return nil
+		return "", nil
 	}
 	size := fi.Size()
 	damaged := func(format string, args ...any) error {
 		return &DamagedError{Path: path, Reason: fmt.Sprintf(format, args...)}
 	}
 	if size < pageHeaderSize+metaSize {
-		return damaged("it is %d bytes long, too short for a bbolt meta page (truncated?)", size)
+		return "", damaged("it is %d bytes long, too short for a bbolt meta page (truncated?)", size)
 	}
 	m0, ok0 := readMeta(f, 0)
 	pageSize := int64(defaultPageSize)
@@ -134,26 +137,33 @@ func checkFile(path string) error {
 		m = m1
 	default:
 		if size < 2*pageSize {
-			return damaged("it is %d bytes long, too short for bbolt's two meta pages, and the first is not valid (truncated?)", size)
+			return "", damaged("it is %d bytes long, too short for bbolt's two meta pages, and the first is not valid (truncated?)", size)
 		}
-		return damaged("neither meta page is a valid bbolt meta page (wrong magic, version or checksum): not a bbolt file, or both were overwritten")
+		return "", damaged("neither meta page is a valid bbolt meta page (wrong magic, version or checksum): not a bbolt file, or both were overwritten")
+	}
+	if ok0 != ok1 {
+		bad := 0
+		if ok0 {
+			bad = 1
+		}
+		metaDamage = fmt.Sprintf("when it was opened, meta page %d did not match its checksum, so it was opened at transaction %d from meta page %d: the transaction committed after it is lost (a crash while a commit wrote its meta page leaves the same; after a clean shutdown it means the file was damaged)", bad, m.txd, 1-bad)
 	}
 	ps := int64(m.pageSize)
 	if ps < minPageSize || ps > maxPageSize || ps&(ps-1) != 0 {
-		return damaged("the meta page gives page size %d", ps)
+		return "", damaged("the meta page gives page size %d", ps)
 	}
 	pages := uint64(size / ps)
 	switch {
 	case m.pgid < 3 || m.pgid > pages:
-		return damaged("the meta page (transaction %d) says %d pages of %d bytes are in use (%d bytes), but the file is %d bytes long: it was truncated or its meta page overwritten", m.txd, m.pgid, ps, m.pgid*uint64(ps), size)
+		return "", damaged("the meta page (transaction %d) says %d pages of %d bytes are in use (%d bytes), but the file is %d bytes long: it was truncated or its meta page overwritten", m.txd, m.pgid, ps, m.pgid*uint64(ps), size)
 	case m.root < 2 || m.root >= m.pgid:
-		return damaged("the root bucket's page %d is outside the %d pages in use", m.root, m.pgid)
+		return "", damaged("the root bucket's page %d is outside the %d pages in use", m.root, m.pgid)
 	case m.freelist == noFreelist:
-		return nil
+		return metaDamage, nil
 	case m.freelist < 2 || m.freelist >= m.pgid:
-		return damaged("the freelist page %d is outside the %d pages in use", m.freelist, m.pgid)
+		return "", damaged("the freelist page %d is outside the %d pages in use", m.freelist, m.pgid)
 	}
-	return checkFreelist(f, m, ps, damaged)
+	return metaDamage, checkFreelist(f, m, ps, damaged)
 }
 
 // checkFreelist checks the freelist page: its type, its length and that every page
