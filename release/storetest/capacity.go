@@ -24,8 +24,9 @@ func init() {
 		// capacity 1 (then 3): exactly 1 (then 3) succeed, every other one is a
 		// *CapacityError, and no instant is over capacity, in every round.
 		testCase{"Booker/CapacityConcurrent", capacityCase(testCapacityConcurrent)},
-		// 12 concurrent schedule fires through engines with WithCalendar at capacity 1:
-		// for the same slot (At) exactly 1 succeeds; for the earliest slot every
+		// 12 concurrent schedule fires through two engines over the store (as two
+		// replicas would be) with WithCalendar at capacity 1: for the same slot (At)
+		// exactly 1 succeeds; for the earliest slot every
 		// success holds its own booking and no instant is over capacity. Any Booker
 		// runs it: a plain one through the engine's check after booking.
 		testCase{"Calendar/ScheduleCapacity", bookerStoreCase(testScheduleCapacity)},
@@ -233,7 +234,16 @@ func testScheduleCapacity(t *testing.T, s release.Store) {
 		}
 		return ids
 	}
-	fireAll := func(eng *release.Engine, ids []release.ID, opts ...release.FireOption) []error {
+	// twoEngines are two engines over s (through a view barrier for every writer
+	// when barrier is set), as two replicas of a host would be.
+	twoEngines := func(barrier bool) []*release.Engine {
+		over := s
+		if barrier {
+			over = withViewBarrier(s, writers)
+		}
+		return []*release.Engine{newEngine(t, over, calendarOpt), newEngine(t, over, calendarOpt)}
+	}
+	fireAll := func(engs []*release.Engine, ids []release.ID, opts ...release.FireOption) []error {
 		errs := make([]error, len(ids))
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -242,7 +252,7 @@ func testScheduleCapacity(t *testing.T, s release.Store) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[w] = eng.Fire(ctx, id, release.EventSchedule, bob, opts...)
+				_, errs[w] = engs[w%len(engs)].Fire(ctx, id, release.EventSchedule, bob, opts...)
 			}()
 		}
 		close(start)
@@ -271,12 +281,8 @@ func testScheduleCapacity(t *testing.T, s release.Store) {
 	first := 0
 	for round := range 6 {
 		slot := t0.Add(time.Duration(48+round) * time.Hour)
-		e := eng
-		if round%2 == 0 {
-			e = newEngine(t, withViewBarrier(s, writers), calendarOpt)
-		}
 		won := 0
-		for _, err := range fireAll(e, plan(fmt.Sprintf("same-slot-%d", round)), release.At(slot)) {
+		for _, err := range fireAll(twoEngines(round%2 == 0), plan(fmt.Sprintf("same-slot-%d", round)), release.At(slot)) {
 			switch {
 			case err == nil:
 				won++
@@ -297,7 +303,7 @@ func testScheduleCapacity(t *testing.T, s release.Store) {
 	// did not may lose; never two at once.
 	ids := plan("earliest")
 	won := 0
-	for _, err := range fireAll(newEngine(t, withViewBarrier(s, writers), calendarOpt), ids) {
+	for _, err := range fireAll(twoEngines(true), ids) {
 		switch {
 		case err == nil:
 			won++
