@@ -142,19 +142,41 @@ func (s *calendarStage) schedule(ctx context.Context, p *Proposal, next *Release
 			return &calendar.ConflictError{Booking: id, Conflicts: cs}
 		}
 	} else {
-		v, err := s.view(ctx, r.Environment, notBefore, notBefore.Add(s.cfg.Horizon))
-		if err != nil {
-			return err
-		}
-		req := booking(r, id, notBefore)
-		b, err = v.NextSlot(calendar.Request{ID: id, Environment: req.Environment, Services: req.Services, Team: req.Team,
-			Class: req.Class, Action: req.Action, Duration: r.Duration, NotBefore: notBefore, NotAfter: notBefore.Add(s.cfg.Horizon)})
+		b, err = s.earliest(ctx, r, id, notBefore)
 		if err != nil {
 			return err
 		}
 	}
 	next.Slot = &Slot{Booking: id, Start: b.Start.UTC(), End: b.End.UTC()}
 	return p.Annotate(next.Slot)
+}
+
+// earliest finds the earliest slot for r that starts from notBefore to notBefore plus
+// the horizon. It reads the bookings of a window from notBefore, four times the
+// release's duration long (at least an hour), and searches the slots that end inside it:
+// such a slot can only conflict with bookings that overlap the window. When none fits,
+// the window grows fourfold, up to the horizon. So the cost follows the bookings
+// between notBefore and the slot found, not every booking of the horizon, and a
+// release that finds no slot gets the calendar's explanation over the whole horizon.
+func (s *calendarStage) earliest(ctx context.Context, r Release, id string, notBefore time.Time) (calendar.Booking, error) {
+	req := booking(r, id, notBefore)
+	latest := notBefore.Add(s.cfg.Horizon)
+	for window := max(4*r.Duration, time.Hour); ; window *= 4 {
+		last := notBefore.Add(window - r.Duration) // the latest start whose slot ends inside the window
+		final := !last.Before(latest)
+		if final {
+			last = latest
+		}
+		v, err := s.view(ctx, r.Environment, notBefore, last.Add(r.Duration))
+		if err != nil {
+			return calendar.Booking{}, err
+		}
+		b, err := v.NextSlot(calendar.Request{ID: id, Environment: req.Environment, Services: req.Services, Team: req.Team,
+			Class: req.Class, Action: req.Action, Duration: r.Duration, NotBefore: notBefore, NotAfter: last})
+		if err == nil || final || !errors.Is(err, calendar.ErrNoSlot) {
+			return b, err
+		}
+	}
 }
 
 // afterNeeds is when the releases r needs are done in its environment: the latest

@@ -16,11 +16,16 @@ var (
 	_ release.CapacityBooker = (*Store)(nil)
 )
 
-// envBookings indexes one environment's bookings by start.
+// chunkMax bounds the length of one chunk of an environment's index.
+const chunkMax = 512
+
+// envBookings indexes one environment's bookings by start, then ID, in chunks of at
+// most chunkMax, so that an insert or a removal moves at most a chunk (and the short
+// list of chunks), not every booking of the environment.
 type envBookings struct {
-	byStart []*calendar.Booking // sorted by start, then ID
-	// longest bounds the length of every booking in byStart (it never shrinks), so
-	// that the bookings overlapping an instant start at most longest before it.
+	chunks [][]*calendar.Booking // each sorted and non-empty; chunk i before chunk i+1
+	// longest bounds the length of every booking indexed (it never shrinks), so that
+	// the bookings overlapping an instant start at most longest before it.
 	longest time.Duration
 }
 
@@ -28,38 +33,69 @@ func compareStart(b *calendar.Booking, start time.Time, id string) int {
 	return cmp.Or(b.Start.Compare(start), strings.Compare(b.ID, id))
 }
 
+// search returns the chunk and the position in it of the first booking at or after
+// (start, id); ci is len(x.chunks) when there is none.
+func (x *envBookings) search(start time.Time, id string) (ci, pos int) {
+	ci, _ = slices.BinarySearchFunc(x.chunks, 0, func(c []*calendar.Booking, _ int) int {
+		if compareStart(c[len(c)-1], start, id) < 0 {
+			return -1
+		}
+		return 1
+	})
+	if ci < len(x.chunks) {
+		pos, _ = slices.BinarySearchFunc(x.chunks[ci], 0, func(b *calendar.Booking, _ int) int { return compareStart(b, start, id) })
+	}
+	return ci, pos
+}
+
 // overlapping returns the bookings that start before to and end after from, in
 // start order: O(log n + k) for the k bookings that start within the longest
 // booking's length before to.
 func (x *envBookings) overlapping(from, to time.Time) []*calendar.Booking {
-	lo, _ := slices.BinarySearchFunc(x.byStart, from.Add(-x.longest), func(b *calendar.Booking, t time.Time) int { return b.Start.Compare(t) })
 	var out []*calendar.Booking
-	for _, b := range x.byStart[lo:] {
-		if !b.Start.Before(to) {
-			break
-		}
-		if b.End.After(from) {
-			out = append(out, b)
+	ci, pos := x.search(from.Add(-x.longest), "")
+	for ; ci < len(x.chunks); ci, pos = ci+1, 0 {
+		for _, b := range x.chunks[ci][pos:] {
+			if !b.Start.Before(to) {
+				return out
+			}
+			if b.End.After(from) {
+				out = append(out, b)
+			}
 		}
 	}
 	return out
 }
 
 func (x *envBookings) insert(b *calendar.Booking) {
-	n := len(x.byStart)
-	if n == 0 || compareStart(x.byStart[n-1], b.Start, b.ID) < 0 {
-		x.byStart = append(x.byStart, b)
-	} else {
-		i, _ := slices.BinarySearchFunc(x.byStart, b, func(a, t *calendar.Booking) int { return compareStart(a, t.Start, t.ID) })
-		x.byStart = slices.Insert(x.byStart, i, b)
-	}
 	x.longest = max(x.longest, b.End.Sub(b.Start))
+	ci, pos := x.search(b.Start, b.ID)
+	if ci == len(x.chunks) { // after every booking: the last chunk, or a new one
+		if ci == 0 || len(x.chunks[ci-1]) >= chunkMax {
+			x.chunks = append(x.chunks, []*calendar.Booking{b})
+			return
+		}
+		ci, pos = ci-1, len(x.chunks[ci-1])
+	}
+	c := slices.Insert(x.chunks[ci], pos, b)
+	if len(c) <= chunkMax {
+		x.chunks[ci] = c
+		return
+	}
+	half := len(c) / 2
+	x.chunks[ci] = c[:half:half]
+	x.chunks = slices.Insert(x.chunks, ci+1, slices.Clone(c[half:]))
 }
 
 func (x *envBookings) remove(b *calendar.Booking) {
-	i, found := slices.BinarySearchFunc(x.byStart, b, func(a, t *calendar.Booking) int { return compareStart(a, t.Start, t.ID) })
-	if found {
-		x.byStart = slices.Delete(x.byStart, i, i+1)
+	ci, pos := x.search(b.Start, b.ID)
+	if ci == len(x.chunks) || x.chunks[ci][pos] != b {
+		return
+	}
+	if c := slices.Delete(x.chunks[ci], pos, pos+1); len(c) > 0 {
+		x.chunks[ci] = c
+	} else {
+		x.chunks = slices.Delete(x.chunks, ci, ci+1)
 	}
 }
 

@@ -1,0 +1,107 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/release"
+)
+
+// benchSizes are the numbers of stored bookings the scaling benchmarks run at.
+var benchSizes = []int{1000, 4000, 16000}
+
+var benchStart = time.Date(2027, 1, 4, 8, 0, 0, 0, time.UTC)
+
+// fill books n one-hour bookings of distinct services at random whole hours of the
+// year after benchStart, spread over envs environments ("env-0", …); prod is env-0.
+func fill(b *testing.B, s *memory.Store, n, envs int) {
+	b.Helper()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(uint64(n), 14))
+	for i := range n {
+		start := benchStart.Add(time.Duration(rng.IntN(365*24)) * time.Hour)
+		bk := calendar.Booking{ID: fmt.Sprintf("stored-%d", i), Environment: fmt.Sprintf("env-%d", i%envs),
+			Services: []string{fmt.Sprintf("stored-svc-%d", i)}, Start: start, End: start.Add(time.Hour)}
+		if err := s.Book(ctx, bk); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBook: one BookWithin (capacity 64) and one Unbook at a random hour of the
+// year, with n bookings stored in the same environment (the worst case for an index
+// per environment). The cost must not grow with n: the store scanned every booking of
+// every environment before (issue 14).
+func BenchmarkBook(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("bookings=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s := memory.New()
+			fill(b, s, n, 1)
+			rng := rand.New(rand.NewPCG(1, 2))
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				start := benchStart.Add(time.Duration(rng.IntN(365*24)) * time.Hour)
+				bk := calendar.Booking{ID: fmt.Sprintf("new-%d", i), Environment: "env-0", Services: []string{"new"}, Start: start, End: start.Add(time.Hour)}
+				if err := s.BookWithin(ctx, bk, 64); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Unbook(ctx, bk.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkScheduleFire: one schedule (the earliest slot, capacity 4 in prod) and one
+// unschedule through an engine with WithCalendar on the memory store, with n bookings
+// of other services stored over the year in prod. The per-call cost must stay flat as
+// the stored bookings grow (issue 14): the engine reads only the bookings near the
+// slot it finds.
+func BenchmarkScheduleFire(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("bookings=%d", n), func(b *testing.B) {
+			ctx := context.Background()
+			s := memory.New()
+			fill(b, s, n, 1)
+			cal, err := calendar.NewWithOptions(nil, calendar.WithCapacity("env-0", 4))
+			if err != nil {
+				b.Fatal(err)
+			}
+			eng, err := release.New(s, release.WithPolicy(release.AllowAll()),
+				release.WithClock(release.ClockFunc(func() time.Time { return benchStart })),
+				release.WithCalendar(release.CalendarConfig{Calendar: cal}))
+			if err != nil {
+				b.Fatal(err)
+			}
+			actor := release.Person("bench", release.RoleReleaseManager)
+			ids := make([]release.ID, 16)
+			for i := range ids {
+				r, err := eng.Create(ctx, release.Spec{Name: fmt.Sprintf("svc-%d", i), Version: "1.0.0", Environment: "env-0", Author: "ana", Duration: time.Hour})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Fire(ctx, r.ID, release.EventPlan, actor); err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = r.ID
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				id := ids[i%len(ids)]
+				if _, err := eng.Fire(ctx, id, release.EventSchedule, actor); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := eng.Fire(ctx, id, release.EventUnschedule, actor); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
