@@ -19,31 +19,42 @@ var (
 // chunkMax bounds the length of one chunk of an environment's index.
 const chunkMax = 512
 
+// entry is one booking in an environment's index, with its sort key kept inline so
+// that a search reads the chunk, not the bookings it points to.
+type entry struct {
+	start time.Time
+	id    string
+	b     *calendar.Booking
+}
+
+func (e *entry) compare(start time.Time, id string) int {
+	if c := e.start.Compare(start); c != 0 {
+		return c
+	}
+	return strings.Compare(e.id, id)
+}
+
 // envBookings indexes one environment's bookings by start, then ID, in chunks of at
 // most chunkMax, so that an insert or a removal moves at most a chunk (and the short
 // list of chunks), not every booking of the environment.
 type envBookings struct {
-	chunks [][]*calendar.Booking // each sorted and non-empty; chunk i before chunk i+1
+	chunks [][]entry // each sorted and non-empty; chunk i before chunk i+1
 	// longest bounds the length of every booking indexed (it never shrinks), so that
 	// the bookings overlapping an instant start at most longest before it.
 	longest time.Duration
 }
 
-func compareStart(b *calendar.Booking, start time.Time, id string) int {
-	return cmp.Or(b.Start.Compare(start), strings.Compare(b.ID, id))
-}
-
 // search returns the chunk and the position in it of the first booking at or after
 // (start, id); ci is len(x.chunks) when there is none.
 func (x *envBookings) search(start time.Time, id string) (ci, pos int) {
-	ci, _ = slices.BinarySearchFunc(x.chunks, 0, func(c []*calendar.Booking, _ int) int {
-		if compareStart(c[len(c)-1], start, id) < 0 {
+	ci, _ = slices.BinarySearchFunc(x.chunks, 0, func(c []entry, _ int) int {
+		if c[len(c)-1].compare(start, id) < 0 {
 			return -1
 		}
 		return 1
 	})
 	if ci < len(x.chunks) {
-		pos, _ = slices.BinarySearchFunc(x.chunks[ci], 0, func(b *calendar.Booking, _ int) int { return compareStart(b, start, id) })
+		pos, _ = slices.BinarySearchFunc(x.chunks[ci], 0, func(e entry, _ int) int { return e.compare(start, id) })
 	}
 	return ci, pos
 }
@@ -55,12 +66,12 @@ func (x *envBookings) overlapping(from, to time.Time) []*calendar.Booking {
 	var out []*calendar.Booking
 	ci, pos := x.search(from.Add(-x.longest), "")
 	for ; ci < len(x.chunks); ci, pos = ci+1, 0 {
-		for _, b := range x.chunks[ci][pos:] {
-			if !b.Start.Before(to) {
+		for _, e := range x.chunks[ci][pos:] {
+			if !e.start.Before(to) {
 				return out
 			}
-			if b.End.After(from) {
-				out = append(out, b)
+			if e.b.End.After(from) {
+				out = append(out, e.b)
 			}
 		}
 	}
@@ -69,15 +80,16 @@ func (x *envBookings) overlapping(from, to time.Time) []*calendar.Booking {
 
 func (x *envBookings) insert(b *calendar.Booking) {
 	x.longest = max(x.longest, b.End.Sub(b.Start))
+	e := entry{start: b.Start, id: b.ID, b: b}
 	ci, pos := x.search(b.Start, b.ID)
 	if ci == len(x.chunks) { // after every booking: the last chunk, or a new one
 		if ci == 0 || len(x.chunks[ci-1]) >= chunkMax {
-			x.chunks = append(x.chunks, []*calendar.Booking{b})
+			x.chunks = append(x.chunks, []entry{e})
 			return
 		}
 		ci, pos = ci-1, len(x.chunks[ci-1])
 	}
-	c := slices.Insert(x.chunks[ci], pos, b)
+	c := slices.Insert(x.chunks[ci], pos, e)
 	if len(c) <= chunkMax {
 		x.chunks[ci] = c
 		return
@@ -89,7 +101,7 @@ func (x *envBookings) insert(b *calendar.Booking) {
 
 func (x *envBookings) remove(b *calendar.Booking) {
 	ci, pos := x.search(b.Start, b.ID)
-	if ci == len(x.chunks) || x.chunks[ci][pos] != b {
+	if ci == len(x.chunks) || x.chunks[ci][pos].b != b {
 		return
 	}
 	if c := slices.Delete(x.chunks[ci], pos, pos+1); len(c) > 0 {
