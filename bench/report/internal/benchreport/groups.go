@@ -196,8 +196,8 @@ func DefaultGroups() []Group {
 				{Label: "Fire(schedule) + Fire(unschedule), earliest slot, capacity 4", Pattern: `^BenchmarkScheduleFire/bookings=(\d+)$`, SizeName: "stored bookings",
 					MaxExponent: 0.2, TargetText: "flat per call as stored bookings grow: growth exponent <= 0.2 (reading the whole horizon was linear, 1)"},
 			},
-			Notes: "Stored bookings: one hour each, all in one environment. Book: at random hours of n hours, so that as many overlap a new booking at every size. " +
-				"Fire(schedule): at random hours of the year after the clock's now; more stored bookings make that year busier, so the earliest free slot is a little further away and its window holds more bookings. " +
+			Notes: "Stored bookings: n, one hour each, all in one environment, at random hours of the n hours after the clock's now: " +
+				"as busy near now at every size, so the figures show what grows with the bookings stored, not with a busier week. " +
 				"Write-up: [docs/bench/stores.md](bench/stores.md).",
 		},
 		{
