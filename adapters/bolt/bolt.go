@@ -59,10 +59,19 @@ type Store struct {
 	mu      sync.Mutex
 	leading bool
 	queue   []*writeCall
+	// lastBatch and lastCommit are the size and duration of the last commit; arrived
+	// wakes a leader that waits for writers to queue (see leadBatch).
+	lastBatch  int
+	lastCommit time.Duration
+	arrived    chan struct{}
 }
 
 // maxBatch bounds how many writes share one transaction.
 const maxBatch = 128
+
+// maxBatchWait bounds how long a leader waits for the writers of the last batch to
+// queue again before it commits.
+const maxBatchWait = time.Millisecond
 
 type writeCall struct {
 	fn   func(tx *bbolt.Tx) error
@@ -182,7 +191,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{db: db, path: path, metaDamage: metaDamage}, nil
+	return &Store{db: db, path: path, metaDamage: metaDamage, arrived: make(chan struct{}, 1)}, nil
 }
 
 // initSchema creates the buckets of a new file, checks the schema of an existing one,
@@ -355,6 +364,10 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	c := &writeCall{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	s.mu.Lock()
 	s.queue = append(s.queue, c)
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
 	if !s.leading {
 		s.leading = true
 		s.mu.Unlock()
@@ -377,17 +390,39 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 }
 
 // leadBatch commits the queued writes (the leader's own first), then hands leadership
-// to the first writer still queued, or gives it up.
+// to the first writer still queued, or gives it up. When the last batch held several
+// writers and fewer are queued now, it first waits for them to queue again, up to
+// half the last commit's duration (at most maxBatchWait): writers that were released
+// together come back at about the same time, and one more transaction would cost them
+// a commit (an fsync) each. A lone writer never waits.
 func (s *Store) leadBatch() {
 	s.mu.Lock()
+	if want := s.lastBatch; want > 1 && len(s.queue) < want {
+		timer := time.NewTimer(min(s.lastCommit/2, maxBatchWait))
+	wait:
+		for len(s.queue) < want {
+			s.mu.Unlock()
+			select {
+			case <-s.arrived:
+				s.mu.Lock()
+			case <-timer.C:
+				s.mu.Lock()
+				break wait
+			}
+		}
+		timer.Stop()
+	}
 	n := min(len(s.queue), maxBatch)
 	batch := s.queue[:n:n]
 	s.queue = s.queue[n:]
 	s.mu.Unlock()
 
+	began := time.Now()
 	s.commit(batch)
+	took := time.Since(began)
 
 	s.mu.Lock()
+	s.lastBatch, s.lastCommit = n, took
 	if len(s.queue) > 0 {
 		s.queue[0].lead <- struct{}{}
 	} else {

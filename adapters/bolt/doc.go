@@ -82,7 +82,9 @@
 //     the Store freely; readers never block. bbolt runs one write transaction at a
 //     time, so the Store commits concurrent writes together (group commit: the writes
 //     that queue while a commit is in flight share the next transaction and its
-//     fsync; a lone writer waits for nothing). A write refused before it changed
+//     fsync; when the last commit held several writers and fewer have queued, the
+//     next waits for them up to half the last commit's duration, at most a
+//     millisecond; a lone writer waits for nothing). A write refused before it changed
 //     anything (a conflict, a taken slot) drops out of its group without affecting the
 //     others.
 //   - [Store.List] scans the releases in ID order and decodes each one: O(n) in the
