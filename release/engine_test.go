@@ -305,6 +305,8 @@ func TestSeparationOfDutiesCannotBeDodged(t *testing.T) {
 	}{
 		{"ANA", release.ErrForbidden},
 		{"Ana", release.ErrForbidden},
+		{"ａｎａ", release.ErrForbidden}, // full-width forms
+		{"ＡＮＡ", release.ErrForbidden},
 		{"ana ", release.ErrInvalid},
 		{" ana", release.ErrInvalid},
 		{"ana\u200b", release.ErrInvalid},

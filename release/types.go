@@ -370,5 +370,16 @@ func idProblem(id string) string {
 }
 
 // SamePerson reports whether two actor IDs name the same person for separation of
-// duties: equal regardless of case.
-func SamePerson(a, b string) bool { return strings.EqualFold(a, b) }
+// duties: equal regardless of case and of full-width forms ("Ana", "ANA" and "ａｎａ"
+// are one person), as the gate package counts approvers.
+func SamePerson(a, b string) bool {
+	return strings.EqualFold(strings.Map(narrow, a), strings.Map(narrow, b))
+}
+
+// narrow maps the full-width forms of ASCII (U+FF01–U+FF5E) onto ASCII.
+func narrow(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFF01 + '!'
+	}
+	return r
+}

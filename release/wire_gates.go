@@ -39,6 +39,12 @@ type GateConfig struct {
 // approval goes through only on a Go decision; a No-Go refuses it with every failing
 // gate's reason. The whole decision, inputs included, is recorded in the history, so
 // gate.Replay gives the same verdict later. Waivers come with Waive(…).
+//
+// Approvals are people's: the actor who fires approve counts as one approval when it
+// is a person ([ActorPerson]); an automation may fire approve once people's approvals
+// meet the quorums, and never counts as an approver itself. No waiver lifts an
+// approvals quorum, neither an environment's gate.Approvals gate nor the risk
+// policy's "approvals (<level> risk)" gate (gate.ApprovalGate is unwaivable).
 func WithGates(cfg GateConfig) Option {
 	return func(e *Engine) error {
 		if cfg.Policy == nil {
@@ -114,7 +120,11 @@ func (s *gateStage) check(ctx context.Context, p *Proposal, _ *Release, o *fireO
 	if in.Requester == "" {
 		in.Requester = r.Author
 	}
-	in.Approvals = append(slices.Clone(in.Approvals), gate.Approval{Actor: p.Actor.ID, Roles: p.Actor.Roles, At: p.Now, Revision: r.Revision})
+	if p.Actor.Kind == ActorPerson {
+		// The approving person's own approval. An automation may fire approve (when
+		// the policy lets it) once people have approved, but never counts as one.
+		in.Approvals = append(slices.Clone(in.Approvals), gate.Approval{Actor: p.Actor.ID, Roles: p.Actor.Roles, At: p.Now, Revision: r.Revision})
+	}
 	d := gate.Evaluate(ctx, gates, in, opts)
 	if err := p.Annotate(d); err != nil {
 		return err
