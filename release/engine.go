@@ -41,7 +41,7 @@ func WithNotifier(n Notifier) Option {
 func WithClock(c Clock) Option {
 	return func(e *Engine) error {
 		if c == nil {
-			return fmt.Errorf("%w: WithClock(nil)", ErrInvalid)
+			return &ValidationError{What: "engine options", Problems: []string{"WithClock(nil): give a Clock, or leave the option out for the system clock"}}
 		}
 		e.clock = c
 		return nil
@@ -77,7 +77,7 @@ func WithGuard(gs ...Guard) Option {
 	return func(e *Engine) error {
 		for _, g := range gs {
 			if g == nil {
-				return fmt.Errorf("%w: WithGuard(nil)", ErrInvalid)
+				return &ValidationError{What: "engine options", Problems: []string{"WithGuard(nil): every guard must be non-nil"}}
 			}
 			e.guards = append(e.guards, g)
 		}
@@ -103,7 +103,7 @@ func WithPipeline(p Pipeline) Option {
 func WithNotifyTimeout(d time.Duration) Option {
 	return func(e *Engine) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: notify timeout %v is not positive", ErrInvalid, d)
+			return &ValidationError{What: "engine options", Problems: []string{fmt.Sprintf("WithNotifyTimeout(%v): the timeout must be positive", d)}}
 		}
 		e.notifyTimeout = d
 		return nil
@@ -114,7 +114,7 @@ func WithNotifyTimeout(d time.Duration) Option {
 // bad one is returned.
 func New(store Store, opts ...Option) (*Engine, error) {
 	if store == nil {
-		return nil, fmt.Errorf("%w: release.New needs a Store", ErrInvalid)
+		return nil, &ValidationError{What: "engine options", Problems: []string{"release.New needs a Store (adapters/memory, adapters/bolt or adapters/postgres)"}}
 	}
 	e := &Engine{
 		store:         store,
@@ -264,17 +264,20 @@ func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } 
 
 // ExpectRevision makes Fire refuse with ErrConflict unless the release is at
 // revision n: the caller decided on what it saw at revision n and must not act on a
-// release that changed since.
+// release that changed since. n must be at least 1 (a *[ValidationError] otherwise:
+// a zero must not switch the check off).
 func ExpectRevision(n int64) FireOption {
 	return func(o *fireOptions) { o.expected, o.expect = n, true }
 }
 
-// Data records v, encoded as JSON, in the history entry.
+// Data records v, encoded as JSON, in the history entry. A json.RawMessage that is
+// not valid JSON, or a value that cannot be encoded, makes the call fail with a
+// *[ValidationError] (ErrInvalid) before anything is read or written.
 func Data(v any) FireOption {
 	return func(o *fireOptions) {
 		if raw, ok := v.(json.RawMessage); ok {
 			if !json.Valid(raw) {
-				o.dataErr = fmt.Errorf("%w: data is not valid JSON", ErrInvalid)
+				o.dataErr = &ValidationError{What: "history data", Problems: []string{"the json.RawMessage is not valid JSON"}}
 				return
 			}
 			o.data = compactJSON(raw)
@@ -282,7 +285,7 @@ func Data(v any) FireOption {
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			o.dataErr = fmt.Errorf("%w: data cannot be encoded as JSON: %v", ErrInvalid, err)
+			o.dataErr = &ValidationError{What: "history data", Problems: []string{fmt.Sprintf("a %T cannot be encoded as JSON: %v", v, err)}}
 			return
 		}
 		o.data = b
@@ -318,7 +321,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		return Release{}, o.dataErr
 	}
 	if o.expect && o.expected < 1 {
-		return Release{}, fmt.Errorf("%w: ExpectRevision(%d): revisions start at 1; pass the Revision of the release you read", ErrInvalid, o.expected)
+		return Release{}, &ValidationError{What: "fire options", Problems: []string{fmt.Sprintf("ExpectRevision(%d): revisions start at 1; pass the Revision of the release you read", o.expected)}}
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err

@@ -21,11 +21,12 @@ import (
 // order the releases were created.
 type ID uuid.UUID
 
-// ParseID parses the canonical text form of an [ID]; it accepts any UUID.
+// ParseID parses the canonical text form of an [ID]; it accepts any UUID. Text that
+// is not a UUID is a *[ValidationError] (ErrInvalid) naming it.
 func ParseID(s string) (ID, error) {
 	u, err := uuid.Parse(s)
 	if err != nil {
-		return ID{}, fmt.Errorf("%w: release ID %q is not a UUID: %v", ErrInvalid, s, err)
+		return ID{}, &ValidationError{What: "release ID", Problems: []string{fmt.Sprintf("%q is not a UUID (%v); release IDs look like 0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d", s, err)}}
 	}
 	return ID(u), nil
 }
