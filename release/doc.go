@@ -29,8 +29,12 @@
 // Fires on one release, each either commits or returns [ErrConflict]: no update is
 // lost and the history has no gap. The history is a SHA-256 hash chain that
 // [VerifyHistory] checks, given the release's Head, against edits, deletions,
-// insertions, reordering and truncation. Notifications go out after the commit; a
-// failing notifier never undoes a transition ([Committed] tells the caller).
+// insertions, reordering and truncation. Every entry carries a [Snapshot] of the
+// release after it, so [VerifyRelease] (and [Engine.Verify]) also finds a release
+// edited in the database without an entry, and names the field; stores refuse to
+// append to such a release, or to a history with entries missing ([VerifyAppend]).
+// Notifications go out after the commit; a failing notifier never undoes a transition
+// ([Committed] tells the caller).
 //
 // # Errors
 //
@@ -38,5 +42,5 @@
 // [ErrInvalidTransition], [ErrGuardRefused], [ErrInvalid], [ErrCorrupt],
 // [ErrTampered], [ErrNotify]); typed errors carry the details ([*TransitionError],
 // [*ConflictError], [*ForbiddenError], [*GuardError], [*HistoryError],
-// [*ValidationError], [*NotifyError]).
+// [*MismatchError], [*ValidationError], [*NotifyError]).
 package release

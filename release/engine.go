@@ -174,6 +174,7 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 	entry := AuditEntry{
 		ReleaseID: id, Sequence: 1, Event: EventCreate, To: StateDraft,
 		Actor: Actor{ID: spec.Author, Kind: ActorPerson}, Time: now,
+		Snapshot: snapshotOf(r), HashVersion: CurrentHashVersion,
 	}
 	if entry.Hash, err = entry.ComputeHash(); err != nil {
 		return Release{}, err
@@ -202,8 +203,14 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 	return h, named(id, err)
 }
 
-// Verify reads the release and its history and checks the chain up to the release's
-// head: nil, or a *HistoryError naming the first bad entry.
+// Verify reads the release and its history and checks both ([VerifyRelease]): the
+// chain up to the release's head, and the stored release against what its history
+// says (state, author, environment, class, version, components, revision, head and
+// every other field). It returns nil, a *HistoryError naming the first bad entry, or
+// a *MismatchError for each field of the release that differs from its history
+// (joined; all match ErrTampered). The release and its history are read one after
+// the other: a change committed in between shows as a mismatch, so verify what no one
+// is changing, or verify again.
 func (e *Engine) Verify(ctx context.Context, id ID) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
@@ -213,7 +220,7 @@ func (e *Engine) Verify(ctx context.Context, id ID) error {
 	if err != nil {
 		return named(id, err)
 	}
-	return VerifyHistory(h, r.Head)
+	return VerifyRelease(r, h)
 }
 
 // FireOption qualifies one [Engine.Fire].
@@ -380,6 +387,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		ReleaseID: id, Sequence: next.Revision, Event: event, From: cur.State, To: to,
 		Actor: actor, Reason: o.reason, Time: now, Data: o.data,
 		Annotations: p.annotations, PrevHash: cur.Head,
+		Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
 	}
 	entry.Actor.Roles = append([]string(nil), actor.Roles...)
 	if entry.Hash, err = entry.ComputeHash(); err != nil {

@@ -76,7 +76,8 @@ func (o ReportOptions) Validate() error {
 //   - rollbacks: the plan's size and estimated duration, and how its run went;
 //   - the post-implementation reviews;
 //   - the DORA metrics of the period ([Engine.DORA]) with their bands;
-//   - the audit: whether each release's history verifies.
+//   - the audit: whether each release's history verifies, and the release is what
+//     its history says ([VerifyRelease]).
 //
 // Releases are ordered by slot start (releases without a slot last), then by ID
 // (creation order), and nothing depends on map order, so the same store gives the
@@ -527,7 +528,7 @@ func (w *reportWriter) audit() {
 	for i, r := range w.rs {
 		entries += len(w.hist[i])
 		state := "verifies"
-		if err := VerifyHistory(w.hist[i], r.Head); err != nil {
+		if err := VerifyRelease(r, w.hist[i]); err != nil {
 			bad++
 			state = "DOES NOT VERIFY: " + err.Error()
 		}

@@ -16,8 +16,9 @@ const maxProblems = 100
 
 // Check reads the whole file in one read transaction (writers are not blocked) and
 // verifies what the store promises: every release decodes, has a history that
-// verifies against its head (release.VerifyHistory) and as many entries as its
-// revision; no history without its release; every outbox row decodes, is in the due
+// verifies against its head, and is what that history says, field by field
+// (release.VerifyRelease: an edited state, author or environment is named); no
+// history without its release; every outbox row decodes, is in the due
 // index, and is the notification of an entry that exists in its release's history
 // with the same hash (no orphan rows); every booking decodes and is in the
 // environment index, and every index entry points to its row. It returns nil or the
@@ -54,13 +55,8 @@ func (s *Store) Check(ctx context.Context) error {
 				}
 				return nil
 			}
-			if err := release.VerifyHistory(h, r.Head); err != nil {
+			if err := release.VerifyRelease(r, h); err != nil {
 				if !report(err) {
-					return errStop
-				}
-			}
-			if int64(len(h)) != r.Revision {
-				if !corrupt(fmt.Sprintf("release %s", r.ID), "revision %d but %d history entries", r.Revision, len(h)) {
 					return errStop
 				}
 			}

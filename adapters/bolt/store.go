@@ -130,7 +130,10 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // contract it refuses (release.ErrInvalid, nothing stored) what would break the
 // history: r.Revision other than expected+1, e.Sequence other than r.Revision, an
 // entry of another release, one that does not chain to the stored head or does not
-// start from the stored state, or a release whose head is not e's hash.
+// start from the stored state, or a release whose head is not e's hash. It refuses
+// (a *release.HistoryError, nothing stored) to append to a history that does not end
+// at the stored head: entries missing, or a last entry that is not the head or does
+// not verify (release.VerifyAppend).
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -172,6 +175,9 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		hb := tx.Bucket(bucketHistory).Bucket(r.ID[:])
 		if hb == nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
+		}
+		if err := checkTail(cur, hb); err != nil {
+			return refuse(err)
 		}
 		sk := seqKey(e.Sequence)
 		if hb.Get(sk) != nil {

@@ -115,6 +115,14 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	if cur.Revision != expected {
 		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
 	}
+	h := s.history[r.ID]
+	var last release.AuditEntry
+	if len(h) > 0 {
+		last = h[len(h)-1]
+	}
+	if err := release.VerifyAppend(cur, int64(len(h)), last); err != nil {
+		return err
+	}
 	s.releases[r.ID] = r.Clone()
 	s.history[r.ID] = append(s.history[r.ID], e.Clone())
 	n := release.Notification{Release: r.Clone(), Entry: e.Clone()}

@@ -9,5 +9,5 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) release.Store { return memory.New() })
+	storetest.Run(t, func(*testing.T) release.Store { return memory.New() }, storetest.WithTamper(memory.Tamper))
 }

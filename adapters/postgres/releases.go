@@ -196,9 +196,12 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 
 // Update implements [release.Store]. One statement does the compare-and-swap on the
 // revision, appends the history entry and records the outbox row, so either all three
-// are committed or none is. When no row was swapped, a second query tells
-// [release.ErrNotFound] from a *[release.ConflictError]. With [WithoutOutbox] no
-// outbox row is written.
+// are committed or none is. The same statement appends only to a whole history: the
+// release's head is e's PrevHash, the history holds exactly expected entries and the
+// last one carries that hash. When no row was swapped, a second query tells
+// [release.ErrNotFound], a *[release.ConflictError] and a *[release.HistoryError] (a
+// history with entries missing, or whose last entry is not the head or does not
+// verify) apart. With [WithoutOutbox] no outbox row is written.
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -215,7 +218,7 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		return err
 	}
 	q, args := s.q.update, []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels}
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels, e.PrevHash}
 	if s.noOutbox {
 		q = s.q.updateNoOutbox
 	} else {
@@ -224,25 +227,21 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	var n int64
 	err = s.pool.QueryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
-		if code, _ := pgCode(err); code == codeUniqueViolation {
+		switch code, _ := pgCode(err); code {
+		case codeUniqueViolation:
 			// The history row or the outbox row of that sequence exists already: a
 			// concurrent writer got there first.
 			return &release.ConflictError{ID: r.ID, Expected: expected}
+		case codeBadEncoding, codeBadText, codeBadJSON:
+			// The stored row or last entry is not JSON any more.
+			return s.whyNotAppended(ctx, r.ID, expected)
 		}
 		return settle(ctx, "update release "+r.ID.String(), err, s.landed(r.ID, e.Sequence, entry))
 	}
 	if n == 1 {
 		return nil
 	}
-	var actual int64
-	if err := s.pool.QueryRow(ctx, s.q.revision, [16]byte(r.ID)).Scan(&actual); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: update release %s: %w", r.ID, release.ErrNotFound)
-		}
-		// The swap failed; report the conflict even if the revision cannot be read.
-		return &release.ConflictError{ID: r.ID, Expected: expected}
-	}
-	return &release.ConflictError{ID: r.ID, Expected: expected, Actual: actual}
+	return s.whyNotAppended(ctx, r.ID, expected)
 }
 
 // History implements [release.Store]. Every entry is decoded and checked with
