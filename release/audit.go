@@ -37,8 +37,12 @@ type AuditEntry struct {
 	// engine writes one in every entry (hash version 2). Entries written before
 	// snapshots existed have none.
 	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// Evidence is the evidence an [EventRecord] entry records, nil on every other
+	// entry.
+	Evidence *Evidence `json:"evidence,omitempty"`
 	// HashVersion is the canonical form Hash covers: 0 (or 1) for entries written
-	// before snapshots, 2 for entries with a Snapshot. A history never goes back to an
+	// before snapshots, 2 for entries with a Snapshot, 3 for entries that may carry
+	// Evidence (every entry the engine writes now). A history never goes back to an
 	// older version.
 	HashVersion int    `json:"hash_version,omitempty"`
 	PrevHash    string `json:"prev_hash"`
@@ -46,7 +50,7 @@ type AuditEntry struct {
 }
 
 // CurrentHashVersion is the hash version of the entries the engine writes.
-const CurrentHashVersion = 2
+const CurrentHashVersion = 3
 
 // canonical is the hashed form of an entry of hash version 1: a fixed field order,
 // times as UTC RFC 3339 text, compact JSON payloads, sorted annotation keys
@@ -76,14 +80,23 @@ type canonicalV2 struct {
 	Snapshot *Snapshot `json:"snapshot"`
 }
 
+// canonicalV3 is the hashed form of hash version 3: version 2's fields (with "v":3)
+// followed by the evidence, normalised (UTC times), null on entries without.
+type canonicalV3 struct {
+	canonicalV2
+	Evidence *Evidence `json:"evidence"`
+}
+
 // ComputeHash returns the hash the entry should carry: hex SHA-256 over its canonical
 // encoding (every field but Hash) in the entry's hash version.
 func (e AuditEntry) ComputeHash() (string, error) {
 	switch {
 	case e.HashVersion < 0 || e.HashVersion > CurrentHashVersion:
 		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d is not one this code knows (0 to %d); was it written by a newer releasekit?", e.HashVersion, CurrentHashVersion)}
-	case e.HashVersion == 2 && e.Snapshot == nil:
-		return "", &CorruptError{What: "audit entry", Reason: "hash version 2 but no snapshot"}
+	case e.HashVersion >= 2 && e.Snapshot == nil:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d but no snapshot", e.HashVersion)}
+	case e.HashVersion < 3 && e.Evidence != nil:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d cannot carry evidence", e.HashVersion)}
 	case e.HashVersion < 2 && e.Snapshot != nil:
 		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d cannot carry a snapshot", e.HashVersion)}
 	}
@@ -103,9 +116,13 @@ func (e AuditEntry) ComputeHash() (string, error) {
 		}
 	}
 	var v any = c
-	if e.HashVersion == 2 {
+	switch e.HashVersion {
+	case 2:
 		c.V = 2
 		v = canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}
+	case 3:
+		c.V = 3
+		v = canonicalV3{canonicalV2: canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}, Evidence: e.Evidence.normalized()}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -134,6 +151,7 @@ func (e AuditEntry) Clone() AuditEntry {
 		e.Annotations = m
 	}
 	e.Snapshot = e.Snapshot.Clone()
+	e.Evidence = e.Evidence.Clone()
 	return e
 }
 
@@ -175,8 +193,23 @@ func (e AuditEntry) check() error {
 		if e.From != "" || e.To != StateDraft {
 			return fmt.Errorf("create entry goes from %q to %q, want \"\" to %q", e.From, e.To, StateDraft)
 		}
+	case e.Event == EventRecord || e.Event == EventDecision:
+		if e.From != e.To || !e.From.Valid() {
+			return fmt.Errorf("%s entry goes from %q to %q; it must stay in one state", e.Event, e.From, e.To)
+		}
+		if e.HashVersion < 3 {
+			return fmt.Errorf("%s entry has hash version %d; it takes version 3", e.Event, e.HashVersion)
+		}
+		if (e.Evidence != nil) != (e.Event == EventRecord) {
+			return fmt.Errorf("%s entry with evidence %v: only a record entry carries evidence, and it always does", e.Event, e.Evidence != nil)
+		}
+		if e.Evidence != nil && (e.Evidence.By.ID != e.Actor.ID || e.Evidence.By.Kind != e.Actor.Kind || !slices.Equal(e.Evidence.By.Roles, e.Actor.Roles)) {
+			return fmt.Errorf("record entry's evidence is by %q but its actor is %q", e.Evidence.By.ID, e.Actor.ID)
+		}
 	case !e.Event.Valid():
 		return fmt.Errorf("event %q is not one of %v", e.Event, Events())
+	case e.Evidence != nil:
+		return fmt.Errorf("%s entry carries evidence; only a record entry does", e.Event)
 	default:
 		if to, ok := Next(e.From, e.Event); !ok || to != e.To {
 			return fmt.Errorf("%s from %q to %q is not a lifecycle transition", e.Event, e.From, e.To)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/releasekit/releasekit/gate"
@@ -139,15 +140,30 @@ func (e *Engine) Store() Store { return e.store }
 // store keeps, so that hashes computed now verify after a round trip.
 func (e *Engine) now() time.Time { return e.clock.Now().UTC().Truncate(time.Microsecond) }
 
-// Create validates spec and stores a new release in StateDraft, at revision 1, with a
-// history that starts with an EventCreate entry by the author.
-func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
+// Create validates spec and stores a new release in StateDraft, at revision 1 and
+// scope version 1, with a history that starts with an EventCreate entry by the
+// author. The only option it takes is [IdempotencyKey]: a retried Create with the
+// same key and spec returns the release the first one created.
+func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Release, error) {
+	o, err := fireOpts(opts)
+	if err != nil {
+		return Release{}, err
+	}
+	if o.reason != "" || o.data != nil || o.expect || o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
+		return Release{}, &ValidationError{What: "create options", Problems: []string{"Create takes only IdempotencyKey"}}
+	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
 	}
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
+		return e.create(ctx, spec, k)
+	})
+}
+
+func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord) (Release, error) {
 	now := e.now()
 	id, err := e.ids.next(now)
 	if err != nil {
@@ -159,7 +175,7 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 	}
 	r := Release{
 		ID: id, Name: spec.Name, Version: spec.Version, Environment: spec.Environment,
-		Class: class, Author: spec.Author, State: StateDraft, Revision: 1,
+		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
 	r.Team, r.Duration = spec.Team, spec.Duration
@@ -180,7 +196,13 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 		return Release{}, err
 	}
 	r.Head = entry.Hash
-	if err := e.store.Create(ctx, r, entry); err != nil {
+	if k == nil {
+		err = e.store.Create(ctx, r, entry)
+	} else {
+		k.Result = r.Clone()
+		err = e.store.(KeyStore).CreateKeyed(ctx, r, entry, *k)
+	}
+	if err != nil {
 		return Release{}, fmt.Errorf("release: create %s %s: %w", spec.Name, spec.Version, err)
 	}
 	return r, nil
@@ -238,6 +260,8 @@ type fireOptions struct {
 	review   *Review         // close: the post-implementation review
 	failed   []string        // fail: the components that failed (partial rollback)
 	report   json.RawMessage // finish_rollback, fail: the rollback run's report (engine only)
+	key      string          // IdempotencyKey
+	keyed    bool
 }
 
 // At asks schedule for a slot that starts at t, instead of the earliest free one.
@@ -320,15 +344,9 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // release together with a *NotifyError (ErrNotify); [Committed] tells the two cases
 // apart.
 func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts ...FireOption) (Release, error) {
-	var o fireOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.dataErr != nil {
-		return Release{}, o.dataErr
-	}
-	if o.expect && o.expected < 1 {
-		return Release{}, &ValidationError{What: "fire options", Problems: []string{fmt.Sprintf("ExpectRevision(%d): revisions start at 1; pass the Revision of the release you read", o.expected)}}
+	o, err := fireOpts(opts)
+	if err != nil {
+		return Release{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
@@ -336,6 +354,14 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if p := actor.validate(); len(p) > 0 {
 		return Release{}, validation("actor", p)
 	}
+	req := request{Op: "fire", ID: id, Event: event, Actor: &actor, Reason: o.reason, Data: o.data, Expected: o.expected,
+		At: o.at, Override: o.override, Waivers: o.waivers, Review: o.review, Failed: o.failed}
+	return e.keyed(ctx, o, req, func(k *KeyRecord) (Release, error) {
+		return e.fire(ctx, id, event, actor, o, k)
+	})
+}
+
+func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *fireOptions, k *KeyRecord) (Release, error) {
 	cur, err := e.store.Get(ctx, id)
 	if err != nil {
 		return Release{}, named(id, err)
@@ -357,12 +383,13 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if err != nil {
 		return Release{}, err
 	}
-	more, err := e.checkStages(ctx, p, &next, &o)
+	more, err := e.checkStages(ctx, p, &next, o)
 	if err != nil {
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		return Release{}, &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
 	// ctx first. It agrees with Next by construction (both read the same table).
@@ -376,6 +403,9 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 
 	next.State = to
 	next.Revision = cur.Revision + 1
+	if slices.Contains(scopeEvents, event) {
+		next.Scope = cur.Scope + 1
+	}
 	next.UpdatedAt = now
 	if next.Reached == nil {
 		next.Reached = map[State]time.Time{}
@@ -395,7 +425,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		return Release{}, err
 	}
 	next.Head = entry.Hash
-	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil {
+	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
 		switch e.committed(ctx, id, entry.Hash) {
 		case commitAbsent:
 			undo()
@@ -410,7 +440,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
 	for _, st := range e.stages {
 		var err error
-		if next, err = st.after(ctx, p, next, &o); err != nil {
+		if next, err = st.after(ctx, p, next, o); err != nil {
 			return next, errors.Join(notifyErr, err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -17,6 +18,7 @@ import (
 func fullEntry(t *testing.T) release.AuditEntry {
 	t.Helper()
 	at := time.Date(2026, 3, 3, 9, 0, 0, 123000, time.UTC)
+	baseline := 0.2
 	e := release.AuditEntry{
 		ReleaseID: chainID, Sequence: 4, Event: release.EventApprove, From: release.StateScheduled, To: release.StateApproved,
 		Actor:  release.Actor{ID: "rui", Roles: []string{release.RoleReleaseManager, "cab"}, Kind: release.ActorPerson},
@@ -31,6 +33,15 @@ func fullEntry(t *testing.T) release.AuditEntry {
 			Risk:     &release.RiskSummary{Score: 42.5, Level: "medium", Reasons: []string{"big (+10)"}},
 			Rollback: &release.RollbackRecord{Plan: json.RawMessage(`{"waves":[]}`), Duration: time.Minute, Report: json.RawMessage(`{"done":[]}`)},
 			Review:   &release.Review{Outcome: "ok", Lessons: []string{"canary"}, FollowUps: []string{"PAY-1"}},
+			Scope:    2,
+		},
+		// Every field of every kind, though no one kind uses them all: the hash covers
+		// what is there.
+		Evidence: &release.Evidence{
+			Kind: release.EvidenceCheck, By: release.Automation("ci", "deployer"), Role: "cab", Reason: "green",
+			Name: "build", Status: gate.CheckSuccess, URL: "https://ci.example/1", ExternalID: "run-1", Source: "github",
+			Commit: "9fceb02", Value: 0.25, Baseline: &baseline, Window: 5 * time.Minute, Gate: "checks",
+			Expires: at.Add(time.Hour), Scope: 2, At: at,
 		},
 		HashVersion: release.CurrentHashVersion,
 		PrevHash:    "7f0c2e6d3b1a", // any text: the chain is not checked here
@@ -45,7 +56,7 @@ func fullEntry(t *testing.T) release.AuditEntry {
 // TestEveryFieldIsHashed: changing any field of an entry, at any depth (the actor's
 // kind, a role, the snapshot's slot end, an annotation…), changes its hash, so an
 // edit of that field is detected. The fields are found by reflection: a field added
-// to AuditEntry, Actor, Snapshot or what they hold is covered without editing this
+// to AuditEntry, Actor, Snapshot, Evidence or what they hold is covered without editing this
 // test, and fails it if the canonical form leaves it out (or the fixture leaves it
 // empty).
 func TestEveryFieldIsHashed(t *testing.T) {

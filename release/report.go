@@ -343,7 +343,7 @@ func (w *reportWriter) gates() {
 	for i, r := range w.rs {
 		for _, h := range w.hist[i] {
 			raw, ok := h.Annotations["gates"]
-			if h.Event != EventApprove || !ok {
+			if h.Event != EventApprove && h.Event != EventDecision || !ok {
 				continue
 			}
 			wrote = true
@@ -357,7 +357,11 @@ func (w *reportWriter) gates() {
 				verdict = "No-Go"
 			}
 			w.p("### %s %s: %s\n\n", ref(i), label(r), verdict)
-			w.p("Approved by %s at %s UTC (revision %d", oneLine(h.Actor.ID), utc(h.Time), d.Input.Revision)
+			verb := "Approved"
+			if h.Event == EventDecision {
+				verb = "Approve refused, recorded"
+			}
+			w.p("%s by %s at %s UTC (revision %d", verb, oneLine(h.Actor.ID), utc(h.Time), h.Sequence-1)
 			if d.Input.RiskLevel != "" {
 				w.p(", %s risk", oneLine(d.Input.RiskLevel))
 			}

@@ -36,6 +36,7 @@ type Snapshot struct {
 	Risk        *RiskSummary      `json:"risk,omitempty"`
 	Rollback    *RollbackRecord   `json:"rollback,omitempty"`
 	Review      *Review           `json:"review,omitempty"`
+	Scope       int64             `json:"scope,omitempty"`
 }
 
 // Snapshot returns r's fields as a history entry records them (see [Snapshot]),
@@ -51,6 +52,7 @@ func snapshotOf(r Release) *Snapshot {
 		Name: r.Name, Version: r.Version, Components: r.Components, Environment: r.Environment,
 		Class: r.Class, Author: r.Author, Labels: r.Labels, Team: r.Team, Duration: r.Duration,
 		Needs: r.Needs, Slot: r.Slot, Risk: r.Risk, Rollback: r.Rollback, Review: r.Review,
+		Scope: r.Scope,
 	}
 	return s.normalized()
 }
@@ -202,7 +204,11 @@ var changedBy = map[string][]Event{
 	"risk":     {EventPlan},
 	"rollback": {EventFail, EventRollback, EventFinishRollback},
 	"review":   {EventClose},
+	"scope":    scopeEvents,
 }
+
+// scopeEvents are the events that change a release's scope version ([Release.Scope]).
+var scopeEvents = []Event{EventSchedule, EventUnschedule, EventRevoke, EventCancel}
 
 // snapshotChanges returns the JSON names of the fields that differ between a and b.
 func snapshotChanges(a, b *Snapshot) []string {

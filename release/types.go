@@ -154,9 +154,20 @@ type Release struct {
 	Author      string            `json:"author"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	State       State             `json:"state"`
-	// Revision counts the committed changes: 1 after Create, one more per transition.
-	// It equals the sequence number of the last history entry.
+	// Revision counts the committed changes: 1 after Create, one more per history
+	// entry (transitions, recorded evidence, refused Go/No-Go decisions). It equals
+	// the sequence number of the last history entry and is what compare-and-swap
+	// (ExpectRevision) compares.
 	Revision int64 `json:"revision"`
+	// Scope is the scope version: what an approval approves. It starts at 1 and
+	// grows with every event that changes what was approved: schedule and
+	// unschedule (the slot), revoke (the Go decision withdrawn) and cancel.
+	// Version, components, environment and duration are fixed at Create. Approvals
+	// and rejections are pinned to the scope version they were given for and count
+	// only while it stands; recording evidence (which moves Revision) leaves it as
+	// it is. Releases created before scope versions have 0 until their next such
+	// event.
+	Scope int64 `json:"scope,omitempty"`
 	// Head is the hash of the last history entry; it lets VerifyHistory detect a
 	// truncated history.
 	Head      string    `json:"head"`
