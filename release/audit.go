@@ -204,7 +204,7 @@ func (e AuditEntry) check() error {
 			return fmt.Errorf("%s entry with evidence %v: only a record entry carries evidence, and it always does", e.Event, e.Evidence != nil)
 		}
 		if e.Evidence != nil && (e.Evidence.By.ID != e.Actor.ID || e.Evidence.By.Kind != e.Actor.Kind || !slices.Equal(e.Evidence.By.Roles, e.Actor.Roles)) {
-			return fmt.Errorf("record entry's evidence is by %q but its actor is %q", e.Evidence.By.ID, e.Actor.ID)
+			return fmt.Errorf("record entry's evidence is by %s %q %v but its actor is %s %q %v", e.Evidence.By.Kind, e.Evidence.By.ID, e.Evidence.By.Roles, e.Actor.Kind, e.Actor.ID, e.Actor.Roles)
 		}
 	case !e.Event.Valid():
 		return fmt.Errorf("event %q is not one of %v", e.Event, Events())

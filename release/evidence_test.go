@@ -220,7 +220,9 @@ func TestHostEvidenceStillCounts(t *testing.T) {
 	var approvals []gate.Approval
 	w := newWired(t, nil, release.WithGates(release.GateConfig{
 		ByEnvironment: map[string][]gate.Gate{"prod": {gate.Approvals(gate.Quorum{Role: release.RoleReleaseManager, Min: 2})}},
-		Evidence:      func(context.Context, release.Release) (gate.Input, error) { return gate.Input{Approvals: approvals}, nil },
+		Evidence: func(context.Context, release.Release) (gate.Input, error) {
+			return gate.Input{Approvals: approvals}, nil
+		},
 	}))
 	r := w.create(t, "checkout", "2.0.0")
 	w.fire(t, r.ID, release.EventPlan)
@@ -346,4 +348,3 @@ func TestEvidenceTamperingDetected(t *testing.T) {
 		require.ErrorIs(t, release.VerifyHistory(c, got.Head), release.ErrTampered)
 	}
 }
-

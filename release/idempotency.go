@@ -49,7 +49,9 @@ const MaxKeyLength = 255
 // neither are keys), at most [MaxKeyLength] bytes. The store must implement
 // [KeyStore] (adapters/memory, adapters/bolt and adapters/postgres do); with any
 // other store a keyed call is a *ValidationError.
-func IdempotencyKey(key string) FireOption { return func(o *fireOptions) { o.key, o.keyed = key, true } }
+func IdempotencyKey(key string) FireOption {
+	return func(o *fireOptions) { o.key, o.keyed = key, true }
+}
 
 // KeyStore is implemented by stores that keep idempotency keys (see
 // [IdempotencyKey]); the engine finds it by type assertion. storetest.Run checks it.

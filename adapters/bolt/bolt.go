@@ -143,7 +143,12 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error { return initSchema(tx, path) }); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		if err := initSchema(tx, path); err != nil {
+			return err
+		}
+		return upgradeKeys(tx, path)
+	}); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

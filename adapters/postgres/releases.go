@@ -66,6 +66,11 @@ func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
 // written by one statement. A stored ID returns an error matching
 // [release.ErrAlreadyExists].
 func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	return s.create(ctx, r, first, nil)
+}
+
+// create is Create that also stores k, when not nil, in the same statement.
+func (s *Store) create(ctx context.Context, r release.Release, first release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -80,9 +85,16 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
+	q, args := s.q.create, []any{[16]byte(r.ID), r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels}
+	if q, args, err = s.withKey(q, args, "r", first.Sequence, k); err != nil {
+		return err
+	}
+	_, err = s.pool.Exec(ctx, q, args...)
 	if err != nil {
+		if err := keyTaken(err, k); err != nil {
+			return err
+		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
 		}
@@ -203,6 +215,11 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // history with entries missing, or whose last entry is not the head or does not
 // verify) apart. With [WithoutOutbox] no outbox row is written.
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	return s.update(ctx, expected, r, e, nil)
+}
+
+// update is Update that also stores k, when not nil, in the same statement.
+func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -224,9 +241,15 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	} else {
 		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
 	}
+	if q, args, err = s.withKey(q, args, "u", e.Sequence, k); err != nil {
+		return err
+	}
 	var n int64
 	err = s.pool.QueryRow(ctx, q, args...).Scan(&n)
 	if err != nil {
+		if err := keyTaken(err, k); err != nil {
+			return err
+		}
 		switch code, _ := pgCode(err); code {
 		case codeUniqueViolation:
 			// The history row or the outbox row of that sequence exists already: a
