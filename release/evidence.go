@@ -226,14 +226,20 @@ type standing struct {
 	waivers    []gate.Waiver
 }
 
-func standingOf(evs []Evidence, scope int64) standing {
+// standingOf folds the evidence of history h (read, not copied) at scope version
+// scope.
+func standingOf(h []AuditEntry, scope int64) standing {
 	var s standing
 	type vote struct {
-		ev    Evidence
+		ev    *Evidence
 		order int
 	}
 	votes := map[string]vote{}
-	for i, ev := range evs {
+	for i := range h {
+		ev := h[i].Evidence
+		if h[i].Event != EventRecord || ev == nil {
+			continue
+		}
 		switch ev.Kind {
 		case EvidenceApproval, EvidenceRejection, EvidenceWithdrawal:
 			if ev.Scope != scope {
@@ -272,7 +278,7 @@ func standingOf(evs []Evidence, scope int64) standing {
 	slices.SortFunc(ordered, func(a, b vote) int { return a.order - b.order })
 	for _, v := range ordered {
 		if v.ev.Kind == EvidenceRejection {
-			s.rejections = append(s.rejections, v.ev)
+			s.rejections = append(s.rejections, *v.ev.Clone())
 			continue
 		}
 		roles := slices.Clone(v.ev.By.Roles)

@@ -348,3 +348,21 @@ func TestEvidenceTamperingDetected(t *testing.T) {
 		require.ErrorIs(t, release.VerifyHistory(c, got.Head), release.ErrTampered)
 	}
 }
+
+// The report shows a refused approve's No-Go beside the Go that followed it.
+func TestReportShowsNoGo(t *testing.T) {
+	ctx := context.Background()
+	w, r := twoManagers(t)
+	_, err := w.eng.Fire(ctx, r.ID, release.EventApprove, kim)
+	refusedBy(t, err, "gates", "No-Go")
+	mustRecord(t, w, r.ID, check("build", gate.CheckSuccess))
+	mustRecord(t, w, r.ID, approval(lee))
+	_, err = w.eng.Fire(ctx, r.ID, release.EventApprove, kim)
+	require.NoError(t, err)
+	var b strings.Builder
+	require.NoError(t, w.eng.Report(ctx, &b, release.ReportOptions{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}))
+	out := b.String()
+	require.Contains(t, out, ": No-Go\n\nApprove refused, recorded by kim")
+	require.Contains(t, out, "needs 2 of release-manager (have 1)")
+	require.Contains(t, out, ": Go\n\nApproved by kim")
+}

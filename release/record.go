@@ -126,7 +126,7 @@ func (e *Engine) dutiesAllow(ctx context.Context, r Release, ev Evidence) error 
 		if err != nil {
 			return named(r.ID, err)
 		}
-		s := standingOf(Evidences(h), r.Scope)
+		s := standingOf(h, r.Scope)
 		for _, a := range s.approvals {
 			if personKey(a.Actor) == personKey(ev.By.ID) {
 				return nil
