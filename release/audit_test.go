@@ -123,6 +123,7 @@ func FuzzDecodeEntry(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"sequence":1,"event":"create","to":"draft"}`))
+	f.Add([]byte(`{"sequence":2,"event":"record","from":"draft","to":"draft","hash_version":3,"evidence":{"kind":"check","by":{"id":"ci","kind":"automation"},"name":"build","status":"success","at":"2026-03-02T09:00:00Z"}}`))
 	f.Add([]byte(`{"annotations":{"a":""}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := release.DecodeEntry(b)

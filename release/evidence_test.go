@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -365,4 +366,32 @@ func TestReportShowsNoGo(t *testing.T) {
 	require.Contains(t, out, ": No-Go\n\nApprove refused, recorded by kim")
 	require.Contains(t, out, "needs 2 of release-manager (have 1)")
 	require.Contains(t, out, ": Go\n\nApproved by kim")
+}
+
+// FuzzDecodeKeyRecord: a stored idempotency key record that decodes re-encodes to the
+// same record; anything else is ErrCorrupt, never a panic.
+func FuzzDecodeKeyRecord(f *testing.F) {
+	eng, _ := release.New(memory.New())
+	r, _ := eng.Create(context.Background(), release.Spec{Name: "a", Version: "1", Environment: "dev", Author: "ana"})
+	b, _ := release.EncodeKeyRecord(release.KeyRecord{Key: "k", Request: strings.Repeat("ab", 32), Result: r})
+	f.Add(b)
+	f.Add([]byte(`{"key":"k","request":"","result":{}}`))
+	f.Add([]byte(`{`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := release.DecodeKeyRecord(b)
+		if err != nil {
+			if !errors.Is(err, release.ErrCorrupt) {
+				t.Fatalf("DecodeKeyRecord error %v does not match ErrCorrupt", err)
+			}
+			return
+		}
+		again, err := release.EncodeKeyRecord(k)
+		if err != nil {
+			t.Fatalf("a decoded record does not encode: %v", err)
+		}
+		k2, err := release.DecodeKeyRecord(again)
+		if err != nil || k2.Key != k.Key || k2.Request != k.Request || k2.Result.ID != k.Result.ID {
+			t.Fatalf("re-decoding a decoded record failed: %v", err)
+		}
+	})
 }
