@@ -192,9 +192,6 @@ func (ev *Evidence) normalized() *Evidence {
 	}
 	c := ev.Clone()
 	c.At, c.Expires = c.At.UTC(), c.Expires.UTC()
-	if c.Expires.Equal(time.Time{}) {
-		c.Expires = time.Time{}
-	}
 	if c.By.Roles == nil {
 		c.By.Roles = []string{}
 	}
