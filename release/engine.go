@@ -338,7 +338,10 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
 // commits the new state and its history entry with compare-and-swap, returning
 // ErrConflict if another change won the race (nothing is written then; read again and
-// decide again). A refused Fire changes nothing.
+// decide again). A refused Fire changes nothing, with one exception: an approve that
+// the gates of [WithGates] refuse (No-Go) records its decision as an [EventDecision]
+// entry, which moves the revision but not the state. With [IdempotencyKey], a retry
+// returns the first committed result.
 //
 // After the commit, the notifier is told. If it fails, Fire returns the committed
 // release together with a *NotifyError (ErrNotify); [Committed] tells the two cases
