@@ -10,8 +10,8 @@ import (
 
 // checkTail checks, inside an Update's transaction, that the stored history hb of cur
 // ends at cur's head (release.VerifyAppend): it counts the keys (without decoding
-// them) and decodes the last entry. A last entry that does not decode is reported as
-// the history error it is.
+// them) and opens (checksum) and decodes the last entry. A last entry that does not
+// read back is reported as the history error it is.
 func checkTail(cur release.Release, hb *bbolt.Bucket) error {
 	var count int64
 	c := hb.Cursor()
@@ -20,8 +20,11 @@ func checkTail(cur release.Release, hb *bbolt.Bucket) error {
 	}
 	var last release.AuditEntry
 	if k, v := c.Last(); k != nil {
-		var err error
-		if last, err = decodeHistoryEntry(cur.ID, k, v); err != nil {
+		payload, err := historyTable(cur.ID[:]).open(k, v)
+		if err == nil {
+			last, err = decodeHistoryEntry(cur.ID, k, payload)
+		}
+		if err != nil {
 			var ce *release.CorruptError
 			if errors.As(err, &ce) {
 				return &release.HistoryError{ID: cur.ID, Index: int(count - 1), Sequence: count,

@@ -9,9 +9,13 @@ import (
 	"github.com/releasekit/releasekit/release"
 )
 
-// bucketKeys holds the idempotency keys (release.KeyRecord as JSON, by key). Files
-// written before keys existed get the bucket when they are next opened.
-var bucketKeys = []byte("idempotency_keys")
+// bucketKeys holds the idempotency keys (release.KeyRecord as JSON, by key, sealed
+// with its checksum like every other row). Files written before keys existed get the
+// bucket when they are next opened.
+var (
+	bucketKeys = []byte("idempotency_keys")
+	tKeys      = table{name: bucketKeys}
+)
 
 var _ release.KeyStore = (*Store)(nil)
 
@@ -38,11 +42,13 @@ func (s *Store) UpdateKeyed(ctx context.Context, expected int64, r release.Relea
 func (s *Store) LookupKey(ctx context.Context, key string) (release.KeyRecord, error) {
 	var k release.KeyRecord
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketKeys).Get([]byte(key))
-		if v == nil {
+		v, err := tKeys.get(tx.Bucket(bucketKeys), []byte(key))
+		switch {
+		case err != nil:
+			return err
+		case v == nil:
 			return release.ErrNotFound
 		}
-		var err error
 		k, err = release.DecodeKeyRecord(v)
 		return err
 	})
@@ -66,5 +72,5 @@ func putKey(tx *bbolt.Tx, k *release.KeyRecord, kv []byte) error {
 	if b.Get([]byte(k.Key)) != nil {
 		return refuse(fmt.Errorf("bolt: idempotency key %q: %w", k.Key, release.ErrAlreadyExists))
 	}
-	return b.Put([]byte(k.Key), kv)
+	return tKeys.put(b, []byte(k.Key), kv)
 }

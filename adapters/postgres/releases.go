@@ -51,10 +51,17 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 	return doc, labels, nil
 }
 
+// decodeRelease decodes the doc of the row with the given ID with
+// release.DecodeRelease (the checks every store shares) and checks that it is that
+// release's.
 func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
-	var r release.Release
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document is not a release: " + err.Error()}
+	r, err := release.DecodeRelease(doc)
+	if err != nil {
+		var ce *release.CorruptError
+		if errors.As(err, &ce) {
+			return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: ce.Reason}
+		}
+		return release.Release{}, err
 	}
 	if r.ID != id {
 		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document has ID " + r.ID.String()}
@@ -90,15 +97,23 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if q, args, err = s.withKey(q, args, "r", first.Sequence, k); err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, q, args...)
+	op := "create release " + r.ID.String()
+	err = s.retry(ctx, op, func(ctx context.Context) error {
+		_, err := s.pool.Exec(ctx, q, args...)
+		return err
+	})
 	if err != nil {
+		var te *ContentionError
+		if errors.As(err, &te) {
+			return te
+		}
 		if err := keyTaken(err, k); err != nil {
 			return err
 		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
 		}
-		return settle(ctx, "create release "+r.ID.String(), err, s.landed(r.ID, first.Sequence, entry))
+		return settle(ctx, op, err, s.landed(r.ID, first.Sequence, entry))
 	}
 	return nil
 }
@@ -245,8 +260,13 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 		return err
 	}
 	var n int64
-	err = s.pool.QueryRow(ctx, q, args...).Scan(&n)
+	op := "update release " + r.ID.String()
+	err = s.retry(ctx, op, func(ctx context.Context) error { return s.pool.QueryRow(ctx, q, args...).Scan(&n) })
 	if err != nil {
+		var te *ContentionError
+		if errors.As(err, &te) {
+			return te
+		}
 		if err := keyTaken(err, k); err != nil {
 			return err
 		}
@@ -259,7 +279,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 			// The stored row or last entry is not JSON any more.
 			return s.whyNotAppended(ctx, r.ID, expected)
 		}
-		return settle(ctx, "update release "+r.ID.String(), err, s.landed(r.ID, e.Sequence, entry))
+		return settle(ctx, op, err, s.landed(r.ID, e.Sequence, entry))
 	}
 	if n == 1 {
 		return nil
