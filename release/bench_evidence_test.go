@@ -17,9 +17,9 @@ import (
 //     approve reads the history (206 entries) and folds it;
 //   - host: the same evidence comes from GateConfig.Evidence, as before Record.
 //
-// Each iteration approves a fresh release, set up (and its evidence recorded) with
-// the timer stopped, followed by a garbage collection so that neither variant pays
-// for the set-up's garbage.
+// Each iteration approves a fresh release in a fresh store, set up (and its evidence
+// recorded) with the timer stopped, followed by a garbage collection so that neither
+// variant pays for the set-up's garbage.
 func BenchmarkApproveEvidence(b *testing.B) {
 	const n = 100
 	people := make([]release.Actor, n)
@@ -49,13 +49,15 @@ func BenchmarkApproveEvidence(b *testing.B) {
 					return in, nil
 				}
 			}
-			eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()), release.WithGates(cfg))
-			if err != nil {
-				b.Fatal(err)
-			}
 			b.ReportAllocs()
 			for b.Loop() {
 				b.StopTimer()
+				// A fresh store each time: what earlier iterations wrote (their
+				// histories and outbox rows) must not weigh on this one's heap.
+				eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()), release.WithGates(cfg))
+				if err != nil {
+					b.Fatal(err)
+				}
 				r, _ := eng.Create(ctx, release.Spec{Name: "svc", Version: "1", Environment: "prod", Author: "ana"})
 				r, _ = eng.Fire(ctx, r.ID, release.EventPlan, rui)
 				r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, rui)
