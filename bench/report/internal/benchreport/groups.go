@@ -242,7 +242,7 @@ func DefaultGroups() []Group {
 				RatioLabel: "recorded / host", Target: AtMostTarget(2, "gates reading stored evidence within 2x of host-supplied evidence"),
 			}},
 			Notes: "Memory store; each iteration approves a fresh release whose 206-entry history (create, plan, schedule, 100 approvals, 100 checks) is written with the timer stopped. " +
-				"The recorded variant reads and folds the history; the host variant gets the same facts from a function.",
+				"The recorded variant reads and folds the history; the host variant gets the same facts from a function Write-up: [docs/bench/evidence.md](bench/evidence.md).",
 		},
 		{
 			ID: "record", Title: "release: Engine.Record beside Engine.Fire on bolt (fsync) and memory, 1 and 16 writers", Issue: "issue 12",
@@ -263,7 +263,7 @@ func DefaultGroups() []Group {
 					Ref: &Measure{Bench: "BenchmarkRecord/memory/fire/writers=16", Unit: "ops/s"}, RefLabel: "Fire (schedule/unschedule)",
 					RatioLabel: "record / fire", Target: None("issue 12 asks for Record beside Fire in the same run")},
 			},
-			Notes: "storetest.BenchmarkRecord: each writer on its own release; record is one check result, fire a schedule or unschedule. bolt with real fsync (group commit).",
+			Notes: "storetest.BenchmarkRecord: each writer on its own release; record is one check result, fire a schedule or unschedule. bolt with real fsync (group commit) Write-up: [docs/bench/evidence.md](bench/evidence.md).",
 		},
 		{
 			ID: "record-postgres", Title: "adapters/postgres: Engine.Record beside Engine.Fire, 1 and 16 writers", Issue: "issue 12",
@@ -278,7 +278,7 @@ func DefaultGroups() []Group {
 					Ref: &Measure{Bench: "BenchmarkRecord/fire/writers=16", Unit: "ops/s"}, RefLabel: "Fire (schedule/unschedule)",
 					RatioLabel: "record / fire", Target: None("issue 12 asks for Record beside Fire in the same run")},
 			},
-			Notes: "storetest.BenchmarkRecord over a pool of 16 connections. Needs RELEASEKIT_POSTGRES_DSN.",
+			Notes: "storetest.BenchmarkRecord over a pool of 16 connections. Needs RELEASEKIT_POSTGRES_DSN Write-up: [docs/bench/evidence.md](bench/evidence.md).",
 		},
 		{
 			ID: "analysis", Title: "analysis: the runner's overhead per measurement, and resuming from recorded measurements", Issue: "issue 17",
