@@ -3,7 +3,6 @@ package release_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"maps"
 	"path/filepath"
@@ -164,87 +163,28 @@ type anchoredRewrite struct {
 	remove bool
 }
 
+// anchoredRewrites are the rewrites the conformance suite cannot make on a store
+// (it edits rows and entries in place: release/storetest's
+// Integrity/AnchoredRewritesDetected runs 24 kinds on every store), the release
+// deleted or moved to another ID, and a few in-place kinds for the property test.
 func anchoredRewrites() []anchoredRewrite {
-	edit := func(kind string, f func(e *release.AuditEntry)) anchoredRewrite {
-		return anchoredRewrite{kind: kind, apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			f(&h[i])
-			return h
-		}}
-	}
-	swap := func(kind string, j func(i, n int) int) anchoredRewrite {
-		return anchoredRewrite{kind: kind, apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			k := j(i, len(h))
-			if k == i {
-				k = (i + 1) % len(h)
-			}
-			h[i], h[k] = h[k], h[i]
-			return h
-		}}
-	}
 	return []anchoredRewrite{
-		edit("reason", func(e *release.AuditEntry) { e.Reason = "approved by the CAB" }),
-		edit("actor", func(e *release.AuditEntry) { e.Actor.ID = "mallory" }),
-		edit("actor kind", func(e *release.AuditEntry) {
-			e.Actor.Kind = map[release.ActorKind]release.ActorKind{release.ActorPerson: release.ActorAutomation, release.ActorAutomation: release.ActorPerson}[e.Actor.Kind]
-		}),
-		edit("roles", func(e *release.AuditEntry) { e.Actor.Roles = append(slices.Clone(e.Actor.Roles), "admin") }),
-		edit("time (+1µs)", func(e *release.AuditEntry) { e.Time = e.Time.Add(time.Microsecond) }),
-		edit("data", func(e *release.AuditEntry) { e.Data = json.RawMessage(`{"ticket":"CHG-forged"}`) }),
-		edit("data removed", func(e *release.AuditEntry) {
-			if e.Data == nil {
-				e.Data = json.RawMessage(`{}`)
-			} else {
-				e.Data = nil
-			}
-		}),
-		edit("annotation", func(e *release.AuditEntry) {
-			e.Annotations = map[string]json.RawMessage{"gates": json.RawMessage(`{"go":true}`)}
-		}),
-		edit("from and to", func(e *release.AuditEntry) { e.From, e.To = release.StateCancelled, release.StateCancelled }),
-		edit("event", func(e *release.AuditEntry) {
-			if e.Event == release.EventCancel {
-				e.Event = release.EventPlan
-			} else {
-				e.Event = release.EventCancel
-			}
-		}),
-		{kind: "rewrite tail as mallory", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			for j := i; j < len(h); j++ {
-				h[j].Actor = release.Person("mallory", release.RoleReleaseManager)
-			}
+		{kind: "delete the release", remove: true},
+		{kind: "move the release to another ID", remove: true, apply: func(r *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
+			r.ID[15] ^= 0xff
 			return h
 		}},
-		{kind: "two entries", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			h[i].Reason += " (edited)"
-			h[len(h)-1].Reason += " (edited)"
-			return h
-		}},
-		{kind: "backdate everything", apply: func(r *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
-			for j := range h {
-				h[j].Time = h[j].Time.Add(-time.Hour)
-			}
-			r.CreatedAt = r.CreatedAt.Add(-time.Hour)
+		{kind: "actor", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
+			h[i].Actor.ID = "mallory"
 			return h
 		}},
 		{kind: "delete", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
 			return slices.Delete(h, i, i+1)
 		}},
-		{kind: "delete a range", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			return slices.Delete(h, i, min(i+3, len(h)))
-		}},
-		{kind: "insert duplicate", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
-			return slices.Insert(h, i+1, h[i].Clone())
-		}},
 		{kind: "insert forged", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
 			f := release.AuditEntry{Event: release.EventRevoke, From: h[i].To, To: h[i].To, Actor: release.Person("mallory"), Time: h[i].Time}
 			return slices.Insert(h, i+1, f)
 		}},
-		{kind: "splice from another release", apply: func(_ *release.Release, h []release.AuditEntry, i int, other []release.AuditEntry) []release.AuditEntry {
-			h[i] = other[min(i, len(other)-1)].Clone()
-			return h
-		}},
-		swap("swap adjacent", func(i, n int) int { return min(i+1, n-1) }),
-		swap("swap far", func(i, n int) int { return n - 1 - i }),
 		{kind: "reverse", apply: func(_ *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
 			slices.Reverse(h)
 			return h
@@ -252,20 +192,8 @@ func anchoredRewrites() []anchoredRewrite {
 		{kind: "truncate", apply: func(_ *release.Release, h []release.AuditEntry, i int, _ []release.AuditEntry) []release.AuditEntry {
 			return h[:max(i, 1)]
 		}},
-		{kind: "replace the whole history", apply: func(r *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
-			r.Author = "mallory"
-			first := h[0].Clone()
-			first.Actor = release.Person("mallory")
-			return []release.AuditEntry{first}
-		}},
-		{kind: "author", apply: func(r *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
-			r.Author = "mallory"
-			h[0].Actor.ID = "mallory"
-			return h
-		}},
-		{kind: "delete the release", remove: true},
-		{kind: "move the release to another ID", remove: true, apply: func(r *release.Release, h []release.AuditEntry, _ int, _ []release.AuditEntry) []release.AuditEntry {
-			r.ID[15] ^= 0xff
+		{kind: "splice from another release", apply: func(_ *release.Release, h []release.AuditEntry, i int, other []release.AuditEntry) []release.AuditEntry {
+			h[i] = other[min(i, len(other)-1)].Clone()
 			return h
 		}},
 	}
@@ -323,8 +251,9 @@ func (a *anchoredStore) published(t *testing.T) []release.Checkpoint {
 // TestVerifyCheckpointsDetectsRecomputedRewrites: a rewrite of an anchored release
 // whose chain and head were recomputed verifies as a chain (Engine.Verify passes),
 // but VerifyCheckpoints, holding only the public key and the published checkpoints,
-// names the release and the first entry that is not as anchored, for every kind of
-// rewrite at the first, a middle and the last entry.
+// names the release and the first entry that is not as anchored, at the first, a
+// middle and the last entry. These are the kinds the conformance suite cannot make
+// in place (release/storetest runs the other 24 on every store).
 func TestVerifyCheckpointsDetectsRecomputedRewrites(t *testing.T) {
 	testRecomputedRewrites(t, memory.New())
 }
@@ -372,7 +301,6 @@ func testRecomputedRewrites(t *testing.T, inner release.Store) {
 			require.NoError(t, release.VerifyCheckpoints(ctx, a.store, a.key, cps), "%s: restored", rw.kind)
 		}
 	}
-	require.GreaterOrEqual(t, kinds, 24)
 	t.Logf("recomputed-chain rewrites after a checkpoint: %d of %d kinds (%d rewrites, %d of which pass the chain check alone) detected and named", kinds, kinds, tried, chainPassed)
 }
 

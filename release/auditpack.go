@@ -65,6 +65,7 @@ type packRecord struct {
 	Decision  json.RawMessage `json:"decision,omitempty"`
 	Waiver    *gate.Waiver    `json:"waiver,omitempty"`
 	Override  json.RawMessage `json:"override,omitempty"`
+	Evidence  *Evidence       `json:"evidence,omitempty"`
 	// summary
 	Markdown string `json:"markdown,omitempty"`
 }
@@ -210,6 +211,9 @@ func derive(id ID, h []AuditEntry) []packRecord {
 	var out []packRecord
 	for _, en := range h {
 		ref := id
+		if en.Evidence != nil {
+			out = append(out, packRecord{Type: "evidence", ReleaseID: &ref, Sequence: en.Sequence, Evidence: en.Evidence.Clone()})
+		}
 		if raw, ok := en.Annotations["gates"]; ok {
 			out = append(out, packRecord{Type: "decision", ReleaseID: &ref, Sequence: en.Sequence, Decision: raw})
 			var d gate.Decision
@@ -310,6 +314,10 @@ func sodOf(r Release, h []AuditEntry) sod {
 		switch {
 		case en.Event == EventStart:
 			started = true
+		case en.Evidence != nil && en.Evidence.Kind == EvidenceApproval && !started:
+			if !slices.Contains(s.approvers, en.Actor.ID) {
+				s.approvers = append(s.approvers, en.Actor.ID)
+			}
 		case en.Event == EventApprove && !started:
 			who := en.Actor.ID
 			if en.Actor.Kind == ActorAutomation {
@@ -333,7 +341,8 @@ func sodOf(r Release, h []AuditEntry) sod {
 	}
 	person := false
 	for _, en := range h {
-		if en.Event == EventApprove && en.Actor.Kind == ActorPerson && !SamePerson(en.Actor.ID, r.Author) {
+		approval := en.Event == EventApprove || en.Evidence != nil && en.Evidence.Kind == EvidenceApproval
+		if approval && en.Actor.Kind == ActorPerson && !SamePerson(en.Actor.ID, r.Author) {
 			person = true
 		}
 	}
@@ -547,7 +556,7 @@ func readPack(r io.Reader) (*pack, string, error) {
 			c.entries = append(c.entries, *rec.Entry)
 			c.leaves = append(c.leaves, rec.Leaf)
 			c.proofs = append(c.proofs, rec.Proof)
-		case "decision", "waiver", "override":
+		case "decision", "waiver", "override", "evidence":
 			c := cur()
 			if c == nil || rec.ReleaseID == nil || *rec.ReleaseID != c.release.ID {
 				return nil, "", bad("a %s record out of place", rec.Type)

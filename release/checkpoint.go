@@ -683,4 +683,4 @@ func (e *Engine) afterCommit(id ID) {
 }
 
 // verifyStored checks a stored release and its history as Engine.Verify does.
-func verifyStored(r Release, h []AuditEntry) error { return VerifyHistory(h, r.Head) }
+func verifyStored(r Release, h []AuditEntry) error { return VerifyRelease(r, h) }

@@ -22,6 +22,12 @@ var tamperCases = []tamperCase{
 	// last entry was rewritten is refused with ErrTampered in the store's Update, and
 	// nothing is written.
 	{"Integrity/AppendRefused", testAppendRefused},
+	// Every kind of rewrite of an anchored release (edits of each field, deletions,
+	// insertions, swaps, truncation, the whole history replaced), with the chain, the
+	// head and the row recomputed, is named by release.VerifyCheckpoints holding only
+	// the public key and the published checkpoints: the release and the first entry
+	// that is not as anchored.
+	{"Integrity/AnchoredRewritesDetected", testAnchoredRewrites},
 }
 
 // rowEdits are edits of a stored release, each with the field Verify must name.
