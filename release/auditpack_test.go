@@ -16,6 +16,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/checkpointfile"
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
@@ -350,4 +351,42 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// Recorded evidence (Engine.Record) is in the pack, one "evidence" record per
+// record entry, and a recorded approval before the deploy is who approved.
+func TestAuditPackCarriesEvidence(t *testing.T) {
+	ctx := context.Background()
+	signer, key := testKeys(t)
+	sink := &memSink{}
+	eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()), release.WithClock(releasetest.NewClock(t0, time.Minute)),
+		release.WithCheckpoints(signer, sink, release.CheckpointEvery(0), release.CheckpointInterval(0)))
+	require.NoError(t, err)
+	ci, kim := release.Automation("github"), release.Person("kim", release.RoleReleaseManager)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	require.NoError(t, err)
+	require.NoError(t, walk(ctx, eng, r.ID, ana, release.EventPlan, release.EventSchedule))
+	_, err = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: "build", Status: gate.CheckSuccess, URL: "https://ci.example/run/41"})
+	require.NoError(t, err)
+	_, err = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: kim, Reason: "CAB 2026-03-02"})
+	require.NoError(t, err)
+	require.NoError(t, walk(ctx, eng, r.ID, release.Automation("deploy-bot"), release.EventApprove, release.EventStart))
+	_, err = eng.Checkpoint(ctx)
+	require.NoError(t, err)
+
+	var b bytes.Buffer
+	require.NoError(t, eng.AuditPack(ctx, &b, release.AuditFilter{From: t0, To: t0.Add(24 * time.Hour)}))
+	info, err := release.VerifyAuditPack(bytes.NewReader(b.Bytes()), key, must(sink.Checkpoints(ctx)))
+	require.NoError(t, err)
+	var kinds []release.EvidenceKind
+	for _, rec := range packLines(t, b.Bytes()) {
+		if rec.typ() == "evidence" {
+			var ev release.Evidence
+			rec.get(t, "evidence", &ev)
+			kinds = append(kinds, ev.Kind)
+		}
+	}
+	require.Equal(t, []release.EvidenceKind{release.EvidenceCheck, release.EvidenceApproval}, kinds)
+	require.Contains(t, info.Summary, "| ana | kim, deploy-bot (automation) | held |")
+	require.Equal(t, info.Entries, info.Anchored)
 }
