@@ -91,3 +91,24 @@ func BenchmarkRun10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPlanFailedTenth: a plan for a tenth of the components failed (every tenth
+// one), at three sizes: the walk to their dependents is one traversal for all of them,
+// so the cost grows with the graph, not with graph × failed.
+func BenchmarkPlanFailedTenth(b *testing.B) {
+	for _, n := range []int{2_000, 8_000, 32_000} {
+		b.Run(fmt.Sprintf("components=%d", n), func(b *testing.B) {
+			g, d := benchWorld(b, n)
+			var opts rollback.Options
+			for i := 1; i < n; i += 10 {
+				opts.Failed = append(opts.Failed, d.Components[i].Name)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := rollback.Plan(g, d, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
