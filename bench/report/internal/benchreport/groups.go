@@ -125,6 +125,16 @@ func DefaultGroups() []Group {
 			Notes: "No targets. Write-up: [docs/bench/calendar-rules.md](bench/calendar-rules.md).",
 		},
 		{
+			ID: "report-needs", Title: "release: Engine.Report with dependencies between releases", Issue: "issue 14",
+			Module: ModuleBench, Package: ".",
+			Full:  Settings{Bench: `^BenchmarkReportNeeds$`, BenchTime: "5x", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: "1x"},
+			Scalings: []Scaling{{Label: "Report, every release needing another by a semver constraint", Pattern: `^BenchmarkReportNeeds/releases=(\d+)$`, SizeName: "releases",
+				MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.35)"}},
+			Notes: "Releases of one period on adapters/memory, four versions per service, each needing the next service by one of four constraints. " +
+				"Each constraint and version is parsed once per report, and a need looks only at releases of its name (bench/report_needs_test.go).",
+		},
+		{
 			ID: "gate", Title: "gate: concurrent evaluation", Issue: "issue 5",
 			Module: ModuleRoot, Package: "./gate",
 			Full:  Settings{Bench: `.`, BenchTime: "40x"},
