@@ -98,6 +98,9 @@ func (x *bookingIndex) clone() *bookingIndex {
 	return y
 }
 
+// all appends the environment's bookings to dst in order of start.
+func (ix *envIndex) all(dst []*bEntry) []*bEntry { return append(dst, ix.items...) }
+
 func entryLess(a *bEntry, s int64, id string) int {
 	return cmp.Or(cmp.Compare(a.s, s), strings.Compare(a.b.ID, id))
 }

@@ -106,6 +106,7 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 	c.mu.RLock()
 	work := c.cloneLocked()
 	c.mu.RUnlock()
+	work.sched = newSchedIndex()
 
 	placed := map[string]int64{} // request ID -> end of its slot
 	failed := map[string]bool{}
@@ -161,6 +162,7 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 				fail(r, fmt.Errorf("calendar: internal error placing %q: %w", r.ID, err))
 				continue
 			}
+			work.sched.placed(work, b)
 			placed[r.ID] = nanos(b.End)
 			plan.Bookings = append(plan.Bookings, b)
 		}

@@ -109,13 +109,16 @@ func DefaultGroups() []Group {
 		{
 			ID: "calendar-slots", Title: "calendar: NextSlot and Schedule", Issue: "issue 4",
 			Module: ModuleRoot, Package: "./calendar",
-			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
+			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes|BenchmarkScheduleSharedStart)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
 			Quick: Settings{BenchTime: quickTime},
 			Scalings: []Scaling{
 				{Label: "Schedule, 50 environments, 1,000 rules", Pattern: `^BenchmarkScheduleSizes/requests=(\d+)$`, SizeName: "requests"},
+				{Label: "Schedule, requests sharing one earliest start, 4 environments, capacity 2", Pattern: `^BenchmarkScheduleSharedStart/requests=(\d+)$`, SizeName: "requests",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 over 1k/2k/4k/8k (issue 14 measured 2.0)"},
 			},
 			Notes: "NextSlot over a one-year horizon with 1,000 rules (warm: rule expansions cached; cold: a new calendar each time). " +
-				"Schedule of 5,000 requests across 50 environments; BenchmarkScheduleSizes (calendar/bench_scaling_test.go) adds the sizes for the scaling table.",
+				"Schedule of 5,000 requests across 50 environments; BenchmarkScheduleSizes (calendar/bench_scaling_test.go) adds the sizes for the scaling table. " +
+				"BenchmarkScheduleSharedStart: 1,000 to 8,000 requests with one earliest start, each waiting behind the ones placed before it.",
 		},
 		{
 			ID: "calendar-rules", Title: "calendar: rule expansion, the DST resolver and iCalendar", Issue: "issue 4",
