@@ -107,6 +107,27 @@ func DefaultGroups() []Group {
 			Notes: "The booking counts are those the rules admit out of 1,000, 10,000 and 100,000 generated.",
 		},
 		{
+			ID: "calendar-index", Title: "calendar: booking in random order, and Check beside one 300-day booking", Issue: "issue 14",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^(BenchmarkBookOrder|BenchmarkCheckLongBooking)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: quickTime},
+			Comparisons: []Comparison{
+				{Label: "Book 100,000 bookings in random order vs in order of start",
+					Op: Measure{Bench: "BenchmarkBookOrder/random/bookings=100000"}, Ref: ref("BenchmarkBookOrder/in-order/bookings=100000"),
+					RefLabel: "in order of start", RatioLabel: "random / in order", Target: AtMostTarget(1.5, "random order within 1.5x of in order (issue 14 measured 2–2.5x)")},
+				{Label: "Check with one 300-day booking in the environment vs without, 20,000 one-hour bookings",
+					Op: Measure{Bench: "BenchmarkCheckLongBooking/with-300-day-booking"}, Ref: ref("BenchmarkCheckLongBooking/without"),
+					RefLabel: "without the long booking", RatioLabel: "with / without", Target: AtMostTarget(1.2, "one long booking costs Check at most 1.2x (issue 14 measured 1.7x)")},
+			},
+			Scalings: []Scaling{
+				{Label: "Book, random order", Pattern: `^BenchmarkBookOrder/random/bookings=(\d+)$`, SizeName: "bookings",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.5)"},
+				{Label: "Book, in order of start", Pattern: `^BenchmarkBookOrder/in-order/bookings=(\d+)$`, SizeName: "bookings"},
+			},
+			Notes: "One-hour bookings over 2026 in 5 environments, each changing its own service, booked into an empty calendar with Book (Check included). " +
+				"Each environment's bookings are kept by length class in chunked sorted runs (calendar/booking.go).",
+		},
+		{
 			ID: "calendar-slots", Title: "calendar: NextSlot and Schedule", Issue: "issue 4",
 			Module: ModuleRoot, Package: "./calendar",
 			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes|BenchmarkScheduleSharedStart)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
