@@ -1,6 +1,10 @@
 # releasekit developer commands.
 #
 #   make test          every test of every module, with the race detector (the README's command)
+#   make apicheck      compare the exported API with the last release tag (CI runs it)
+#   make release VERSION=v0.2.0
+#                      check, test (CI=true bash .ci/run), and tag every published module;
+#                      see docs/RELEASING.md
 #   make bench         every benchmark, median of COUNT runs (default 5, in rounds), written to docs/BENCHMARKS.md
 #   make bench-quick   a smoke run of every benchmark (-count 1, short benchtimes), same report
 #
@@ -16,10 +20,19 @@ GO ?= go
 COUNT ?= 5
 BENCH_FLAGS ?=
 
-.PHONY: test bench bench-quick
+RELEASETOOL = $(GO) run ./internal/releasetool/cmd/releasetool
+
+.PHONY: test apicheck release bench bench-quick
 
 test:
-	$(GO) test -race ./... ./adapters/postgres/... ./bench/...
+	$(GO) test -race github.com/releasekit/releasekit/...
+
+apicheck:
+	$(RELEASETOOL) apicheck -v
+
+release:
+	@if [ -z "$(VERSION)" ]; then echo "usage: make release VERSION=v0.2.0"; exit 2; fi
+	$(RELEASETOOL) release -version '$(VERSION)' -test 'CI=true bash .ci/run'
 
 bench:
 	@$(call run_report,-count $(COUNT),make bench)

@@ -246,6 +246,31 @@ func DefaultGroups() []Group {
 			Notes: "The sub-benchmarks run one after the other for seconds each, so drifting load skews this ratio; prefer the interleaved group.",
 		},
 		{
+			ID: "analysis", Title: "analysis: the runner's overhead per measurement, and resuming from recorded measurements", Issue: "issue 17",
+			Module: ModuleRoot, Package: "./analysis",
+			Full:  Settings{Bench: `^(BenchmarkMeasurement|BenchmarkMeasurementInterleaved|BenchmarkResume)$`, BenchTime: "200x"},
+			Quick: Settings{BenchTime: "20x"},
+			Comparisons: []Comparison{
+				{Label: "runner vs the bare query, Vector.Value and criterion check, per measurement (separate sub-benchmarks)",
+					Op: Measure{Bench: "BenchmarkMeasurement/runner", Unit: "ns/measurement"}, Ref: &Measure{Bench: "BenchmarkMeasurement/bare", Unit: "ns/measurement"},
+					RefLabel: "bare query and check", RatioLabel: "runner / bare", Target: None("issue 17 asks for the overhead per measurement")},
+				{Label: "runner vs the bare query and check, per measurement (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkMeasurementInterleaved", Unit: "x-bare"},
+					RefLabel: "bare query and check, same loop", RatioLabel: "runner / bare", Target: None("issue 17 asks for the overhead per measurement")},
+			},
+			Notes: "One run of 1,000 measurements (interval 1ns, so it never sleeps) on a provider that answers at once, per measurement: scheduling, judging, the reason text, the result. " +
+				"recorded adds a Recorder, baseline a second query and a relative criterion. Resume: Evaluate re-judging 1,000 recorded measurements. " +
+				"1,000 concurrent analyses with bounded queries and no leaked goroutine are a test (TestThousandConcurrentAnalyses), not a benchmark. Write-up: [docs/bench/analysis.md](bench/analysis.md).",
+		},
+		{
+			ID: "strategy", Title: "strategy: the driver's overhead per step", Issue: "issue 17",
+			Module: ModuleRoot, Package: "./strategy",
+			Full:  Settings{Bench: `^BenchmarkStep$`, BenchTime: "200x"},
+			Quick: Settings{BenchTime: "20x"},
+			Notes: "A canary of 100 steps on a host and recorder that return at once, per step: weight steps only; every other step a one-measurement analysis; " +
+				"and a run that finds all 100 steps recorded (resume). No targets. Write-up: [docs/bench/analysis.md](bench/analysis.md).",
+		},
+		{
 			ID: "webhook", Title: "adapters/webhook: signing, verification and delivery", Issue: "issue 7",
 			Module: ModuleRoot, Package: "./adapters/webhook",
 			Full:  Settings{Bench: `.`, BenchTime: "5000x"},

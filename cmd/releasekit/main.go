@@ -1,0 +1,30 @@
+// Command releasekit is the release calendar as code for any CI pipeline: it answers
+// "may this change start now, and does it fit before the next freeze?" from one YAML
+// calendar file that every pipeline shares, finds the next slot, lists occurrences,
+// exports the calendar for calendar apps and lints the file.
+//
+// Install it with
+//
+//	go install github.com/releasekit/releasekit/cmd/releasekit@latest
+//
+// and see `releasekit --help`, docs/CALENDAR-FILE.md for the file format and
+// docs/CI.md for Jenkins, GitLab CI, GitHub Actions, Azure DevOps, CircleCI and Bamboo.
+//
+// Exit status: 0 yes (may start, slot found, clean), 1 no, 2 bad input.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	_ "time/tzdata" // IANA zones on machines without a zone database (containers, Windows)
+
+	"github.com/releasekit/releasekit/cmd/releasekit/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := cli.Main(ctx, os.Args[1:], cli.OSEnv())
+	stop()
+	os.Exit(code)
+}
