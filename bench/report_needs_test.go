@@ -38,11 +38,13 @@ func BenchmarkReportNeeds(b *testing.B) {
 		opts := release.ReportOptions{From: start, To: start.Add(30 * 24 * time.Hour)}
 		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			c0 := processCPU()
 			for b.Loop() {
 				if err := eng.Report(ctx, io.Discard, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, c0)
 		})
 	}
 }

@@ -69,12 +69,14 @@ func BenchmarkScheduleSharedStart(b *testing.B) {
 func benchSchedule(b *testing.B, cal *calendar.Calendar, reqs []calendar.Request) *calendar.Plan {
 	b.ReportAllocs()
 	var plan *calendar.Plan
+	c0 := processCPU()
 	for b.Loop() {
 		var err error
 		if plan, err = cal.Schedule(reqs, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, c0)
 	return plan
 }
 
@@ -106,43 +108,77 @@ func BenchmarkBookOrder(b *testing.B) {
 			bs := orderBookings(n, order == "random")
 			b.Run(fmt.Sprintf("%s/bookings=%d", order, n), func(b *testing.B) {
 				b.ReportAllocs()
+				c0 := processCPU()
 				for b.Loop() {
 					bookAll(b, bs)
 				}
+				reportCPU(b, c0)
 			})
 		}
 	}
 }
 
-// BenchmarkCheckLongBooking: Check of a one-hour booking in an environment holding
-// 20,000 one-hour bookings, without and with one 300-day booking among them. The
+// BenchmarkCheckLongBooking: Check of 1,024 one-hour bookings (one op) in an
+// environment holding 20,000 one-hour bookings, without and with one 300-day booking
+// among them, and the two timed in turn in one loop (with/without: x-without). The
 // long booking used to widen every query's look-back to 300 days (1.7x slower).
 func BenchmarkCheckLongBooking(b *testing.B) {
 	bs := orderBookings(100_000, true)
-	for _, long := range []bool{false, true} {
-		cal := bookAll(b, bs)
-		name := "without"
-		if long {
-			name = "with-300-day-booking"
-			if err := cal.Book(calendar.Booking{ID: "long", Environment: "env0", Services: []string{"migration"},
-				Start: benchStart, End: benchStart.Add(300 * 24 * time.Hour)}); err != nil {
-				b.Fatal(err)
-			}
+	without := bookAll(b, bs)
+	with := bookAll(b, bs)
+	if err := with.Book(calendar.Booking{ID: "long", Environment: "env0", Services: []string{"migration"},
+		Start: benchStart, End: benchStart.Add(300 * 24 * time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(29, 31))
+	probes := make([]calendar.Booking, 1024)
+	for i := range probes {
+		s := benchStart.Add(time.Duration(rng.IntN(360*24*4)) * 15 * time.Minute)
+		probes[i] = calendar.Booking{ID: "probe", Environment: "env0", Services: []string{"svc-probe"}, Start: s, End: s.Add(time.Hour)}
+	}
+	checkAll := func(cal *calendar.Calendar) {
+		for _, p := range probes {
+			cal.Check(p)
 		}
-		rng := rand.New(rand.NewPCG(29, 31))
-		probes := make([]calendar.Booking, 1024)
-		for i := range probes {
-			s := benchStart.Add(time.Duration(rng.IntN(360*24*4)) * 15 * time.Minute)
-			probes[i] = calendar.Booking{ID: "probe", Environment: "env0", Services: []string{"svc-probe"}, Start: s, End: s.Add(time.Hour)}
-		}
-		b.Run(name, func(b *testing.B) {
-			i := 0
+	}
+	for _, tc := range []struct {
+		name string
+		cal  *calendar.Calendar
+	}{{"without", without}, {"with-300-day-booking", with}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c0 := processCPU()
 			for b.Loop() {
-				cal.Check(probes[i%len(probes)])
-				i++
+				checkAll(tc.cal)
 			}
+			reportCPU(b, c0)
 		})
 	}
+	b.Run("interleaved", func(b *testing.B) {
+		var tw, tn time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			checkAll(with)
+			t1 := time.Now()
+			checkAll(without)
+			tw, tn = tw+t1.Sub(t0), tn+time.Since(t1)
+		}
+		b.ReportMetric(float64(tw)/float64(tn), "x-without")
+	})
+}
+
+// BenchmarkBookOrderRatio books 100,000 bookings in random order and in order of
+// start in turn in one loop, and reports random/in-order (x-in-order).
+func BenchmarkBookOrderRatio(b *testing.B) {
+	random, sorted := orderBookings(100_000, true), orderBookings(100_000, false)
+	var tr, ts time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		bookAll(b, random)
+		t1 := time.Now()
+		bookAll(b, sorted)
+		tr, ts = tr+t1.Sub(t0), ts+time.Since(t1)
+	}
+	b.ReportMetric(float64(tr)/float64(ts), "x-in-order")
 }
 
 // bookAll books bs, in order, into a new calendar without rules.

@@ -104,11 +104,13 @@ func BenchmarkPlanFailedTenth(b *testing.B) {
 				opts.Failed = append(opts.Failed, d.Components[i].Name)
 			}
 			b.ReportAllocs()
+			c0 := processCPU()
 			for b.Loop() {
 				if _, err := rollback.Plan(g, d, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, c0)
 		})
 	}
 }
