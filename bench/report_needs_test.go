@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/internal/benchcpu"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
@@ -38,13 +39,13 @@ func BenchmarkReportNeeds(b *testing.B) {
 		opts := release.ReportOptions{From: start, To: start.Add(30 * 24 * time.Hour)}
 		b.Run(fmt.Sprintf("releases=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
-			c0 := processCPU()
+			c0 := benchcpu.Start()
 			for b.Loop() {
 				if err := eng.Report(ctx, io.Discard, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, c0)
+			benchcpu.Report(b, c0)
 		})
 	}
 }

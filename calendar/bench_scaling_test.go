@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/internal/benchcpu"
 )
 
 // BenchmarkScheduleSizes: Schedule of 1,250, 2,500 and 5,000 requests across 50
@@ -69,14 +70,14 @@ func BenchmarkScheduleSharedStart(b *testing.B) {
 func benchSchedule(b *testing.B, cal *calendar.Calendar, reqs []calendar.Request) *calendar.Plan {
 	b.ReportAllocs()
 	var plan *calendar.Plan
-	c0 := processCPU()
+	c0 := benchcpu.Start()
 	for b.Loop() {
 		var err error
 		if plan, err = cal.Schedule(reqs, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, c0)
+	benchcpu.Report(b, c0)
 	return plan
 }
 
@@ -108,11 +109,11 @@ func BenchmarkBookOrder(b *testing.B) {
 			bs := orderBookings(n, order == "random")
 			b.Run(fmt.Sprintf("%s/bookings=%d", order, n), func(b *testing.B) {
 				b.ReportAllocs()
-				c0 := processCPU()
+				c0 := benchcpu.Start()
 				for b.Loop() {
 					bookAll(b, bs)
 				}
-				reportCPU(b, c0)
+				benchcpu.Report(b, c0)
 			})
 		}
 	}
@@ -146,11 +147,11 @@ func BenchmarkCheckLongBooking(b *testing.B) {
 		cal  *calendar.Calendar
 	}{{"without", without}, {"with-300-day-booking", with}} {
 		b.Run(tc.name, func(b *testing.B) {
-			c0 := processCPU()
+			c0 := benchcpu.Start()
 			for b.Loop() {
 				checkAll(tc.cal)
 			}
-			reportCPU(b, c0)
+			benchcpu.Report(b, c0)
 		})
 	}
 	b.Run("interleaved", func(b *testing.B) {

@@ -94,10 +94,19 @@ func lengthClass(d int64) int { return bits.Len64(uint64(max(d, 1))) / 2 }
 
 // run is a sorted list of bookings by (start, ID), kept in chunks of at most
 // chunkMax, so that an insert in random order costs O(log n + chunkMax), not O(n).
+// Each entry carries its start and end inline, and tails holds each chunk's last
+// start, so that searches and scans read contiguous memory and follow a pointer only
+// for the entries they return (or to break a tie between equal starts).
 type run struct {
-	chunks [][]*bEntry // each sorted and non-empty; chunk i's entries precede chunk i+1's
-	maxLen int64       // upper bound on e-s over the entries
+	chunks [][]rEntry // each sorted and non-empty; chunk i's entries precede chunk i+1's
+	tails  []int64    // tails[i]: the start of chunks[i]'s last entry
+	maxLen int64      // upper bound on e-s over the entries
 	n      int
+}
+
+type rEntry struct {
+	s, e int64
+	p    *bEntry
 }
 
 const chunkMax = 512
@@ -130,7 +139,9 @@ func (x *bookingIndex) clone() *bookingIndex {
 func (ix *envIndex) all(dst []*bEntry) []*bEntry {
 	for _, c := range ix.classes {
 		for _, ch := range c.run.chunks {
-			dst = append(dst, ch...)
+			for _, it := range ch {
+				dst = append(dst, it.p)
+			}
 		}
 	}
 	return dst
@@ -143,54 +154,72 @@ func entryLess(a *bEntry, s int64, id string) int {
 func cmpEntry(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) }
 
 func (r *run) clone() *run {
-	y := &run{chunks: make([][]*bEntry, len(r.chunks)), maxLen: r.maxLen, n: r.n}
+	y := &run{chunks: make([][]rEntry, len(r.chunks)), tails: slices.Clone(r.tails), maxLen: r.maxLen, n: r.n}
 	for i, ch := range r.chunks {
 		y.chunks[i] = slices.Clone(ch)
 	}
 	return y
 }
 
+// cmpR orders entries by start, then ID.
+func cmpR(a, b rEntry) int {
+	if a.s != b.s {
+		return cmp.Compare(a.s, b.s)
+	}
+	return strings.Compare(a.p.b.ID, b.p.b.ID)
+}
+
 // chunkFor returns the chunk e belongs in: the first whose last entry is not before
 // e, or the last chunk. The run must not be empty.
-func (r *run) chunkFor(e *bEntry) int {
-	i := sort.Search(len(r.chunks), func(i int) bool { ch := r.chunks[i]; return cmpEntry(ch[len(ch)-1], e) >= 0 })
+func (r *run) chunkFor(e rEntry) int {
+	i := sort.Search(len(r.tails), func(i int) bool {
+		if r.tails[i] != e.s {
+			return r.tails[i] > e.s
+		}
+		ch := r.chunks[i]
+		return cmpR(ch[len(ch)-1], e) >= 0
+	})
 	return min(i, len(r.chunks)-1)
 }
 
-func (r *run) insert(e *bEntry) {
+func (r *run) insert(p *bEntry) {
+	e := rEntry{p.s, p.e, p}
 	r.n++
 	r.maxLen = max(r.maxLen, e.e-e.s)
 	if len(r.chunks) == 0 {
-		r.chunks = [][]*bEntry{{e}}
+		r.chunks, r.tails = [][]rEntry{{e}}, []int64{e.s}
 		return
 	}
 	ci := r.chunkFor(e)
 	ch := r.chunks[ci]
-	j, _ := slices.BinarySearchFunc(ch, e, cmpEntry)
+	j, _ := slices.BinarySearchFunc(ch, e, cmpR)
 	ch = slices.Insert(ch, j, e)
-	r.chunks[ci] = ch
+	r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
 	if len(ch) > chunkMax {
 		half := len(ch) / 2
-		r.chunks[ci] = ch[:half:half]
+		r.chunks[ci], r.tails[ci] = ch[:half:half], ch[half-1].s
 		r.chunks = slices.Insert(r.chunks, ci+1, slices.Clone(ch[half:]))
+		r.tails = slices.Insert(r.tails, ci+1, ch[len(ch)-1].s)
 	}
 }
 
-func (r *run) remove(e *bEntry) {
+func (r *run) remove(p *bEntry) {
 	if len(r.chunks) == 0 {
 		return
 	}
+	e := rEntry{p.s, p.e, p}
 	ci := r.chunkFor(e)
 	ch := r.chunks[ci]
-	j, found := slices.BinarySearchFunc(ch, e, cmpEntry)
+	j, found := slices.BinarySearchFunc(ch, e, cmpR)
 	if !found {
 		return
 	}
 	r.n--
 	if ch = slices.Delete(ch, j, j+1); len(ch) == 0 {
 		r.chunks = slices.Delete(r.chunks, ci, ci+1)
+		r.tails = slices.Delete(r.tails, ci, ci+1)
 	} else {
-		r.chunks[ci] = ch
+		r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
 	}
 	if e.e-e.s == r.maxLen {
 		r.maxLen = 0
@@ -202,10 +231,11 @@ func (r *run) remove(e *bEntry) {
 	}
 }
 
-// scan appends to dst the entries overlapping [s, e), except the one called skip.
+// scan appends to dst the entries overlapping [s, e), except the one called skip, in
+// order.
 func (r *run) scan(dst []*bEntry, s, e int64, skip string) []*bEntry {
 	from := s - r.maxLen
-	ci := sort.Search(len(r.chunks), func(i int) bool { ch := r.chunks[i]; return ch[len(ch)-1].s > from })
+	ci := sort.Search(len(r.tails), func(i int) bool { return r.tails[i] > from })
 	for ; ci < len(r.chunks); ci++ {
 		ch := r.chunks[ci]
 		j := sort.Search(len(ch), func(i int) bool { return ch[i].s > from })
@@ -213,8 +243,8 @@ func (r *run) scan(dst []*bEntry, s, e int64, skip string) []*bEntry {
 			if it.s >= e {
 				return dst
 			}
-			if it.e > s && it.b.ID != skip {
-				dst = append(dst, it)
+			if it.e > s && it.p.b.ID != skip {
+				dst = append(dst, it.p)
 			}
 		}
 	}
@@ -268,11 +298,25 @@ func (x *bookingIndex) overlapping(dst []*bEntry, env string, s, e int64, skip s
 		return dst
 	}
 	start := len(dst)
-	for _, c := range ix.classes {
+	for i, c := range ix.classes {
+		mid := len(dst)
 		dst = c.run.scan(dst, s, e, skip)
-	}
-	if len(ix.classes) > 1 && len(dst)-start > 1 {
-		slices.SortFunc(dst[start:], cmpEntry)
+		if i == 0 || mid == start || mid == len(dst) {
+			continue
+		}
+		// Merge this class's sorted entries into the ones before: usually a few
+		// long bookings among many short ones, so insert them one by one.
+		if len(dst)-mid > 8 {
+			slices.SortFunc(dst[start:], cmpEntry)
+			continue
+		}
+		for k := mid; k < len(dst); k++ {
+			x, j := dst[k], k
+			for ; j > start && cmpEntry(dst[j-1], x) > 0; j-- {
+				dst[j] = dst[j-1]
+			}
+			dst[j] = x
+		}
 	}
 	return dst
 }

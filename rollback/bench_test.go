@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/releasekit/releasekit/depgraph"
+	"github.com/releasekit/releasekit/internal/benchcpu"
 	"github.com/releasekit/releasekit/rollback"
 )
 
@@ -104,13 +105,13 @@ func BenchmarkPlanFailedTenth(b *testing.B) {
 				opts.Failed = append(opts.Failed, d.Components[i].Name)
 			}
 			b.ReportAllocs()
-			c0 := processCPU()
+			c0 := benchcpu.Start()
 			for b.Loop() {
 				if _, err := rollback.Plan(g, d, opts); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, c0)
+			benchcpu.Report(b, c0)
 		})
 	}
 }
