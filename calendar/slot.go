@@ -200,6 +200,14 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 		if e > maxNanos {
 			break
 		}
+		// The schedule index is cheap (O(log n)); rules cost an expansion lookup each.
+		// Most candidates of a crowded plan are ruled out by the index alone.
+		if es != nil {
+			if n := es.blockedUntil(sub.services, capacity, t, e); n > t {
+				t = c.alignUp(n)
+				continue
+			}
+		}
 		next := t
 		for _, r := range app.closers {
 			var err error
@@ -235,9 +243,6 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 				bl.add(ConflictOutsideWindow, nr.rule.Name, "")
 				next = max(next, ns)
 			}
-		}
-		if es != nil {
-			next = max(next, es.blockedUntil(sub.services, capacity, t, e))
 		}
 		if bl == nil && next > t {
 			t = c.alignUp(next)
