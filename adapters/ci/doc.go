@@ -19,7 +19,7 @@
 // A receiver reads at most [DefaultMaxBody] bytes ([WithMaxBody]), checks the
 // signature or token in constant time, translates the delivery into a [Result]
 // with the sender's status mapped onto the gate's [gate.CheckStatus] (the tables are
-// in docs/CI.md), finds the open releases the result is about ([Match]: by commit,
+// in docs/CI-RECEIVERS.md), finds the open releases the result is about ([Match]: by commit,
 // version or label; [WithMatch]) and records the result on each as a check: the
 // delivery id is the idempotency key, so a redelivery records nothing twice.
 //

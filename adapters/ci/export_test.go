@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -55,3 +56,13 @@ func (f *Fake) Records() []Recorded {
 
 // UseFake makes receiver h record into f.
 func UseFake(h http.Handler, f *Fake) { h.(*handler).rec = f }
+
+// Tables are the status mappings by the names docs/CI-RECEIVERS.md gives them.
+var Tables = map[string]map[string]gate.CheckStatus{
+	"github conclusion":       githubConclusions,
+	"github status":           githubProgress,
+	"github deployment state": githubDeployments,
+	"gitlab status":           gitlabStatuses,
+	"jenkins result":          jenkinsResults,
+	"generic status":          genericStatuses,
+}

@@ -19,7 +19,7 @@ import (
 // and actions that carry no result answer 202 and record nothing.
 //
 // The webhook's secret must be secret; an empty one is an error. See the package
-// documentation for the answers and docs/CI.md for the status mapping.
+// documentation for the answers and docs/CI-RECEIVERS.md for the status mapping.
 func NewGitHub(eng *release.Engine, secret string, opts ...Option) (http.Handler, error) {
 	return newHandler(eng, secret, vendor{
 		source: GitHub,

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -128,3 +129,5 @@ func gitlab(event, uuid string) map[string]string {
 func signed(body []byte) map[string]string {
 	return map[string]string{"X-Releasekit-Signature": sign(body)}
 }
+
+func urlEscape(s string) string { return url.QueryEscape(s) }

@@ -8,7 +8,7 @@ import (
 )
 
 // The status mappings: each CI system's own words for a run's state, and the
-// [gate.CheckStatus] a result with that word records. docs/CI.md ("Receivers")
+// [gate.CheckStatus] a result with that word records. docs/CI-RECEIVERS.md
 // gives the same tables with the reasons; a test keeps the two in step.
 //
 // A word that is not in its table is refused with an *UnknownStatusError rather
