@@ -24,7 +24,9 @@ func TestVendorSamples(t *testing.T) {
 	}{
 		{
 			name: "github check_run completed", new: ci.NewGitHub, file: "github/check_run.completed.json",
-			headers: func(b []byte) map[string]string { return github("check_run", "72d3162e-cc78-11e3-81ab-4c9367dc0958", b) },
+			headers: func(b []byte) map[string]string {
+				return github("check_run", "72d3162e-cc78-11e3-81ab-4c9367dc0958", b)
+			},
 			want: ci.Result{Source: ci.GitHub, Delivery: "72d3162e-cc78-11e3-81ab-4c9367dc0958", Event: "check_run",
 				Name: "Octocoders-linter", Status: "success", Native: "success", Commit: "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
 				Ref: "changes", URL: "https://github.com/Codertocat/Hello-World/runs/128620228", ExternalID: "128620228",
