@@ -33,7 +33,9 @@ type CalendarConfig struct {
 //     refuses with the calendar's conflicts as reasons. When the store is a [Booker]
 //     the booking goes into the store before the transition commits (and is removed
 //     if the commit fails), so engines in many replicas never double-book a service;
-//     otherwise it goes into the Calendar.
+//     a [CapacityBooker] also enforces the environment's capacity in that step, so
+//     concurrent schedules never overfill it. Otherwise the booking goes into the
+//     Calendar.
 //   - unschedule and cancel free the slot after they commit.
 //   - start refuses outside the booked slot, inside a freeze or a lockdown, or when
 //     the deployment (from now, for its Duration) no longer fits before the next
@@ -140,19 +142,41 @@ func (s *calendarStage) schedule(ctx context.Context, p *Proposal, next *Release
 			return &calendar.ConflictError{Booking: id, Conflicts: cs}
 		}
 	} else {
-		v, err := s.view(ctx, r.Environment, notBefore, notBefore.Add(s.cfg.Horizon))
-		if err != nil {
-			return err
-		}
-		req := booking(r, id, notBefore)
-		b, err = v.NextSlot(calendar.Request{ID: id, Environment: req.Environment, Services: req.Services, Team: req.Team,
-			Class: req.Class, Action: req.Action, Duration: r.Duration, NotBefore: notBefore, NotAfter: notBefore.Add(s.cfg.Horizon)})
+		b, err = s.earliest(ctx, r, id, notBefore)
 		if err != nil {
 			return err
 		}
 	}
 	next.Slot = &Slot{Booking: id, Start: b.Start.UTC(), End: b.End.UTC()}
 	return p.Annotate(next.Slot)
+}
+
+// earliest finds the earliest slot for r that starts from notBefore to notBefore plus
+// the horizon. It reads the bookings of a window from notBefore, four times the
+// release's duration long (at least an hour), and searches the slots that end inside it:
+// such a slot can only conflict with bookings that overlap the window. When none fits,
+// the window grows fourfold, up to the horizon. So the cost follows the bookings
+// between notBefore and the slot found, not every booking of the horizon, and a
+// release that finds no slot gets the calendar's explanation over the whole horizon.
+func (s *calendarStage) earliest(ctx context.Context, r Release, id string, notBefore time.Time) (calendar.Booking, error) {
+	req := booking(r, id, notBefore)
+	latest := notBefore.Add(s.cfg.Horizon)
+	for window := max(4*r.Duration, time.Hour); ; window *= 4 {
+		last := notBefore.Add(window - r.Duration) // the latest start whose slot ends inside the window
+		final := !last.Before(latest)
+		if final {
+			last = latest
+		}
+		v, err := s.view(ctx, r.Environment, notBefore, last.Add(r.Duration))
+		if err != nil {
+			return calendar.Booking{}, err
+		}
+		b, err := v.NextSlot(calendar.Request{ID: id, Environment: req.Environment, Services: req.Services, Team: req.Team,
+			Class: req.Class, Action: req.Action, Duration: r.Duration, NotBefore: notBefore, NotAfter: last})
+		if err == nil || final || !errors.Is(err, calendar.ErrNoSlot) {
+			return b, err
+		}
+	}
 }
 
 // afterNeeds is when the releases r needs are done in its environment: the latest
@@ -237,7 +261,7 @@ func (s *calendarStage) reserve(ctx context.Context, p *Proposal, next *Release)
 	}
 	b := booking(*next, next.Slot.Booking, next.Slot.Start)
 	if bk, ok := s.store.(Booker); ok {
-		if err := bk.Book(ctx, b); err != nil {
+		if err := s.book(ctx, bk, b); err != nil {
 			return nil, err
 		}
 		return func() { _ = bk.Unbook(context.WithoutCancel(ctx), b.ID) }, nil
@@ -246,6 +270,29 @@ func (s *calendarStage) reserve(ctx context.Context, p *Proposal, next *Release)
 		return nil, err
 	}
 	return func() { _ = s.cfg.Calendar.Cancel(b.ID) }, nil
+}
+
+// book stores b within its environment's capacity: in one step with a
+// [CapacityBooker]; with another Booker it books, reads the environment back and
+// frees b again when the environment is over capacity (so two concurrent schedules
+// may both be refused, but the environment is never overfilled).
+func (s *calendarStage) book(ctx context.Context, bk Booker, b calendar.Booking) error {
+	capacity := s.cfg.Calendar.Capacity(b.Environment)
+	if cb, ok := bk.(CapacityBooker); ok {
+		return cb.BookWithin(ctx, b, capacity)
+	}
+	if err := bk.Book(ctx, b); err != nil || capacity <= 0 {
+		return err
+	}
+	stored, err := bk.Bookings(ctx, b.Environment, b.Start, b.End)
+	if err == nil {
+		err = CheckCapacity(b, capacity, stored)
+	}
+	if err != nil {
+		_ = bk.Unbook(context.WithoutCancel(ctx), b.ID)
+		return err
+	}
+	return nil
 }
 
 func (s *calendarStage) after(ctx context.Context, p *Proposal, next Release, _ *fireOptions) (Release, error) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -16,16 +17,14 @@ import (
 	"github.com/releasekit/releasekit/release"
 )
 
-const benchWriters = 16
-
-// runWriters runs b.N operations spread over benchWriters goroutines, each calling op
+// runWriters runs b.N operations spread over writers goroutines, each calling op
 // with its own writer index, and reports transitions per second.
-func runWriters(b *testing.B, op func(w int) error) {
+func runWriters(b *testing.B, writers int, op func(w int) error) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	errs := make(chan error, benchWriters)
+	errs := make(chan error, writers)
 	b.ResetTimer()
-	for w := range benchWriters {
+	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -46,91 +45,121 @@ func runWriters(b *testing.B, op func(w int) error) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
 }
 
-// BenchmarkTransitions compares, in one run, transitions through release.Engine on the
-// bolt store with 16 concurrent writers (each on its own release, schedule and
-// unschedule in turn) against bare bbolt read-write transactions doing the equivalent
-// writes: read the 600-byte release, put it back, append a 400-byte entry to a nested
-// bucket and put a 1,000-byte outbox row. With real fsync ("sync") and without
-// ("nosync", unsafe, for comparison only).
+// BenchmarkTransitions compares, in one run (so that go test -count interleaves
+// them), transitions through release.Engine on the bolt store against bare bbolt
+// transactions writing the same rows: read the 600-byte release and put it back,
+// append a 400-byte history entry to the release's nested bucket, put a 1,000-byte
+// outbox row and its 13-byte due-index entry. The references:
+//
+//   - batch: bbolt's own DB.Batch, tuned for the load (MaxBatchSize = the number of
+//     writers, MaxBatchDelay 1 ms), the strongest way to share commits in bbolt;
+//   - update: one DB.Update per transition (no shared commits).
+//
+// At 16 writers with real fsync (sync), at 1 writer with real fsync, and at 16
+// writers without fsync (nosync: unsafe, for comparison only; the engine's CPU work
+// decides there). Each writer works on its own release, scheduling and unscheduling
+// it in turn.
 func BenchmarkTransitions(b *testing.B) {
 	for _, mode := range []struct {
-		name   string
-		noSync bool
-	}{{"sync", false}, {"nosync", true}} {
-		b.Run(mode.name+"/engine", func(b *testing.B) {
-			ctx := context.Background()
-			s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.WithNoSync(mode.noSync))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer s.Close()
-			e, err := release.New(s, release.WithPolicy(release.AllowAll()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			ids := make([]release.ID, benchWriters)
-			for w := range ids {
-				r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", w)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				if r, err = e.Fire(ctx, r.ID, release.EventPlan, bob); err != nil {
-					b.Fatal(err)
-				}
-				ids[w] = r.ID
-			}
-			state := make([]bool, benchWriters) // scheduled?
-			runWriters(b, func(w int) error {
-				ev := release.EventSchedule
-				if state[w] {
-					ev = release.EventUnschedule
-				}
-				_, err := e.Fire(ctx, ids[w], ev, bob, release.Reason("benchmark"))
-				state[w] = !state[w]
-				return err
-			})
-		})
-		b.Run(mode.name+"/raw-bbolt", func(b *testing.B) {
-			db, err := bbolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bbolt.Options{NoSync: mode.noSync, FreelistType: bbolt.FreelistMapType})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			rel, entry, row := bytes.Repeat([]byte("r"), 600), bytes.Repeat([]byte("e"), 400), bytes.Repeat([]byte("o"), 1000)
-			seq := make([]uint64, benchWriters)
-			err = db.Update(func(tx *bbolt.Tx) error {
-				for _, name := range []string{"releases", "history", "outbox"} {
-					if _, err := tx.CreateBucket([]byte(name)); err != nil {
-						return err
-					}
-				}
-				for w := range benchWriters {
-					if _, err := tx.Bucket([]byte("history")).CreateBucket([]byte{byte(w)}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			runWriters(b, func(w int) error {
-				seq[w]++
-				return db.Update(func(tx *bbolt.Tx) error {
-					key := []byte{byte(w)}
-					_ = tx.Bucket([]byte("releases")).Get(key)
-					if err := tx.Bucket([]byte("releases")).Put(key, rel); err != nil {
-						return err
-					}
-					sk := binary.BigEndian.AppendUint64(nil, seq[w])
-					if err := tx.Bucket([]byte("history")).Bucket(key).Put(sk, entry); err != nil {
-						return err
-					}
-					return tx.Bucket([]byte("outbox")).Put(append(key, sk...), row)
-				})
-			})
-		})
+		name    string
+		writers int
+		noSync  bool
+		refs    []string
+	}{
+		{"writers=16/sync", 16, false, []string{"batch", "update"}},
+		{"writers=1/sync", 1, false, []string{"update"}},
+		{"writers=16/nosync", 16, true, []string{"batch", "update"}},
+	} {
+		b.Run(mode.name+"/engine", func(b *testing.B) { benchEngine(b, mode.writers, mode.noSync) })
+		for _, ref := range mode.refs {
+			b.Run(mode.name+"/"+ref, func(b *testing.B) { benchRaw(b, mode.writers, mode.noSync, ref == "batch") })
+		}
 	}
+}
+
+func benchEngine(b *testing.B, writers int, noSync bool) {
+	ctx := context.Background()
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.WithNoSync(noSync))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	e, err := release.New(s, release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]release.ID, writers)
+	for w := range ids {
+		r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", w)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r, err = e.Fire(ctx, r.ID, release.EventPlan, bob); err != nil {
+			b.Fatal(err)
+		}
+		ids[w] = r.ID
+	}
+	state := make([]bool, writers) // scheduled?
+	runWriters(b, writers, func(w int) error {
+		ev := release.EventSchedule
+		if state[w] {
+			ev = release.EventUnschedule
+		}
+		_, err := e.Fire(ctx, ids[w], ev, bob, release.Reason("benchmark"))
+		state[w] = !state[w]
+		return err
+	})
+}
+
+func benchRaw(b *testing.B, writers int, noSync, batch bool) {
+	db, err := bbolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bbolt.Options{NoSync: noSync, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.MaxBatchSize = writers
+	db.MaxBatchDelay = time.Millisecond
+	rel, entry, row, due := bytes.Repeat([]byte("r"), 600), bytes.Repeat([]byte("e"), 400), bytes.Repeat([]byte("o"), 1000), make([]byte, 13)
+	seq := make([]uint64, writers)
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range []string{"releases", "history", "outbox", "outbox_due"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		for w := range writers {
+			if _, err := tx.Bucket([]byte("history")).CreateBucket([]byte{byte(w)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	commit := db.Update
+	if batch {
+		commit = db.Batch
+	}
+	runWriters(b, writers, func(w int) error {
+		seq[w]++
+		sk := binary.BigEndian.AppendUint64(nil, seq[w])
+		return commit(func(tx *bbolt.Tx) error { // Batch may run it twice: the puts are idempotent
+			key := []byte{byte(w)}
+			_ = tx.Bucket([]byte("releases")).Get(key)
+			if err := tx.Bucket([]byte("releases")).Put(key, rel); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte("history")).Bucket(key).Put(sk, entry); err != nil {
+				return err
+			}
+			ok := append(key, sk...)
+			if err := tx.Bucket([]byte("outbox")).Put(ok, row); err != nil {
+				return err
+			}
+			return tx.Bucket([]byte("outbox_due")).Put(append(sk, ok...), due)
+		})
+	})
 }
 
 // BenchmarkList measures List over 1,000 stored releases, which scans and decodes

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -18,8 +19,9 @@ import (
 )
 
 // SchemaVersion is the version of the file layout this code writes. Open refuses a
-// file with a newer version (*SchemaError) rather than misreading it.
-const SchemaVersion uint64 = 1
+// file with a newer version (*SchemaError) rather than misreading it, and upgrades a
+// file with an older one in place (see the package documentation).
+const SchemaVersion uint64 = 2
 
 // Bucket and key names of the file layout (see the package documentation).
 var (
@@ -30,9 +32,10 @@ var (
 	bucketOutboxDue   = []byte("outbox_due")
 	bucketBookings    = []byte("bookings")
 	bucketBookingsEnv = []byte("bookings_by_env")
+	bucketBookingSpan = []byte("bookings_span")
 	keySchema         = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv}
+	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan}
 )
 
 // DefaultTimeout is how long Open waits for the file lock by default.
@@ -46,6 +49,9 @@ type Store struct {
 	db     *bbolt.DB
 	path   string
 	closed atomic.Bool
+	// metaDamage, when not empty, says which meta page was damaged when the file was
+	// opened (bbolt then opened it from the other one); Check reports it.
+	metaDamage string
 
 	// Group commit: writers queue their transaction functions; one of them (the
 	// leader) runs everything queued so far in one bbolt transaction and one fsync,
@@ -53,10 +59,19 @@ type Store struct {
 	mu      sync.Mutex
 	leading bool
 	queue   []*writeCall
+	// lastBatch and lastCommit are the size and duration of the last commit; arrived
+	// wakes a leader that waits for writers to queue (see leadBatch).
+	lastBatch  int
+	lastCommit time.Duration
+	arrived    chan struct{}
 }
 
 // maxBatch bounds how many writes share one transaction.
 const maxBatch = 128
+
+// maxBatchWait bounds how long a leader waits for the writers of the last batch to
+// queue again before it commits.
+const maxBatchWait = time.Millisecond
 
 type writeCall struct {
 	fn   func(tx *bbolt.Tx) error
@@ -77,6 +92,8 @@ var (
 	_ release.Store  = (*Store)(nil)
 	_ release.Outbox = (*Store)(nil)
 	_ release.Booker = (*Store)(nil)
+
+	_ release.CapacityBooker = (*Store)(nil)
 )
 
 type options struct {
@@ -136,21 +153,49 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: bolt.Open needs a file path", release.ErrInvalid)
 	}
-	db, err := bbolt.Open(path, o.mode, &bbolt.Options{Timeout: o.timeout, NoSync: o.noSync, FreelistType: bbolt.FreelistMapType})
+	metaDamage, err := checkFile(path)
 	if err != nil {
-		if errors.Is(err, bberrors.ErrTimeout) {
+		return nil, err
+	}
+	// Keep bbolt's file, to close it (and release its lock) should bbolt panic
+	// half-way through opening a damaged file.
+	var file *os.File
+	bopts := &bbolt.Options{Timeout: o.timeout, NoSync: o.noSync, FreelistType: bbolt.FreelistMapType,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		}}
+	var db *bbolt.DB
+	err = guard(path, func() error {
+		var err error
+		db, err = bbolt.Open(path, o.mode, bopts)
+		return err
+	})
+	if err != nil {
+		var de *DamagedError
+		switch {
+		case errors.As(err, &de):
+			if file != nil {
+				_ = file.Close()
+			}
+			return nil, err
+		case errors.Is(err, bberrors.ErrTimeout):
 			return nil, &LockedError{Path: path, Waited: o.timeout}
+		case errors.Is(err, bberrors.ErrInvalid), errors.Is(err, bberrors.ErrVersionMismatch), errors.Is(err, bberrors.ErrChecksum):
+			return nil, &DamagedError{Path: path, Reason: "bbolt refused it: " + err.Error(), Err: err}
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	if err := db.Update(func(tx *bbolt.Tx) error { return initSchema(tx, path) }); err != nil {
+	if err := guard(path, func() error { return db.Update(func(tx *bbolt.Tx) error { return initSchema(tx, path) }) }); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, metaDamage: metaDamage, arrived: make(chan struct{}, 1)}, nil
 }
 
-// initSchema creates the buckets of a new file, or checks the schema of an existing one.
+// initSchema creates the buckets of a new file, checks the schema of an existing one,
+// and upgrades a file of an older schema.
 func initSchema(tx *bbolt.Tx, path string) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
@@ -179,12 +224,85 @@ func initSchema(tx *bbolt.Tx, path string) error {
 	case found == 0:
 		return &SchemaError{Path: path, Found: found, Supported: SchemaVersion, Reason: "schema version 0 does not exist"}
 	}
+	if found == 1 {
+		if err := upgrade1to2(tx, path); err != nil {
+			return err
+		}
+	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
 			return &SchemaError{Path: path, Found: found, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
 		}
 	}
 	return nil
+}
+
+// upgrade1to2 upgrades a file of schema 1 in the transaction that opens it: it seals
+// every value with its checksum (schema 1 had none) and builds the bookings_span
+// bucket (each environment's longest booking) from the bookings. A file that fails
+// half-way is left as it was (the transaction rolls back).
+func upgrade1to2(tx *bbolt.Tx, path string) error {
+	for _, name := range allBuckets[:len(allBuckets)-1] {
+		if tx.Bucket(name) == nil {
+			return &SchemaError{Path: path, Found: 1, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
+		}
+	}
+	seal := func(b *bbolt.Bucket, t table) error {
+		type kv struct{ k, v []byte }
+		var rows []kv
+		err := b.ForEach(func(k, v []byte) error {
+			if v != nil { // not a nested bucket
+				rows = append(rows, kv{bytes.Clone(k), bytes.Clone(v)})
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if err := t.put(b, r.k, r.v); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, t := range []table{tReleases, tOutbox, tOutboxDue, tBookings, tBookingsEnv} {
+		if err := seal(tx.Bucket(t.name), t); err != nil {
+			return fmt.Errorf("bolt: upgrade %s to schema 2: bucket %s: %w", path, t.name, err)
+		}
+	}
+	hist := tx.Bucket(bucketHistory)
+	var ids [][]byte
+	if err := hist.ForEachBucket(func(k []byte) error { ids = append(ids, bytes.Clone(k)); return nil }); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := seal(hist.Bucket(id), historyTable(id)); err != nil {
+			return fmt.Errorf("bolt: upgrade %s to schema 2: history of %s: %w", path, keyName(id), err)
+		}
+	}
+	span, err := tx.CreateBucket(bucketBookingSpan)
+	if err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 2: %w", path, err)
+	}
+	longest := map[string]time.Duration{}
+	err = tx.Bucket(bucketBookings).ForEach(func(k, v []byte) error {
+		b, err := openBooking(k, v)
+		if err != nil {
+			return err
+		}
+		longest[b.Environment] = max(longest[b.Environment], b.End.Sub(b.Start))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 2: %w", path, err)
+	}
+	for env, d := range longest {
+		if err := putSpan(span, env, d); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, 2))
 }
 
 // Path returns the database file's path.
@@ -223,7 +341,7 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	return mapClosed(s.db.View(fn))
+	return mapClosed(guard(s.path, func() error { return s.db.View(fn) }))
 }
 
 // update runs fn in a read-write transaction after checking ctx and the store's
@@ -246,6 +364,10 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	c := &writeCall{fn: fn, done: make(chan error, 1), lead: make(chan struct{}, 1)}
 	s.mu.Lock()
 	s.queue = append(s.queue, c)
+	select {
+	case s.arrived <- struct{}{}:
+	default:
+	}
 	if !s.leading {
 		s.leading = true
 		s.mu.Unlock()
@@ -268,17 +390,39 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 }
 
 // leadBatch commits the queued writes (the leader's own first), then hands leadership
-// to the first writer still queued, or gives it up.
+// to the first writer still queued, or gives it up. When the last batch held several
+// writers and fewer are queued now, it first waits for them to queue again, up to
+// half the last commit's duration (at most maxBatchWait): writers that were released
+// together come back at about the same time, and one more transaction would cost them
+// a commit (an fsync) each. A lone writer never waits.
 func (s *Store) leadBatch() {
 	s.mu.Lock()
+	if want := s.lastBatch; want > 1 && len(s.queue) < want {
+		timer := time.NewTimer(min(s.lastCommit/2, maxBatchWait))
+	wait:
+		for len(s.queue) < want {
+			s.mu.Unlock()
+			select {
+			case <-s.arrived:
+				s.mu.Lock()
+			case <-timer.C:
+				s.mu.Lock()
+				break wait
+			}
+		}
+		timer.Stop()
+	}
 	n := min(len(s.queue), maxBatch)
 	batch := s.queue[:n:n]
 	s.queue = s.queue[n:]
 	s.mu.Unlock()
 
+	began := time.Now()
 	s.commit(batch)
+	took := time.Since(began)
 
 	s.mu.Lock()
+	s.lastBatch, s.lastCommit = n, took
 	if len(s.queue) > 0 {
 		s.queue[0].lead <- struct{}{}
 	} else {
@@ -293,20 +437,22 @@ var errBatchAbort = errors.New("bolt: batch rolled back")
 // commit runs a batch in one transaction and delivers each write's outcome.
 func (s *Store) commit(batch []*writeCall) {
 	if len(batch) == 1 {
-		batch[0].done <- s.db.Update(batch[0].fn)
+		batch[0].done <- s.alone(batch[0].fn)
 		return
 	}
 	results := make([]error, len(batch))
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		for i, c := range batch {
-			err := c.fn(tx)
-			var r refusal
-			if err != nil && !errors.As(err, &r) {
-				return errBatchAbort
+	err := guard(s.path, func() error {
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			for i, c := range batch {
+				err := c.fn(tx)
+				var r refusal
+				if err != nil && !errors.As(err, &r) {
+					return errBatchAbort
+				}
+				results[i] = err
 			}
-			results[i] = err
-		}
-		return nil
+			return nil
+		})
 	})
 	if err == nil {
 		for i, c := range batch {
@@ -315,8 +461,13 @@ func (s *Store) commit(batch []*writeCall) {
 		return
 	}
 	for _, c := range batch { // something failed mid-write, or the commit did: alone
-		c.done <- s.db.Update(c.fn)
+		c.done <- s.alone(c.fn)
 	}
+}
+
+// alone runs fn in a transaction of its own.
+func (s *Store) alone(fn func(tx *bbolt.Tx) error) error {
+	return guard(s.path, func() error { return s.db.Update(fn) })
 }
 
 func mapClosed(err error) error {

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -15,158 +16,48 @@ import (
 const maxProblems = 100
 
 // Check reads the whole file in one read transaction (writers are not blocked) and
-// verifies what the store promises: every release decodes, has a history that
-// verifies against its head (release.VerifyHistory) and as many entries as its
-// revision; no history without its release; every outbox row decodes, is in the due
-// index, and is the notification of an entry that exists in its release's history
-// with the same hash (no orphan rows); every booking decodes and is in the
-// environment index, and every index entry points to its row. It returns nil or the
-// problems joined (errors.Join, at most 100), each matching release.ErrCorrupt or
-// release.ErrTampered. Its cost is linear in the size of the file.
+// verifies what the store promises: every value in every bucket matches its checksum
+// (a byte altered on disk or by hand is found, wherever it is); every release decodes,
+// has a history that verifies against its head (release.VerifyHistory) and as many
+// entries as its revision; no history without its release; every outbox row decodes,
+// is in the due index, and is the notification of an entry that exists in its
+// release's history with the same hash (no orphan rows); every booking decodes, is in
+// the environment index and is no longer than its environment's recorded longest
+// booking, and every index entry points to its row. It returns nil or the problems
+// joined (errors.Join, at most 100), each matching release.ErrCorrupt or
+// release.ErrTampered. A file too damaged for bbolt to read is a *DamagedError, and so
+// is a meta page found damaged when the file was opened (bbolt then opened it at the
+// transaction before, so the last commit may be lost). Its cost is linear in the
+// size of the file.
 func (s *Store) Check(ctx context.Context) error {
 	var problems []error
-	report := func(err error) bool {
+	report := func(err error) error {
 		problems = append(problems, err)
-		return len(problems) < maxProblems
+		if len(problems) >= maxProblems {
+			return errStop
+		}
+		return nil
 	}
-	corrupt := func(what, format string, args ...any) bool {
+	corrupt := func(what, format string, args ...any) error {
 		return report(&release.CorruptError{What: what, Reason: fmt.Sprintf(format, args...)})
 	}
+	if s.metaDamage != "" {
+		problems = append(problems, &DamagedError{Path: s.path, Reason: s.metaDamage})
+	}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		rels := tx.Bucket(bucketReleases)
-		hist := tx.Bucket(bucketHistory)
-		heads := map[release.ID]map[int64]string{}
-		err := rels.ForEach(func(k, v []byte) error {
-			if err := ctx.Err(); err != nil {
-				return err
+		for _, name := range allBuckets {
+			if tx.Bucket(name) == nil {
+				return corrupt(fmt.Sprintf("bucket %s", name), "it is missing")
 			}
-			r, err := decodeRelease(k, v)
-			if err != nil {
-				if !report(err) {
-					return errStop
-				}
-				return nil
-			}
-			h, err := s.historyIn(tx, r.ID)
-			if err != nil {
-				if !report(err) {
-					return errStop
-				}
-				return nil
-			}
-			if err := release.VerifyHistory(h, r.Head); err != nil {
-				if !report(err) {
-					return errStop
-				}
-			}
-			if int64(len(h)) != r.Revision {
-				if !corrupt(fmt.Sprintf("release %s", r.ID), "revision %d but %d history entries", r.Revision, len(h)) {
-					return errStop
-				}
-			}
-			hashes := make(map[int64]string, len(h))
-			for _, e := range h {
-				hashes[e.Sequence] = e.Hash
-			}
-			heads[r.ID] = hashes
-			return nil
-		})
+		}
+		heads, err := checkReleases(ctx, s, tx, report, corrupt)
 		if err != nil {
 			return err
 		}
-		err = hist.ForEach(func(k, _ []byte) error {
-			if rels.Get(k) == nil {
-				if !corrupt(fmt.Sprintf("history bucket %x", k), "no release row has this ID") {
-					return errStop
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := checkOutbox(tx, heads, report, corrupt); err != nil {
 			return err
 		}
-		idx := tx.Bucket(bucketOutboxDue)
-		err = tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			row, err := decodeOutboxRow(k, v)
-			if err != nil {
-				if !report(err) {
-					return errStop
-				}
-				return nil
-			}
-			what := fmt.Sprintf("outbox row %q", k)
-			if lv := idx.Get(dueKey(row.Due, string(k))); lv == nil {
-				if !corrupt(what, "it is missing from the due index, so no claim will find it") {
-					return errStop
-				}
-			} else if !bytes.Equal(lv, leaseValue(row.LeaseUntil)) {
-				if !corrupt(what, "its lease end differs from the due index's") {
-					return errStop
-				}
-			}
-			e := row.Notification.Entry
-			switch hashes, ok := heads[e.ReleaseID]; {
-			case !ok:
-				if !corrupt(what, "release %s is not stored (an orphan row)", e.ReleaseID) {
-					return errStop
-				}
-			case hashes[e.Sequence] != e.Hash || e.Hash == "":
-				if !corrupt(what, "entry %d is not in the history of release %s (an orphan row)", e.Sequence, e.ReleaseID) {
-					return errStop
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		rows := tx.Bucket(bucketOutbox)
-		err = idx.ForEach(func(k, _ []byte) error {
-			if len(k) <= timeKeyLen || rows.Get(k[timeKeyLen:]) == nil {
-				if !corrupt(fmt.Sprintf("outbox due index key %x", k), "no outbox row belongs to it") {
-					return errStop
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		books := tx.Bucket(bucketBookings)
-		bidx := tx.Bucket(bucketBookingsEnv)
-		err = books.ForEach(func(k, v []byte) error {
-			b, err := decodeBooking(k, v)
-			if err != nil {
-				if !report(err) {
-					return errStop
-				}
-				return nil
-			}
-			if end := bidx.Get(envKey(b)); !bytes.Equal(end, appendTime(nil, b.End)) {
-				if !corrupt(fmt.Sprintf("booking %q", k), "its environment index entry is missing or has another end") {
-					return errStop
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		return bidx.ForEach(func(k, v []byte) error {
-			var id []byte
-			if len(k) >= 4 {
-				n := int(uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3]))
-				if 4+n+timeKeyLen <= len(k) {
-					id = k[4+n+timeKeyLen:]
-				}
-			}
-			if id == nil || books.Get(id) == nil {
-				if !corrupt(fmt.Sprintf("booking index key %x", k), "no booking row belongs to it") {
-					return errStop
-				}
-			}
-			return nil
-		})
+		return checkBookings(tx, report, corrupt)
 	})
 	if err != nil && !errors.Is(err, errStop) {
 		return err
@@ -176,6 +67,182 @@ func (s *Store) Check(ctx context.Context) error {
 
 var errStop = errors.New("bolt: check stopped after too many problems")
 
+type reporter func(err error) error
+type corrupter func(what, format string, args ...any) error
+
+// checkReleases checks every release row and its history, and returns the hashes of
+// every release's entries by sequence.
+func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter, corrupt corrupter) (map[release.ID]map[int64]string, error) {
+	rels := tx.Bucket(bucketReleases)
+	hist := tx.Bucket(bucketHistory)
+	heads := map[release.ID]map[int64]string{}
+	err := rels.ForEach(func(k, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		payload, err := tReleases.open(k, v)
+		if err != nil {
+			return report(err)
+		}
+		r, err := decodeRelease(k, payload)
+		if err != nil {
+			return report(err)
+		}
+		h, err := s.historyIn(tx, r.ID)
+		if err != nil {
+			return report(err)
+		}
+		if err := release.VerifyHistory(h, r.Head); err != nil {
+			if err := report(err); err != nil {
+				return err
+			}
+		}
+		if int64(len(h)) != r.Revision {
+			if err := corrupt(fmt.Sprintf("release %s", r.ID), "revision %d but %d history entries", r.Revision, len(h)); err != nil {
+				return err
+			}
+		}
+		hashes := make(map[int64]string, len(h))
+		for _, e := range h {
+			hashes[e.Sequence] = e.Hash
+		}
+		heads[r.ID] = hashes
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = hist.ForEach(func(k, v []byte) error {
+		if v != nil {
+			return corrupt(fmt.Sprintf("history key %x", k), "it holds a value, not a release's history bucket")
+		}
+		if rels.Get(k) == nil {
+			return corrupt(fmt.Sprintf("history bucket %x", k), "no release row has this ID")
+		}
+		return nil
+	})
+	return heads, err
+}
+
+// checkOutbox checks every outbox row against its due index entry and the history
+// it notifies of, and every due index entry against its row.
+func checkOutbox(tx *bbolt.Tx, heads map[release.ID]map[int64]string, report reporter, corrupt corrupter) error {
+	rows := tx.Bucket(bucketOutbox)
+	idx := tx.Bucket(bucketOutboxDue)
+	err := rows.ForEach(func(k, v []byte) error {
+		payload, err := tOutbox.open(k, v)
+		if err != nil {
+			return report(err)
+		}
+		row, err := decodeOutboxRow(k, payload)
+		if err != nil {
+			return report(err)
+		}
+		what := fmt.Sprintf("outbox row %q", k)
+		dk := dueKey(row.Due, string(k))
+		switch lv := idx.Get(dk); {
+		case lv == nil:
+			if err := corrupt(what, "it is missing from the due index, so no claim will find it"); err != nil {
+				return err
+			}
+		default:
+			lease, err := tOutboxDue.open(dk, lv)
+			if err != nil {
+				return report(err)
+			}
+			if !bytes.Equal(lease, leaseValue(row.LeaseUntil)) {
+				if err := corrupt(what, "its lease end differs from the due index's"); err != nil {
+					return err
+				}
+			}
+		}
+		e := row.Notification.Entry
+		switch hashes, ok := heads[e.ReleaseID]; {
+		case !ok:
+			return corrupt(what, "release %s is not stored (an orphan row)", e.ReleaseID)
+		case hashes[e.Sequence] != e.Hash || e.Hash == "":
+			return corrupt(what, "entry %d is not in the history of release %s (an orphan row)", e.Sequence, e.ReleaseID)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return idx.ForEach(func(k, v []byte) error {
+		if _, err := tOutboxDue.open(k, v); err != nil {
+			return report(err)
+		}
+		if len(k) <= timeKeyLen || rows.Get(k[timeKeyLen:]) == nil {
+			return corrupt(fmt.Sprintf("outbox due index key %x", k), "no outbox row belongs to it")
+		}
+		return nil
+	})
+}
+
+// checkBookings checks every booking against its environment index entry and its
+// environment's longest booking, and every index entry against its row.
+func checkBookings(tx *bbolt.Tx, report reporter, corrupt corrupter) error {
+	books := tx.Bucket(bucketBookings)
+	bidx := tx.Bucket(bucketBookingsEnv)
+	span := tx.Bucket(bucketBookingSpan)
+	err := span.ForEach(func(k, v []byte) error {
+		if _, err := getSpan(span, string(k)); err != nil {
+			return report(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = books.ForEach(func(k, v []byte) error {
+		b, err := openBooking(k, v)
+		if err != nil {
+			return report(err)
+		}
+		what := fmt.Sprintf("booking %q", k)
+		ek := envKey(b)
+		switch ev := bidx.Get(ek); {
+		case ev == nil:
+			if err := corrupt(what, "its environment index entry is missing"); err != nil {
+				return err
+			}
+		default:
+			end, err := tBookingsEnv.open(ek, ev)
+			if err != nil {
+				return report(err)
+			}
+			if !bytes.Equal(end, appendTime(nil, b.End)) {
+				if err := corrupt(what, "its environment index entry has another end"); err != nil {
+					return err
+				}
+			}
+		}
+		longest, err := getSpan(span, b.Environment)
+		if err == nil && b.End.Sub(b.Start) > longest {
+			return corrupt(what, "it is longer (%v) than the longest booking recorded for %s (%v), so searches can miss it", b.End.Sub(b.Start), b.Environment, longest)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return bidx.ForEach(func(k, v []byte) error {
+		if _, err := tBookingsEnv.open(k, v); err != nil {
+			return report(err)
+		}
+		var id []byte
+		if len(k) >= 4 {
+			if n := int(binary.BigEndian.Uint32(k)); 4+n+timeKeyLen <= len(k) {
+				id = k[4+n+timeKeyLen:]
+			}
+		}
+		if id == nil || books.Get(id) == nil {
+			return corrupt(fmt.Sprintf("booking index key %x", k), "no booking row belongs to it")
+		}
+		return nil
+	})
+}
+
 // historyIn reads a release's history inside tx.
 func (s *Store) historyIn(tx *bbolt.Tx, id release.ID) ([]release.AuditEntry, error) {
 	hb := tx.Bucket(bucketHistory).Bucket(id[:])
@@ -183,8 +250,13 @@ func (s *Store) historyIn(tx *bbolt.Tx, id release.ID) ([]release.AuditEntry, er
 		return nil, &release.CorruptError{What: fmt.Sprintf("release %s", id), Reason: "its history bucket is missing"}
 	}
 	var out []release.AuditEntry
+	t := historyTable(id[:])
 	err := hb.ForEach(func(k, v []byte) error {
-		e, err := decodeHistoryEntry(id, k, v)
+		payload, err := t.open(k, v)
+		if err != nil {
+			return err
+		}
+		e, err := decodeHistoryEntry(id, k, payload)
 		if err != nil {
 			return err
 		}

@@ -48,8 +48,9 @@ func TestCorruptRows(t *testing.T) {
 
 	// A quote in the middle of the name ends the JSON string early: not JSON any more.
 	corruptFile(t, path, "MARKERREL", `MARK"RREL`)
-	// One letter of the reason: still JSON, but the hash no longer matches (and the
-	// outbox row carrying the same entry no longer hashes either).
+	// One letter of the reason: still JSON, but the row's checksum no longer matches
+	// (nor would the entry's hash; the outbox row carrying the same entry is damaged
+	// too).
 	corruptFile(t, path, "MARKERHIST", "MARKERHIZT")
 	// The booking's ID inside its JSON row (the quotes keep the keys untouched).
 	corruptFile(t, path, `"MARKERBOOK"`, `"MARKER"OOK"`)
@@ -73,7 +74,7 @@ func TestCorruptRows(t *testing.T) {
 	require.ErrorIs(t, err, release.ErrCorrupt)
 	assert.Contains(t, err.Error(), histCorrupt.ID.String())
 	assert.Contains(t, err.Error(), "key 0000000000000002", "names the sequence key")
-	assert.Contains(t, err.Error(), "does not match the content")
+	assert.Contains(t, err.Error(), "do not match their checksum")
 
 	_, err = s2.Get(ctx, histCorrupt.ID)
 	require.NoError(t, err, "the release row of the history victim is intact")

@@ -15,9 +15,9 @@
 // ([ErrLocked]). A file written by a newer schema is refused with a *[SchemaError]
 // ([ErrSchema]). [WithNoSync] turns fsync off, for tests and benchmarks only.
 //
-// # File layout (schema version 1)
+// # File layout (schema version 2)
 //
-//	meta             "schema" -> 8-byte big-endian schema version (1)
+//	meta             "schema" -> 8-byte big-endian schema version (2)
 //	releases         16-byte release ID -> JSON of release.Release
 //	history          one nested bucket per release (key: 16-byte ID), in it
 //	                 8-byte big-endian sequence -> release.EncodeEntry bytes
@@ -28,9 +28,38 @@
 //	bookings         booking ID -> JSON of the booking
 //	bookings_by_env  4-byte length + environment + 12-byte start + booking ID
 //	                 -> 12-byte end (overlap search)
+//	bookings_span    environment -> 8-byte big-endian duration of its longest
+//	                 booking (where an overlap search starts)
 //
 // Times in keys are Unix seconds with the sign bit flipped (8 bytes, big-endian) then
 // nanoseconds (4 bytes), so byte order is time order.
+//
+// Every value but the schema version ends with a 4-byte big-endian CRC-32C over the
+// bucket's name (and, in a history, the release ID), the key and the value before it.
+// A byte altered on disk or by hand, a value moved under another key, or a key
+// renamed under its value no longer matches: reading it is a *release.CorruptError
+// naming the bucket and the key, and [Store.Check] finds it wherever it is.
+//
+// # Upgrades
+//
+// [Open] upgrades a file of schema 1 (written before checksums) in place, in the
+// transaction that opens it: it seals every value with its checksum and builds
+// bookings_span from the bookings. The upgrade is all or nothing; a file it cannot
+// read is left as it was and Open returns the error. The package's tests open a file
+// written by the schema-1 code (testdata/upgrade).
+//
+// # Damaged files
+//
+// bbolt trusts the bytes of its file: on a truncated or overwritten file it can panic
+// or fault reading its memory map. Before bbolt sees a file, Open checks what bbolt
+// will read (both meta pages, the file's length against the pages in use, the
+// freelist), and it turns any panic or memory fault inside bbolt, at Open or later,
+// into a *[DamagedError] ([ErrDamaged], also release.ErrCorrupt) naming the file and
+// the damage. bbolt keeps two meta pages; when the newest is damaged it opens the file
+// from the other one, at the transaction before, as it must after a crash during a
+// commit: Open succeeds, and [Store.Check] reports the damaged meta page (the last
+// commit may be lost). A damaged file is never repaired: restore it from a backup
+// ([Store.Backup]).
 //
 // # Durability and atomicity
 //
@@ -42,8 +71,8 @@
 // verify every history afterwards. [Store.Check] verifies a whole file; [Store.Backup]
 // copies it while it is in use.
 //
-// Stored rows that do not decode are reported as *release.CorruptError
-// (release.ErrCorrupt) naming the bucket and key, never a panic. The store refuses to
+// Stored rows that do not decode or do not match their checksum are reported as
+// *release.CorruptError (release.ErrCorrupt) naming the bucket and key, never a panic. The store refuses to
 // write what it could not read back or what would break a history (an entry that does
 // not chain to the stored head, a sequence that is not the next one): release.ErrInvalid.
 //
@@ -53,13 +82,18 @@
 //     the Store freely; readers never block. bbolt runs one write transaction at a
 //     time, so the Store commits concurrent writes together (group commit: the writes
 //     that queue while a commit is in flight share the next transaction and its
-//     fsync; a lone writer waits for nothing). A write refused before it changed
+//     fsync; when the last commit held several writers and fewer have queued, the
+//     next waits for them up to half the last commit's duration, at most a
+//     millisecond; a lone writer waits for nothing). A write refused before it changed
 //     anything (a conflict, a taken slot) drops out of its group without affecting the
 //     others.
 //   - [Store.List] scans the releases in ID order and decodes each one: O(n) in the
 //     releases after the cursor (a Limit stops it early).
-//   - [Store.Bookings] for one environment walks that environment's bookings that
-//     start before the end of the range; for all environments it scans every booking.
+//   - [Store.Bookings] for one environment seeks that environment's index to the start
+//     of the range minus its longest booking and walks to the end of the range
+//     (O(log n + k)); for all environments it scans every booking. The longest
+//     booking is a bound kept across Unbook, so one long booking, even cancelled,
+//     widens every later search in its environment.
 //   - Contexts are checked before each transaction begins; bbolt transactions cannot
 //     be cancelled once started (they are short).
 //   - The file only grows; bbolt reuses freed pages but does not shrink the file.

@@ -49,33 +49,26 @@ func encodeRelease(r release.Release) ([]byte, error) {
 	return b, nil
 }
 
-// decodeRelease parses a stored release and checks that it is one: its ID equals the
-// key, its state, class and revision are in range. Anything else is a
-// *release.CorruptError naming the key.
+// decodeRelease parses a stored release with release.DecodeRelease (the checks every
+// store shares: known state and class, positive revision…) and checks that its ID
+// equals the key. Anything else is a *release.CorruptError naming the key.
 func decodeRelease(key, val []byte) (release.Release, error) {
-	var r release.Release
-	corrupt := func(format string, args ...any) (release.Release, error) {
+	corrupt := func(reason string) (release.Release, error) {
 		return release.Release{}, &release.CorruptError{
 			What:   fmt.Sprintf("release row %s (bucket %s, key %x)", keyName(key), bucketReleases, key),
-			Reason: fmt.Sprintf(format, args...) + "; restore the file from a backup",
+			Reason: reason + "; restore the file from a backup",
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(val))
-	if err := dec.Decode(&r); err != nil {
-		return corrupt("%v", err)
+	r, err := release.DecodeRelease(val)
+	if err != nil {
+		var ce *release.CorruptError
+		if errors.As(err, &ce) {
+			return corrupt(ce.Reason)
+		}
+		return corrupt(err.Error())
 	}
-	if dec.More() {
-		return corrupt("trailing data after the release")
-	}
-	switch {
-	case len(key) != 16 || !bytes.Equal(r.ID[:], key):
-		return corrupt("the row holds release %s", r.ID)
-	case !r.State.Valid():
-		return corrupt("state %q is not one of %v", r.State, release.States())
-	case !r.Class.Valid():
-		return corrupt("class %q is not one of %v", r.Class, release.Classes())
-	case r.Revision < 1:
-		return corrupt("revision %d is not positive", r.Revision)
+	if len(key) != 16 || !bytes.Equal(r.ID[:], key) {
+		return corrupt(fmt.Sprintf("the row holds release %s", r.ID))
 	}
 	return r, nil
 }

@@ -19,10 +19,10 @@ func putOutbox(tx *bbolt.Tx, row outboxRow) error {
 	if err != nil {
 		return fmt.Errorf("%w: bolt: outbox row %s cannot be encoded: %v", release.ErrInvalid, key, err)
 	}
-	if err := tx.Bucket(bucketOutbox).Put([]byte(key), b); err != nil {
+	if err := tOutbox.put(tx.Bucket(bucketOutbox), []byte(key), b); err != nil {
 		return err
 	}
-	return tx.Bucket(bucketOutboxDue).Put(dueKey(row.Due, key), leaseValue(row.LeaseUntil))
+	return tOutboxDue.put(tx.Bucket(bucketOutboxDue), dueKey(row.Due, key), leaseValue(row.LeaseUntil))
 }
 
 // leaseValue is the outbox_due value of a row: its lease end, or one zero byte when it
@@ -65,6 +65,10 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 			if due.After(cutoff) {
 				break
 			}
+			v, err := tOutboxDue.open(k, v)
+			if err != nil {
+				return refuse(err)
+			}
 			if len(v) != 1 || v[0] != 0 {
 				until, ok := parseTime(v)
 				if !ok {
@@ -75,7 +79,10 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 				}
 			}
 			key := k[timeKeyLen:]
-			rv := rows.Get(key)
+			rv, err := tOutbox.get(rows, key)
+			if err != nil {
+				return refuse(err)
+			}
 			if rv == nil {
 				stale = append(stale, append([]byte(nil), k...)) // acknowledged meanwhile
 				continue
@@ -117,11 +124,14 @@ func (s *Store) AckNotification(ctx context.Context, key string) error {
 		if v == nil {
 			return nil
 		}
-		if row, err := decodeOutboxRow([]byte(key), v); err == nil {
-			if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(row.Due, key)); err != nil {
-				return err
+		// A damaged or corrupt row's index entry, if any, is dropped by the next claim.
+		if payload, err := tOutbox.open([]byte(key), v); err == nil {
+			if row, err := decodeOutboxRow([]byte(key), payload); err == nil {
+				if err := tx.Bucket(bucketOutboxDue).Delete(dueKey(row.Due, key)); err != nil {
+					return err
+				}
 			}
-		} // a corrupt row's index entry, if any, is dropped by the next claim
+		}
 		return rows.Delete([]byte(key))
 	})
 }
@@ -130,7 +140,10 @@ func (s *Store) AckNotification(ctx context.Context, key string) error {
 // moves the row to due in the index; an unknown key is not an error.
 func (s *Store) RetryNotification(ctx context.Context, key string, due time.Time, lastErr string) error {
 	return s.update(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketOutbox).Get([]byte(key))
+		v, err := tOutbox.get(tx.Bucket(bucketOutbox), []byte(key))
+		if err != nil {
+			return refuse(err)
+		}
 		if v == nil {
 			return nil
 		}
@@ -152,6 +165,10 @@ func (s *Store) Pending(ctx context.Context) ([]release.PendingNotification, err
 	out := []release.PendingNotification{}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			v, err := tOutbox.open(k, v)
+			if err != nil {
+				return err
+			}
 			row, err := decodeOutboxRow(k, v)
 			if err != nil {
 				return err

@@ -43,14 +43,14 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 		if hist.Bucket(r.ID[:]) != nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s (bucket %s)", r.ID, bucketHistory), Reason: "a history exists without its release row; restore the file from a backup"})
 		}
-		if err := rel.Put(r.ID[:], rv); err != nil {
+		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
 			return err
 		}
 		hb, err := hist.CreateBucket(r.ID[:])
 		if err != nil {
 			return err
 		}
-		return hb.Put(seqKey(1), ev)
+		return historyTable(r.ID[:]).put(hb, seqKey(1), ev)
 	})
 }
 
@@ -71,11 +71,13 @@ func encodeEntry(e release.AuditEntry) ([]byte, error) {
 func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error) {
 	var r release.Release
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketReleases).Get(id[:])
+		v, err := tReleases.get(tx.Bucket(bucketReleases), id[:])
+		if err != nil {
+			return err
+		}
 		if v == nil {
 			return release.ErrNotFound
 		}
-		var err error
 		r, err = decodeRelease(id[:], v)
 		return err
 	})
@@ -103,7 +105,11 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			r, err := decodeRelease(k, v)
+			payload, err := tReleases.open(k, v)
+			if err != nil {
+				return err
+			}
+			r, err := decodeRelease(k, payload)
 			if err != nil {
 				return err
 			}
@@ -152,7 +158,10 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	key := []byte(release.Notification{Entry: e}.Key())
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
-		cv := rel.Get(r.ID[:])
+		cv, err := tReleases.get(rel, r.ID[:])
+		if err != nil {
+			return refuse(err)
+		}
 		if cv == nil {
 			return refuse(release.ErrNotFound)
 		}
@@ -177,16 +186,16 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		if hb.Get(sk) != nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)})
 		}
-		if err := rel.Put(r.ID[:], rv); err != nil {
+		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
 			return err
 		}
-		if err := hb.Put(sk, ev); err != nil {
+		if err := historyTable(r.ID[:]).put(hb, sk, ev); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bucketOutbox).Put(key, ov); err != nil {
+		if err := tOutbox.put(tx.Bucket(bucketOutbox), key, ov); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketOutboxDue).Put(dueKey(e.Time, string(key)), leaseValue(time.Time{}))
+		return tOutboxDue.put(tx.Bucket(bucketOutboxDue), dueKey(e.Time, string(key)), leaseValue(time.Time{}))
 	})
 }
 

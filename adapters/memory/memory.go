@@ -1,11 +1,12 @@
 // Package memory is the reference [release.Store], [release.Outbox] and
-// [release.Booker]: every method follows the contracts exactly, in memory, for one
-// process.
+// [release.CapacityBooker]: every method follows the contracts exactly, in memory,
+// for one process.
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
 // process; everything lives in the heap (a history entry costs a few hundred bytes);
-// List scans every release and Book scans the environment's bookings (linear in the
-// number stored); the outbox keeps every transition until it is acknowledged; one mutex serialises
+// List scans every release; bookings are indexed per environment by start, so Book
+// and Bookings cost O(log n + k) for the k bookings near the range asked about; the
+// outbox keeps every transition until it is acknowledged; one mutex serialises
 // writers, which is fast for one process and meaningless across processes. For a
 // durable store use adapters/bolt (one machine) or adapters/postgres (many replicas).
 package memory
@@ -27,7 +28,8 @@ type Store struct {
 	history  map[release.ID][]release.AuditEntry
 	order    []release.ID // ascending
 	outbox   map[string]*outboxRow
-	bookings map[string]calendar.Booking
+	bookings map[string]*calendar.Booking
+	envs     map[string]*envBookings
 }
 
 var _ release.Store = (*Store)(nil)
@@ -38,7 +40,8 @@ func New() *Store {
 		releases: map[release.ID]release.Release{},
 		history:  map[release.ID][]release.AuditEntry{},
 		outbox:   map[string]*outboxRow{},
-		bookings: map[string]calendar.Booking{},
+		bookings: map[string]*calendar.Booking{},
+		envs:     map[string]*envBookings{},
 	}
 }
 

@@ -3,10 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
@@ -25,14 +29,27 @@ func ceilMicro(t time.Time) time.Time {
 	return f
 }
 
-// Book implements [release.Booker]. One statement inserts the booking and one slot
-// row per distinct service; the slots' exclusion constraint (btree_gist over
-// environment, service and the period) makes PostgreSQL refuse an overlap whatever
-// the timing of concurrent Books, in any number of replicas. The refusal (SQLSTATE
-// 23P01) becomes a *[release.SlotTakenError] naming a booking it collides with; a
-// stored ID becomes [release.ErrAlreadyExists]. Times are stored exactly (returned in
-// UTC).
+// Book implements [release.Booker]: BookWithin with no capacity.
 func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
+	return s.BookWithin(ctx, b, 0)
+}
+
+// BookWithin implements [release.CapacityBooker]. One transaction takes a lock of
+// b's environment (a transaction-scoped advisory lock on the schema and the
+// environment, so Books of one environment take turns across every replica and pool),
+// then, with capacity > 0, reads the environment's bookings that overlap b (through a
+// GiST index on the period) and refuses with a *[release.CapacityError] when the
+// environment is full at some instant of b, then inserts the booking and one slot row
+// per distinct service. The slots' exclusion constraint (btree_gist over environment,
+// service and the period) refuses an overlap on a shared service (SQLSTATE 23P01),
+// which becomes a *[release.SlotTakenError] naming a booking it collides with; a
+// stored ID becomes [release.ErrAlreadyExists]. Times are stored exactly (returned in
+// UTC); capacity is counted on the times widened to whole microseconds.
+//
+// A transaction the database aborts as a deadlock or serialization failure wrote
+// nothing and is tried again (see [MaxAttempts]); a *[ContentionError] when every
+// attempt was aborted.
+func (s *Store) BookWithin(ctx context.Context, b calendar.Booking, capacity int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -49,9 +66,45 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 	slices.Sort(services)
 	services = slices.Compact(services)
 	lo, hi := floorMicro(b.Start), ceilMicro(b.End)
-	_, err = s.pool.Exec(ctx, s.q.book, b.ID, b.Environment, lo, hi, doc, lo, hi, services)
+	op := "book " + b.ID
+	err = s.retry(ctx, op, func(ctx context.Context) error {
+		// Read committed whatever the database's default: each statement sees what
+		// committed before it, so the read after the lock sees every booking of the
+		// environment. Under repeatable read the snapshot would be taken by the lock
+		// statement, before the wait, and miss the booking that the lock's previous
+		// holder committed.
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, s.q.lockEnv, s.schema, b.Environment); err != nil {
+				return err
+			}
+			if capacity > 0 {
+				running, err := s.running(ctx, tx, b.Environment, lo, hi)
+				if err != nil {
+					return err
+				}
+				widened := b
+				widened.Start, widened.End = lo, hi
+				if err := release.CheckCapacity(widened, capacity, running); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, s.q.book, b.ID, b.Environment, lo, hi, doc, lo, hi, services)
+			return err
+		})
+	})
 	if err == nil {
 		return nil
+	}
+	var (
+		ce *release.CapacityError
+		te *ContentionError
+	)
+	if errors.As(err, &ce) {
+		ce.Booking = b.ID
+		return ce
+	}
+	if errors.As(err, &te) {
+		return te
 	}
 	switch code, constraint := pgCode(err); {
 	case code == codeUniqueViolation && constraint == "bookings_pkey":
@@ -67,11 +120,30 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 		}
 		return taken
 	}
-	return settle(ctx, "book "+b.ID, err, func(ctx context.Context) (bool, error) {
+	return settle(ctx, op, err, func(ctx context.Context) (bool, error) {
 		var ok bool
 		err := s.pool.QueryRow(ctx, s.q.booked, b.ID, doc).Scan(&ok)
 		return ok, err
 	})
+}
+
+// running reads, in tx, the bookings of env that overlap [lo, hi], with their
+// stored (whole-microsecond) times.
+func (s *Store) running(ctx context.Context, tx pgx.Tx, env string, lo, hi time.Time) ([]calendar.Booking, error) {
+	rows, err := tx.Query(ctx, s.q.running, env, lo, hi)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []calendar.Booking
+	for rows.Next() {
+		b := calendar.Booking{Environment: env}
+		if err := rows.Scan(&b.ID, &b.Start, &b.End); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
 }
 
 // Unbook implements [release.Booker]: it deletes the booking and its slots; an
@@ -80,9 +152,14 @@ func (s *Store) Unbook(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tag, err := s.pool.Exec(ctx, s.q.unbook, id)
+	var tag pgconn.CommandTag
+	err := s.retry(ctx, "unbook "+id, func(ctx context.Context) error {
+		var err error
+		tag, err = s.pool.Exec(ctx, s.q.unbook, id)
+		return err
+	})
 	if err != nil {
-		return fail(ctx, "unbook "+id, err)
+		return failOrContention(ctx, "unbook "+id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("postgres: unbook %s: %w", id, release.ErrNotFound)
@@ -99,7 +176,11 @@ func (s *Store) Bookings(ctx context.Context, env string, from, to time.Time) ([
 		return nil, err
 	}
 	out := []calendar.Booking{}
-	rows, err := s.pool.Query(ctx, s.q.bookings, env, floorMicro(from), ceilMicro(to))
+	q, args := s.q.bookingsEnv, []any{env, floorMicro(from), ceilMicro(to)}
+	if env == "" {
+		q, args = s.q.bookingsAll, args[1:]
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fail(ctx, "list bookings", err)
 	}

@@ -36,7 +36,8 @@
 //     their content.
 //   - outbox (key primary key, release, entry, due, leased_until, attempts,
 //     last_error): one row per committed transition until it is acknowledged.
-//   - bookings (id primary key, environment, start_at, end_at, doc bytea) and
+//   - bookings (id primary key, environment, start_at, end_at, doc bytea, found by
+//     environment and period through a GiST index, migration 0002) and
 //     booking_slots (booking_id, environment, service, period tstzrange) with the
 //     exclusion constraint EXCLUDE USING gist (environment WITH =, service WITH =,
 //     period WITH &&), one slot row per (booking, service). It needs the btree_gist
@@ -69,6 +70,18 @@
 //   - [Store.ClaimNotifications] leases rows with SELECT … FOR UPDATE SKIP LOCKED, so
 //     dispatchers in many replicas share the outbox and never hold the same row at
 //     once while its lease runs. Delivery is at least once.
+//   - [Store.BookWithin] enforces an environment's capacity across every replica: one
+//     transaction, at read committed whatever the database's default isolation, takes
+//     a transaction-scoped advisory lock of (schema, environment), reads the bookings
+//     that overlap, and inserts. Books of one environment take turns; Books of
+//     different environments do not wait for each other.
+//   - A write the server aborts as a deadlock (SQLSTATE 40P01) or a serialization
+//     failure (40001) wrote nothing; the store tries it again, up to [MaxAttempts]
+//     times in all with a random backoff of at most 64 ms, and returns a
+//     *[ContentionError] ([ErrContention]) only when every attempt was aborted. The
+//     caller never sees the raw driver error. The tests provoke both on the server:
+//     a deadlock between a Book and another session, a serialization failure under a
+//     serializable default isolation.
 //   - Times are kept to the microsecond (the engine already truncates to it).
 //     Bookings keep their exact times; the exclusion constraint sees them widened to
 //     whole microseconds, so it never misses an overlap.

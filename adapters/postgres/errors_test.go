@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -106,6 +107,40 @@ func TestCorruptRows(t *testing.T) {
 	exec("DELETE FROM "+table(schema, "history")+" WHERE release_id = $1", [16]byte(good.ID))
 	_, err = s.History(ctx, good.ID)
 	require.ErrorIs(t, err, release.ErrCorrupt)
+}
+
+// TestCorruptReleaseFields: a release document that is JSON and names the right
+// release but holds what no store writes (an unknown state, a revision that is not
+// positive, an unknown class) is ErrCorrupt, as it is on every store
+// (release.DecodeRelease).
+func TestCorruptReleaseFields(t *testing.T) {
+	t.Parallel()
+	schema := freshSchema(t)
+	s := openStore(t, schema)
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r, err := e.Create(ctx, spec("victim"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		why  string
+		edit func(r *release.Release)
+	}{
+		{"state bogus", func(r *release.Release) { r.State = "bogus" }},
+		{"revision -1", func(r *release.Release) { r.Revision = -1 }},
+		{"class urgent", func(r *release.Release) { r.Class = "urgent" }},
+	} {
+		bad := r.Clone()
+		tc.edit(&bad)
+		doc, err := json.Marshal(bad)
+		require.NoError(t, err)
+		_, err = admin(t).Exec(ctx, "UPDATE "+table(schema, "releases")+" SET doc = $1 WHERE id = $2", doc, [16]byte(r.ID))
+		require.NoError(t, err)
+		_, err = s.Get(ctx, r.ID)
+		require.ErrorIs(t, err, release.ErrCorrupt, tc.why)
+		assert.Contains(t, err.Error(), r.ID.String(), tc.why)
+		_, err = s.List(ctx, release.Filter{})
+		require.ErrorIs(t, err, release.ErrCorrupt, tc.why)
+	}
 }
 
 // TestCorruptOutboxRow: a corrupt outbox row is reported as ErrCorrupt together with

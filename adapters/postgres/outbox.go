@@ -25,32 +25,41 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 	if limit <= 0 || lease <= 0 || minAge < 0 {
 		return nil, fmt.Errorf("%w: claim notifications: limit %d and lease %v must be positive, min age %v not negative", release.ErrInvalid, limit, lease, minAge)
 	}
-	rows, err := s.pool.Query(ctx, s.q.claim, now.Add(-minAge), now, limit, now.Add(lease))
-	if err != nil {
-		return nil, fail(ctx, "claim notifications", err)
+	type claimed struct {
+		key, lastErr string
+		doc, raw     []byte
+		due          time.Time
+		attempts     int
 	}
-	defer rows.Close()
+	var got []claimed
+	err := s.retry(ctx, "claim notifications", func(ctx context.Context) error {
+		got = got[:0]
+		rows, err := s.pool.Query(ctx, s.q.claim, now.Add(-minAge), now, limit, now.Add(lease))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c claimed
+			if err := rows.Scan(&c.key, &c.doc, &c.raw, &c.due, &c.attempts, &c.lastErr); err != nil {
+				return err
+			}
+			got = append(got, c)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, failOrContention(ctx, "claim notifications", err)
+	}
 	out := []release.PendingNotification{}
 	var bad error
-	for rows.Next() {
-		var (
-			key, lastErr string
-			doc, raw     []byte
-			due          time.Time
-			attempts     int
-		)
-		if err := rows.Scan(&key, &doc, &raw, &due, &attempts, &lastErr); err != nil {
-			return nil, fail(ctx, "claim notifications", err)
-		}
-		n, err := decodeNotification(key, doc, raw)
+	for _, c := range got {
+		n, err := decodeNotification(c.key, c.doc, c.raw)
 		if err != nil {
 			bad = errors.Join(bad, err)
 			continue
 		}
-		out = append(out, release.PendingNotification{Notification: n, Attempts: attempts, Due: due.UTC(), LastError: lastErr})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fail(ctx, "claim notifications", err)
+		out = append(out, release.PendingNotification{Notification: n, Attempts: c.attempts, Due: c.due.UTC(), LastError: c.lastErr})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Due.Equal(out[j].Due) {
@@ -87,8 +96,9 @@ func (s *Store) AckNotification(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.q.ack, key); err != nil {
-		return fail(ctx, "acknowledge notification "+key, err)
+	op := "acknowledge notification " + key
+	if err := s.retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.ack, key); return err }); err != nil {
+		return failOrContention(ctx, op, err)
 	}
 	return nil
 }
@@ -99,8 +109,9 @@ func (s *Store) RetryNotification(ctx context.Context, key string, due time.Time
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, s.q.retry, key, due, lastErr); err != nil {
-		return fail(ctx, "retry notification "+key, err)
+	op := "retry notification " + key
+	if err := s.retry(ctx, op, func(ctx context.Context) error { _, err := s.pool.Exec(ctx, s.q.retry, key, due, lastErr); return err }); err != nil {
+		return failOrContention(ctx, op, err)
 	}
 	return nil
 }

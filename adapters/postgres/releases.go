@@ -51,10 +51,17 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 	return doc, labels, nil
 }
 
+// decodeRelease decodes the doc of the row with the given ID with
+// release.DecodeRelease (the checks every store shares) and checks that it is that
+// release's.
 func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
-	var r release.Release
-	if err := json.Unmarshal(doc, &r); err != nil {
-		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document is not a release: " + err.Error()}
+	r, err := release.DecodeRelease(doc)
+	if err != nil {
+		var ce *release.CorruptError
+		if errors.As(err, &ce) {
+			return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: ce.Reason}
+		}
+		return release.Release{}, err
 	}
 	if r.ID != id {
 		return release.Release{}, &release.CorruptError{What: "release " + id.String(), Reason: "stored document has ID " + r.ID.String()}
@@ -80,13 +87,21 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
+	op := "create release " + r.ID.String()
+	err = s.retry(ctx, op, func(ctx context.Context) error {
+		_, err := s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
+			string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
+		return err
+	})
 	if err != nil {
+		var te *ContentionError
+		if errors.As(err, &te) {
+			return te
+		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
 		}
-		return settle(ctx, "create release "+r.ID.String(), err, s.landed(r.ID, first.Sequence, entry))
+		return settle(ctx, op, err, s.landed(r.ID, first.Sequence, entry))
 	}
 	return nil
 }
@@ -222,14 +237,19 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
 	}
 	var n int64
-	err = s.pool.QueryRow(ctx, q, args...).Scan(&n)
+	op := "update release " + r.ID.String()
+	err = s.retry(ctx, op, func(ctx context.Context) error { return s.pool.QueryRow(ctx, q, args...).Scan(&n) })
 	if err != nil {
+		var te *ContentionError
+		if errors.As(err, &te) {
+			return te
+		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			// The history row or the outbox row of that sequence exists already: a
 			// concurrent writer got there first.
 			return &release.ConflictError{ID: r.ID, Expected: expected}
 		}
-		return settle(ctx, "update release "+r.ID.String(), err, s.landed(r.ID, e.Sequence, entry))
+		return settle(ctx, op, err, s.landed(r.ID, e.Sequence, entry))
 	}
 	if n == 1 {
 		return nil

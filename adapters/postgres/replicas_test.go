@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,14 +45,18 @@ func openReplicas(t *testing.T, schema string, n int) []*postgres.Store {
 }
 
 // poolParam appends a pool size to a URL or key=value connection string.
-func poolParam(dsn string, n int) string {
+func poolParam(dsn string, n int) string { return dsnParam(dsn, "pool_max_conns", fmt.Sprint(n)) }
+
+// dsnParam returns what to append to dsn to set a connection parameter (a pgxpool
+// setting, or a server setting such as default_transaction_isolation).
+func dsnParam(dsn, key, value string) string {
 	switch {
 	case !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://"):
-		return fmt.Sprintf(" pool_max_conns=%d", n)
+		return fmt.Sprintf(" %s='%s'", key, value)
 	case strings.Contains(dsn, "?"):
-		return fmt.Sprintf("&pool_max_conns=%d", n)
+		return "&" + key + "=" + url.PathEscape(value)
 	default:
-		return fmt.Sprintf("?pool_max_conns=%d", n)
+		return "?" + key + "=" + url.PathEscape(value)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -33,12 +34,16 @@ type Store struct {
 	q        queries
 	version  int
 	noOutbox bool
+	// onRetry, when set (by the tests), sees every aborted attempt that is retried
+	// or given up on.
+	onRetry func(op string, attempt int, err error)
 }
 
 var (
-	_ release.Store  = (*Store)(nil)
-	_ release.Outbox = (*Store)(nil)
-	_ release.Booker = (*Store)(nil)
+	_ release.Store          = (*Store)(nil)
+	_ release.Outbox         = (*Store)(nil)
+	_ release.Booker         = (*Store)(nil)
+	_ release.CapacityBooker = (*Store)(nil)
 )
 
 // Option configures [Open] and [New].
@@ -243,11 +248,70 @@ func (e *ConfigError) Unwrap() []error {
 	return []error{ErrConfig}
 }
 
-// SQLSTATE codes the store maps onto release's sentinels.
+// SQLSTATE codes the store maps onto release's sentinels, and those it retries.
 const (
-	codeUniqueViolation    = "23505"
-	codeExclusionViolation = "23P01"
+	codeUniqueViolation      = "23505"
+	codeExclusionViolation   = "23P01"
+	codeDeadlockDetected     = "40P01"
+	codeSerializationFailure = "40001"
 )
+
+// ErrContention: the database aborted a write as a deadlock or a serialization
+// failure on every attempt the store made (see [ContentionError]). Nothing was
+// written.
+var ErrContention = errors.New("postgres: write aborted by contention")
+
+// ContentionError says that the database aborted a write as a deadlock (SQLSTATE
+// 40P01) or a serialization failure (40001) on each of its attempts: the store retries
+// such a write, which wrote nothing, up to [MaxAttempts] times in all with a short
+// random backoff before it gives up with this error. Nothing was written; the caller
+// may try again later.
+type ContentionError struct {
+	// Op says what was attempted ("book <id>", "update release <id>").
+	Op string
+	// Attempts is how many times it was tried.
+	Attempts int
+	// Err is the last attempt's error.
+	Err error
+}
+
+func (e *ContentionError) Error() string {
+	return fmt.Sprintf("postgres: %s: aborted by the database as a deadlock or serialization failure %d times in a row, nothing written; try again later (last: %v)", e.Op, e.Attempts, e.Err)
+}
+
+// Unwrap returns [ErrContention] and the last attempt's error.
+func (e *ContentionError) Unwrap() []error { return []error{ErrContention, e.Err} }
+
+// MaxAttempts bounds how many times a write is tried when the database aborts it as
+// a deadlock or a serialization failure.
+const MaxAttempts = 8
+
+// retry runs write until it does not fail with a deadlock or a serialization failure
+// (either means the database rolled it back: nothing was written), at most
+// MaxAttempts times, waiting a random 0 to 2^attempt milliseconds (at most 64 ms)
+// between attempts. It returns write's last error, or a *ContentionError when every
+// attempt was aborted. A context that ends stops the retries.
+func (s *Store) retry(ctx context.Context, op string, write func(ctx context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		err := write(ctx)
+		if code, _ := pgCode(err); code != codeDeadlockDetected && code != codeSerializationFailure {
+			return err
+		}
+		if s.onRetry != nil {
+			s.onRetry(op, attempt, err)
+		}
+		if attempt == MaxAttempts || ctx.Err() != nil {
+			return &ContentionError{Op: op, Attempts: attempt, Err: err}
+		}
+		wait := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}
 
 func pgCode(err error) (string, string) {
 	var pe *pgconn.PgError
@@ -264,6 +328,15 @@ func fail(ctx context.Context, op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w (%v)", op, cerr, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// failOrContention is fail, except that a *ContentionError is returned as it is.
+func failOrContention(ctx context.Context, op string, err error) error {
+	var te *ContentionError
+	if errors.As(err, &te) {
+		return te
+	}
+	return fail(ctx, op, err)
 }
 
 // settle decides the outcome of a write that failed while ctx ended: the statement
@@ -289,8 +362,9 @@ type queries struct {
 	exists, history, revision, entryAt  string
 	listBase                            string
 	claim, ack, retry                   string
-	book, unbook, bookings, overlapping string
-	booked                              string
+	book, unbook, overlapping, booked   string
+	bookingsEnv, bookingsAll            string
+	lockEnv, running                    string
 }
 
 func newQueries(schema string) queries {
@@ -332,8 +406,16 @@ INSERT INTO ` + slots + ` (booking_id, environment, service, period)
 SELECT b.id, $2, s, tstzrange($6, $7, '[)') FROM b, unnest($8::text[]) AS s`,
 		unbook: `DELETE FROM ` + bk + ` WHERE id = $1`,
 		booked: `SELECT EXISTS (SELECT 1 FROM ` + bk + ` WHERE id = $1 AND doc = $2)`,
-		bookings: `SELECT doc FROM ` + bk + `
-WHERE ($1 = '' OR environment = $1) AND start_at <= $3 AND end_at >= $2`,
+		bookingsEnv: `SELECT doc FROM ` + bk + `
+WHERE environment = $1 AND tstzrange(start_at, end_at, '[]') && tstzrange($2, $3, '[]')`,
+		bookingsAll: `SELECT doc FROM ` + bk + `
+WHERE tstzrange(start_at, end_at, '[]') && tstzrange($1, $2, '[]')`,
+		// One lock per (schema, environment), across every replica: Books of one
+		// environment take turns, so the capacity check and the insert are one step
+		// and the exclusion constraint never has two in-flight inserts to deadlock on.
+		lockEnv: `SELECT pg_advisory_xact_lock(hashtextextended('releasekit booking ' || $1 || ' ' || $2, 0))`,
+		running: `SELECT id, start_at, end_at FROM ` + bk + `
+WHERE environment = $1 AND tstzrange(start_at, end_at, '[]') && tstzrange($2, $3, '[]')`,
 		overlapping: `SELECT booking_id, service FROM ` + slots + `
 WHERE environment = $1 AND service = ANY($2::text[]) AND period && tstzrange($3, $4, '[)') AND booking_id <> $5
 ORDER BY lower(period), booking_id, service LIMIT 1`,

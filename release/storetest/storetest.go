@@ -80,7 +80,7 @@ var cases = []testCase{
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 123456000, time.UTC)
 
-func newEngine(t *testing.T, s release.Store) *release.Engine {
+func newEngine(t *testing.T, s release.Store, opts ...release.Option) *release.Engine {
 	t.Helper()
 	var mu sync.Mutex
 	now := t0
@@ -90,7 +90,7 @@ func newEngine(t *testing.T, s release.Store) *release.Engine {
 		now = now.Add(time.Second + 7*time.Microsecond)
 		return now
 	})
-	e, err := release.New(s, release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+	e, err := release.New(s, append([]release.Option{release.WithClock(clock), release.WithPolicy(release.AllowAll())}, opts...)...)
 	if err != nil {
 		t.Fatalf("release.New: %v", err)
 	}

@@ -154,20 +154,51 @@ func DefaultGroups() []Group {
 			Notes:    "The issue asks for a plan over 10,000 components; no target. Write-up: [docs/bench/rollback.md](bench/rollback.md).",
 		},
 		{
-			ID: "bolt", Title: "adapters/bolt: transitions per second, engine vs raw bbolt, 16 writers", Issue: "issue 7",
+			ID: "bolt", Title: "adapters/bolt: transitions per second, engine vs bbolt's DB.Batch and Update writing the same rows", Issue: "issues 7 and 14",
 			Module: ModuleRoot, Package: "./adapters/bolt",
 			Full:  Settings{Bench: `^(BenchmarkTransitions|BenchmarkList)$`, BenchTime: "2s"},
 			Quick: Settings{BenchTime: "200ms"},
 			Comparisons: []Comparison{
-				{Label: "engine vs raw bbolt Update, real fsync",
-					Op: Measure{Bench: "BenchmarkTransitions/sync/engine", Unit: "transitions/s"}, Ref: &Measure{Bench: "BenchmarkTransitions/sync/raw-bbolt", Unit: "transitions/s"},
-					RefLabel: "raw bbolt Update", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw bbolt")},
-				{Label: "engine vs raw bbolt Update, NoSync (unsafe, tests only)",
-					Op: Measure{Bench: "BenchmarkTransitions/nosync/engine", Unit: "transitions/s"}, Ref: &Measure{Bench: "BenchmarkTransitions/nosync/raw-bbolt", Unit: "transitions/s"},
-					RefLabel: "raw bbolt Update", RatioLabel: "engine / raw", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw bbolt")},
+				{Label: "16 writers, real fsync: engine vs bbolt DB.Batch (MaxBatchSize 16, MaxBatchDelay 1 ms), same rows",
+					Op:       Measure{Bench: "BenchmarkTransitions/writers=16/sync/engine", Unit: "transitions/s"},
+					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=16/sync/batch", Unit: "transitions/s"},
+					RefLabel: "bbolt DB.Batch", RatioLabel: "engine / Batch", Target: AtLeastTarget(0.7, "engine >= 0.7 of DB.Batch with the same rows (issue 14)")},
+				{Label: "1 writer, real fsync: engine vs one bbolt Update per transition, same rows",
+					Op:       Measure{Bench: "BenchmarkTransitions/writers=1/sync/engine", Unit: "transitions/s"},
+					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=1/sync/update", Unit: "transitions/s"},
+					RefLabel: "bbolt Update", RatioLabel: "engine / Update", Target: AtLeastTarget(0.7, "engine >= 0.7 of a same-rows Update (issue 14)")},
+				{Label: "16 writers, NoSync (unsafe, tests only): engine vs one bbolt Update per transition, same rows",
+					Op:       Measure{Bench: "BenchmarkTransitions/writers=16/nosync/engine", Unit: "transitions/s"},
+					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=16/nosync/update", Unit: "transitions/s"},
+					RefLabel: "bbolt Update", RatioLabel: "engine / Update", Target: AtLeastTarget(0.7, "engine >= 0.7 of raw bbolt (issue 7)")},
+				{Label: "16 writers, real fsync: engine vs one bbolt Update per transition (unbatched), same rows",
+					Op:       Measure{Bench: "BenchmarkTransitions/writers=16/sync/engine", Unit: "transitions/s"},
+					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=16/sync/update", Unit: "transitions/s"},
+					RefLabel: "bbolt Update", RatioLabel: "engine / Update", Target: None("the weak reference: an unbatched loop cannot share fsyncs; the DB.Batch row is the one to quote")},
+				{Label: "16 writers, NoSync (unsafe, tests only): engine vs bbolt DB.Batch, same rows",
+					Op:       Measure{Bench: "BenchmarkTransitions/writers=16/nosync/engine", Unit: "transitions/s"},
+					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=16/nosync/batch", Unit: "transitions/s"},
+					RefLabel: "bbolt DB.Batch", RatioLabel: "engine / Batch", Target: None("for comparison: without fsync the engine's CPU work per transition decides")},
 			},
-			Notes: "With real fsync the store commits concurrent writers together (group commit); with NoSync the engine's CPU work decides. " +
+			Notes: "Same rows: read and put the 600-byte release, a 400-byte history entry in the release's nested bucket, a 1,000-byte outbox row and its due-index entry. " +
+				"The sub-benchmarks of one run alternate under -count, so load hits them alike. " +
+				"With real fsync the store commits concurrent writers together (group commit); with NoSync the engine's CPU work decides. " +
 				"Write-up: [docs/bench/bolt.md](bench/bolt.md).",
+		},
+		{
+			ID: "stores-scaling", Title: "adapters/memory: Book and Fire(schedule) as stored bookings grow", Issue: "issue 14",
+			Module: ModuleRoot, Package: "./adapters/memory",
+			Full:  Settings{Bench: `^(BenchmarkBook|BenchmarkScheduleFire)$`, BenchTime: "1s"},
+			Quick: Settings{BenchTime: quickTime},
+			Scalings: []Scaling{
+				{Label: "BookWithin + Unbook, one environment", Pattern: `^BenchmarkBook/bookings=(\d+)$`, SizeName: "stored bookings",
+					MaxExponent: 0.2, TargetText: "flat in the stored bookings: growth exponent <= 0.2 (the scan of every booking was linear, 1)"},
+				{Label: "Fire(schedule) + Fire(unschedule), earliest slot, capacity 4", Pattern: `^BenchmarkScheduleFire/bookings=(\d+)$`, SizeName: "stored bookings",
+					MaxExponent: 0.2, TargetText: "flat per call as stored bookings grow: growth exponent <= 0.2 (reading the whole horizon was linear, 1)"},
+			},
+			Notes: "Stored bookings: n, one hour each, all in one environment, at random hours of the n hours after the clock's now: " +
+				"as busy near now at every size, so the figures show what grows with the bookings stored, not with a busier week. " +
+				"Write-up: [docs/bench/stores.md](bench/stores.md).",
 		},
 		{
 			ID: "postgres-interleaved", Title: "adapters/postgres: engine vs raw pgx, 16 writers, interleaved rounds", Issue: "issue 7",
