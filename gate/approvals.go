@@ -43,6 +43,9 @@ func (q Quorum) String() string {
 // "2 of release-manager and 1 of security" needs three different people. The
 // assignment of people to quorums is a maximum matching, so the gate passes
 // whenever some assignment satisfies every quorum.
+//
+// An approvals gate is unwaivable ([IsUnwaivable]): [Decide] rejects every
+// waiver for it, so no one person can lift a quorum that asks for others.
 type ApprovalGate struct {
 	// GateName overrides the gate's name; "" means "approvals".
 	GateName string `json:"name,omitempty"`
@@ -66,6 +69,9 @@ func (g ApprovalGate) WithMaxAge(d time.Duration) ApprovalGate {
 	g.MaxAge = d
 	return g
 }
+
+// Unwaivable reports true: no waiver lifts a quorum of approvals.
+func (ApprovalGate) Unwaivable() bool { return true }
 
 // Name implements [Gate].
 func (g ApprovalGate) Name() string {
@@ -232,9 +238,20 @@ func matchQuorums(qs []Quorum, people []string, rolesOf map[string]map[string]bo
 	return out
 }
 
-// personKey is how the gate tells people apart: IDs are compared regardless of case
-// and surrounding white space, so "Ana" and "ana " are one person, never two
-// approvers, and never someone other than the author "ana".
-func personKey(id string) string { return strings.ToLower(strings.TrimSpace(id)) }
+// personKey is how the gate tells people apart: IDs are compared regardless of case,
+// surrounding white space and full-width forms, so "Ana", "ana " and "ａｎａ" are one
+// person, never two approvers, and never someone other than the author "ana".
+func personKey(id string) string {
+	return strings.ToLower(strings.Map(narrow, strings.TrimSpace(id)))
+}
+
+// narrow maps the full-width forms of ASCII (U+FF01–U+FF5E), which some input
+// methods type for Latin letters, onto ASCII.
+func narrow(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFF01 + '!'
+	}
+	return r
+}
 
 func samePerson(a, b string) bool { return b != "" && personKey(a) == personKey(b) }

@@ -15,7 +15,8 @@
 // recorded decision and [Decision.Verify] checks it was not altered. Gates are
 // required unless wrapped with [Advisory]; whether warnings block is
 // [Options.WarningsBlock]. A [Waiver] given by a person with an allowed role
-// lifts one failed gate and is recorded in the decision.
+// lifts one failed gate and is recorded in the decision; no waiver lifts an
+// approvals quorum or a gate marked [Unwaivable].
 //
 // Built-in gates, all plain data:
 //   - [ApprovalGate] ([Approvals]): quorums of distinct approvers by role, with

@@ -129,13 +129,19 @@ func (d Decision) Verify() error {
 // A result blocks when it is Required, its status is fail or error (or warn
 // while [Options.WarningsBlock] is set), and no valid waiver lifts it. A
 // waiver for a blocking result is valid when its Gate is the result's gate,
-// its Actor is set and is not [Input.Author] (separation of duties), one of
+// its Actor is set and is neither [Input.Author] nor [Input.Requester]
+// (separation of duties, in any spelling of the ID), one of
 // its Roles is in [Options.AllowedWaiverRoles], its Reason is not blank, and it
 // expires after [Input.Now]. The first valid waiver is recorded in
 // [Result.Waived]; each invalid one before it is explained in
 // [Result.WaiverRejections]. Waivers for results that do not block are
 // ignored. Advisory results never block. Go is true when no result blocks (so
 // an empty list of results gives Go).
+//
+// No waiver lifts a result marked [Result.Unwaivable] (an [ApprovalGate], or a
+// gate marked with [Unwaivable]): every waiver for it is rejected, and
+// [Result.WaiverRejections] says that the gate cannot be waived and that more
+// eligible people must approve.
 func Decide(results []Result, in Input, opts Options) Decision {
 	rs := make([]Result, len(results))
 	for i, r := range results {
@@ -145,6 +151,10 @@ func Decide(results []Result, in Input, opts Options) Decision {
 		if r.Required && !r.Passed(opts.WarningsBlock) {
 			for _, w := range opts.Waivers {
 				if w.Gate != r.Gate {
+					continue
+				}
+				if r.Unwaivable {
+					r.WaiverRejections = append(r.WaiverRejections, fmt.Sprintf("waiver by %q rejected: gate %q cannot be waived: a quorum of approvals is met by people approving, never by a waiver; ask more eligible people to approve", w.Actor, r.Gate))
 					continue
 				}
 				if problem := waiverProblem(w, in, opts.AllowedWaiverRoles); problem != "" {
@@ -177,6 +187,8 @@ func waiverProblem(w Waiver, in Input, allowed []string) string {
 		problems = append(problems, "it names no actor")
 	} else if samePerson(w.Actor, in.Author) {
 		problems = append(problems, "the author of the release may not waive its gates (separation of duties)")
+	} else if samePerson(w.Actor, in.Requester) {
+		problems = append(problems, "the requester of the release may not waive its gates (separation of duties)")
 	}
 	roleOK := false
 	for _, r := range w.Roles {
@@ -268,7 +280,7 @@ func Evaluate(ctx context.Context, gates []Gate, in Input, opts Options) Decisio
 	if err := opts.Validate(); err != nil {
 		for i, g := range gates {
 			name, _ := safeName(g)
-			results[i] = Result{Gate: name, Status: StatusError, Required: g == nil || !safeAdvisory(g),
+			results[i] = Result{Gate: name, Status: StatusError, Required: g == nil || !safeAdvisory(g), Unwaivable: safeUnwaivable(g),
 				Reason: "not evaluated because the options are invalid: " + err.Error()}
 		}
 		d := Decide(results, in, opts)
@@ -281,7 +293,7 @@ func Evaluate(ctx context.Context, gates []Gate, in Input, opts Options) Decisio
 	var run []int
 	for i, g := range gates {
 		name, nerr := safeName(g)
-		results[i] = Result{Gate: name, Status: StatusError, Required: g == nil || !safeAdvisory(g)}
+		results[i] = Result{Gate: name, Status: StatusError, Required: g == nil || !safeAdvisory(g), Unwaivable: safeUnwaivable(g)}
 		switch {
 		case g == nil:
 			results[i].Gate = fmt.Sprintf("gate[%d]", i)
@@ -354,6 +366,20 @@ func safeAdvisory(g Gate) (adv bool) {
 	return IsAdvisory(g)
 }
 
+// safeUnwaivable reports whether g is unwaivable; a nil gate or one whose method
+// panics is not (its error result blocks without a waiver being able to help).
+func safeUnwaivable(g Gate) (u bool) {
+	if g == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			u = false
+		}
+	}()
+	return IsUnwaivable(g)
+}
+
 func runOne(ctx context.Context, g Gate, base Result, in Input, opts Options) Result {
 	gctx, cancel := ctx, context.CancelFunc(func() {})
 	if opts.Timeout > 0 {
@@ -389,6 +415,7 @@ func runOne(ctx context.Context, g Gate, base Result, in Input, opts Options) Re
 	}
 	r.Gate = base.Gate
 	r.Required = base.Required
+	r.Unwaivable = base.Unwaivable
 	r.Waived = nil
 	r.WaiverRejections = nil
 	if !r.Status.Valid() {

@@ -98,7 +98,7 @@ type Input struct {
 	Class string `json:"class,omitempty"`
 	// Author wrote the change. The author may neither approve nor waive.
 	Author string `json:"author,omitempty"`
-	// Requester asked for the release. The requester may not approve.
+	// Requester asked for the release. The requester may neither approve nor waive.
 	Requester string `json:"requester,omitempty"`
 	// Revision is the release's current revision; approvals given for another
 	// revision do not count.
@@ -164,6 +164,9 @@ type Result struct {
 	// WaiverRejections lists, for each waiver given for this gate that was not
 	// valid, why it was rejected. It is set by [Decide].
 	WaiverRejections []string `json:"waiver_rejections,omitempty"`
+	// Unwaivable is true for a gate no waiver can lift (see [Unwaivable]): every
+	// [ApprovalGate], and gates marked with Unwaivable. It is set by [Evaluate].
+	Unwaivable bool `json:"unwaivable,omitempty"`
 }
 
 // Passed reports whether the result does not block under the given
@@ -179,6 +182,8 @@ func (r Result) Blocks(warningsBlock bool) bool {
 }
 
 // Waiver lifts the failure of one gate, given by a person with an allowed role.
+// No waiver lifts an unwaivable gate (see [Unwaivable]): a quorum of approvals is
+// met by people approving, never by one person waiving it.
 type Waiver struct {
 	// Gate is the name of the waived gate.
 	Gate string `json:"gate"`
@@ -221,6 +226,11 @@ type advisor interface {
 	Advisory() bool
 }
 
+// unwaivable is implemented by gates that no waiver may lift.
+type unwaivable interface {
+	Unwaivable() bool
+}
+
 // IsAdvisory reports whether g was marked advisory with [Advisory]. Gates are
 // required unless marked.
 func IsAdvisory(g Gate) bool {
@@ -228,32 +238,51 @@ func IsAdvisory(g Gate) bool {
 	return ok && a.Advisory()
 }
 
+// IsUnwaivable reports whether no waiver can lift g's failure: g is an
+// [ApprovalGate] (under any name, advisory or required) or was marked with
+// [Unwaivable].
+func IsUnwaivable(g Gate) bool {
+	u, ok := g.(unwaivable)
+	return ok && u.Unwaivable()
+}
+
 // Advisory marks g as advisory: its result is recorded in the [Decision] but
 // never blocks the release, whatever its status.
 func Advisory(g Gate) Gate {
-	return wrapped{inner: g, name: nameOf(g), advisory: true}
+	return wrapped{inner: g, name: nameOf(g), advisory: true, unwaivable: g != nil && IsUnwaivable(g)}
 }
 
 // Required returns g marked as required (the default), undoing [Advisory].
 func Required(g Gate) Gate {
-	return wrapped{inner: g, name: nameOf(g), advisory: false}
+	return wrapped{inner: g, name: nameOf(g), advisory: false, unwaivable: g != nil && IsUnwaivable(g)}
 }
 
-// Named returns g under another name, keeping whether it is advisory. Use it
-// to evaluate two gates of the same kind in one decision (for example two
-// [ObjectiveGate]s).
+// Named returns g under another name, keeping whether it is advisory and whether
+// it is unwaivable. Use it to evaluate two gates of the same kind in one decision
+// (for example two [ObjectiveGate]s).
 func Named(name string, g Gate) Gate {
-	return wrapped{inner: g, name: name, advisory: g != nil && IsAdvisory(g)}
+	return wrapped{inner: g, name: name, advisory: g != nil && IsAdvisory(g), unwaivable: g != nil && IsUnwaivable(g)}
+}
+
+// Unwaivable marks g so that no waiver lifts its failure, as for an
+// [ApprovalGate]: use it for a gate of your own that stands for people's
+// approval (a change advisory board's sign-off kept in another system), so that
+// nobody can waive the approval away. [Decide] rejects every waiver for it and
+// says why.
+func Unwaivable(g Gate) Gate {
+	return wrapped{inner: g, name: nameOf(g), advisory: g != nil && IsAdvisory(g), unwaivable: true}
 }
 
 type wrapped struct {
-	inner    Gate
-	name     string
-	advisory bool
+	inner      Gate
+	name       string
+	advisory   bool
+	unwaivable bool
 }
 
-func (w wrapped) Name() string   { return w.name }
-func (w wrapped) Advisory() bool { return w.advisory }
+func (w wrapped) Name() string     { return w.name }
+func (w wrapped) Advisory() bool   { return w.advisory }
+func (w wrapped) Unwaivable() bool { return w.unwaivable }
 func (w wrapped) Evaluate(ctx context.Context, in Input) Result {
 	if w.inner == nil {
 		return Result{Status: StatusError, Reason: "nil gate: pass a non-nil Gate"}

@@ -17,6 +17,8 @@ func TestPeopleComparedRegardlessOfCase(t *testing.T) {
 		{Actor: "ANA", Roles: []string{"approver"}, At: now, Revision: 3},
 		{Actor: "rui", Roles: []string{"approver"}, At: now, Revision: 3},
 		{Actor: "Rui ", Roles: []string{"approver"}, At: now, Revision: 3},
+		{Actor: "ｒｕｉ", Roles: []string{"approver"}, At: now, Revision: 3}, // full-width forms
+		{Actor: "ＡＮＡ", Roles: []string{"approver"}, At: now, Revision: 3},
 	}}
 	if res := g.Evaluate(context.Background(), in); res.Status != gate.StatusFail {
 		t.Fatalf("the author in capitals and one person in two spellings met a quorum of 2: %s (%s)", res.Status, res.Reason)

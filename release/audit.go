@@ -33,13 +33,29 @@ type AuditEntry struct {
 	// Annotations are what guards recorded about the decision (gate results, the
 	// booked slot, the risk assessment), by guard name.
 	Annotations map[string]json.RawMessage `json:"annotations,omitempty"`
-	PrevHash    string                     `json:"prev_hash"`
-	Hash        string                     `json:"hash"`
+	// Snapshot is the release's fields right after the change (see [Snapshot]); the
+	// engine writes one in every entry (hash version 2). Entries written before
+	// snapshots existed have none.
+	Snapshot *Snapshot `json:"snapshot,omitempty"`
+	// Evidence is the evidence an [EventRecord] entry records, nil on every other
+	// entry.
+	Evidence *Evidence `json:"evidence,omitempty"`
+	// HashVersion is the canonical form Hash covers: 0 (or 1) for entries written
+	// before snapshots, 2 for entries with a Snapshot, 3 for entries that may carry
+	// Evidence (every entry the engine writes now). A history never goes back to an
+	// older version.
+	HashVersion int    `json:"hash_version,omitempty"`
+	PrevHash    string `json:"prev_hash"`
+	Hash        string `json:"hash"`
 }
 
-// canonical is the hashed form of an entry: a fixed field order, times as UTC
-// RFC 3339 text, compact JSON payloads, sorted annotation keys (encoding/json sorts map
-// keys) and no Hash.
+// CurrentHashVersion is the hash version of the entries the engine writes.
+const CurrentHashVersion = 3
+
+// canonical is the hashed form of an entry of hash version 1: a fixed field order,
+// times as UTC RFC 3339 text, compact JSON payloads, sorted annotation keys
+// (encoding/json sorts map keys) and no Hash. Version 2 ([canonicalV2]) appends the
+// snapshot.
 type canonical struct {
 	V           int                        `json:"v"`
 	ReleaseID   string                     `json:"release_id"`
@@ -57,9 +73,33 @@ type canonical struct {
 	PrevHash    string                     `json:"prev_hash"`
 }
 
+// canonicalV2 is the hashed form of hash version 2: version 1's fields (with "v":2)
+// followed by the snapshot, normalised (UTC times, no empty lists).
+type canonicalV2 struct {
+	canonical
+	Snapshot *Snapshot `json:"snapshot"`
+}
+
+// canonicalV3 is the hashed form of hash version 3: version 2's fields (with "v":3)
+// followed by the evidence, normalised (UTC times), null on entries without.
+type canonicalV3 struct {
+	canonicalV2
+	Evidence *Evidence `json:"evidence"`
+}
+
 // ComputeHash returns the hash the entry should carry: hex SHA-256 over its canonical
-// encoding (every field but Hash).
+// encoding (every field but Hash) in the entry's hash version.
 func (e AuditEntry) ComputeHash() (string, error) {
+	switch {
+	case e.HashVersion < 0 || e.HashVersion > CurrentHashVersion:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d is not one this code knows (0 to %d); was it written by a newer releasekit?", e.HashVersion, CurrentHashVersion)}
+	case e.HashVersion >= 2 && e.Snapshot == nil:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d but no snapshot", e.HashVersion)}
+	case e.HashVersion < 3 && e.Evidence != nil:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d cannot carry evidence", e.HashVersion)}
+	case e.HashVersion < 2 && e.Snapshot != nil:
+		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d cannot carry a snapshot", e.HashVersion)}
+	}
 	c := canonical{
 		V: 1, ReleaseID: e.ReleaseID.String(), Sequence: e.Sequence, Event: e.Event,
 		From: e.From, To: e.To, ActorID: e.Actor.ID, ActorKind: e.Actor.Kind,
@@ -75,7 +115,16 @@ func (e AuditEntry) ComputeHash() (string, error) {
 			return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("annotation %q is empty", k)}
 		}
 	}
-	b, err := json.Marshal(c)
+	var v any = c
+	switch e.HashVersion {
+	case 2:
+		c.V = 2
+		v = canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}
+	case 3:
+		c.V = 3
+		v = canonicalV3{canonicalV2: canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}, Evidence: e.Evidence.normalized()}
+	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "", &CorruptError{What: "audit entry", Reason: "payload is not valid JSON: " + err.Error()}
 	}
@@ -101,6 +150,8 @@ func (e AuditEntry) Clone() AuditEntry {
 		}
 		e.Annotations = m
 	}
+	e.Snapshot = e.Snapshot.Clone()
+	e.Evidence = e.Evidence.Clone()
 	return e
 }
 
@@ -142,8 +193,23 @@ func (e AuditEntry) check() error {
 		if e.From != "" || e.To != StateDraft {
 			return fmt.Errorf("create entry goes from %q to %q, want \"\" to %q", e.From, e.To, StateDraft)
 		}
+	case e.Event == EventRecord || e.Event == EventDecision:
+		if e.From != e.To || !e.From.Valid() {
+			return fmt.Errorf("%s entry goes from %q to %q; it must stay in one state", e.Event, e.From, e.To)
+		}
+		if e.HashVersion < 3 {
+			return fmt.Errorf("%s entry has hash version %d; it takes version 3", e.Event, e.HashVersion)
+		}
+		if (e.Evidence != nil) != (e.Event == EventRecord) {
+			return fmt.Errorf("%s entry with evidence %v: only a record entry carries evidence, and it always does", e.Event, e.Evidence != nil)
+		}
+		if e.Evidence != nil && (e.Evidence.By.ID != e.Actor.ID || e.Evidence.By.Kind != e.Actor.Kind || !slices.Equal(e.Evidence.By.Roles, e.Actor.Roles)) {
+			return fmt.Errorf("record entry's evidence is by %s %q %v but its actor is %s %q %v", e.Evidence.By.Kind, e.Evidence.By.ID, e.Evidence.By.Roles, e.Actor.Kind, e.Actor.ID, e.Actor.Roles)
+		}
 	case !e.Event.Valid():
 		return fmt.Errorf("event %q is not one of %v", e.Event, Events())
+	case e.Evidence != nil:
+		return fmt.Errorf("%s entry carries evidence; only a record entry does", e.Event)
 	default:
 		if to, ok := Next(e.From, e.Event); !ok || to != e.To {
 			return fmt.Errorf("%s from %q to %q is not a lifecycle transition", e.Event, e.From, e.To)
@@ -162,7 +228,11 @@ func (e AuditEntry) check() error {
 // VerifyHistory checks a release's whole history: sequence numbers 1…n without gaps,
 // one release, a create entry first, each entry's From equal to the previous To, every
 // transition a lifecycle edge, every hash matching its content and chained to the one
-// before. With a non-empty head (the release's Head), it also checks that the last
+// before, hash versions that never go back, and snapshots ([Snapshot]) whose author is
+// the creator and whose fields change only with the events that change them (a slot
+// with schedule, unschedule and cancel, the risk with plan, the rollback record with
+// fail, rollback and finish_rollback, the review with close; nothing else after
+// create). With a non-empty head (the release's Head), it also checks that the last
 // entry is the head, which detects a tail cut off, rewritten or extended. It returns nil or a
 // *HistoryError naming the first bad entry.
 func VerifyHistory(entries []AuditEntry, head string) error {
@@ -174,6 +244,7 @@ func VerifyHistory(entries []AuditEntry, head string) error {
 		return &HistoryError{ID: id, Index: i, Sequence: int64(i + 1), Reason: fmt.Sprintf(format, args...)}
 	}
 	prev := ""
+	var snap *Snapshot
 	for i, e := range entries {
 		switch {
 		case e.ReleaseID != id:
@@ -188,11 +259,19 @@ func VerifyHistory(entries []AuditEntry, head string) error {
 			return bad(i, "starts from %s but the previous entry ended in %s", e.From, entries[i-1].To)
 		case e.PrevHash != prev:
 			return bad(i, "does not chain to the entry before it")
+		case i > 0 && version(e) < version(entries[i-1]):
+			return bad(i, "has hash version %d after an entry of version %d (an entry was rewritten in an older form)", e.HashVersion, entries[i-1].HashVersion)
 		}
 		if err := e.check(); err != nil {
 			return bad(i, "%v", err)
 		}
+		if err := checkSnapshot(entries, i, snap); err != nil {
+			return bad(i, "%v", err)
+		}
 		prev = e.Hash
+		if e.Snapshot != nil {
+			snap = e.Snapshot
+		}
 	}
 	if head != "" && prev != head {
 		if len(entries) == 0 {
@@ -207,3 +286,6 @@ func VerifyHistory(entries []AuditEntry, head string) error {
 	}
 	return nil
 }
+
+// version is e's hash version, 0 and 1 being the same.
+func version(e AuditEntry) int { return max(e.HashVersion, 1) }

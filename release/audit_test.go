@@ -46,12 +46,19 @@ func TestVerifyHistoryDetectsTampering(t *testing.T) {
 			h[i] = e.Clone()
 		}
 		i := rapid.IntRange(0, len(h)-1).Draw(rt, "i")
-		kind := rapid.SampledFrom([]string{"reason", "actor", "role", "time", "data", "to", "hash", "delete", "insert", "swap", "truncate"}).Draw(rt, "tamper")
+		kind := rapid.SampledFrom([]string{"reason", "actor", "actor kind", "role", "time", "data", "to", "snapshot", "hash", "delete", "insert", "swap", "truncate"}).Draw(rt, "tamper")
 		switch kind {
 		case "reason":
 			h[i].Reason += "!"
 		case "actor":
 			h[i].Actor.ID = "mallory"
+		case "actor kind":
+			h[i].Actor.Kind = release.ActorAutomation
+			if base[i].Actor.Kind == release.ActorAutomation {
+				h[i].Actor.Kind = release.ActorPerson
+			}
+		case "snapshot":
+			h[i].Snapshot.Environment = "dev"
 		case "role":
 			h[i].Actor.Roles = append(h[i].Actor.Roles, "admin")
 		case "time":
@@ -116,6 +123,7 @@ func FuzzDecodeEntry(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"sequence":1,"event":"create","to":"draft"}`))
+	f.Add([]byte(`{"sequence":2,"event":"record","from":"draft","to":"draft","hash_version":3,"evidence":{"kind":"check","by":{"id":"ci","kind":"automation"},"name":"build","status":"success","at":"2026-03-02T09:00:00Z"}}`))
 	f.Add([]byte(`{"annotations":{"a":""}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := release.DecodeEntry(b)

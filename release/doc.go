@@ -29,14 +29,29 @@
 // Fires on one release, each either commits or returns [ErrConflict]: no update is
 // lost and the history has no gap. The history is a SHA-256 hash chain that
 // [VerifyHistory] checks, given the release's Head, against edits, deletions,
-// insertions, reordering and truncation. Notifications go out after the commit; a
-// failing notifier never undoes a transition ([Committed] tells the caller).
+// insertions, reordering and truncation. Every entry carries a [Snapshot] of the
+// release after it, so [VerifyRelease] (and [Engine.Verify]) also finds a release
+// edited in the database without an entry, and names the field; stores refuse to
+// append to such a release, or to a history with entries missing ([VerifyAppend]).
+// Notifications go out after the commit; a failing notifier never undoes a transition
+// ([Committed] tells the caller).
+//
+// # Evidence and retries
+//
+// [Engine.Record] keeps the evidence behind a decision (approvals, rejections,
+// withdrawals, CI checks, metrics, waivers: an [Evidence]) in the same history, as
+// [EventRecord] entries written like transitions; separation of duties is checked
+// when it is recorded, approvals are pinned to the scope version ([Release.Scope]),
+// and the gates of [WithGates] read it. A refused approve keeps its No-Go decision as
+// an [EventDecision] entry. [IdempotencyKey] makes Create, Fire and Record safe to
+// retry; the keys live in the store ([KeyStore]). docs/EVIDENCE.md has the details.
 //
 // # Errors
 //
 // Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],
 // [ErrInvalidTransition], [ErrGuardRefused], [ErrInvalid], [ErrCorrupt],
-// [ErrTampered], [ErrNotify]); typed errors carry the details ([*TransitionError],
-// [*ConflictError], [*ForbiddenError], [*GuardError], [*HistoryError],
-// [*ValidationError], [*NotifyError]).
+// [ErrTampered], [ErrNotify], [ErrKeyReused]); typed errors carry the details
+// ([*TransitionError], [*ConflictError], [*ForbiddenError], [*GuardError],
+// [*HistoryError], [*MismatchError], [*ValidationError], [*NotifyError],
+// [*KeyReusedError]).
 package release

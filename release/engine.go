@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/releasekit/releasekit/gate"
@@ -41,7 +42,7 @@ func WithNotifier(n Notifier) Option {
 func WithClock(c Clock) Option {
 	return func(e *Engine) error {
 		if c == nil {
-			return fmt.Errorf("%w: WithClock(nil)", ErrInvalid)
+			return &ValidationError{What: "engine options", Problems: []string{"WithClock(nil): give a Clock, or leave the option out for the system clock"}}
 		}
 		e.clock = c
 		return nil
@@ -77,7 +78,7 @@ func WithGuard(gs ...Guard) Option {
 	return func(e *Engine) error {
 		for _, g := range gs {
 			if g == nil {
-				return fmt.Errorf("%w: WithGuard(nil)", ErrInvalid)
+				return &ValidationError{What: "engine options", Problems: []string{"WithGuard(nil): every guard must be non-nil"}}
 			}
 			e.guards = append(e.guards, g)
 		}
@@ -103,7 +104,7 @@ func WithPipeline(p Pipeline) Option {
 func WithNotifyTimeout(d time.Duration) Option {
 	return func(e *Engine) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: notify timeout %v is not positive", ErrInvalid, d)
+			return &ValidationError{What: "engine options", Problems: []string{fmt.Sprintf("WithNotifyTimeout(%v): the timeout must be positive", d)}}
 		}
 		e.notifyTimeout = d
 		return nil
@@ -114,7 +115,7 @@ func WithNotifyTimeout(d time.Duration) Option {
 // bad one is returned.
 func New(store Store, opts ...Option) (*Engine, error) {
 	if store == nil {
-		return nil, fmt.Errorf("%w: release.New needs a Store", ErrInvalid)
+		return nil, &ValidationError{What: "engine options", Problems: []string{"release.New needs a Store (adapters/memory, adapters/bolt or adapters/postgres)"}}
 	}
 	e := &Engine{
 		store:         store,
@@ -139,15 +140,30 @@ func (e *Engine) Store() Store { return e.store }
 // store keeps, so that hashes computed now verify after a round trip.
 func (e *Engine) now() time.Time { return e.clock.Now().UTC().Truncate(time.Microsecond) }
 
-// Create validates spec and stores a new release in StateDraft, at revision 1, with a
-// history that starts with an EventCreate entry by the author.
-func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
+// Create validates spec and stores a new release in StateDraft, at revision 1 and
+// scope version 1, with a history that starts with an EventCreate entry by the
+// author. The only option it takes is [IdempotencyKey]: a retried Create with the
+// same key and spec returns the release the first one created.
+func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Release, error) {
+	o, err := fireOpts(opts)
+	if err != nil {
+		return Release{}, err
+	}
+	if o.reason != "" || o.data != nil || o.expect || o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
+		return Release{}, &ValidationError{What: "create options", Problems: []string{"Create takes only IdempotencyKey"}}
+	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
 	}
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
+		return e.create(ctx, spec, k)
+	})
+}
+
+func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord) (Release, error) {
 	now := e.now()
 	id, err := e.ids.next(now)
 	if err != nil {
@@ -159,7 +175,7 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 	}
 	r := Release{
 		ID: id, Name: spec.Name, Version: spec.Version, Environment: spec.Environment,
-		Class: class, Author: spec.Author, State: StateDraft, Revision: 1,
+		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
 	r.Team, r.Duration = spec.Team, spec.Duration
@@ -174,12 +190,19 @@ func (e *Engine) Create(ctx context.Context, spec Spec) (Release, error) {
 	entry := AuditEntry{
 		ReleaseID: id, Sequence: 1, Event: EventCreate, To: StateDraft,
 		Actor: Actor{ID: spec.Author, Kind: ActorPerson}, Time: now,
+		Snapshot: snapshotOf(r), HashVersion: CurrentHashVersion,
 	}
 	if entry.Hash, err = entry.ComputeHash(); err != nil {
 		return Release{}, err
 	}
 	r.Head = entry.Hash
-	if err := e.store.Create(ctx, r, entry); err != nil {
+	if k == nil {
+		err = e.store.Create(ctx, r, entry)
+	} else {
+		k.Result = r.Clone()
+		err = e.store.(KeyStore).CreateKeyed(ctx, r, entry, *k)
+	}
+	if err != nil {
 		return Release{}, fmt.Errorf("release: create %s %s: %w", spec.Name, spec.Version, err)
 	}
 	return r, nil
@@ -202,8 +225,14 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 	return h, named(id, err)
 }
 
-// Verify reads the release and its history and checks the chain up to the release's
-// head: nil, or a *HistoryError naming the first bad entry.
+// Verify reads the release and its history and checks both ([VerifyRelease]): the
+// chain up to the release's head, and the stored release against what its history
+// says (state, author, environment, class, version, components, revision, head and
+// every other field). It returns nil, a *HistoryError naming the first bad entry, or
+// a *MismatchError for each field of the release that differs from its history
+// (joined; all match ErrTampered). The release and its history are read one after
+// the other: a change committed in between shows as a mismatch, so verify what no one
+// is changing, or verify again.
 func (e *Engine) Verify(ctx context.Context, id ID) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
@@ -213,7 +242,7 @@ func (e *Engine) Verify(ctx context.Context, id ID) error {
 	if err != nil {
 		return named(id, err)
 	}
-	return VerifyHistory(h, r.Head)
+	return VerifyRelease(r, h)
 }
 
 // FireOption qualifies one [Engine.Fire].
@@ -231,6 +260,8 @@ type fireOptions struct {
 	review   *Review         // close: the post-implementation review
 	failed   []string        // fail: the components that failed (partial rollback)
 	report   json.RawMessage // finish_rollback, fail: the rollback run's report (engine only)
+	key      string          // IdempotencyKey
+	keyed    bool
 }
 
 // At asks schedule for a slot that starts at t, instead of the earliest free one.
@@ -264,17 +295,20 @@ func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } 
 
 // ExpectRevision makes Fire refuse with ErrConflict unless the release is at
 // revision n: the caller decided on what it saw at revision n and must not act on a
-// release that changed since.
+// release that changed since. n must be at least 1 (a *[ValidationError] otherwise:
+// a zero must not switch the check off).
 func ExpectRevision(n int64) FireOption {
 	return func(o *fireOptions) { o.expected, o.expect = n, true }
 }
 
-// Data records v, encoded as JSON, in the history entry.
+// Data records v, encoded as JSON, in the history entry. A json.RawMessage that is
+// not valid JSON, or a value that cannot be encoded, makes the call fail with a
+// *[ValidationError] (ErrInvalid) before anything is read or written.
 func Data(v any) FireOption {
 	return func(o *fireOptions) {
 		if raw, ok := v.(json.RawMessage); ok {
 			if !json.Valid(raw) {
-				o.dataErr = fmt.Errorf("%w: data is not valid JSON", ErrInvalid)
+				o.dataErr = &ValidationError{What: "history data", Problems: []string{"the json.RawMessage is not valid JSON"}}
 				return
 			}
 			o.data = compactJSON(raw)
@@ -282,7 +316,7 @@ func Data(v any) FireOption {
 		}
 		b, err := json.Marshal(v)
 		if err != nil {
-			o.dataErr = fmt.Errorf("%w: data cannot be encoded as JSON: %v", ErrInvalid, err)
+			o.dataErr = &ValidationError{What: "history data", Problems: []string{fmt.Sprintf("a %T cannot be encoded as JSON: %v", v, err)}}
 			return
 		}
 		o.data = b
@@ -304,21 +338,18 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
 // commits the new state and its history entry with compare-and-swap, returning
 // ErrConflict if another change won the race (nothing is written then; read again and
-// decide again). A refused Fire changes nothing.
+// decide again). A refused Fire changes nothing, with one exception: an approve that
+// the gates of [WithGates] refuse (No-Go) records its decision as an [EventDecision]
+// entry, which moves the revision but not the state. With [IdempotencyKey], a retry
+// returns the first committed result.
 //
 // After the commit, the notifier is told. If it fails, Fire returns the committed
 // release together with a *NotifyError (ErrNotify); [Committed] tells the two cases
 // apart.
 func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts ...FireOption) (Release, error) {
-	var o fireOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.dataErr != nil {
-		return Release{}, o.dataErr
-	}
-	if o.expect && o.expected < 1 {
-		return Release{}, fmt.Errorf("%w: ExpectRevision(%d): revisions start at 1; pass the Revision of the release you read", ErrInvalid, o.expected)
+	o, err := fireOpts(opts)
+	if err != nil {
+		return Release{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
@@ -326,6 +357,14 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if p := actor.validate(); len(p) > 0 {
 		return Release{}, validation("actor", p)
 	}
+	req := request{Op: "fire", ID: id, Event: event, Actor: &actor, Reason: o.reason, Data: o.data, Expected: o.expected,
+		At: o.at, Override: o.override, Waivers: o.waivers, Review: o.review, Failed: o.failed}
+	return e.keyed(ctx, o, req, func(k *KeyRecord) (Release, error) {
+		return e.fire(ctx, id, event, actor, o, k)
+	})
+}
+
+func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *fireOptions, k *KeyRecord) (Release, error) {
 	cur, err := e.store.Get(ctx, id)
 	if err != nil {
 		return Release{}, named(id, err)
@@ -347,12 +386,13 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	if err != nil {
 		return Release{}, err
 	}
-	more, err := e.checkStages(ctx, p, &next, &o)
+	more, err := e.checkStages(ctx, p, &next, o)
 	if err != nil {
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		return Release{}, &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
 	// ctx first. It agrees with Next by construction (both read the same table).
@@ -366,6 +406,9 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 
 	next.State = to
 	next.Revision = cur.Revision + 1
+	if slices.Contains(scopeEvents, event) {
+		next.Scope = cur.Scope + 1
+	}
 	next.UpdatedAt = now
 	if next.Reached == nil {
 		next.Reached = map[State]time.Time{}
@@ -377,6 +420,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		ReleaseID: id, Sequence: next.Revision, Event: event, From: cur.State, To: to,
 		Actor: actor, Reason: o.reason, Time: now, Data: o.data,
 		Annotations: p.annotations, PrevHash: cur.Head,
+		Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
 	}
 	entry.Actor.Roles = append([]string(nil), actor.Roles...)
 	if entry.Hash, err = entry.ComputeHash(); err != nil {
@@ -384,7 +428,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 		return Release{}, err
 	}
 	next.Head = entry.Hash
-	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil {
+	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
 		switch e.committed(ctx, id, entry.Hash) {
 		case commitAbsent:
 			undo()
@@ -399,7 +443,7 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	notifyErr := e.notify(ctx, Notification{Release: next, Entry: entry})
 	for _, st := range e.stages {
 		var err error
-		if next, err = st.after(ctx, p, next, &o); err != nil {
+		if next, err = st.after(ctx, p, next, o); err != nil {
 			return next, errors.Join(notifyErr, err)
 		}
 	}

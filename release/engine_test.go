@@ -2,8 +2,10 @@ package release_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -305,6 +307,8 @@ func TestSeparationOfDutiesCannotBeDodged(t *testing.T) {
 	}{
 		{"ANA", release.ErrForbidden},
 		{"Ana", release.ErrForbidden},
+		{"ａｎａ", release.ErrForbidden}, // full-width forms
+		{"ＡＮＡ", release.ErrForbidden},
 		{"ana ", release.ErrInvalid},
 		{" ana", release.ErrInvalid},
 		{"ana\u200b", release.ErrInvalid},
@@ -339,4 +343,42 @@ func TestUnknownReleaseIsNamed(t *testing.T) {
 			t.Errorf("%s of an unknown release = %v, want a *NotFoundError naming %s", what, err, id)
 		}
 	}
+}
+
+// TestErrorsAreTyped: every refusal of bad input carries a typed error with its
+// context, not only a sentinel.
+func TestErrorsAreTyped(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	r := f.create(t, "prod")
+	for _, tc := range []struct {
+		why     string
+		err     func() error
+		mention string
+	}{
+		{"ParseID of text that is not a UUID", func() error { _, err := release.ParseID("release-42"); return err }, `"release-42" is not a UUID`},
+		{"UnmarshalText of text that is not a UUID", func() error { var id release.ID; return id.UnmarshalText([]byte("x")) }, `"x" is not a UUID`},
+		{"ExpectRevision(0)", func() error {
+			_, err := f.eng.Fire(ctx, r.ID, release.EventPlan, rui, release.ExpectRevision(0))
+			return err
+		}, "ExpectRevision(0)"},
+		{"Data that is not JSON", func() error {
+			_, err := f.eng.Fire(ctx, r.ID, release.EventPlan, rui, release.Data(json.RawMessage(`{"a":`)))
+			return err
+		}, "not valid JSON"},
+		{"Data that cannot be encoded", func() error {
+			_, err := f.eng.Fire(ctx, r.ID, release.EventPlan, rui, release.Data(make(chan int)))
+			return err
+		}, "chan int"},
+		{"New without a store", func() error { _, err := release.New(nil); return err }, "needs a Store"},
+		{"WithClock(nil)", func() error { _, err := release.New(f.store, release.WithClock(nil)); return err }, "WithClock(nil)"},
+		{"WithNotifyTimeout(0)", func() error { _, err := release.New(f.store, release.WithNotifyTimeout(0)); return err }, "positive"},
+	} {
+		err := tc.err()
+		var ve *release.ValidationError
+		if !errors.As(err, &ve) || !errors.Is(err, release.ErrInvalid) || !strings.Contains(err.Error(), tc.mention) {
+			t.Errorf("%s: %v, want a *ValidationError (ErrInvalid) mentioning %q", tc.why, err, tc.mention)
+		}
+	}
+	releasetest.RequireState(t, f.eng, r.ID, release.StateDraft)
 }

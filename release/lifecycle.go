@@ -66,6 +66,16 @@ const (
 // event and cannot be fired.
 const EventCreate Event = "create"
 
+// The entries that record something about a release without moving it: their From
+// and To are the release's state. Like [EventCreate] they cannot be fired.
+const (
+	// EventRecord is the entry of a piece of [Evidence] ([Engine.Record]).
+	EventRecord Event = "record"
+	// EventDecision is the entry of a Go/No-Go decision that refused an approve:
+	// the decision, with every reason, is in its "gates" annotation.
+	EventDecision Event = "decision"
+)
+
 // Events lists every [Event] that can be fired, in lifecycle order.
 func Events() []Event {
 	return []Event{EventPlan, EventSchedule, EventUnschedule, EventApprove, EventRevoke,

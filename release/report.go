@@ -76,7 +76,8 @@ func (o ReportOptions) Validate() error {
 //   - rollbacks: the plan's size and estimated duration, and how its run went;
 //   - the post-implementation reviews;
 //   - the DORA metrics of the period ([Engine.DORA]) with their bands;
-//   - the audit: whether each release's history verifies.
+//   - the audit: whether each release's history verifies, and the release is what
+//     its history says ([VerifyRelease]).
 //
 // Releases are ordered by slot start (releases without a slot last), then by ID
 // (creation order), and nothing depends on map order, so the same store gives the
@@ -342,7 +343,7 @@ func (w *reportWriter) gates() {
 	for i, r := range w.rs {
 		for _, h := range w.hist[i] {
 			raw, ok := h.Annotations["gates"]
-			if h.Event != EventApprove || !ok {
+			if h.Event != EventApprove && h.Event != EventDecision || !ok {
 				continue
 			}
 			wrote = true
@@ -356,7 +357,11 @@ func (w *reportWriter) gates() {
 				verdict = "No-Go"
 			}
 			w.p("### %s %s: %s\n\n", ref(i), label(r), verdict)
-			w.p("Approved by %s at %s UTC (revision %d", oneLine(h.Actor.ID), utc(h.Time), d.Input.Revision)
+			verb := "Approved"
+			if h.Event == EventDecision {
+				verb = "Approve refused, recorded"
+			}
+			w.p("%s by %s at %s UTC (revision %d", verb, oneLine(h.Actor.ID), utc(h.Time), h.Sequence-1)
 			if d.Input.RiskLevel != "" {
 				w.p(", %s risk", oneLine(d.Input.RiskLevel))
 			}
@@ -527,7 +532,7 @@ func (w *reportWriter) audit() {
 	for i, r := range w.rs {
 		entries += len(w.hist[i])
 		state := "verifies"
-		if err := VerifyHistory(w.hist[i], r.Head); err != nil {
+		if err := VerifyRelease(r, w.hist[i]); err != nil {
 			bad++
 			state = "DOES NOT VERIFY: " + err.Error()
 		}

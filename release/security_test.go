@@ -25,6 +25,11 @@ var chainID = func() release.ID {
 	return id
 }()
 
+// chainSnapshot is the release every generated entry records (the author is the
+// first actor, who creates it).
+var chainSnapshot = &release.Snapshot{Name: "checkout", Version: "2.4.0", Environment: "prod", Class: release.ClassNormal, Author: "alice",
+	Components: []release.Component{{Name: "checkout", Version: "2.4.0"}}}
+
 // chain builds a valid hash-chained history of n entries directly with ComputeHash
 // (the engine would append the same entries, only slower): create, plan, then
 // schedule and unschedule in turn, one second apart, each by one of three actors
@@ -59,7 +64,7 @@ func chain(tb testing.TB, n int) ([]release.AuditEntry, string) {
 			ReleaseID: chainID, Sequence: int64(i + 1), Event: ev, From: state, To: to,
 			Actor: actors[i%len(actors)], Reason: "step " + strconv.Itoa(i+1),
 			Time: t0.Add(time.Duration(i) * time.Second), Data: json.RawMessage(`{"i":` + strconv.Itoa(i) + `}`),
-			PrevHash: prev,
+			PrevHash: prev, Snapshot: chainSnapshot.Clone(), HashVersion: release.CurrentHashVersion,
 		}
 		var err error
 		if e.Hash, err = e.ComputeHash(); err != nil {
@@ -96,6 +101,7 @@ func tamperings() []tampering {
 	next := func(i, n int) int64 { return int64(i + 2) }
 	edit := func(kind string, change func(e *release.AuditEntry)) tampering {
 		return tampering{kind: "edit " + kind, want: at, apply: func(_ testing.TB, h []release.AuditEntry, i int) []release.AuditEntry {
+			h[i] = h[i].Clone() // the copy shares the snapshot and slices with the original
 			change(&h[i])
 			return h
 		}}
@@ -104,6 +110,10 @@ func tamperings() []tampering {
 		edit("reason", func(e *release.AuditEntry) { e.Reason += "!" }),
 		edit("actor", func(e *release.AuditEntry) { e.Actor.ID = "mallory" }),
 		edit("roles", func(e *release.AuditEntry) { e.Actor.Roles = append(slices.Clone(e.Actor.Roles), "admin") }),
+		edit("snapshot (environment)", func(e *release.AuditEntry) { e.Snapshot.Environment = "dev" }),
+		edit("actor kind", func(e *release.AuditEntry) {
+			e.Actor.Kind = map[release.ActorKind]release.ActorKind{release.ActorPerson: release.ActorAutomation, release.ActorAutomation: release.ActorPerson}[e.Actor.Kind]
+		}),
 		edit("time (+1ns)", func(e *release.AuditEntry) { e.Time = e.Time.Add(time.Nanosecond) }),
 		edit("data", func(e *release.AuditEntry) { e.Data = json.RawMessage(`{"i":-1}`) }),
 		edit("annotation", func(e *release.AuditEntry) {
@@ -123,6 +133,9 @@ func tamperings() []tampering {
 			apply: func(tb testing.TB, h []release.AuditEntry, i int) []release.AuditEntry {
 				h[i].Actor = release.Person("mallory", release.RoleReleaseManager)
 				for j := i; j < len(h); j++ {
+					// A consistent rewrite: the snapshots name the creator as author.
+					h[j] = h[j].Clone()
+					h[j].Snapshot.Author = h[0].Actor.ID
 					if j > 0 {
 						h[j].PrevHash = h[j-1].Hash
 					}
@@ -142,7 +155,8 @@ func tamperings() []tampering {
 		// after the last entry, it is named itself: it comes after the head.
 		{kind: "insert forged", want: func(i, n int) int64 { return int64(min(i+3, n+1)) }, apply: func(tb testing.TB, h []release.AuditEntry, i int) []release.AuditEntry {
 			f := release.AuditEntry{ReleaseID: chainID, Sequence: int64(i + 2), Event: release.EventCancel, From: h[i].To,
-				To: release.StateCancelled, Actor: release.Person("mallory"), Time: h[i].Time, PrevHash: h[i].Hash}
+				To: release.StateCancelled, Actor: release.Person("mallory"), Time: h[i].Time, PrevHash: h[i].Hash,
+				Snapshot: h[i].Snapshot.Clone(), HashVersion: release.CurrentHashVersion}
 			if to, ok := release.Next(f.From, f.Event); ok {
 				f.To = to
 			}

@@ -38,6 +38,12 @@ type Store interface {
 	// ErrConflict (a *ConflictError). ErrNotFound when r.ID is not stored. Callers
 	// pass r.Revision == expected+1 and e.Sequence == r.Revision. Of many concurrent
 	// Updates with the same expected revision, exactly one succeeds.
+	//
+	// In the same transaction it refuses to append to a history that does not end at
+	// the stored head: entries missing (the history holds other than expected
+	// entries), or a last entry that is not the head e chains to. It then changes
+	// nothing and returns a *HistoryError (ErrTampered). A store that reads the last
+	// entry back checks that it verifies too ([VerifyAppend] does all of it).
 	Update(ctx context.Context, expected int64, r Release, e AuditEntry) error
 
 	// History returns the release's entries in sequence order, or ErrNotFound.

@@ -21,11 +21,12 @@ import (
 // order the releases were created.
 type ID uuid.UUID
 
-// ParseID parses the canonical text form of an [ID]; it accepts any UUID.
+// ParseID parses the canonical text form of an [ID]; it accepts any UUID. Text that
+// is not a UUID is a *[ValidationError] (ErrInvalid) naming it.
 func ParseID(s string) (ID, error) {
 	u, err := uuid.Parse(s)
 	if err != nil {
-		return ID{}, fmt.Errorf("%w: release ID %q is not a UUID: %v", ErrInvalid, s, err)
+		return ID{}, &ValidationError{What: "release ID", Problems: []string{fmt.Sprintf("%q is not a UUID (%v); release IDs look like 0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d", s, err)}}
 	}
 	return ID(u), nil
 }
@@ -153,9 +154,20 @@ type Release struct {
 	Author      string            `json:"author"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	State       State             `json:"state"`
-	// Revision counts the committed changes: 1 after Create, one more per transition.
-	// It equals the sequence number of the last history entry.
+	// Revision counts the committed changes: 1 after Create, one more per history
+	// entry (transitions, recorded evidence, refused Go/No-Go decisions). It equals
+	// the sequence number of the last history entry and is what compare-and-swap
+	// (ExpectRevision) compares.
 	Revision int64 `json:"revision"`
+	// Scope is the scope version: what an approval approves. It starts at 1 and
+	// grows with every event that changes what was approved: schedule and
+	// unschedule (the slot), revoke (the Go decision withdrawn) and cancel.
+	// Version, components, environment and duration are fixed at Create. Approvals
+	// and rejections are pinned to the scope version they were given for and count
+	// only while it stands; recording evidence (which moves Revision) leaves it as
+	// it is. Releases created before scope versions have 0 until their next such
+	// event.
+	Scope int64 `json:"scope,omitempty"`
 	// Head is the hash of the last history entry; it lets VerifyHistory detect a
 	// truncated history.
 	Head      string    `json:"head"`
@@ -370,5 +382,16 @@ func idProblem(id string) string {
 }
 
 // SamePerson reports whether two actor IDs name the same person for separation of
-// duties: equal regardless of case.
-func SamePerson(a, b string) bool { return strings.EqualFold(a, b) }
+// duties: equal regardless of case and of full-width forms ("Ana", "ANA" and "ａｎａ"
+// are one person), as the gate package counts approvers.
+func SamePerson(a, b string) bool {
+	return strings.EqualFold(strings.Map(narrow, a), strings.Map(narrow, b))
+}
+
+// narrow maps the full-width forms of ASCII (U+FF01–U+FF5E) onto ASCII.
+func narrow(r rune) rune {
+	if r >= 0xFF01 && r <= 0xFF5E {
+		return r - 0xFF01 + '!'
+	}
+	return r
+}

@@ -21,14 +21,30 @@ const (
 // Levels lists every [Level], lowest first.
 func Levels() []Level { return []Level{Low, Medium, High, Critical} }
 
-// ErrInvalidLevel is returned by [ParseLevel] for an unknown level.
+// ErrInvalidLevel is wrapped by the [*LevelError] of [ParseLevel] for an unknown
+// level.
 var ErrInvalidLevel = errors.New("invalid risk level")
 
-// ParseLevel parses a level name, ignoring case and surrounding spaces.
+// LevelError says that a text is not a risk level.
+type LevelError struct {
+	// Input is the text that was parsed.
+	Input string
+}
+
+// Error implements error: `invalid risk level: "severe": use one of low, medium, high, critical`.
+func (e *LevelError) Error() string {
+	return fmt.Sprintf("%v: %q: use one of low, medium, high, critical", ErrInvalidLevel, e.Input)
+}
+
+// Unwrap returns [ErrInvalidLevel].
+func (e *LevelError) Unwrap() error { return ErrInvalidLevel }
+
+// ParseLevel parses a level name, ignoring case and surrounding spaces. An unknown
+// name is a *[LevelError].
 func ParseLevel(s string) (Level, error) {
 	l := Level(strings.ToLower(strings.TrimSpace(s)))
 	if !l.Valid() {
-		return "", fmt.Errorf("%w: %q: use one of low, medium, high, critical", ErrInvalidLevel, s)
+		return "", &LevelError{Input: s}
 	}
 	return l, nil
 }

@@ -267,6 +267,10 @@ func TestLevels(t *testing.T) {
 	assert.Equal(t, risk.High, got)
 	_, err = risk.ParseLevel("severe")
 	assert.ErrorIs(t, err, risk.ErrInvalidLevel)
+	var le *risk.LevelError
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, "severe", le.Input)
+	assert.Contains(t, err.Error(), "low, medium, high, critical")
 	assert.Equal(t, -1, risk.Level("x").Rank())
 	th := risk.DefaultThresholds()
 	for _, tt := range []struct {

@@ -14,7 +14,9 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
+	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
 )
 
 // runWriters runs b.N operations spread over writers goroutines, each calling op
@@ -187,4 +189,23 @@ func BenchmarkList(b *testing.B) {
 			b.Fatalf("List = %d, %v", len(rs), err)
 		}
 	}
+}
+
+// BenchmarkRecord measures Engine.Record beside Engine.Fire on the bolt store with
+// real fsync and, for reference, on adapters/memory, at 1 and 16 writers
+// (storetest.BenchmarkRecord).
+func BenchmarkRecord(b *testing.B) {
+	b.Run("bolt", func(b *testing.B) {
+		storetest.BenchmarkRecord(b, func(b *testing.B) release.Store {
+			s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = s.Close() })
+			return s
+		})
+	})
+	b.Run("memory", func(b *testing.B) {
+		storetest.BenchmarkRecord(b, func(*testing.B) release.Store { return memory.New() })
+	})
 }

@@ -187,7 +187,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	if err := guard(path, func() error { return db.Update(func(tx *bbolt.Tx) error { return initSchema(tx, path) }) }); err != nil {
+	if err := guard(path, func() error {
+		return db.Update(func(tx *bbolt.Tx) error {
+			if err := initSchema(tx, path); err != nil {
+				return err
+			}
+			return upgradeKeys(tx, path)
+		})
+	}); err != nil {
 		_ = db.Close()
 		return nil, err
 	}

@@ -54,7 +54,7 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) release.Store {
 		s, _ := openTemp(t)
 		return s
-	})
+	}, storetest.WithTamper(bolt.Tamper))
 }
 
 // Everything written is there after Close and Open: releases, histories, outbox rows

@@ -18,8 +18,9 @@ const maxProblems = 100
 // Check reads the whole file in one read transaction (writers are not blocked) and
 // verifies what the store promises: every value in every bucket matches its checksum
 // (a byte altered on disk or by hand is found, wherever it is); every release decodes,
-// has a history that verifies against its head (release.VerifyHistory) and as many
-// entries as its revision; no history without its release; every outbox row decodes,
+// has a history that verifies against its head and is what that history says,
+// field by field (release.VerifyRelease: an edited state, author or environment is
+// named), with as many entries as its revision; no history without its release; every outbox row decodes,
 // is in the due index, and is the notification of an entry that exists in its
 // release's history with the same hash (no orphan rows); every booking decodes, is in
 // the environment index and is no longer than its environment's recorded longest
@@ -92,7 +93,7 @@ func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter,
 		if err != nil {
 			return report(err)
 		}
-		if err := release.VerifyHistory(h, r.Head); err != nil {
+		if err := release.VerifyRelease(r, h); err != nil {
 			if err := report(err); err != nil {
 				return err
 			}

@@ -1,5 +1,14 @@
 package bolt
 
+import (
+	"context"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
+)
+
 // Decoders of stored rows, exported for the fuzz targets in package bolt_test.
 var (
 	DecodeRelease    = decodeRelease
@@ -7,3 +16,30 @@ var (
 	DecodeBooking    = decodeBooking
 	DecodeHistoryRow = decodeHistoryEntry
 )
+
+// Tamper edits a Store's file behind its methods (in a transaction of its own), for
+// the conformance suite's integrity cases. It recomputes the rows' checksums, as an
+// attacker who knows the (public, unkeyed) format would.
+var Tamper = storetest.Tamper{
+	SetRelease: func(_ context.Context, st release.Store, r release.Release) error {
+		b, err := encodeRelease(r)
+		if err != nil {
+			return err
+		}
+		return st.(*Store).db.Update(func(tx *bbolt.Tx) error { return tReleases.put(tx.Bucket(bucketReleases), r.ID[:], b) })
+	},
+	SetEntry: func(_ context.Context, st release.Store, e release.AuditEntry) error {
+		b, err := release.EncodeEntry(e)
+		if err != nil {
+			return err
+		}
+		return st.(*Store).db.Update(func(tx *bbolt.Tx) error {
+			return historyTable(e.ReleaseID[:]).put(tx.Bucket(bucketHistory).Bucket(e.ReleaseID[:]), seqKey(e.Sequence), b)
+		})
+	},
+	DeleteEntry: func(_ context.Context, st release.Store, id release.ID, seq int64) error {
+		return st.(*Store).db.Update(func(tx *bbolt.Tx) error {
+			return tx.Bucket(bucketHistory).Bucket(id[:]).Delete(seqKey(seq))
+		})
+	},
+}

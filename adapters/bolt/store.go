@@ -17,6 +17,11 @@ import (
 // back: a zero ID, a revision other than 1, an entry of another release or with
 // another sequence than 1, an entry whose hash does not match its content.
 func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	return s.create(ctx, r, first, nil)
+}
+
+// create is Create that also stores k, when not nil, in the same transaction.
+func (s *Store) create(ctx context.Context, r release.Release, first release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -34,10 +39,17 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
+	kv, err := encodeKey(k)
+	if err != nil {
+		return err
+	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
 		if rel.Get(r.ID[:]) != nil {
 			return refuse(release.ErrAlreadyExists)
+		}
+		if err := putKey(tx, k, kv); err != nil {
+			return err
 		}
 		hist := tx.Bucket(bucketHistory)
 		if hist.Bucket(r.ID[:]) != nil {
@@ -136,8 +148,16 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // contract it refuses (release.ErrInvalid, nothing stored) what would break the
 // history: r.Revision other than expected+1, e.Sequence other than r.Revision, an
 // entry of another release, one that does not chain to the stored head or does not
-// start from the stored state, or a release whose head is not e's hash.
+// start from the stored state, or a release whose head is not e's hash. It refuses
+// (a *release.HistoryError, nothing stored) to append to a history that does not end
+// at the stored head: entries missing, or a last entry that is not the head or does
+// not verify (release.VerifyAppend).
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	return s.updateRelease(ctx, expected, r, e, nil)
+}
+
+// updateRelease is Update that also stores k, when not nil, in the same transaction.
+func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -154,6 +174,10 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		if ov, err = encodeOutboxRow(rv, ev, e.Time); err != nil {
 			return err
 		}
+	}
+	kv, err := encodeKey(k)
+	if err != nil {
+		return err
 	}
 	key := []byte(release.Notification{Entry: e}.Key())
 	return s.update(ctx, func(tx *bbolt.Tx) error {
@@ -182,9 +206,15 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		if hb == nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
 		}
+		if err := checkTail(cur, hb); err != nil {
+			return refuse(err)
+		}
 		sk := seqKey(e.Sequence)
 		if hb.Get(sk) != nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)})
+		}
+		if err := putKey(tx, k, kv); err != nil {
+			return err
 		}
 		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
 			return err

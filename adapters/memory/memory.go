@@ -30,6 +30,7 @@ type Store struct {
 	outbox   map[string]*outboxRow
 	bookings map[string]*calendar.Booking
 	envs     map[string]*envBookings
+	keys     map[string]release.KeyRecord
 }
 
 var _ release.Store = (*Store)(nil)
@@ -42,11 +43,17 @@ func New() *Store {
 		outbox:   map[string]*outboxRow{},
 		bookings: map[string]*calendar.Booking{},
 		envs:     map[string]*envBookings{},
+		keys:     map[string]release.KeyRecord{},
 	}
 }
 
 // Create implements [release.Store].
 func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	return s.create(ctx, r, first, nil)
+}
+
+// create is Create that also stores k, when not nil, under the same lock.
+func (s *Store) create(ctx context.Context, r release.Release, first release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -55,10 +62,14 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if _, ok := s.releases[r.ID]; ok {
 		return release.ErrAlreadyExists
 	}
+	if err := s.keyFree(k); err != nil {
+		return err
+	}
 	s.releases[r.ID] = r.Clone()
 	s.history[r.ID] = []release.AuditEntry{first.Clone()}
 	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
 	s.order = slices.Insert(s.order, i, r.ID)
+	s.keep(k)
 	return nil
 }
 
@@ -106,6 +117,11 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 
 // Update implements [release.Store].
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	return s.update(ctx, expected, r, e, nil)
+}
+
+// update is Update that also stores k, when not nil, under the same lock.
+func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -118,6 +134,18 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 	if cur.Revision != expected {
 		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
 	}
+	h := s.history[r.ID]
+	var last release.AuditEntry
+	if len(h) > 0 {
+		last = h[len(h)-1]
+	}
+	if err := release.VerifyAppend(cur, int64(len(h)), last); err != nil {
+		return err
+	}
+	if err := s.keyFree(k); err != nil {
+		return err
+	}
+	s.keep(k)
 	s.releases[r.ID] = r.Clone()
 	s.history[r.ID] = append(s.history[r.ID], e.Clone())
 	n := release.Notification{Release: r.Clone(), Entry: e.Clone()}

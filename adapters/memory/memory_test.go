@@ -19,7 +19,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) release.Store { return memory.New() })
+	storetest.Run(t, func(*testing.T) release.Store { return memory.New() }, storetest.WithTamper(memory.Tamper))
 }
 
 // TestBookingIndex: after a random mix of Books and Unbooks, enough for the index of

@@ -16,6 +16,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/postgres"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
 )
 
 // writers is the number of concurrent writers in the transition benchmarks.
@@ -315,4 +316,16 @@ func BenchmarkTransitionsInterleaved(b *testing.B) {
 	b.ReportMetric(tps[0]/tps[2], "engine/raw_cte")
 	b.ReportMetric(tps[0]/tps[3], "engine/raw_read_cte")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkRecord measures Engine.Record beside Engine.Fire on PostgreSQL at 1 and
+// 16 writers (storetest.BenchmarkRecord), in a fresh schema with a pool of one
+// connection per writer.
+func BenchmarkRecord(b *testing.B) {
+	storetest.BenchmarkRecord(b, func(b *testing.B) release.Store {
+		s, err := postgres.Open(context.Background(), dsn(b)+poolParam(dsn(b), writers), postgres.WithSchema(freshSchema(b)))
+		require.NoError(b, err)
+		b.Cleanup(s.Close)
+		return s
+	})
 }

@@ -11,5 +11,5 @@ import (
 // Booker cases) against PostgreSQL, one fresh schema per case.
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) release.Store { return openStore(t, "") })
+	storetest.Run(t, func(t *testing.T) release.Store { return openStore(t, "") }, storetest.WithTamper(tamper(t)))
 }

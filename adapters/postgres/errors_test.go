@@ -323,9 +323,11 @@ func TestDeadlineWhileBlocked(t *testing.T) {
 	require.NoError(t, err)
 
 	next := r.Clone()
-	next.State, next.Revision = release.StatePlanned, 2
+	at := r.UpdatedAt.Add(time.Minute)
+	next.State, next.Revision, next.UpdatedAt = release.StatePlanned, 2, at
+	next.Reached[release.StatePlanned] = at
 	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
-		Actor: manager, Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), PrevHash: h[0].Hash}
+		Actor: manager, Time: at, PrevHash: h[0].Hash, Snapshot: next.Snapshot(), HashVersion: release.CurrentHashVersion}
 	entry.Hash, err = entry.ComputeHash()
 	require.NoError(t, err)
 	next.Head = entry.Hash

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"sync"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/releasekit/releasekit/adapters/postgres"
+	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
 )
 
 // dsnEnv names the database the tests use.
@@ -102,3 +105,34 @@ func openStore(t testing.TB, schema string, opts ...postgres.Option) *postgres.S
 
 // table qualifies a table name with schema for raw queries.
 func table(schema, name string) string { return pgx.Identifier{schema, name}.Sanitize() }
+
+// tamper edits a store's tables behind its methods, for the conformance suite's
+// integrity cases.
+func tamper(t testing.TB) storetest.Tamper {
+	return storetest.Tamper{
+		SetRelease: func(ctx context.Context, st release.Store, r release.Release) error {
+			doc, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = admin(t).Exec(ctx, "UPDATE "+table(st.(*postgres.Store).Schema(), "releases")+
+				" SET doc = $2, state = $3, revision = $4, environment = $5, class = $6, name = $7, version = $8 WHERE id = $1",
+				[16]byte(r.ID), doc, string(r.State), r.Revision, r.Environment, string(r.Class), r.Name, r.Version)
+			return err
+		},
+		SetEntry: func(ctx context.Context, st release.Store, e release.AuditEntry) error {
+			b, err := release.EncodeEntry(e)
+			if err != nil {
+				return err
+			}
+			_, err = admin(t).Exec(ctx, "UPDATE "+table(st.(*postgres.Store).Schema(), "history")+" SET entry = $3 WHERE release_id = $1 AND seq = $2",
+				[16]byte(e.ReleaseID), e.Sequence, b)
+			return err
+		},
+		DeleteEntry: func(ctx context.Context, st release.Store, id release.ID, seq int64) error {
+			_, err := admin(t).Exec(ctx, "DELETE FROM "+table(st.(*postgres.Store).Schema(), "history")+" WHERE release_id = $1 AND seq = $2",
+				[16]byte(id), seq)
+			return err
+		},
+	}
+}

@@ -73,6 +73,11 @@ func decodeRelease(id release.ID, doc []byte) (release.Release, error) {
 // written by one statement. A stored ID returns an error matching
 // [release.ErrAlreadyExists].
 func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
+	return s.create(ctx, r, first, nil)
+}
+
+// create is Create that also stores k, when not nil, in the same statement.
+func (s *Store) create(ctx context.Context, r release.Release, first release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -87,16 +92,23 @@ func (s *Store) Create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
+	q, args := s.q.create, []any{[16]byte(r.ID), r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels}
+	if q, args, err = s.withKey(q, args, "r", first.Sequence, k); err != nil {
+		return err
+	}
 	op := "create release " + r.ID.String()
 	err = s.retry(ctx, op, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, s.q.create, [16]byte(r.ID), r.Name, r.Version, r.Environment,
-			string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels)
+		_, err := s.pool.Exec(ctx, q, args...)
 		return err
 	})
 	if err != nil {
 		var te *ContentionError
 		if errors.As(err, &te) {
 			return te
+		}
+		if err := keyTaken(err, k); err != nil {
+			return err
 		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
@@ -211,10 +223,18 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 
 // Update implements [release.Store]. One statement does the compare-and-swap on the
 // revision, appends the history entry and records the outbox row, so either all three
-// are committed or none is. When no row was swapped, a second query tells
-// [release.ErrNotFound] from a *[release.ConflictError]. With [WithoutOutbox] no
-// outbox row is written.
+// are committed or none is. The same statement appends only to a whole history: the
+// release's head is e's PrevHash, the history holds exactly expected entries and the
+// last one carries that hash. When no row was swapped, a second query tells
+// [release.ErrNotFound], a *[release.ConflictError] and a *[release.HistoryError] (a
+// history with entries missing, or whose last entry is not the head or does not
+// verify) apart. With [WithoutOutbox] no outbox row is written.
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	return s.update(ctx, expected, r, e, nil)
+}
+
+// update is Update that also stores k, when not nil, in the same statement.
+func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -230,11 +250,14 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		return err
 	}
 	q, args := s.q.update, []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels}
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels, e.PrevHash}
 	if s.noOutbox {
 		q = s.q.updateNoOutbox
 	} else {
 		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
+	}
+	if q, args, err = s.withKey(q, args, "u", e.Sequence, k); err != nil {
+		return err
 	}
 	var n int64
 	op := "update release " + r.ID.String()
@@ -244,25 +267,24 @@ func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e
 		if errors.As(err, &te) {
 			return te
 		}
-		if code, _ := pgCode(err); code == codeUniqueViolation {
+		if err := keyTaken(err, k); err != nil {
+			return err
+		}
+		switch code, _ := pgCode(err); code {
+		case codeUniqueViolation:
 			// The history row or the outbox row of that sequence exists already: a
 			// concurrent writer got there first.
 			return &release.ConflictError{ID: r.ID, Expected: expected}
+		case codeBadEncoding, codeBadText, codeBadJSON:
+			// The stored row or last entry is not JSON any more.
+			return s.whyNotAppended(ctx, r.ID, expected)
 		}
 		return settle(ctx, op, err, s.landed(r.ID, e.Sequence, entry))
 	}
 	if n == 1 {
 		return nil
 	}
-	var actual int64
-	if err := s.pool.QueryRow(ctx, s.q.revision, [16]byte(r.ID)).Scan(&actual); err != nil {
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("postgres: update release %s: %w", r.ID, release.ErrNotFound)
-		}
-		// The swap failed; report the conflict even if the revision cannot be read.
-		return &release.ConflictError{ID: r.ID, Expected: expected}
-	}
-	return &release.ConflictError{ID: r.ID, Expected: expected, Actual: actual}
+	return s.whyNotAppended(ctx, r.ID, expected)
 }
 
 // History implements [release.Store]. Every entry is decoded and checked with

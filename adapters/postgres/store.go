@@ -365,6 +365,7 @@ type queries struct {
 	book, unbook, overlapping, booked   string
 	bookingsEnv, bookingsAll            string
 	lockEnv, running                    string
+	tail                                string
 }
 
 func newQueries(schema string) queries {
@@ -378,15 +379,16 @@ INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
 		get: `SELECT doc FROM ` + rel + ` WHERE id = $1`,
 		update: `WITH u AS (
 	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
-	WHERE id = $1 AND revision = $2 RETURNING id),
+	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
-o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $13, id, $10, $9, $11, $14 FROM u)
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $14, id, $10, $9, $11, $15 FROM u)
 SELECT count(*) FROM u`,
 		updateNoOutbox: `WITH u AS (
 	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
-	WHERE id = $1 AND revision = $2 RETURNING id),
+	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)
 SELECT count(*) FROM u`,
+		tail:     tailQuery(rel, hist),
 		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,
 		revision: `SELECT revision FROM ` + rel + ` WHERE id = $1`,
 		entryAt:  `SELECT EXISTS (SELECT 1 FROM ` + hist + ` WHERE release_id = $1 AND seq = $2 AND entry = $3)`,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/risk"
 	"github.com/releasekit/releasekit/rollback"
@@ -203,9 +204,40 @@ func (s *story) book(env string, specs []release.Spec) ([]release.Release, error
 		if r, err = s.fire(r, release.EventSchedule, ana); err != nil {
 			return nil, err
 		}
+		if r, err = s.recordCI(r); err != nil {
+			return nil, err
+		}
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// recordCI records, as CI reports them, the green build, unit and e2e checks of the
+// release's version: evidence in its history, which the checks gates read.
+func (s *story) recordCI(r release.Release) (release.Release, error) {
+	for _, name := range []string{"build", "unit", "e2e"} {
+		got, err := s.eng.Record(s.ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: name,
+			Status: gate.CheckSuccess, Source: "ci", ExternalID: fmt.Sprintf("%s-%s-%s", r.Name, r.Version, name)},
+			release.IdempotencyKey(fmt.Sprintf("ci/%s/%s", r.ID, name))) // a redelivered CI webhook records nothing twice
+		if err != nil {
+			return r, fmt.Errorf("%s %s in %s: record check %s: %w", r.Name, r.Version, r.Environment, name, err)
+		}
+		r = got
+	}
+	s.keep(r)
+	return r, nil
+}
+
+// signOff records the change advisory board's approval (kim's) of the release as it
+// stands: evidence in its history, pinned to the release's scope.
+func (s *story) signOff(r release.Release) (release.Release, error) {
+	got, err := s.eng.Record(s.ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: kim,
+		Role: risk.RoleChangeAdvisoryBoard, Reason: "CAB review"})
+	if err != nil {
+		return r, fmt.Errorf("%s %s in %s: CAB sign-off: %w", r.Name, r.Version, r.Environment, err)
+	}
+	s.keep(got)
+	return got, nil
 }
 
 // approve collects what the release's risk level asks for: for high risk the
@@ -213,7 +245,10 @@ func (s *story) book(env string, specs []release.Spec) ([]release.Release, error
 // the engine evaluates the gates.
 func (s *story) approve(r release.Release) (release.Release, error) {
 	if r.Risk != nil && risk.Level(r.Risk.Level).Rank() >= risk.High.Rank() {
-		s.ev.signOff(r, kim, s.clock.Now())
+		var err error
+		if r, err = s.signOff(r); err != nil {
+			return r, err
+		}
 	}
 	return s.fire(r, release.EventApprove, rui, release.Reason("train review"))
 }
@@ -294,9 +329,6 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		}
 	}
 	train := trainSpecs(s.run)
-	for _, spec := range append(slices.Clone(train), hotfixSpec(s.run)) {
-		s.ev.ciPassed(spec.Name, spec.Version)
-	}
 
 	// Three days before the last train: through dev and staging.
 	s.clock.Set(lastTrain.Start.Add(-3 * 24 * time.Hour))
@@ -327,7 +359,9 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	if err := s.refused(payments, release.EventApprove, rui); err != nil {
 		return nil, err
 	}
-	s.ev.signOff(payments, kim, s.clock.Now())
+	if payments, err = s.signOff(payments); err != nil {
+		return nil, err
+	}
 	if payments, err = s.fire(payments, release.EventApprove, rui, release.Reason("CAB signed off")); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ var (
 	rui = release.Person("rui", release.RoleReleaseManager)                                        // approves and closes
 	kim = release.Person("kim", risk.RoleChangeAdvisoryBoard)                                      // signs off for the CAB
 	bot = release.Automation("deploybot", release.RoleDeployer)                                    // deploys and rolls back
+	ci  = release.Automation("ci")                                                                 // reports check results
 )
 
 // The environments, in promotion order: a version starts in staging only once it
@@ -93,34 +94,18 @@ var (
 	baselines = map[string]float64{"error_rate_pct": 0.8, "latency_p95_ms": 410}
 )
 
-// evidence is what the host application knows and the engine does not: the CI
-// checks of each version, approvals given outside the engine (the CAB's sign-off),
-// and the canary metrics of each release. The engine asks for it at approve.
+// evidence is what the host application keeps outside the engine: the canary
+// metrics of each release, handed to the gates through GateConfig.Evidence. The CI
+// checks and the change advisory board's approvals are recorded in the store with
+// Engine.Record instead (see story.recordCI and story.signOff), where they are part
+// of the audited history.
 type evidence struct {
-	mu       sync.Mutex
-	checks   map[string]map[string]gate.Check // "name version" -> check -> state
-	signOffs map[release.ID][]gate.Approval
-	canary   map[string]map[string]float64 // "env/name" -> metric -> value
+	mu     sync.Mutex
+	canary map[string]map[string]float64 // "env/name" -> metric -> value
 }
 
 func newEvidence() *evidence {
-	return &evidence{checks: map[string]map[string]gate.Check{}, signOffs: map[release.ID][]gate.Approval{},
-		canary: map[string]map[string]float64{}}
-}
-
-// ciPassed records that CI ran build, unit and e2e green for a version.
-func (e *evidence) ciPassed(name, version string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ok := gate.Check{Status: gate.CheckSuccess}
-	e.checks[name+" "+version] = map[string]gate.Check{"build": ok, "unit": ok, "e2e": ok}
-}
-
-// signOff records an approval given outside the engine, for the release as it stands.
-func (e *evidence) signOff(r release.Release, who release.Actor, at time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.signOffs[r.ID] = append(e.signOffs[r.ID], gate.Approval{Actor: who.ID, Roles: who.Roles, At: at, Revision: r.Revision})
+	return &evidence{canary: map[string]map[string]float64{}}
 }
 
 // measure records the canary metrics of a release in an environment.
@@ -130,7 +115,7 @@ func (e *evidence) measure(env, name string, metrics map[string]float64) {
 	e.canary[env+"/"+name] = metrics
 }
 
-// input is GateConfig.Evidence: the facts the gates judge.
+// input is GateConfig.Evidence: the metrics the objectives judge.
 func (e *evidence) input(_ context.Context, r release.Release) (gate.Input, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -138,12 +123,7 @@ func (e *evidence) input(_ context.Context, r release.Release) (gate.Input, erro
 	if !ok {
 		metrics = healthy
 	}
-	return gate.Input{
-		Checks:    e.checks[r.Name+" "+r.Version],
-		Approvals: slices.Clone(e.signOffs[r.ID]),
-		Metrics:   metrics,
-		Baselines: baselines,
-	}, nil
+	return gate.Input{Metrics: metrics, Baselines: baselines}, nil
 }
 
 // change is what version control knows about a release: how big it is and how well

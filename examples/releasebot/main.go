@@ -46,7 +46,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	fs := flag.NewFlagSet("releasebot", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	db := fs.String("db", filepath.Join("out", "releasebot.db"), "the bolt database file (created if missing); checks and approvals go to <db>.evidence.json")
+	db := fs.String("db", filepath.Join("out", "releasebot.db"), "the bolt database file (created if missing); it holds everything, checks and approvals included")
 	inMemory := fs.Bool("memory", false, "keep everything in memory (adapters/memory) instead of -db: for tests and demos")
 	config := fs.String("config", filepath.Join("out", "releasebot.json"), "identity configuration: bearer token -> id, roles, kind (a demo one is written when missing)")
 	before := fs.Duration("span-before", 7*24*time.Hour, "GET /calendar.ics starts this long before now by default")
@@ -69,7 +69,6 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 
 	var store release.Store
-	evidencePath := ""
 	if *inMemory {
 		store = memory.New()
 	} else {
@@ -81,13 +80,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			return err
 		}
 		defer bs.Close()
-		store, evidencePath = bs, bot.EvidencePath(*db)
+		store = bs
 	}
-	evidence, err := bot.OpenEvidence(evidencePath)
-	if err != nil {
-		return err
-	}
-	srv, err := bot.New(store, cfg, bot.WithLogger(log), bot.WithEvidence(evidence), bot.WithCalendarSpan(*before, *after))
+	srv, err := bot.New(store, cfg, bot.WithLogger(log), bot.WithCalendarSpan(*before, *after))
 	if err != nil {
 		return err
 	}

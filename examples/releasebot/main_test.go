@@ -124,7 +124,7 @@ func TestRunOnBoltTwice(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	require.NoError(t, stop(), "a graceful shutdown returns nil")
 	assert.Contains(t, logs.String(), "stopped")
-	require.FileExists(t, bot.EvidencePath(db), "checks are kept next to the database")
+	assert.NoFileExists(t, db+".evidence.json", "the bot keeps nothing beside the store")
 
 	addr, logs, stop = start(t, "-db", db, "-config", cfgPath)
 	assert.NotContains(t, logs.String(), "wrote a demo identity configuration", "the configuration is reused")

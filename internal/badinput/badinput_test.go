@@ -164,24 +164,28 @@ func rows() []row {
 			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventSchedule, alice, release.ExpectRevision(w.planned.Revision+5))
 			return err
 		}},
+		{"an expected revision of zero", release.ErrInvalid, as[*release.ValidationError](), func(w *world) error {
+			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventSchedule, alice, release.ExpectRevision(0))
+			return err
+		}},
 		{"an actor without the role", release.ErrForbidden, as[*release.ForbiddenError](), func(w *world) error {
 			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventSchedule, bob)
 			return err
 		}},
-		{"an unknown release", release.ErrNotFound, nil, func(w *world) error {
+		{"an unknown release", release.ErrNotFound, as[*release.NotFoundError](), func(w *world) error {
 			id, _ := release.ParseID("019a2b3c-4d5e-7f60-8a1b-000000000001")
 			_, err := w.eng.Fire(w.ctx, id, release.EventSchedule, alice)
 			return err
 		}},
-		{"a release ID that is not a UUID", release.ErrInvalid, nil, func(w *world) error {
+		{"a release ID that is not a UUID", release.ErrInvalid, as[*release.ValidationError](), func(w *world) error {
 			_, err := release.ParseID("release-42")
 			return err
 		}},
-		{"data that is not JSON", release.ErrInvalid, nil, func(w *world) error {
+		{"data that is not JSON", release.ErrInvalid, as[*release.ValidationError](), func(w *world) error {
 			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventSchedule, alice, release.Data(json.RawMessage(`{"a":`)))
 			return err
 		}},
-		{"data that cannot be encoded", release.ErrInvalid, nil, func(w *world) error {
+		{"data that cannot be encoded", release.ErrInvalid, as[*release.ValidationError](), func(w *world) error {
 			_, err := w.eng.Fire(w.ctx, w.planned.ID, release.EventSchedule, alice, release.Data(make(chan int)))
 			return err
 		}},
@@ -305,7 +309,7 @@ func rows() []row {
 			p.Requirements[risk.High] = risk.Requirement{}
 			return p.Validate()
 		}},
-		{"an unknown risk level", risk.ErrInvalidLevel, nil, func(w *world) error {
+		{"an unknown risk level", risk.ErrInvalidLevel, as[*risk.LevelError](), func(w *world) error {
 			_, err := risk.ParseLevel("extreme")
 			return err
 		}},

@@ -14,7 +14,9 @@ import (
 	"github.com/releasekit/releasekit/release/storetest"
 )
 
-// lostUpdate ignores the expected revision: the classic lost-update bug.
+// lostUpdate ignores the expected revision: the classic lost-update bug. It writes
+// whatever it is given on top of what is stored now (renumbering and relinking the
+// entry, so that the history stays a chain the store accepts).
 type lostUpdate struct{ *memory.Store }
 
 func (s lostUpdate) Update(ctx context.Context, _ int64, r release.Release, e release.AuditEntry) error {
@@ -22,6 +24,11 @@ func (s lostUpdate) Update(ctx context.Context, _ int64, r release.Release, e re
 	if err != nil {
 		return err
 	}
+	e.Sequence, e.PrevHash = cur.Revision+1, cur.Head
+	if e.Hash, err = e.ComputeHash(); err != nil {
+		return err
+	}
+	r.Revision, r.Head = e.Sequence, e.Hash
 	return s.Store.Update(ctx, cur.Revision, r, e)
 }
 

@@ -49,7 +49,7 @@ func TestErrorAnswers(t *testing.T) {
 		{"a route that does not exist", "GET", "/nope", tokAna, nil, nil, bot.KindNotFound, "POST /releases"},
 		{"a check by a person", "POST", rel + "/checks", tokRui, `{"name": "build", "status": "success"}`, nil, bot.KindForbidden, "ci"},
 		{"a check with an unknown status", "POST", rel + "/checks", tokCI, `{"name": "build", "status": "green"}`, nil, bot.KindInvalid, "success"},
-		{"a check without a name", "POST", rel + "/checks", tokCI, `{"status": "success"}`, nil, bot.KindInvalid, "name is empty"},
+		{"a check without a name", "POST", rel + "/checks", tokCI, `{"status": "success"}`, nil, bot.KindInvalid, "name: a check needs a name"},
 		{"a check for a release that does not exist", "POST", missing + "/checks", tokCI, `{"name": "build", "status": "success"}`, nil, bot.KindNotFound, "not found"},
 		{"a bad filter", "GET", "/releases?state=shipped&limit=0&class=x&label=novalue", tokAna, nil, nil, bot.KindInvalid, "shipped"},
 		{"a bad calendar span", "GET", "/calendar.ics?from=yesterday", tokAna, nil, nil, bot.KindInvalid, "RFC 3339"},

@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,15 +63,4 @@ func TestEnsureConfigFile(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, path, ce.Source)
 	assert.Contains(t, err.Error(), "delete it")
-}
-
-func TestOpenEvidenceRefusesACorruptFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "e.json")
-	require.NoError(t, os.WriteFile(path, []byte(`{"releases": {"not-an-id": {}}}`), 0o600))
-	_, err := bot.OpenEvidence(path)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), path)
-	_, err = bot.OpenEvidence(filepath.Join(t.TempDir(), "missing.json"))
-	require.NoError(t, err, "a missing file is an empty one")
-	require.False(t, errors.Is(err, os.ErrNotExist))
 }

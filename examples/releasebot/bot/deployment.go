@@ -128,9 +128,6 @@ func engineOptions(s *Server, cal *calendar.Calendar, g *depgraph.Graph[string])
 			Named:         map[string]gate.Gate{risk.GateChecks: gate.Checks("build")},
 			Policy:        &pol,
 			Options:       gate.Options{Timeout: 10 * time.Second, AllowedWaiverRoles: WaiverRoles},
-			Evidence: func(_ context.Context, r release.Release) (gate.Input, error) {
-				return s.evidence.Input(r.ID), nil
-			},
 		}),
 		release.WithRollback(release.RollbackConfig{
 			Graph:    g,

@@ -25,7 +25,8 @@
 //	GET  /releases/{id}/history            a [HistoryResponse]: the audit chain and whether it verifies
 //	POST /releases/{id}/events/{event}     fire, with a [FireRequest]; If-Match: <revision> guards against stale decisions
 //	POST /releases/{id}/checks             CI posts a [CheckRequest] (role ci)
-//	POST /releases/{id}/approvals          a person approves the current revision (not the author)
+//	POST /releases/{id}/approvals          a person approves, rejects or withdraws ([ApprovalRequest]; not the author)
+//	POST /releases/{id}/waivers            a person waives a failed gate ([WaiverRequest]; not the author)
 //	GET  /calendar.ics                     rules and booked slots, ?from&to (RFC 3339)
 //	GET  /report                           release.Engine.Report as Markdown, ?from&to&environment
 //
@@ -33,11 +34,19 @@
 // the status: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,
 // 409 conflict, 422 refused (with every guard's and gate's reason).
 //
+// Every POST honours an Idempotency-Key header: a retry with the same key and body
+// gets the first status and body and changes nothing; the key with another body is
+// 422. The keys live in the store, with the change they made
+// (release.IdempotencyKey). A refused request keeps no key: its retry decides again.
+//
 // # Evidence
 //
-// Check results and approvals are kept by an [Evidence], in memory and in a JSON file
-// next to the database ([EvidencePath]); the engine's gates read them at approve.
-// An approval counts only for the revision it was given at.
+// The bot keeps nothing of its own. Check results, approvals and waivers are
+// recorded with release.Engine.Record in the release's hash-chained history, in the
+// store's transaction, and the engine's gates read them at approve. An approval
+// counts for the scope it was given for (release.Release.Scope: the slot, the
+// version); recording other evidence does not invalidate it. A refused approve is
+// history too (a decision entry), so every record moves the revision (the ETag).
 //
 // # Wiring
 //

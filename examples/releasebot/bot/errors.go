@@ -22,7 +22,7 @@ const (
 	KindForbidden       ErrorKind = "forbidden"         // 403: the policy or separation of duties refuses the actor
 	KindNotFound        ErrorKind = "not_found"         // 404: no such release or route
 	KindConflict        ErrorKind = "conflict"          // 409: stale revision (If-Match) or a slot taken meanwhile
-	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition
+	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition, or an Idempotency-Key is reused
 	KindInternal        ErrorKind = "internal"          // 500: the bot or its store failed
 	KindUnavailable     ErrorKind = "unavailable"       // 503: the request was cancelled or the bot is stopping
 	KindTooLarge        ErrorKind = "request_too_large" // 413: the body exceeds the limit
@@ -102,6 +102,9 @@ func Classify(err error) *APIError {
 		ce *release.ConflictError
 	)
 	switch {
+	case errors.Is(err, release.ErrKeyReused):
+		out.Kind = KindRefused
+		out.Reasons = []string{"the Idempotency-Key was first used with another request: retry with exactly the first request, or send a new key"}
 	case errors.As(err, &ge):
 		out.Kind = KindRefused
 		out.Message = fmt.Sprintf("%s refused", ge.Event)
@@ -115,7 +118,7 @@ func Classify(err error) *APIError {
 		}
 		out.Reasons = []string{rule + ": " + fe.Reason}
 	case errors.As(err, &te):
-		if !te.Event.Valid() {
+		if !te.Event.Valid() && te.Event != release.EventRecord {
 			out.Kind = KindInvalid
 			out.Message = fmt.Sprintf("%q is not an event", te.Event)
 			out.Reasons = eventNames(release.Events())

@@ -21,9 +21,6 @@ import (
 // Engine returns the bot's engine, for hosts that also drive it directly.
 func (s *Server) Engine() *release.Engine { return s.eng }
 
-// Evidence returns where the bot keeps CI checks and approvals.
-func (s *Server) Evidence() *Evidence { return s.evidence }
-
 // Handler returns the bot's HTTP API. Every route but GET /healthz needs an
 // "Authorization: Bearer <token>" header with a token of the configuration.
 func (s *Server) Handler() http.Handler { return s.mux }
@@ -44,12 +41,13 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /releases/{id}/events/{event}", s.authed(s.fire))
 	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
 	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
+	m.HandleFunc("POST /releases/{id}/waivers", s.authed(s.postWaiver))
 	m.HandleFunc("GET /calendar.ics", s.authed(s.calendarICS))
 	m.HandleFunc("GET /report", s.authed(s.report))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path,
 			"routes: GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
-				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, GET /calendar.ics, GET /report"))
+				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"))
 	})
 	s.mux = m
 }
@@ -125,7 +123,7 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, who Ident
 		Name: req.Name, Version: req.Version, Environment: req.Environment, Class: req.Class,
 		Components: req.Components, Labels: req.Labels, Team: req.Team, Duration: d, Needs: req.Needs,
 		Author: who.ID,
-	})
+	}, idempotency(r)...)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -230,7 +228,7 @@ func joinStrings[T ~string](xs []T) string {
 }
 
 // ReleaseView is the answer of GET /releases/{id}: the release, the events that can
-// be fired in its state, and the checks and approvals the bot gathered for it.
+// be fired in its state, and the evidence recorded in its history.
 type ReleaseView struct {
 	Release  release.Release `json:"release"`
 	Events   []release.Event `json:"events"`
@@ -256,12 +254,17 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request, _ Identity) 
 	if !ok {
 		return
 	}
+	h, err := s.eng.History(r.Context(), rel.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	setETag(w, rel)
 	evs := release.Available(rel.State)
 	if evs == nil {
 		evs = []release.Event{}
 	}
-	writeJSON(w, http.StatusOK, ReleaseView{Release: rel, Events: evs, Evidence: s.evidence.Get(rel.ID)})
+	writeJSON(w, http.StatusOK, ReleaseView{Release: rel, Events: evs, Evidence: evidenceOf(rel, h)})
 }
 
 // HistoryResponse is the answer of GET /releases/{id}/history: the hash-chained
@@ -383,11 +386,7 @@ func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
 	if len(req.FailedComponents) > 0 {
 		opts = append(opts, release.FailedComponents(req.FailedComponents...))
 	}
-	before, err := s.eng.Get(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	opts = append(opts, idempotency(r)...)
 	rel, err := s.eng.Fire(r.Context(), id, ev, who.Actor(), opts...)
 	if rel.ID.IsZero() { // Fire returns a release only once it committed
 		s.fail(w, r, err)
@@ -403,11 +402,7 @@ func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
 	if herr != nil {
 		resp.Warnings = append(resp.Warnings, "the history could not be read back: "+herr.Error())
 	}
-	for _, e := range h {
-		if e.Sequence > before.Revision && e.Sequence <= rel.Revision && e.Actor.ID == who.ID {
-			resp.Entries = append(resp.Entries, e)
-		}
-	}
+	resp.Entries = committedBy(h, rel, ev)
 	for _, e := range resp.Entries {
 		raw, ok := e.Annotations["gates"]
 		if !ok {
@@ -444,9 +439,25 @@ type CheckRequest struct {
 	Name   string           `json:"name"`
 	Status gate.CheckStatus `json:"status"`
 	URL    string           `json:"url,omitempty"`
+	// ExternalID, Source and Commit say where the result comes from: the run's ID in
+	// the CI system, which system ("github", "gitlab", "jenkins"…), the commit.
+	ExternalID string `json:"external_id,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Commit     string `json:"commit,omitempty"`
 }
 
-// EvidenceResponse is the answer of the checks and approvals routes.
+// ApprovalRequest is the optional body of POST /releases/{id}/approvals.
+type ApprovalRequest struct {
+	// Decision is "approve" (the default), "reject" (a reason is required) or
+	// "withdraw" (takes back the caller's own approval or rejection).
+	Decision string `json:"decision,omitempty"`
+	// Role is the role the caller approves in (one of theirs); empty: all of them.
+	Role   string `json:"role,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// EvidenceResponse is the answer of the checks, approvals and waivers routes: the
+// release's revision after the record, and what is recorded about it.
 type EvidenceResponse struct {
 	ReleaseID release.ID      `json:"release_id"`
 	Revision  int64           `json:"revision"`
@@ -463,36 +474,41 @@ func (s *Server) postCheck(w http.ResponseWriter, r *http.Request, who Identity)
 		s.fail(w, r, err)
 		return
 	}
-	var problems []string
-	if strings.TrimSpace(req.Name) == "" {
-		problems = append(problems, "name is empty")
-	}
-	if !slices.Contains(gate.CheckStatuses(), req.Status) {
-		problems = append(problems, "status "+strconv.Quote(string(req.Status))+" is not one of "+joinStrings(gate.CheckStatuses()))
-	}
-	if len(problems) > 0 {
-		s.fail(w, r, apiErr(KindInvalid, "invalid check", problems...))
-		return
-	}
-	rel, ok := s.release(w, r)
-	if !ok {
-		return
-	}
-	ev, err := s.evidence.RecordCheck(rel.ID, req.Name, CheckRecord{Status: req.Status, URL: req.URL, By: who.ID, At: s.now()})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, EvidenceResponse{ReleaseID: rel.ID, Revision: rel.Revision, Evidence: ev})
+	s.record(w, r, http.StatusOK, release.Evidence{Kind: release.EvidenceCheck, By: who.Actor(), Name: req.Name, Status: req.Status,
+		URL: req.URL, ExternalID: req.ExternalID, Source: req.Source, Commit: req.Commit})
 }
 
 func (s *Server) postApproval(w http.ResponseWriter, r *http.Request, who Identity) {
-	if who.Kind != release.ActorPerson {
-		s.fail(w, r, apiErr(KindForbidden, who.ID+" may not approve", "approvals come from people, not automations"))
+	var req ApprovalRequest
+	if err := decode(w, r, &req, false); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	if err := decode(w, r, &struct{}{}, false); err != nil {
+	kind := map[string]release.EvidenceKind{"": release.EvidenceApproval, "approve": release.EvidenceApproval,
+		"reject": release.EvidenceRejection, "withdraw": release.EvidenceWithdrawal}[req.Decision]
+	if kind == "" {
+		s.fail(w, r, apiErr(KindInvalid, "invalid decision "+strconv.Quote(req.Decision), `decision is "approve", "reject" or "withdraw"`))
+		return
+	}
+	s.record(w, r, http.StatusCreated, release.Evidence{Kind: kind, By: who.Actor(), Role: req.Role, Reason: req.Reason})
+}
+
+func (s *Server) postWaiver(w http.ResponseWriter, r *http.Request, who Identity) {
+	var req WaiverRequest
+	if err := decode(w, r, &req, true); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	s.record(w, r, http.StatusCreated, release.Evidence{Kind: release.EvidenceWaiver, By: who.Actor(), Gate: req.Gate, Reason: req.Reason, Expires: req.Expires})
+}
+
+// record records ev about the release of the path with the request's If-Match and
+// Idempotency-Key, and answers with status and what is recorded up to the new
+// revision (the same answer to a retry).
+func (s *Server) record(w http.ResponseWriter, r *http.Request, status int, ev release.Evidence) {
+	id, err := release.ParseID(r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, apiErr(KindInvalid, "invalid release ID", err.Error()))
 		return
 	}
 	expected, err := ifMatch(r)
@@ -500,31 +516,56 @@ func (s *Server) postApproval(w http.ResponseWriter, r *http.Request, who Identi
 		s.fail(w, r, err)
 		return
 	}
-	rel, ok := s.release(w, r)
-	if !ok {
-		return
+	opts := idempotency(r)
+	if expected > 0 {
+		opts = append(opts, release.ExpectRevision(expected))
 	}
-	if rel.Author == who.ID {
-		s.fail(w, r, apiErr(KindForbidden, who.ID+" may not approve this release",
-			"separation-of-duties: "+who.ID+" wrote this release and may not approve it; ask another approver"))
-		return
-	}
-	if expected > 0 && expected != rel.Revision {
-		s.fail(w, r, &release.ConflictError{ID: rel.ID, Expected: expected, Actual: rel.Revision})
-		return
-	}
-	if rel.State.Terminal() {
-		s.fail(w, r, apiErr(KindRefused, "cannot approve a release that is "+string(rel.State)))
-		return
-	}
-	a := gate.Approval{Actor: who.ID, Roles: slices.Clone(who.Roles), At: s.now(), Revision: rel.Revision}
-	ev, err := s.evidence.RecordApproval(rel.ID, a)
-	if err != nil {
+	rel, err := s.eng.Record(r.Context(), id, ev, opts...)
+	if rel.ID.IsZero() {
 		s.fail(w, r, err)
 		return
 	}
+	h, herr := s.eng.History(context.WithoutCancel(r.Context()), id)
+	if herr != nil {
+		s.fail(w, r, herr)
+		return
+	}
 	setETag(w, rel)
-	writeJSON(w, http.StatusCreated, EvidenceResponse{ReleaseID: rel.ID, Revision: rel.Revision, Evidence: ev})
+	writeJSON(w, status, EvidenceResponse{ReleaseID: rel.ID, Revision: rel.Revision, Evidence: evidenceOf(rel, h)})
+}
+
+// idempotency turns the request's Idempotency-Key header into the engine's option:
+// a retried POST with the same key and body gets the first answer and changes
+// nothing; the same key with another body is refused (409). The key is kept in the
+// store with the change it made.
+func idempotency(r *http.Request) []release.FireOption {
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		return []release.FireOption{release.IdempotencyKey(k)}
+	}
+	return nil
+}
+
+// committedBy is the entries a fire of ev that returned rel committed: the entry at
+// rel's revision and those before it back to the entry of ev (a rollback run by the
+// executor commits its rollback, then finish_rollback or fail). It depends only on
+// rel, so a retried request gets the same answer.
+func committedBy(h []release.AuditEntry, rel release.Release, ev release.Event) []release.AuditEntry {
+	out := []release.AuditEntry{}
+	for i := len(h) - 1; i >= 0; i-- {
+		e := h[i]
+		if e.Sequence > rel.Revision {
+			continue
+		}
+		if e.Event == release.EventRecord || e.Event == release.EventDecision {
+			break
+		}
+		out = append(out, e)
+		if e.Event == ev {
+			break
+		}
+	}
+	slices.Reverse(out)
+	return out
 }
 
 func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Microsecond) }

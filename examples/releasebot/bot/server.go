@@ -26,7 +26,6 @@ const DefaultDuration = time.Hour
 type Server struct {
 	eng      *release.Engine
 	store    release.Store
-	evidence *Evidence
 	auth     *authenticator
 	clock    release.Clock
 	log      *slog.Logger
@@ -68,18 +67,6 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithEvidence sets where CI checks and approvals are kept; the default keeps them in
-// memory only (see [OpenEvidence] for a file).
-func WithEvidence(e *Evidence) Option {
-	return func(s *Server) error {
-		if e == nil {
-			return fmt.Errorf("%w: WithEvidence(nil)", ErrConfig)
-		}
-		s.evidence = e
-		return nil
-	}
-}
-
 // WithNotifier replaces the default notifier (a slognotify.Notifier on the logger);
 // nil means no notifications.
 func WithNotifier(n release.Notifier) Option {
@@ -113,7 +100,7 @@ func WithEngineOptions(opts ...release.Option) Option {
 // demo deployment's wiring: the calendar of [DemoRules] (schedule books a slot,
 // start keeps to it; release managers may override a freeze), gates at approve
 // (the checks of [RequiredChecks] and the approvals of [RiskPolicy], judged on the
-// evidence the bot gathered; [WaiverRoles] may waive), risk assessed at plan on
+// evidence recorded in the store; [WaiverRoles] may waive), risk assessed at plan on
 // [DemoGraph], cross-release dependencies, rollback plans run by the executor, the
 // [Pipeline], and a slog notifier.
 func New(store release.Store, cfg Config, opts ...Option) (*Server, error) {
@@ -134,9 +121,6 @@ func New(store release.Store, cfg Config, opts ...Option) (*Server, error) {
 	}
 	if !s.notifierSet {
 		s.notifier = slognotify.New(s.log)
-	}
-	if s.evidence == nil {
-		s.evidence, _ = OpenEvidence("")
 	}
 	cal, err := DemoCalendar()
 	if err != nil {

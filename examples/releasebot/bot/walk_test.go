@@ -70,18 +70,25 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tokCI, nil)
 	require.Equal(t, http.StatusForbidden, res.status, "%s", res.body)
 
-	// The change advisory board and security record their approvals of revision 3.
+	// The refused approve is in the history, as a decision that left the state; the
+	// change advisory board and security record their approvals of the scope, each
+	// at the revision it read (every record is an entry).
+	etag := f.call(t, "GET", "/releases/"+r.ID.String(), tokSam, nil).header.Get("ETag")
+	require.Equal(t, `"6"`, etag, "two checks and a No-Go after revision 3")
 	for _, tok := range []string{tokSam, tokLea} {
-		res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tok, nil, "If-Match", `"3"`)
+		res = f.call(t, "POST", "/releases/"+r.ID.String()+"/approvals", tok, map[string]string{"reason": "reviewed"}, "If-Match", etag)
 		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		etag = res.header.Get("ETag")
 	}
 	var ev bot.EvidenceResponse
 	res.decode(t, &ev)
 	require.Len(t, ev.Evidence.Approvals, 2)
-	assert.Equal(t, int64(3), ev.Evidence.Approvals[1].Revision)
+	assert.Equal(t, sched.Release.Scope, ev.Evidence.Approvals[1].Scope, "approvals are pinned to the scope")
+	assert.Equal(t, "lea", ev.Evidence.Approvals[1].By.ID)
 
 	// CI reruns e2e: green.
 	f.check(t, r.ID, "e2e", "success")
+	etag = f.call(t, "GET", "/releases/"+r.ID.String(), tokRui, nil).header.Get("ETag")
 
 	// A stale revision is a conflict, and nothing changes.
 	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/events/approve", tokRui, nil, "If-Match", `"2"`)
@@ -91,7 +98,7 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusConflict, res.status, "%s", res.body)
 
 	// Approve at the revision the release manager saw: Go, with the decision.
-	got := f.fire(t, r.ID, release.EventApprove, tokRui, map[string]string{"reason": "CAB reviewed"}, "If-Match", `"3"`)
+	got := f.fire(t, r.ID, release.EventApprove, tokRui, map[string]string{"reason": "CAB reviewed"}, "If-Match", etag)
 	assert.Equal(t, release.StateApproved, got.Release.State)
 	require.NotNil(t, got.Decision, "approve answers with the decision")
 	assert.True(t, got.Decision.Go)
@@ -102,7 +109,7 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"sam", "lea", "rui"}, approvers)
 	containsAll(t, got.Reasons, "checks: pass")
-	assert.Equal(t, `"4"`, f.call(t, "GET", "/releases/"+r.ID.String(), tokAna, nil).header.Get("ETag"))
+	assert.Equal(t, `"10"`, f.call(t, "GET", "/releases/"+r.ID.String(), tokAna, nil).header.Get("ETag"))
 
 	// Start at the slot: prod needs the version verified in staging first.
 	f.clock.Set(tue10.Add(5 * time.Minute))
@@ -117,10 +124,17 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	res.decode(t, &h)
 	assert.True(t, h.Verified, h.Problem)
 	var events []release.Event
+	records := map[release.Event]int{}
 	for _, e := range h.Entries {
+		if e.From == e.To && e.Event != release.EventCreate {
+			records[e.Event]++
+			continue
+		}
 		events = append(events, e.Event)
 	}
 	assert.Equal(t, []release.Event{release.EventCreate, release.EventPlan, release.EventSchedule, release.EventApprove}, events)
+	assert.Equal(t, map[release.Event]int{release.EventRecord: 5, release.EventDecision: 1}, records,
+		"three check results, two approvals and the No-Go are history too")
 
 	// The calendar: rules and the booked slot, readable by any iCalendar client.
 	res = f.call(t, "GET", "/calendar.ics", tokSam, nil)
@@ -188,11 +202,11 @@ func TestConcurrentApprovals(t *testing.T) {
 	f.fire(t, r.ID, release.EventPlan, tokAna, nil)
 	f.fire(t, r.ID, release.EventSchedule, tokAna, nil)
 	f.check(t, r.ID, "build", "success")
+	require.Equal(t, http.StatusCreated, f.status("/releases/"+r.ID.String()+"/approvals", tokSam))
 	var wg sync.WaitGroup
 	codes := make(chan int, 16)
 	for range 16 {
-		wg.Go(func() { codes <- f.status("/releases/"+r.ID.String()+"/events/approve", tokRui, "If-Match", `"3"`) })
-		wg.Go(func() { _ = f.status("/releases/"+r.ID.String()+"/approvals", tokSam) })
+		wg.Go(func() { codes <- f.status("/releases/"+r.ID.String()+"/events/approve", tokRui, "If-Match", `"5"`) })
 	}
 	wg.Wait()
 	close(codes)
@@ -205,5 +219,64 @@ func TestConcurrentApprovals(t *testing.T) {
 	var h bot.HistoryResponse
 	res.decode(t, &h)
 	assert.True(t, h.Verified, h.Problem)
-	assert.Len(t, h.Entries, 4)
+	assert.Len(t, h.Entries, 6, "create, plan, schedule, the check, sam's approval, the approve")
+}
+
+// TestWaiverRoute: a waiver recorded on its own route lifts the failed checks gate
+// at a later approve; the author may not waive.
+func TestWaiverRoute(t *testing.T) {
+	f := newFixture(t)
+	r := f.create(t, "search", "1.3.0", "prod")
+	f.fire(t, r.ID, release.EventPlan, tokAna, nil)
+	f.fire(t, r.ID, release.EventSchedule, tokAna, nil)
+	f.check(t, r.ID, "build", "success")
+	f.check(t, r.ID, "e2e", "failure")
+	waiver := map[string]any{"gate": "checks", "reason": "flaky e2e, INC-42", "expires": monday.Add(24 * time.Hour)}
+	res := f.call(t, "POST", "/releases/"+r.ID.String()+"/waivers", tokAna, waiver)
+	require.Equal(t, http.StatusForbidden, res.status, "%s", res.body)
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/waivers", tokRui, map[string]any{"gate": "checks", "reason": "x"})
+	require.Equal(t, http.StatusBadRequest, res.status, "a waiver without expiry: %s", res.body)
+	res = f.call(t, "POST", "/releases/"+r.ID.String()+"/waivers", tokRui, waiver)
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	got := f.fire(t, r.ID, release.EventApprove, tokRui, nil)
+	assert.Equal(t, release.StateApproved, got.Release.State)
+	containsAll(t, got.Reasons, "waived by rui")
+}
+
+// TestIdempotencyKeyHeader: a POST retried with its Idempotency-Key gets the first
+// status and body and changes nothing; the key with another body is refused.
+func TestIdempotencyKeyHeader(t *testing.T) {
+	f := newFixture(t)
+	body := map[string]string{"name": "ledger", "version": "4.0.0", "environment": "dev"}
+	first := f.call(t, "POST", "/releases", tokAna, body, "Idempotency-Key", "create-ledger-4")
+	require.Equal(t, http.StatusCreated, first.status, "%s", first.body)
+	for range 2 {
+		again := f.call(t, "POST", "/releases", tokAna, body, "Idempotency-Key", "create-ledger-4")
+		assert.Equal(t, first.status, again.status)
+		assert.Equal(t, string(first.body), string(again.body))
+	}
+	res := f.call(t, "GET", "/releases?name=ledger", tokAna, nil)
+	var list bot.ListResponse
+	res.decode(t, &list)
+	assert.Len(t, list.Releases, 1, "three POSTs, one release")
+	body["version"] = "4.0.1"
+	res = f.call(t, "POST", "/releases", tokAna, body, "Idempotency-Key", "create-ledger-4")
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+
+	var r release.Release
+	first.decode(t, &r)
+	plan := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/plan", tokAna, nil, "Idempotency-Key", "plan-ledger")
+	require.Equal(t, http.StatusOK, plan.status, "%s", plan.body)
+	again := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/plan", tokAna, nil, "Idempotency-Key", "plan-ledger")
+	assert.Equal(t, http.StatusOK, again.status, "a retried plan is not an invalid transition: %s", again.body)
+	assert.Equal(t, string(plan.body), string(again.body))
+	chk := map[string]string{"name": "build", "status": "success", "source": "github", "external_id": "run-9"}
+	c1 := f.call(t, "POST", "/releases/"+r.ID.String()+"/checks", tokCI, chk, "Idempotency-Key", "gh-delivery-9")
+	c2 := f.call(t, "POST", "/releases/"+r.ID.String()+"/checks", tokCI, chk, "Idempotency-Key", "gh-delivery-9")
+	require.Equal(t, http.StatusOK, c1.status, "%s", c1.body)
+	assert.Equal(t, string(c1.body), string(c2.body))
+	res = f.call(t, "GET", "/releases/"+r.ID.String()+"/history", tokAna, nil)
+	var h bot.HistoryResponse
+	res.decode(t, &h)
+	assert.Len(t, h.Entries, 3, "create, plan and one check, each sent twice or more")
 }

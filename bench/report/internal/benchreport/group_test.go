@@ -26,9 +26,10 @@ func TestDefaultGroupsAreValid(t *testing.T) {
 	}
 	// The issues' targets: Waves vs gonum and vs Kahn (2 sizes each), AllConflicts vs
 	// bare and pairwise (separate and interleaved), gates within 1.2x, bolt (DB.Batch at
-	// 16 writers, Update at 1 writer, NoSync), postgres (interleaved and parallel).
-	if targets != 14 {
-		t.Errorf("%d comparisons with a target, want 14: a target was lost or added without updating this test", targets)
+	// 16 writers, Update at 1 writer, NoSync), postgres (interleaved and parallel);
+	// approve on recorded evidence within 2x of host-supplied evidence.
+	if targets != 15 {
+		t.Errorf("%d comparisons with a target, want 15: a target was lost or added without updating this test", targets)
 	}
 }
 

@@ -1,0 +1,193 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// maxRecordAttempts bounds how often Record reads again after losing a race with
+// another change of the same release (without ExpectRevision).
+const maxRecordAttempts = 16
+
+// Record keeps one piece of evidence about release id (an approval, a rejection, a
+// withdrawal, a check result, a metric observation, a waiver) in its history: the
+// evidence is the [EventRecord] entry, written with compare-and-swap in the same
+// store transaction as the release's new revision, so it is hash-chained with every
+// other entry and verified by [VerifyHistory] and [Engine.Verify]. The release's
+// state and scope do not change; its Revision grows by one. It returns the release
+// as committed.
+//
+// Recording evidence never invalidates other evidence. Approvals, rejections and
+// withdrawals are pinned to the release's scope version ([Release.Scope]) and stop
+// counting when it changes; checks, metrics and waivers stand until a later record
+// of the same check or metric replaces them (a waiver until it expires). The gates
+// of [WithGates] read what is recorded.
+//
+// Separation of duties holds at record time: an approval or rejection by the
+// release's author (one person in any spelling, as [SamePerson] and the gates
+// count), or by an automation, and a waiver by the author or an automation, are
+// refused with a *ForbiddenError (ErrForbidden) saying why. A withdrawal with no
+// standing approval or rejection of the person's to withdraw is a *ValidationError.
+//
+// Errors: a *ValidationError (ErrInvalid) naming every bad field of ev; a
+// *NotFoundError for an unknown release; a *TransitionError on a closed or cancelled
+// release; ErrConflict when ExpectRevision does not match (without it, Record reads
+// again and retries when another change wins the race). A refused record writes
+// nothing. Options: [IdempotencyKey], [ExpectRevision], [Reason], [Data]; the others
+// are refused. The notifier is told as after a transition.
+func (e *Engine) Record(ctx context.Context, id ID, ev Evidence, opts ...FireOption) (Release, error) {
+	o, err := fireOpts(opts)
+	if err != nil {
+		return Release{}, err
+	}
+	if o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
+		return Release{}, &ValidationError{What: "record options", Problems: []string{"Record takes only IdempotencyKey, ExpectRevision, Reason and Data"}}
+	}
+	if err := ev.Validate(); err != nil {
+		return Release{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Release{}, err
+	}
+	return e.keyed(ctx, o, request{Op: "record", ID: id, Evidence: &ev, Reason: o.reason, Data: o.data, Expected: o.expected}, func(k *KeyRecord) (Release, error) {
+		var err error
+		for range maxRecordAttempts {
+			var r Release
+			r, err = e.record(ctx, id, ev, o, k)
+			if !errors.Is(err, ErrConflict) || o.expect {
+				return r, err
+			}
+		}
+		return Release{}, err
+	})
+}
+
+func (e *Engine) record(ctx context.Context, id ID, ev Evidence, o *fireOptions, k *KeyRecord) (Release, error) {
+	cur, err := e.store.Get(ctx, id)
+	if err != nil {
+		return Release{}, named(id, err)
+	}
+	if o.expect && cur.Revision != o.expected {
+		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
+	}
+	if cur.State.Terminal() {
+		return Release{}, &TransitionError{ID: id, State: cur.State, Event: EventRecord, Available: Available(cur.State)}
+	}
+	if err := e.dutiesAllow(ctx, cur, ev); err != nil {
+		return Release{}, err
+	}
+	now := e.now()
+	ev = *ev.Clone()
+	ev.At, ev.Expires = now, ev.Expires.UTC()
+	switch ev.Kind {
+	case EvidenceApproval, EvidenceRejection, EvidenceWithdrawal:
+		ev.Scope = cur.Scope
+	}
+	next := cur.Clone()
+	next.Revision = cur.Revision + 1
+	next.UpdatedAt = now
+	entry := AuditEntry{
+		ReleaseID: id, Sequence: next.Revision, Event: EventRecord, From: cur.State, To: cur.State,
+		Actor: ev.By, Reason: o.reason, Time: now, Data: o.data, PrevHash: cur.Head,
+		Snapshot: snapshotOf(next), Evidence: &ev, HashVersion: CurrentHashVersion,
+	}
+	entry.Actor.Roles = append([]string(nil), ev.By.Roles...)
+	ev.By.Roles = entry.Actor.Roles
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		return Release{}, err
+	}
+	next.Head = entry.Hash
+	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
+		if e.committed(ctx, id, entry.Hash) != commitPresent {
+			return Release{}, err
+		}
+	}
+	return next, e.notify(ctx, Notification{Release: next, Entry: entry})
+}
+
+// dutiesAllow checks separation of duties for ev on release r: people approve,
+// reject and waive, never the author; a withdrawal takes back a standing vote.
+func (e *Engine) dutiesAllow(ctx context.Context, r Release, ev Evidence) error {
+	forbid := func(format string, args ...any) error {
+		return &ForbiddenError{Actor: ev.By.ID, Event: EventRecord, Environment: r.Environment, Rule: "separation-of-duties", Reason: fmt.Sprintf(format, args...)}
+	}
+	switch ev.Kind {
+	case EvidenceApproval, EvidenceRejection, EvidenceWaiver:
+		if ev.By.Kind != ActorPerson {
+			return forbid("%s is an automation; a %s is a person's: record it for the person who gives it", ev.By.ID, ev.Kind)
+		}
+		if personKey(ev.By.ID) == personKey(r.Author) && !(ev.Kind != EvidenceWaiver && e.policy.AllowSelfApproval) {
+			return forbid("%s wrote this release and may not give its %s; ask another person", ev.By.ID, ev.Kind)
+		}
+	case EvidenceWithdrawal:
+		h, err := e.store.History(ctx, r.ID)
+		if err != nil {
+			return named(r.ID, err)
+		}
+		s := standingOf(h, r.Scope)
+		for _, a := range s.approvals {
+			if personKey(a.Actor) == personKey(ev.By.ID) {
+				return nil
+			}
+		}
+		for _, rj := range s.rejections {
+			if personKey(rj.By.ID) == personKey(ev.By.ID) {
+				return nil
+			}
+		}
+		return &ValidationError{What: "evidence", Problems: []string{fmt.Sprintf("kind: %s has no approval or rejection of scope %d to withdraw", ev.By.ID, r.Scope)}}
+	}
+	return nil
+}
+
+// Evidence returns the evidence recorded about release id, oldest first (see
+// [Engine.Record]); the history holds it, this reads it out.
+func (e *Engine) Evidence(ctx context.Context, id ID) ([]Evidence, error) {
+	h, err := e.History(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return Evidences(h), nil
+}
+
+// update commits a change, keyed when k is not nil.
+func (e *Engine) update(ctx context.Context, expected int64, next Release, entry AuditEntry, k *KeyRecord) error {
+	if k == nil {
+		return e.store.Update(ctx, expected, next, entry)
+	}
+	k.Result = next.Clone()
+	return e.store.(KeyStore).UpdateKeyed(ctx, expected, next, entry, *k)
+}
+
+// recordDecision keeps the Go/No-Go decision of a refused approve in the history: an
+// [EventDecision] entry that leaves the state as it is and carries the decision, with
+// every reason, in its "gates" annotation (as the entry of an approve that went
+// through does), so that a refusal is reviewed and replayed like a Go. It returns
+// refused, joined with the store's error if the entry could not be written (a
+// conflict: the release changed while the gates were evaluated).
+func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, refused *GuardError) error {
+	if _, ok := p.annotations[(&gateStage{}).name()]; p.Event != EventApprove || !ok {
+		return refused
+	}
+	next := cur.Clone()
+	next.Revision = cur.Revision + 1
+	next.UpdatedAt = p.Now
+	entry := AuditEntry{
+		ReleaseID: cur.ID, Sequence: next.Revision, Event: EventDecision, From: cur.State, To: cur.State,
+		Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: p.annotations,
+		PrevHash: cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
+	}
+	entry.Actor.Roles = append([]string(nil), p.Actor.Roles...)
+	var err error
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		return errors.Join(refused, err)
+	}
+	next.Head = entry.Hash
+	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil && e.committed(ctx, cur.ID, entry.Hash) != commitPresent {
+		return errors.Join(refused, fmt.Errorf("release %s: the No-Go decision was not recorded: %w", cur.ID, err))
+	}
+	_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
+	return refused
+}
