@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -69,19 +70,19 @@ type Result struct {
 	Repository string `json:"repository,omitempty"`
 }
 
-// The kinds of refusal. Each comes wrapped with the detail; the receivers answer
-// with the status code given.
+// The kinds of refusal. Each comes wrapped with the detail, which the answer's
+// "error" carries; the receivers answer with the status code given.
 var (
-	// ErrSignature: the signature or token is missing or wrong (401).
-	ErrSignature = errors.New("ci: delivery not signed by the configured secret")
-	// ErrReplay: every release the result matches already recorded this
+	// errSignature: the signature or token is missing or wrong (401).
+	errSignature = errors.New("ci: delivery not signed by the configured secret")
+	// errReplay: every release the result matches already recorded this
 	// delivery id (409).
-	ErrReplay = errors.New("ci: delivery already recorded")
-	// ErrPayload: the delivery is not one this receiver can read (400, or 422
+	errReplay = errors.New("ci: delivery already recorded")
+	// errPayload: the delivery is not one this receiver can read (400, or 422
 	// for an unknown status word).
-	ErrPayload = errors.New("ci: malformed delivery")
-	// ErrTooLarge: the body is over the limit (413).
-	ErrTooLarge = errors.New("ci: delivery body too large")
+	errPayload = errors.New("ci: malformed delivery")
+	// errTooLarge: the body is over the limit (413).
+	errTooLarge = errors.New("ci: delivery body too large")
 )
 
 // Option configures a receiver.
@@ -163,6 +164,11 @@ func newHandler(eng *release.Engine, secret string, v vendor, opts []Option) (*h
 	if strings.TrimSpace(secret) == "" {
 		cfg.problem = append(cfg.problem, "the secret is empty: a receiver never accepts unsigned deliveries")
 	}
+	if eng != nil {
+		if _, ok := eng.Store().(release.KeyStore); !ok {
+			cfg.problem = append(cfg.problem, fmt.Sprintf("the engine's store (%T) keeps no idempotency keys (release.KeyStore): a receiver could not tell a replay", eng.Store()))
+		}
+	}
 	if len(cfg.problem) > 0 {
 		return nil, fmt.Errorf("%w: ci: %s receiver: %s", release.ErrInvalid, v.source, strings.Join(cfg.problem, "; "))
 	}
@@ -202,6 +208,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, err)
 		return
 	}
+	p.res.URL = webURL(p.res.URL)
 	switch {
 	case p.ping:
 		h.reply(w, r, http.StatusOK, answer{Delivery: p.res.Delivery, Ignored: p.ignore})
@@ -217,15 +224,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // read reads the body up to the limit.
 func (h *handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > h.cfg.maxBody {
-		return nil, fmt.Errorf("%w: %d bytes declared, the limit is %d", ErrTooLarge, r.ContentLength, h.cfg.maxBody)
+		return nil, fmt.Errorf("%w: %d bytes declared, the limit is %d", errTooLarge, r.ContentLength, h.cfg.maxBody)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.maxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, fmt.Errorf("%w: more than the limit of %d bytes", ErrTooLarge, h.cfg.maxBody)
+			return nil, fmt.Errorf("%w: more than the limit of %d bytes", errTooLarge, h.cfg.maxBody)
 		}
-		return nil, fmt.Errorf("%w: reading the body: %v", ErrPayload, err)
+		return nil, fmt.Errorf("%w: reading the body: %v", errPayload, err)
 	}
 	return body, nil
 }
@@ -250,6 +257,12 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request, res Result) {
 	for _, rel := range rels {
 		done, err := h.rec.Record(ctx, rel, res, key(res, rel.ID))
 		switch {
+		case errors.Is(err, release.ErrInvalid):
+			// The engine refused what the delivery says (a field it does not take).
+			h.cfg.log.WarnContext(ctx, "ci: the engine refused the result", "release", rel.ID, "delivery", res.Delivery, "err", err)
+			h.reply(w, r, http.StatusBadRequest, answer{Delivery: res.Delivery, Result: &res, Recorded: a.Recorded,
+				Error: fmt.Sprintf("%v: %v", errPayload, err)})
+			return
 		case errors.Is(err, release.ErrInvalidTransition):
 			// The release closed or was cancelled since it was listed.
 			h.cfg.log.InfoContext(ctx, "ci: release no longer takes evidence", "release", rel.ID, "delivery", res.Delivery, "err", err)
@@ -266,7 +279,7 @@ func (h *handler) record(w http.ResponseWriter, r *http.Request, res Result) {
 		}
 	}
 	if len(a.Recorded) == 0 && len(a.Replayed) > 0 {
-		a.Error = fmt.Sprintf("%v: delivery %q; nothing was recorded again", ErrReplay, res.Delivery)
+		a.Error = fmt.Sprintf("%v: delivery %q; nothing was recorded again", errReplay, res.Delivery)
 		h.cfg.log.WarnContext(ctx, "ci: replayed delivery refused", "source", res.Source, "delivery", res.Delivery)
 		h.reply(w, r, http.StatusConflict, a)
 		return
@@ -340,11 +353,11 @@ func describe(res Result) string {
 
 func (h *handler) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusBadRequest
-	var unknown *UnknownStatusError
+	var unknown *unknownStatusError
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, errTooLarge):
 		code = http.StatusRequestEntityTooLarge
-	case errors.Is(err, ErrSignature):
+	case errors.Is(err, errSignature):
 		code = http.StatusUnauthorized
 	case errors.As(err, &unknown):
 		code = http.StatusUnprocessableEntity
@@ -364,20 +377,20 @@ func (h *handler) reply(w http.ResponseWriter, _ *http.Request, code int, a answ
 // body under secret, in constant time. Only sha256 is accepted.
 func verifyHMAC(src Source, header, got, secret string, body []byte) error {
 	if got == "" {
-		return fmt.Errorf("%w: %s: no %s header", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: no %s header", errSignature, src, header)
 	}
 	hexSig, ok := strings.CutPrefix(got, "sha256=")
 	if !ok {
-		return fmt.Errorf("%w: %s: %s is not \"sha256=<hex>\" (only HMAC-SHA256 is accepted)", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: %s is not \"sha256=<hex>\" (only HMAC-SHA256 is accepted)", errSignature, src, header)
 	}
 	sig, err := hex.DecodeString(hexSig)
 	if err != nil || len(sig) != sha256.Size {
-		return fmt.Errorf("%w: %s: %s is not 64 hexadecimal digits", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: %s is not 64 hexadecimal digits", errSignature, src, header)
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	if !hmac.Equal(sig, mac.Sum(nil)) {
-		return fmt.Errorf("%w: %s: %s does not match the body under the configured secret", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: %s does not match the body under the configured secret", errSignature, src, header)
 	}
 	return nil
 }
@@ -386,11 +399,11 @@ func verifyHMAC(src Source, header, got, secret string, body []byte) error {
 // that neither the content nor the length leaks).
 func verifyToken(src Source, header, got, want string) error {
 	if got == "" {
-		return fmt.Errorf("%w: %s: no %s", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: no %s", errSignature, src, header)
 	}
 	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
 	if subtle.ConstantTimeCompare(g[:], w[:]) != 1 {
-		return fmt.Errorf("%w: %s: %s does not match the configured token", ErrSignature, src, header)
+		return fmt.Errorf("%w: %s: %s does not match the configured token", errSignature, src, header)
 	}
 	return nil
 }
@@ -400,11 +413,11 @@ func delivery(src Source, where, id string) (string, error) {
 	id = strings.TrimSpace(id)
 	switch {
 	case id == "":
-		return "", fmt.Errorf("%w: %s: no delivery id (%s); it is the idempotency key", ErrPayload, src, where)
+		return "", fmt.Errorf("%w: %s: no delivery id (%s); it is the idempotency key", errPayload, src, where)
 	case len(id) > MaxDeliveryLength:
-		return "", fmt.Errorf("%w: %s: the delivery id (%s) is %d bytes, more than %d", ErrPayload, src, where, len(id), MaxDeliveryLength)
+		return "", fmt.Errorf("%w: %s: the delivery id (%s) is %d bytes, more than %d", errPayload, src, where, len(id), MaxDeliveryLength)
 	case strings.ContainsFunc(id, func(r rune) bool { return r < 0x21 || r == 0x7f }):
-		return "", fmt.Errorf("%w: %s: the delivery id (%s) holds spaces or control characters", ErrPayload, src, where)
+		return "", fmt.Errorf("%w: %s: the delivery id (%s) holds spaces or control characters", errPayload, src, where)
 	}
 	return id, nil
 }
@@ -412,13 +425,13 @@ func delivery(src Source, where, id string) (string, error) {
 // decode unmarshals body into v, naming the source on failure.
 func decode(src Source, what string, body []byte, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%w: %s: the %s is not the JSON expected: %v", ErrPayload, src, what, err)
+		return fmt.Errorf("%w: %s: the %s is not the JSON expected: %v", errPayload, src, what, err)
 	}
 	return nil
 }
 
 func missing(src Source, what string, fields ...string) error {
-	return fmt.Errorf("%w: %s: the %s lacks %s", ErrPayload, src, what, strings.Join(fields, ", "))
+	return fmt.Errorf("%w: %s: the %s lacks %s", errPayload, src, what, strings.Join(fields, ", "))
 }
 
 func sortStrings(s []string) { slices.Sort(s) }
@@ -428,10 +441,20 @@ func decodeStrict(src Source, what string, body []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("%w: %s: the %s is not the JSON expected: %v", ErrPayload, src, what, err)
+		return fmt.Errorf("%w: %s: the %s is not the JSON expected: %v", errPayload, src, what, err)
 	}
 	if d.More() {
-		return fmt.Errorf("%w: %s: the %s has data after its JSON object", ErrPayload, src, what)
+		return fmt.Errorf("%w: %s: the %s has data after its JSON object", errPayload, src, what)
 	}
 	return nil
+}
+
+// webURL keeps an http or https URL and drops anything else (a javascript: link
+// has no place in a release's evidence).
+func webURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return s
 }

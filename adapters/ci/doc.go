@@ -18,10 +18,14 @@
 //
 // A receiver reads at most [DefaultMaxBody] bytes ([WithMaxBody]), checks the
 // signature or token in constant time, translates the delivery into a [Result]
-// with the sender's status mapped onto the gate's [gate.CheckStatus] (the tables are
+// with the sender's status mapped onto the gate's CheckStatus (the tables are
 // in docs/CI-RECEIVERS.md), finds the open releases the result is about ([Match]: by commit,
 // version or label; [WithMatch]) and records the result on each as a check: the
-// delivery id is the idempotency key, so a redelivery records nothing twice.
+// delivery id is the idempotency key, so a redelivery records nothing twice. What is
+// recorded is release evidence of kind check, by the automation named after the
+// source (role "ci"), with the check's name, status, URL, run id, source and
+// commit; the entry's reason is "<source> <event> <native status>: <status>" and
+// its data the whole [Result] with a receipt id.
 //
 // # Answers
 //
@@ -29,12 +33,12 @@
 //   - 200 for a GitHub ping; 202 for an event that carries no result, and for a
 //     result that matches no open release (logged, never an error the sender
 //     retries forever).
-//   - 400: malformed delivery (not JSON, no delivery id, no name or commit): ErrPayload.
-//   - 401: missing or wrong signature or token: ErrSignature. Nothing is read further.
-//   - 405: not a POST. 413: body over the limit: ErrTooLarge.
-//   - 409: a replay: every matching release already recorded this delivery id:
-//     ErrReplay. Nothing is recorded again.
-//   - 422: a status word the receiver does not map: *UnknownStatusError.
+//   - 400: malformed delivery (not JSON, no delivery id, no name or commit).
+//   - 401: missing or wrong signature or token. Nothing is read further.
+//   - 405: not a POST. 413: body over the limit.
+//   - 409: a replay: every matching release already recorded this delivery id.
+//     Nothing is recorded again.
+//   - 422: a status word the receiver does not map (it is named in the answer).
 //   - 503: the store failed; the sender may retry (the idempotency key makes a
 //     retry safe).
 //

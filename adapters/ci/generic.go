@@ -2,6 +2,7 @@ package ci
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
@@ -59,7 +60,7 @@ func parseGeneric(_ *http.Request, body []byte) (parsed, error) {
 		return parsed{}, err
 	}
 	var p []string
-	if g.Name == "" {
+	if strings.TrimSpace(g.Name) == "" {
 		p = append(p, `"name"`)
 	}
 	if g.Commit == "" && g.Version == "" {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/releasekit/releasekit/release"
 )
@@ -104,14 +105,14 @@ func parseGitHub(r *http.Request, body []byte) (parsed, error) {
 	switch event {
 	case "check_run", "check_suite", "workflow_run", "deployment_status":
 	case "":
-		return parsed{}, fmt.Errorf("%w: github: no X-GitHub-Event header", ErrPayload)
+		return parsed{}, fmt.Errorf("%w: github: no X-GitHub-Event header", errPayload)
 	default:
 		return parsed{res: res, ignore: fmt.Sprintf("github event %q carries no CI result (subscribe to check_run, check_suite, workflow_run, deployment_status)", event)}, nil
 	}
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(body))
 		if err != nil || form.Get("payload") == "" {
-			return parsed{}, fmt.Errorf("%w: github: a form-encoded delivery without a payload field", ErrPayload)
+			return parsed{}, fmt.Errorf("%w: github: a form-encoded delivery without a payload field", errPayload)
 		}
 		body = []byte(form.Get("payload"))
 	}
@@ -180,7 +181,7 @@ func parseGitHub(r *http.Request, body []byte) (parsed, error) {
 		field, word = "deployment_status.state", d.State
 	}
 	var p []string
-	if res.Name == "" {
+	if strings.TrimSpace(res.Name) == "" {
 		p = append(p, "a name")
 	}
 	if res.Commit == "" {

@@ -104,7 +104,7 @@ func parseGitLab(r *http.Request, body []byte) (parsed, error) {
 		res.Event = ev.ObjectKind
 	}
 	var p []string
-	if res.Name == "" {
+	if strings.TrimSpace(res.Name) == "" {
 		p = append(p, "a name")
 	}
 	if res.Commit == "" {

@@ -7,14 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"testing"
+	"reflect"
 
 	"github.com/releasekit/releasekit/adapters/ci"
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -23,20 +22,27 @@ import (
 
 const secret = "It's a Secret to Everybody"
 
-// env is an engine on the memory store and what the receivers recorded.
-type env struct {
-	t    testing.TB
-	eng  *release.Engine
-	fake *ci.Fake
+// tb is what the helpers need of a test: *testing.T, *testing.F and *rapid.T.
+type tb interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
 }
 
-func newEnv(t testing.TB) *env {
+// env is an engine on the memory store, and the releases made for a test.
+type env struct {
+	t    tb
+	eng  *release.Engine
+	rels []release.ID
+}
+
+func newEnv(t tb) *env {
 	t.Helper()
 	eng, err := release.New(memory.New())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, eng: eng, fake: &ci.Fake{Eng: eng}}
+	return &env{t: t, eng: eng}
 }
 
 // release creates an open release with the given version and labels.
@@ -46,12 +52,13 @@ func (e *env) release(version string, labels map[string]string) release.ID {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.rels = append(e.rels, r.ID)
 	return r.ID
 }
 
 type ctor func(*release.Engine, string, ...ci.Option) (http.Handler, error)
 
-func quiet() ci.Option { return ci.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))) }
+func quiet() ci.Option { return ci.WithLogger(slog.New(slog.DiscardHandler)) }
 
 // handler builds a receiver with a quiet logger.
 func (e *env) handler(new ctor, opts ...ci.Option) http.Handler {
@@ -60,22 +67,49 @@ func (e *env) handler(new ctor, opts ...ci.Option) http.Handler {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ci.UseFake(h, e.fake)
 	return h
 }
 
-// recorded returns the results recorded on release id.
+// recorded returns the results recorded in release id's history, read back from
+// the entries' data, after checking that each entry's evidence is the check the
+// result describes.
 func (e *env) recorded(id release.ID) []ci.Result {
+	e.t.Helper()
+	h, err := e.eng.History(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.eng.Verify(context.Background(), id); err != nil {
+		e.t.Fatalf("the history does not verify: %v", err)
+	}
 	var out []ci.Result
-	for _, r := range e.fake.Records() {
-		if r.Release == id {
-			out = append(out, r.Result)
+	for _, en := range h {
+		if en.Event != release.EventRecord {
+			continue
 		}
+		var res ci.Result
+		if err := json.Unmarshal(en.Data, &res); err != nil {
+			e.t.Fatalf("entry %d: data %s: %v", en.Sequence, en.Data, err)
+		}
+		ev := en.Evidence
+		want := release.Evidence{Kind: release.EvidenceCheck, By: release.Automation(string(res.Source), "ci"), Name: res.Name,
+			Status: res.Status, URL: res.URL, ExternalID: res.ExternalID, Source: string(res.Source), Commit: res.Commit, At: en.Time}
+		if ev == nil || !reflect.DeepEqual(*ev, want) {
+			e.t.Fatalf("entry %d: evidence %+v, want %+v", en.Sequence, ev, want)
+		}
+		out = append(out, res)
 	}
 	return out
 }
 
-func (e *env) total() int { return len(e.fake.Records()) }
+// total counts the results recorded on every release of the test.
+func (e *env) total() int {
+	n := 0
+	for _, id := range e.rels {
+		n += len(e.recorded(id))
+	}
+	return n
+}
 
 func sign(body []byte) string {
 	m := hmac.New(sha256.New, []byte(secret))
@@ -83,7 +117,7 @@ func sign(body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func sample(t testing.TB, name string) []byte {
+func sample(t tb, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -93,7 +127,7 @@ func sample(t testing.TB, name string) []byte {
 }
 
 // post sends body with headers and returns the status and the decoded answer.
-func post(t testing.TB, h http.Handler, target string, body []byte, headers map[string]string) (int, answer) {
+func post(t tb, h http.Handler, target string, body []byte, headers map[string]string) (int, answer) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
@@ -67,7 +68,7 @@ func parseJenkins(r *http.Request, body []byte) (parsed, error) {
 		return parsed{}, err
 	}
 	b := n.Build
-	if b == nil || n.Name == "" || b.Phase == "" {
+	if b == nil || strings.TrimSpace(n.Name) == "" || b.Phase == "" {
 		return parsed{}, missing(Jenkins, "notification", "name, build.phase")
 	}
 	id := r.Header.Get("X-Releasekit-Delivery")

@@ -206,3 +206,16 @@ func TestConstructorsRefuseBadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// Jenkins' STARTED carries the previous build's status: it records pending.
+func TestJenkinsStartedIsPending(t *testing.T) {
+	e := newEnv(t)
+	rel := e.release("1.4.0", map[string]string{"commit": "c6d86dc654b12425e706bcf951adfe5a8627a517"})
+	body := bytes.Replace(sample(t, "jenkins/notification.json"), []byte(`"COMPLETED"`), []byte(`"STARTED"`), 1)
+	code, a := post(t, e.handler(ci.NewJenkins), "/", body, signed(body))
+	require.Equal(t, http.StatusOK, code, a.Error)
+	got := e.recorded(rel)
+	require.Len(t, got, 1)
+	assert.Equal(t, "pending", string(got[0].Status))
+	assert.Equal(t, "STARTED", got[0].Native)
+}

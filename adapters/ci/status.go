@@ -11,7 +11,7 @@ import (
 // [gate.CheckStatus] a result with that word records. docs/CI-RECEIVERS.md
 // gives the same tables with the reasons; a test keeps the two in step.
 //
-// A word that is not in its table is refused with an *UnknownStatusError rather
+// A word that is not in its table is refused with an *unknownStatusError rather
 // than guessed at: a new word in a sender's vocabulary must be mapped on purpose.
 var (
 	// githubConclusions maps the conclusion of a completed check run, check
@@ -84,7 +84,7 @@ func mapStatus(src Source, field, word string, table map[string]gate.CheckStatus
 	if s, ok := table[word]; ok {
 		return s, nil
 	}
-	return "", &UnknownStatusError{Source: src, Field: field, Status: word, Known: keys(table)}
+	return "", &unknownStatusError{Source: src, Field: field, Status: word, Known: keys(table)}
 }
 
 func keys(m map[string]gate.CheckStatus) []string {
@@ -96,9 +96,9 @@ func keys(m map[string]gate.CheckStatus) []string {
 	return out
 }
 
-// UnknownStatusError says a delivery carries a status word its receiver does not
+// unknownStatusError says a delivery carries a status word its receiver does not
 // map. Nothing is recorded; the receiver answers 422.
-type UnknownStatusError struct {
+type unknownStatusError struct {
 	Source Source
 	// Field is where the word was, e.g. "check_run.conclusion".
 	Field  string
@@ -106,10 +106,10 @@ type UnknownStatusError struct {
 	Known  []string
 }
 
-func (e *UnknownStatusError) Error() string {
+func (e *unknownStatusError) Error() string {
 	return fmt.Sprintf("ci: %s %s %q is not a status this receiver maps (known: %s); nothing was recorded",
 		e.Source, e.Field, e.Status, strings.Join(e.Known, ", "))
 }
 
-// Unwrap returns [ErrPayload].
-func (e *UnknownStatusError) Unwrap() error { return ErrPayload }
+// Unwrap returns [errPayload].
+func (e *unknownStatusError) Unwrap() error { return errPayload }
