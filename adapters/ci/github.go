@@ -56,6 +56,7 @@ type (
 		Conclusion string `json:"conclusion"`
 		App        struct {
 			Name string `json:"name"`
+			Slug string `json:"slug"`
 		} `json:"app"`
 	}
 	ghWorkflowRun struct {
@@ -147,6 +148,11 @@ func parseGitHub(r *http.Request, body []byte) (parsed, error) {
 		}
 		if ev.Action != "completed" {
 			return ignore("a check suite is a result when it completes (its check runs report progress)")
+		}
+		if s.App.Slug == "github-actions" {
+			// Actions makes one suite per workflow run, all named after the app: the
+			// latest would hide another workflow's failure. workflow_run names each.
+			return ignore("GitHub Actions makes a check suite per workflow run; its results come from workflow_run events, named by workflow")
 		}
 		res.Name, res.Commit, res.Ref = firstOf(s.App.Name, "check_suite"), s.HeadSHA, s.HeadBranch
 		res.ExternalID = idString(s.ID)

@@ -150,3 +150,15 @@ func TestGitHubFormEncoded(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, a.Error)
 	assert.Len(t, e.recorded(rel), 1)
 }
+
+// GitHub Actions makes one check suite per workflow run, all named after the app;
+// recording them would let one workflow's success hide another's failure.
+func TestGitHubActionsCheckSuitesAreLeftToWorkflowRuns(t *testing.T) {
+	e := newEnv(t)
+	e.release("1.4.0", map[string]string{"commit": sha})
+	body := fmt.Appendf(nil, `{"action":"completed","check_suite":{"id":1,"head_sha":%q,"status":"completed","conclusion":"failure","app":{"name":"GitHub Actions","slug":"github-actions"}}}`, sha)
+	code, a := post(t, e.handler(ci.NewGitHub), "/", body, github("check_suite", "s1", body))
+	assert.Equal(t, http.StatusAccepted, code)
+	assert.Contains(t, a.Ignored, "workflow_run")
+	assert.Zero(t, e.total())
+}
