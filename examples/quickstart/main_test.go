@@ -41,6 +41,14 @@ func TestQuickstartTwice(t *testing.T) {
 			}
 		}
 		prod := got.Releases["prod"]
+		for name, r := range prod {
+			// Every prod release was promoted from its staging release, and that
+			// one from its dev release: one version across the pipeline.
+			st, dev := got.Releases["staging"][name], got.Releases["dev"][name]
+			assert.Equal(t, st.ID, r.Predecessor, "%s in prod is promoted from staging", name)
+			assert.Equal(t, dev.ID, st.Predecessor, "%s in staging is promoted from dev", name)
+			assert.True(t, dev.Predecessor.IsZero(), "%s in dev is created", name)
+		}
 		assert.Equal(t, release.StateClosed, prod["inventory"].State)
 		assert.Equal(t, release.StateClosed, prod["auth"].State)
 		assert.Equal(t, release.ClassEmergency, prod["auth"].Class)

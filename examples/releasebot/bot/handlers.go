@@ -39,6 +39,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /releases/{id}", s.authed(s.getRelease))
 	m.HandleFunc("GET /releases/{id}/history", s.authed(s.history))
 	m.HandleFunc("POST /releases/{id}/events/{event}", s.authed(s.fire))
+	m.HandleFunc("POST /releases/{id}/promote", s.authed(s.promote))
 	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
 	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
 	m.HandleFunc("POST /releases/{id}/waivers", s.authed(s.postWaiver))
@@ -47,7 +48,7 @@ func (s *Server) routes() {
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path,
 			"routes: GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
-				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"))
+				"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"))
 	})
 	s.mux = m
 }
