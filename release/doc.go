@@ -50,7 +50,8 @@
 //
 // [Engine.Promote] takes a verified release to the next environment of the
 // [Pipeline]: a new release of the same version whose [Release.Predecessor] is the
-// one it came from. docs/DAY-TO-DAY.md has the details.
+// one it came from. [Engine.Due] lists the approved releases whose slot has opened,
+// for a scheduler to start. docs/DAY-TO-DAY.md has the details.
 //
 // # Errors
 //
