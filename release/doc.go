@@ -51,7 +51,9 @@
 // [Engine.Promote] takes a verified release to the next environment of the
 // [Pipeline]: a new release of the same version whose [Release.Predecessor] is the
 // one it came from. [Engine.Due] lists the approved releases whose slot has opened,
-// for a scheduler to start. docs/DAY-TO-DAY.md has the details.
+// for a scheduler to start. [Engine.Changes] answers "what changed in this environment
+// between T1 and T2?" for an incident, with who requested and approved each change and
+// how to roll it back now. docs/DAY-TO-DAY.md has the details.
 //
 // # Errors
 //

@@ -68,7 +68,12 @@ func TestQuickstartTwice(t *testing.T) {
 		assert.False(t, notif.Slot.Start.Before(freezeEnd), "rebooked at %v, inside the freeze", notif.Slot.Start)
 
 		for _, refusal := range []string{"separation-of-duties", "needs 1 of change-advisory-board", `gate "objectives" failed`,
-			"dependencies: it needs payments", `by rule "holiday freeze"`} {
+			"dependencies: it needs payments", `by rule "holiday freeze"`,
+			// The incident: payments failed, inventory shipped but is not among
+			// what payments depends on.
+			"incident at 11:52 on payments: what changed in prod since 09:52?",
+			"failed, within its blast radius; requested by ana, approved by rui, kim",
+			"closed, outside its dependencies", "to roll back: fire rollback on it"} {
 			assert.Contains(t, oneLine(log.String()), refusal)
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")

@@ -415,6 +415,10 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, err
 	}
 	s.say("  FAILED    %s %s: %s\n", payments.Name, payments.Version, failure)
+	s.clock.Set(payments.Slot.Start.Add(52 * time.Minute)) // 11:52
+	if err := s.incident("payments"); err != nil {
+		return nil, err
+	}
 	s.say("            a rollback plan is attached (est. %s); deploybot runs it:\n", strings.TrimSuffix(payments.Rollback.Duration.String(), "0s"))
 	if payments, err = s.fire(payments, release.EventRollback, bot, release.Reason("automatic rollback")); err != nil {
 		return nil, err
