@@ -40,11 +40,12 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /releases/{id}", s.authed(s.getRelease))
 	m.HandleFunc("GET /releases/{id}/history", s.authed(s.history))
 	m.HandleFunc("POST /releases/{id}/events/{event}", s.authed(s.fire))
+	m.HandleFunc("POST /releases/{id}/promote", s.authed(s.promote))
 	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
 	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
 	m.HandleFunc("POST /releases/{id}/waivers", s.authed(s.postWaiver))
 	routes := "GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, " +
-		"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"
+		"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"
 	for _, src := range WebhookSources() {
 		if h := s.receivers[src]; h != nil {
 			// The receivers authenticate the sender themselves (signature or token).
