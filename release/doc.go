@@ -46,6 +46,15 @@
 // an [EventDecision] entry. [IdempotencyKey] makes Create, Fire and Record safe to
 // retry; the keys live in the store ([KeyStore]). docs/EVIDENCE.md has the details.
 //
+// # Day to day
+//
+// [Engine.Promote] takes a verified release to the next environment of the
+// [Pipeline]: a new release of the same version whose [Release.Predecessor] is the
+// one it came from. [Engine.Due] lists the approved releases whose slot has opened,
+// for a scheduler to start. [Engine.Changes] answers "what changed in this environment
+// between T1 and T2?" for an incident, with who requested and approved each change and
+// how to roll it back now. docs/DAY-TO-DAY.md has the details.
+//
 // # The audit, anchored
 //
 // [WithCheckpoints] anchors the history outside the database: after commits the
@@ -64,5 +73,5 @@
 // [ErrTampered], [ErrNotify], [ErrKeyReused]); typed errors carry the details
 // ([*TransitionError], [*ConflictError], [*ForbiddenError], [*GuardError],
 // [*HistoryError], [*MismatchError], [*ValidationError], [*NotifyError],
-// [*KeyReusedError]).
+// [*KeyReusedError], [*PromotionError]).
 package release

@@ -23,6 +23,7 @@ type Engine struct {
 	log           *slog.Logger
 	policy        Policy
 	guards        []Guard
+	pipeline      Pipeline
 	stages        []stage
 	requireReview bool
 	notifyTimeout time.Duration
@@ -95,6 +96,7 @@ func WithPipeline(p Pipeline) Option {
 			return err
 		}
 		e.guards = append(e.guards, pipelineGuard{store: e.store, pipeline: p})
+		e.pipeline = slices.Clone(p)
 		return nil
 	}
 }
@@ -160,11 +162,13 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 		return Release{}, err
 	}
 	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
-		return e.create(ctx, spec, k)
+		return e.create(ctx, spec, k, nil)
 	})
 }
 
-func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord) (Release, error) {
+// create stores a new release made from spec; link, when set, makes it the promotion
+// of another release (see Promote).
+func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *lineage) (Release, error) {
 	now := e.now()
 	id, err := e.ids.next(now)
 	if err != nil {
@@ -191,8 +195,12 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord) (Release, 
 	entry := AuditEntry{
 		ReleaseID: id, Sequence: 1, Event: EventCreate, To: StateDraft,
 		Actor: Actor{ID: spec.Author, Kind: ActorPerson}, Time: now,
-		Snapshot: snapshotOf(r), HashVersion: CurrentHashVersion,
+		HashVersion: CurrentHashVersion,
 	}
+	if link != nil {
+		link.apply(&r, &entry)
+	}
+	entry.Snapshot = snapshotOf(r)
 	if entry.Hash, err = entry.ComputeHash(); err != nil {
 		return Release{}, err
 	}

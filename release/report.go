@@ -218,6 +218,7 @@ func (w *reportWriter) summary() {
 			cell(string(r.Class)), cell(string(r.State)), cell(slot), cell(rk))
 	}
 	w.p("\n")
+	w.lineage()
 }
 
 // slotText writes a slot as "2026-12-17 09:00–09:45", with the end's date when it

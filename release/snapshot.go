@@ -37,6 +37,7 @@ type Snapshot struct {
 	Rollback    *RollbackRecord   `json:"rollback,omitempty"`
 	Review      *Review           `json:"review,omitempty"`
 	Scope       int64             `json:"scope,omitempty"`
+	Predecessor ID                `json:"predecessor,omitzero"`
 }
 
 // Snapshot returns r's fields as a history entry records them (see [Snapshot]),
@@ -52,7 +53,7 @@ func snapshotOf(r Release) *Snapshot {
 		Name: r.Name, Version: r.Version, Components: r.Components, Environment: r.Environment,
 		Class: r.Class, Author: r.Author, Labels: r.Labels, Team: r.Team, Duration: r.Duration,
 		Needs: r.Needs, Slot: r.Slot, Risk: r.Risk, Rollback: r.Rollback, Review: r.Review,
-		Scope: r.Scope,
+		Scope: r.Scope, Predecessor: r.Predecessor,
 	}
 	return s.normalized()
 }

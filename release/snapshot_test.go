@@ -83,9 +83,33 @@ func everyField(t *testing.T) (release.Release, []release.AuditEntry) {
 	ledger := w.create(t, "ledger", "4.1.0")
 	w.fire(t, ledger.ID, release.EventPlan)
 	w.fire(t, ledger.ID, release.EventSchedule)
-	r, err := w.eng.Create(ctx, release.Spec{Name: "payments", Version: "2.0.0", Environment: "prod", Author: "ana", Team: "payments",
+	// payments is verified in staging after the ledger, then promoted to prod (which
+	// sets Predecessor).
+	sl, err := w.eng.Create(ctx, release.Spec{Name: "ledger", Version: "4.1.0", Environment: "staging", Author: "ana", Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule} {
+		sl = w.fire(t, sl.ID, ev)
+	}
+	st, err := w.eng.Create(ctx, release.Spec{Name: "payments", Version: "2.0.0", Environment: "staging", Author: "ana", Team: "payments",
 		Duration: time.Hour, Labels: map[string]string{"ticket": "CHG-1"}, Needs: []release.Need{{Name: "ledger"}},
 		Components: []release.Component{{Name: "payments", Version: "2.0.0", PreviousVersion: "1.9.0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
+		st = w.fire(t, st.ID, ev)
+	}
+	w.clock.Set(sl.Slot.Start)
+	for _, ev := range []release.Event{release.EventApprove, release.EventStart, release.EventComplete, release.EventVerify} {
+		w.fire(t, sl.ID, ev)
+	}
+	w.clock.Set(st.Slot.Start)
+	for _, ev := range []release.Event{release.EventStart, release.EventComplete, release.EventVerify} {
+		st = w.fire(t, st.ID, ev)
+	}
+	r, err := w.eng.Promote(ctx, st.ID, "prod", release.Person("ana", release.RoleDeveloper))
 	if err != nil {
 		t.Fatal(err)
 	}

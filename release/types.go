@@ -190,6 +190,9 @@ type Release struct {
 	Rollback *RollbackRecord `json:"rollback,omitempty"`
 	// Review is the post-implementation review recorded at close.
 	Review *Review `json:"review,omitempty"`
+	// Predecessor is the release this one was promoted from ([Engine.Promote]): the
+	// same version verified in the environment before; zero when it was created.
+	Predecessor ID `json:"predecessor,omitzero"`
 }
 
 // Need names a release that must be in the environment first: a release Name whose

@@ -11,6 +11,12 @@
 // docs/CI.md for Jenkins, GitLab CI, GitHub Actions, Azure DevOps, CircleCI and Bamboo.
 //
 // Exit status: 0 yes (may start, slot found, clean), 1 no, 2 bad input.
+//
+// The flags, help, completion and --version come from github.com/spf13/cobra rather
+// than urfave/cli: cobra's POSIX flags (pflag) are what kubectl, gh and helm users
+// type, it generates completion for bash, zsh, fish and PowerShell, and it lets every
+// command carry its own examples in --help. The command is its own module, so the
+// library's go.mod does not carry it.
 package main
 
 import (

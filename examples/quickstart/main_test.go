@@ -41,6 +41,14 @@ func TestQuickstartTwice(t *testing.T) {
 			}
 		}
 		prod := got.Releases["prod"]
+		for name, r := range prod {
+			// Every prod release was promoted from its staging release, and that
+			// one from its dev release: one version across the pipeline.
+			st, dev := got.Releases["staging"][name], got.Releases["dev"][name]
+			assert.Equal(t, st.ID, r.Predecessor, "%s in prod is promoted from staging", name)
+			assert.Equal(t, dev.ID, st.Predecessor, "%s in staging is promoted from dev", name)
+			assert.True(t, dev.Predecessor.IsZero(), "%s in dev is created", name)
+		}
 		assert.Equal(t, release.StateClosed, prod["inventory"].State)
 		assert.Equal(t, release.StateClosed, prod["auth"].State)
 		assert.Equal(t, release.ClassEmergency, prod["auth"].Class)
@@ -60,7 +68,12 @@ func TestQuickstartTwice(t *testing.T) {
 		assert.False(t, notif.Slot.Start.Before(freezeEnd), "rebooked at %v, inside the freeze", notif.Slot.Start)
 
 		for _, refusal := range []string{"separation-of-duties", "needs 1 of change-advisory-board", `gate "objectives" failed`,
-			"dependencies: it needs payments", `by rule "holiday freeze"`} {
+			"dependencies: it needs payments", `by rule "holiday freeze"`,
+			// The incident: payments failed, inventory shipped but is not among
+			// what payments depends on.
+			"incident at 11:52 on payments: what changed in prod since 09:52?",
+			"failed, within its blast radius; requested by ana, approved by rui, kim",
+			"closed, outside its dependencies", "to roll back: fire rollback on it"} {
 			assert.Contains(t, oneLine(log.String()), refusal)
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")

@@ -187,14 +187,26 @@ func (s *story) keep(r release.Release) {
 	s.rel[r.Environment][r.Name] = r
 }
 
-// book creates releases in env, assesses them (plan) and books their slots
-// (schedule: the earliest slot the calendar allows, after what they need).
+// create makes spec's release in env: in the pipeline's first environment it is
+// created; after that it is promoted from the release of the same version verified
+// in the environment before, whose lineage it carries.
+func (s *story) create(env string, spec release.Spec) (release.Release, error) {
+	if prev, ok := pipeline.Previous(env); ok {
+		if from, ok := s.rel[prev][spec.Name]; ok && from.Version == spec.Version {
+			return s.eng.Promote(s.ctx, from.ID, env, ana)
+		}
+	}
+	spec.Environment, spec.Author = env, ana.ID
+	spec.Labels = map[string]string{"run": fmt.Sprint(s.run)}
+	return s.eng.Create(s.ctx, spec)
+}
+
+// book creates (or promotes) releases in env, assesses them (plan) and books their
+// slots (schedule: the earliest slot the calendar allows, after what they need).
 func (s *story) book(env string, specs []release.Spec) ([]release.Release, error) {
 	var out []release.Release
 	for _, spec := range specs {
-		spec.Environment, spec.Author = env, ana.ID
-		spec.Labels = map[string]string{"run": fmt.Sprint(s.run)}
-		r, err := s.eng.Create(s.ctx, spec)
+		r, err := s.create(env, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -403,6 +415,10 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, err
 	}
 	s.say("  FAILED    %s %s: %s\n", payments.Name, payments.Version, failure)
+	s.clock.Set(payments.Slot.Start.Add(52 * time.Minute)) // 11:52
+	if err := s.incident("payments"); err != nil {
+		return nil, err
+	}
 	s.say("            a rollback plan is attached (est. %s); deploybot runs it:\n", strings.TrimSuffix(payments.Rollback.Duration.String(), "0s"))
 	if payments, err = s.fire(payments, release.EventRollback, bot, release.Reason("automatic rollback")); err != nil {
 		return nil, err

@@ -24,6 +24,7 @@
 //	GET  /releases/{id}                    a [ReleaseView]; ETag is the revision
 //	GET  /releases/{id}/history            a [HistoryResponse]: the audit chain and whether it verifies
 //	POST /releases/{id}/events/{event}     fire, with a [FireRequest]; If-Match: <revision> guards against stale decisions
+//	POST /releases/{id}/promote            a verified release to the next environment ([PromoteRequest]); the caller is the author
 //	POST /releases/{id}/checks             CI posts a [CheckRequest] (role ci)
 //	POST /releases/{id}/approvals          a person approves, rejects or withdraws ([ApprovalRequest]; not the author)
 //	POST /releases/{id}/waivers            a person waives a failed gate ([WaiverRequest]; not the author)

@@ -100,6 +100,7 @@ func Classify(err error) *APIError {
 		fe *release.ForbiddenError
 		ge *release.GuardError
 		ce *release.ConflictError
+		pe *release.PromotionError
 	)
 	switch {
 	case errors.Is(err, release.ErrKeyReused):
@@ -130,6 +131,19 @@ func Classify(err error) *APIError {
 			} else {
 				out.Reasons = []string{fmt.Sprintf("from %s you can: %s", te.State, strings.Join(eventNames(te.Available), ", "))}
 			}
+		}
+	case errors.As(err, &pe):
+		out.Kind = KindRefused
+		switch {
+		case errors.Is(err, release.ErrInvalid):
+			out.Kind = KindInvalid
+		case errors.Is(err, release.ErrAlreadyExists):
+			out.Kind = KindConflict
+		}
+		out.Message = fmt.Sprintf("cannot promote from %s to %s", pe.From, pe.To)
+		out.Reasons = []string{pe.Reason}
+		if len(pe.Pipeline) > 0 {
+			out.Reasons = append(out.Reasons, "pipeline: "+strings.Join(pe.Pipeline, " -> "))
 		}
 	case errors.As(err, &ce):
 		out.Kind = KindConflict
