@@ -1,0 +1,262 @@
+package release
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/releasekit/releasekit/analysis"
+	"github.com/releasekit/releasekit/gate"
+	"github.com/releasekit/releasekit/strategy"
+)
+
+// Where a rollout's records sit in the history: step events are check evidence
+// whose ExternalID starts with stepPrefix, measurements metric evidence whose
+// ExternalID starts with measurementPrefix; the entry's Data holds the
+// [strategy.Record] or [analysis.Measurement] as the driver gave it.
+const (
+	stepPrefix        = "strategy:"
+	measurementPrefix = "analysis:"
+)
+
+// Rollout drives the deployment of release id under ro's strategy with d, and
+// moves the release through its lifecycle with what the rollout finds:
+//
+//   - Every step event of the driver ([strategy.Record]) and every measurement of
+//     its analyses ([analysis.Measurement]) is recorded with [Engine.Record], by
+//     by, under an idempotency key of its own (the release, the rollout, the step
+//     and event, or the measurement's [analysis.Measurement.Key]): steps as check
+//     evidence (source "strategy": started and waiting are pending, aborted is a
+//     failure, the others a success), measurements as metric evidence (source: the
+//     provider's name; a NaN or infinite value is recorded as 0, the measurement
+//     itself, with its phase and reason, is the entry's data).
+//   - The rollout resumes from what the history holds: after a crash, a call with
+//     the same ro continues at the step it reached, and never takes or counts a
+//     recorded measurement again.
+//   - Completed: a deploying release fires complete, then verify; a deployed one
+//     fires verify.
+//   - Aborted (an analysis failed or erred, or [strategy.Abort]): once the driver
+//     has returned the traffic to the stable version, the release fires fail with
+//     the failing measurements as its reason (and the analysis result as data),
+//     then, when the engine has [WithRollback], rollback, which attaches the plan
+//     and runs it through the configured executor.
+//   - Paused (an inconclusive analysis, a pause until promoted): the release stays
+//     where it is until a person calls Rollout again with [strategy.Promote] or
+//     [strategy.Abort].
+//
+// The release must be deploying or deployed; after an abort, Rollout may be
+// called again on the failed or rolled-back release to finish what a crash
+// interrupted. Give d and its analysis runner the engine's clock, so that steps,
+// measurements and entries share one time line. opts are passed to the driver
+// after the engine's own (do not pass [strategy.RecordTo] or [strategy.Resume]:
+// they would replace the history as recorder and resume source).
+//
+// Errors: a *TransitionError when the release is in no state to roll out, the
+// driver's errors (see [strategy.Driver.Run]), and those of Record and Fire.
+// Run with [strategy.Driver]'s own WithRollback unset: the engine's rollback is
+// the one that runs.
+func (e *Engine) Rollout(ctx context.Context, id ID, d *strategy.Driver, ro strategy.Rollout, by Actor, opts ...strategy.RunOption) (strategy.Result, error) {
+	none := strategy.Result{Rollout: ro.ID, Phase: strategy.PhaseProgressing}
+	if d == nil {
+		return none, &ValidationError{What: "rollout", Problems: []string{"driver: nil; make one with strategy.NewDriver"}}
+	}
+	cur, err := e.Get(ctx, id)
+	if err != nil {
+		return none, err
+	}
+	hist, err := e.store.History(ctx, id)
+	if err != nil {
+		return none, named(id, err)
+	}
+	rec := &rolloutRecorder{e: e, id: id, by: by}
+	rec.steps, rec.measurements = rolloutRecords(hist, ro.ID)
+	switch cur.State {
+	case StateDeploying, StateDeployed:
+	case StateVerified, StateFailed, StateRollingBack, StateRolledBack:
+		if len(rec.steps) == 0 {
+			return none, &TransitionError{ID: id, State: cur.State, Event: EventVerify, Available: Available(cur.State)}
+		}
+	default:
+		return none, &TransitionError{ID: id, State: cur.State, Event: EventVerify, Available: Available(cur.State)}
+	}
+	run := append([]strategy.RunOption{strategy.RecordTo(rec), strategy.Resume(rec.steps, rec.measurements)}, opts...)
+	res, err := d.Run(ctx, ro, run...)
+	if err != nil {
+		return res, err
+	}
+	switch res.Phase {
+	case strategy.PhaseCompleted:
+		err = e.rolloutCompleted(ctx, id, ro, res, by)
+	case strategy.PhaseAborted:
+		err = e.rolloutAborted(ctx, id, ro, res, rec.all(), by)
+	}
+	return res, err
+}
+
+// rolloutCompleted fires complete (from deploying) and verify.
+func (e *Engine) rolloutCompleted(ctx context.Context, id ID, ro strategy.Rollout, res strategy.Result, by Actor) error {
+	r, err := e.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	reason := fmt.Sprintf("rollout %s: %s", ro.ID, res.Reason)
+	if r.State == StateDeploying {
+		if r, err = e.Fire(ctx, id, EventComplete, by, Reason(reason)); err != nil {
+			return err
+		}
+	}
+	if r.State == StateDeployed {
+		_, err = e.Fire(ctx, id, EventVerify, by, Reason(reason))
+	}
+	return err
+}
+
+// rolloutAborted fires fail with the measurements that failed, then rollback
+// when the engine plans rollbacks.
+func (e *Engine) rolloutAborted(ctx context.Context, id ID, ro strategy.Rollout, res strategy.Result, ms []analysis.Measurement, by Actor) error {
+	r, err := e.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.State == StateDeploying || r.State == StateDeployed || r.State == StateVerified {
+		run := ro.ID + "/step-" + strconv.Itoa(res.Step)
+		var bad []analysis.Measurement
+		for _, m := range ms {
+			if m.Run == run && (m.Phase == analysis.PhaseFailed || m.Phase == analysis.PhaseError) {
+				bad = append(bad, m)
+			}
+		}
+		reason := fmt.Sprintf("rollout %s aborted at step %d: %s", ro.ID, res.Step, res.Reason)
+		for _, m := range bad {
+			reason += fmt.Sprintf("\n%s #%d: %s", m.Metric, m.Index, m.Reason)
+		}
+		opts := []FireOption{Reason(reason)}
+		if res.Analysis != nil {
+			opts = append(opts, Data(res.Analysis))
+		} else if len(bad) > 0 {
+			opts = append(opts, Data(bad))
+		}
+		if r, err = e.Fire(ctx, id, EventFail, by, opts...); err != nil {
+			return err
+		}
+	}
+	if r.State == StateFailed && slices.ContainsFunc(e.stages, func(s stage) bool { _, ok := s.(*rollbackStage); return ok }) {
+		_, err = e.Fire(ctx, id, EventRollback, by, Reason(fmt.Sprintf("rollout %s aborted: automatic rollback", ro.ID)))
+	}
+	return err
+}
+
+// rolloutRecords reads rollout ro's step records and measurements out of a
+// history, in the order they were recorded.
+func rolloutRecords(h []AuditEntry, ro string) ([]strategy.Record, []analysis.Measurement) {
+	var steps []strategy.Record
+	var ms []analysis.Measurement
+	for _, en := range h {
+		ev := en.Evidence
+		if en.Event != EventRecord || ev == nil || len(en.Data) == 0 {
+			continue
+		}
+		switch {
+		case ev.Kind == EvidenceCheck && strings.HasPrefix(ev.ExternalID, stepPrefix):
+			var r strategy.Record
+			if json.Unmarshal(en.Data, &r) == nil && r.Rollout == ro {
+				steps = append(steps, r)
+			}
+		case ev.Kind == EvidenceMetric && strings.HasPrefix(ev.ExternalID, measurementPrefix):
+			var m analysis.Measurement
+			if json.Unmarshal(en.Data, &m) == nil && strings.HasPrefix(m.Run, ro+"/") {
+				ms = append(ms, m)
+			}
+		}
+	}
+	return steps, ms
+}
+
+// rolloutRecorder records a rollout's steps and measurements as evidence of one
+// release (a [strategy.Recorder]).
+type rolloutRecorder struct {
+	e  *Engine
+	id ID
+	by Actor
+
+	mu           sync.Mutex
+	steps        []strategy.Record
+	measurements []analysis.Measurement
+}
+
+func (r *rolloutRecorder) all() []analysis.Measurement {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.measurements)
+}
+
+// rolloutKey is an idempotency key of at most MaxKeyLength bytes.
+func rolloutKey(parts ...string) string {
+	k := "rollout/" + strings.Join(parts, "/")
+	if len(k) > MaxKeyLength {
+		sum := sha256.Sum256([]byte(k))
+		k = "rollout/sha256:" + hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+func finite(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return v
+}
+
+// RecordMeasurement implements [analysis.Recorder].
+func (r *rolloutRecorder) RecordMeasurement(ctx context.Context, m analysis.Measurement) error {
+	ev := Evidence{Kind: EvidenceMetric, By: r.by, Name: m.Metric, Value: finite(m.Value), Source: m.Provider,
+		ExternalID: measurementPrefix + m.Key()}
+	if m.Baseline != nil {
+		b := finite(*m.Baseline)
+		ev.Baseline = &b
+	}
+	reason := fmt.Sprintf("analysis %s, %s #%d: %s: %s", m.Analysis, m.Metric, m.Index, m.Phase, m.Reason)
+	if _, err := r.e.Record(ctx, r.id, ev, IdempotencyKey(rolloutKey(r.id.String(), "measurement", m.Key())), Reason(reason), Data(m)); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.measurements = append(r.measurements, m)
+	r.mu.Unlock()
+	return nil
+}
+
+// RecordStep implements [strategy.Recorder].
+func (r *rolloutRecorder) RecordStep(ctx context.Context, s strategy.Record) error {
+	status := gate.CheckSuccess
+	switch s.Event {
+	case strategy.EventStarted, strategy.EventWaiting:
+		status = gate.CheckPending
+	case strategy.EventAborted:
+		status = gate.CheckFailure
+	}
+	ev := Evidence{Kind: EvidenceCheck, By: r.by, Name: fmt.Sprintf("%s step %d (%s)", s.Rollout, s.Step, s.Kind),
+		Status: status, Source: "strategy", ExternalID: stepPrefix + s.Rollout + "/" + strconv.Itoa(s.Step) + "/" + string(s.Event)}
+	reason := fmt.Sprintf("rollout %s step %d (%s) %s, weight %d%%", s.Rollout, s.Step, s.Kind, s.Event, s.Weight)
+	if s.By != "" {
+		reason += " by " + s.By
+	}
+	if s.Reason != "" {
+		reason += ": " + s.Reason
+	}
+	key := rolloutKey(r.id.String(), "step", s.Rollout, strconv.Itoa(s.Step), string(s.Event))
+	if _, err := r.e.Record(ctx, r.id, ev, IdempotencyKey(key), Reason(reason), Data(s)); err != nil {
+		if errors.Is(err, ErrKeyReused) && s.Event == strategy.EventWaiting {
+			return nil // a step waits once; the first record stands
+		}
+		return err
+	}
+	return nil
+}
