@@ -160,24 +160,37 @@ func rolloutRecords(h []AuditEntry, ro string) ([]strategy.Record, []analysis.Me
 	var steps []strategy.Record
 	var ms []analysis.Measurement
 	for _, en := range h {
-		ev := en.Evidence
-		if en.Event != EventRecord || ev == nil || len(en.Data) == 0 {
-			continue
-		}
+		s, m := rolloutEntry(en)
 		switch {
-		case ev.Kind == EvidenceCheck && strings.HasPrefix(ev.ExternalID, stepPrefix):
-			var r strategy.Record
-			if json.Unmarshal(en.Data, &r) == nil && r.Rollout == ro {
-				steps = append(steps, r)
-			}
-		case ev.Kind == EvidenceMetric && strings.HasPrefix(ev.ExternalID, measurementPrefix):
-			var m analysis.Measurement
-			if json.Unmarshal(en.Data, &m) == nil && strings.HasPrefix(m.Run, ro+"/") {
-				ms = append(ms, m)
-			}
+		case s != nil && s.Rollout == ro:
+			steps = append(steps, *s)
+		case m != nil && strings.HasPrefix(m.Run, ro+"/"):
+			ms = append(ms, *m)
 		}
 	}
 	return steps, ms
+}
+
+// rolloutEntry decodes the step record or the measurement an entry of
+// [Engine.Rollout] holds; both are nil for any other entry.
+func rolloutEntry(en AuditEntry) (*strategy.Record, *analysis.Measurement) {
+	ev := en.Evidence
+	if en.Event != EventRecord || ev == nil || len(en.Data) == 0 {
+		return nil, nil
+	}
+	switch {
+	case ev.Kind == EvidenceCheck && strings.HasPrefix(ev.ExternalID, stepPrefix):
+		var r strategy.Record
+		if json.Unmarshal(en.Data, &r) == nil {
+			return &r, nil
+		}
+	case ev.Kind == EvidenceMetric && strings.HasPrefix(ev.ExternalID, measurementPrefix):
+		var m analysis.Measurement
+		if json.Unmarshal(en.Data, &m) == nil {
+			return nil, &m
+		}
+	}
+	return nil, nil
 }
 
 // rolloutRecorder records a rollout's steps and measurements as evidence of one
