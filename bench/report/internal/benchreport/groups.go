@@ -327,7 +327,7 @@ func DefaultGroups() []Group {
 			Notes: "On adapters/memory: every measurement and step is an evidence entry (idempotency key, hash chain, compare-and-swap). " +
 				"measurement: one analysis step of 200 measurements; step: a canary of 100 weight steps (two entries each: started, completed). " +
 				"Each iteration rolls a fresh release from deploying to verified, then runs the same driver with a no-op recorder, then as many bare Engine.Record calls as the rollout wrote. " +
-				"engine-ns, driver-ns and records-ns per measurement or step are reported beside the ratios. Write-up: [docs/bench/analysis.md](bench/analysis.md).",
+				"engine-ns, driver-ns and records-ns per measurement or step are reported beside the ratios. Write-up: [docs/bench/rollout.md](bench/rollout.md).",
 		},
 		{
 			ID: "webhook", Title: "adapters/webhook: signing, verification and delivery", Issue: "issue 7",
