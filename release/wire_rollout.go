@@ -59,6 +59,13 @@ const (
 // after the engine's own (do not pass [strategy.RecordTo] or [strategy.Resume]:
 // they would replace the history as recorder and resume source).
 //
+// Authority: by must be allowed by the policy to fire every event the rollout may
+// lead to from the release's state (complete, verify, fail, and rollback with
+// [WithRollback]); otherwise Rollout returns the *ForbiddenError before any traffic
+// moves. A promotion ([strategy.Promote]) is a person's, and a promotion or an
+// abort names by: recording one in another name is refused (ErrForbidden) and
+// stops the run before the step goes on.
+//
 // Errors: a *TransitionError when the release is in no state to roll out, the
 // driver's errors (see [strategy.Driver.Run]), and those of Record and Fire.
 // Run with [strategy.Driver]'s own WithRollback unset: the engine's rollback is
@@ -87,6 +94,26 @@ func (e *Engine) Rollout(ctx context.Context, id ID, d *strategy.Driver, ro stra
 	default:
 		return none, &TransitionError{ID: id, State: cur.State, Event: EventVerify, Available: Available(cur.State)}
 	}
+	// The actor must be allowed to fire what the rollout may lead to, before it
+	// moves any traffic.
+	var need []Event
+	switch cur.State {
+	case StateDeploying:
+		need = []Event{EventComplete, EventVerify, EventFail}
+	case StateDeployed:
+		need = []Event{EventVerify, EventFail}
+	case StateVerified:
+		need = []Event{EventFail}
+	}
+	if e.hasRollback() && (len(need) > 0 || cur.State == StateFailed) {
+		need = append(need, EventRollback)
+	}
+	for _, ev := range need {
+		if err := e.policy.Authorize(by, ev, cur); err != nil {
+			return none, err
+		}
+	}
+	rec.env = cur.Environment
 	run := append([]strategy.RunOption{strategy.RecordTo(rec), strategy.Resume(rec.steps, rec.measurements)}, opts...)
 	res, err := d.Run(ctx, ro, run...)
 	if err != nil {
@@ -148,10 +175,14 @@ func (e *Engine) rolloutAborted(ctx context.Context, id ID, ro strategy.Rollout,
 			return err
 		}
 	}
-	if r.State == StateFailed && slices.ContainsFunc(e.stages, func(s stage) bool { _, ok := s.(*rollbackStage); return ok }) {
+	if r.State == StateFailed && e.hasRollback() {
 		_, err = e.Fire(ctx, id, EventRollback, by, Reason(fmt.Sprintf("rollout %s aborted: automatic rollback", ro.ID)))
 	}
 	return err
+}
+
+func (e *Engine) hasRollback() bool {
+	return slices.ContainsFunc(e.stages, func(s stage) bool { _, ok := s.(*rollbackStage); return ok })
 }
 
 // rolloutRecords reads rollout ro's step records and measurements out of a
@@ -196,9 +227,10 @@ func rolloutEntry(en AuditEntry) (*strategy.Record, *analysis.Measurement) {
 // rolloutRecorder records a rollout's steps and measurements as evidence of one
 // release (a [strategy.Recorder]).
 type rolloutRecorder struct {
-	e  *Engine
-	id ID
-	by Actor
+	e   *Engine
+	id  ID
+	by  Actor
+	env string
 
 	mu           sync.Mutex
 	steps        []strategy.Record
@@ -263,6 +295,13 @@ func (r *rolloutRecorder) RecordStep(ctx context.Context, s strategy.Record) err
 	}
 	if s.Reason != "" {
 		reason += ": " + s.Reason
+	}
+	// A promotion or an abort names who decided; it must be the actor recording it,
+	// and a promotion past a waiting step is a person's.
+	if s.By != "" && !SamePerson(s.By, r.by.ID) || s.Event == strategy.EventPromoted && r.by.Kind != ActorPerson {
+		return &ForbiddenError{Actor: r.by.ID, Event: EventRecord, Environment: r.env, Rule: "rollout-decision",
+			Reason: fmt.Sprintf("%s of rollout %s step %d is given as %q's, but the actor is %s (%s): pass the person who decides as the actor of Rollout",
+				s.Event, s.Rollout, s.Step, s.By, r.by.ID, r.by.Kind)}
 	}
 	key := rolloutKey(r.id.String(), "step", s.Rollout, strconv.Itoa(s.Step), string(s.Event))
 	if _, err := r.e.Record(ctx, r.id, ev, IdempotencyKey(key), Reason(reason), Data(s)); err != nil {

@@ -253,3 +253,36 @@ func TestRolloutRefusesARelease(t *testing.T) {
 	_, err = rig.eng.Rollout(context.Background(), rig.release.ID, nil, canary(1), bot)
 	require.ErrorIs(t, err, release.ErrInvalid)
 }
+
+// Who may roll out is who may fire what the rollout leads to: an actor the
+// policy refuses moves no traffic. A promotion is the person's who gives it.
+func TestRolloutAuthority(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rig := newRolloutRig(t, release.StateDeployed, 0.03) // inconclusive: waits
+		ctx := context.Background()
+		strict, err := release.New(rig.store, release.WithPolicy(release.DefaultPolicy()))
+		require.NoError(t, err)
+		dev := release.Person("dev", release.RoleDeveloper)
+		_, err = strict.Rollout(ctx, rig.release.ID, rig.driver, canary(1), dev)
+		require.ErrorIs(t, err, release.ErrForbidden)
+		assert.Empty(t, rig.lb.got(), "no traffic moved")
+
+		ro := canary(1)
+		ro.Strategy.Canary.Steps[1].Analysis.Metrics[0].FailureLimit = 0
+		res, err := rig.eng.Rollout(ctx, rig.release.ID, rig.driver, ro, bot)
+		require.NoError(t, err)
+		require.Equal(t, strategy.PhasePaused, res.Phase)
+
+		// deploybot (an automation) cannot promote, nor can rui in kim's name.
+		_, err = rig.eng.Rollout(ctx, rig.release.ID, rig.driver, ro, bot, strategy.Promote("deploybot"))
+		require.ErrorIs(t, err, release.ErrForbidden)
+		rui := release.Person("rui", release.RoleReleaseManager)
+		_, err = rig.eng.Rollout(ctx, rig.release.ID, rig.driver, ro, rui, strategy.Promote("kim"))
+		require.ErrorIs(t, err, release.ErrForbidden)
+		steps, _ := recorded(t, rig.eng, rig.release.ID)
+		assert.NotContains(t, steps, "1/promoted")
+		r, err := rig.eng.Get(ctx, rig.release.ID)
+		require.NoError(t, err)
+		assert.Equal(t, release.StateDeployed, r.State)
+	})
+}
