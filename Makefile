@@ -5,19 +5,19 @@
 #   make release VERSION=v0.2.0
 #                      check, test (CI=true bash .ci/run), and tag every published module;
 #                      see docs/RELEASING.md
-#   make bench         every benchmark, median of COUNT runs (default 3), written to docs/BENCHMARKS.md
+#   make bench         every benchmark, median of COUNT runs (default 5, in rounds), written to docs/BENCHMARKS.md
 #   make bench-quick   a smoke run of every benchmark (-count 1, short benchtimes), same report
 #
 # The benchmark report is written by bench/report (a program in the bench module); see
 # `cd bench && GOWORK=off go run ./report -h`. Extra flags go in BENCH_FLAGS, e.g.
-#   make bench COUNT=5 BENCH_FLAGS='-groups depgraph -raw /tmp/bench-raw'
+#   make bench COUNT=7 BENCH_FLAGS='-groups depgraph -raw /tmp/bench-raw'
 # The PostgreSQL groups need RELEASEKIT_POSTGRES_DSN. When it is unset and initdb is
 # installed, the bench targets start a throwaway cluster (.ci/postgres.sh) for the run and
 # stop it at the end; otherwise the report lists those groups as skipped, with the reason.
 
 SHELL := /bin/bash
 GO ?= go
-COUNT ?= 3
+COUNT ?= 5
 BENCH_FLAGS ?=
 
 RELEASETOOL = $(GO) run ./internal/releasetool/cmd/releasetool

@@ -3,6 +3,7 @@ package calendar
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -73,10 +74,42 @@ type bEntry struct {
 	s, e int64
 }
 
+// envIndex holds one environment's bookings, split by length class (lengths within a
+// factor of four of each other share a class), each class a sorted run. A query
+// looks back from its start only by the longest booking of each class, so one
+// 300-day booking makes the queries scan its own class's few bookings further back,
+// not every booking of the last 300 days.
 type envIndex struct {
-	items  []*bEntry // sorted by (s, ID)
-	maxLen int64     // upper bound on e-s over items
+	classes []lenClass // ascending by class
+	n       int
 }
+
+type lenClass struct {
+	class int
+	run   *run
+}
+
+// lengthClass returns the class of a booking of length d nanoseconds.
+func lengthClass(d int64) int { return bits.Len64(uint64(max(d, 1))) / 2 }
+
+// run is a sorted list of bookings by (start, ID), kept in chunks of at most
+// chunkMax, so that an insert in random order costs O(log n + chunkMax), not O(n).
+// Each entry carries its start and end inline, and tails holds each chunk's last
+// start, so that searches and scans read contiguous memory and follow a pointer only
+// for the entries they return (or to break a tie between equal starts).
+type run struct {
+	chunks [][]rEntry // each sorted and non-empty; chunk i's entries precede chunk i+1's
+	tails  []int64    // tails[i]: the start of chunks[i]'s last entry
+	maxLen int64      // upper bound on e-s over the entries
+	n      int
+}
+
+type rEntry struct {
+	s, e int64
+	p    *bEntry
+}
+
+const chunkMax = 512
 
 type bookingIndex struct {
 	byID map[string]*bEntry
@@ -93,13 +126,129 @@ func (x *bookingIndex) clone() *bookingIndex {
 		y.byID[k] = v
 	}
 	for k, v := range x.envs {
-		y.envs[k] = &envIndex{items: slices.Clone(v.items), maxLen: v.maxLen}
+		ix := &envIndex{classes: make([]lenClass, len(v.classes)), n: v.n}
+		for i, c := range v.classes {
+			ix.classes[i] = lenClass{class: c.class, run: c.run.clone()}
+		}
+		y.envs[k] = ix
 	}
 	return y
 }
 
+// all appends the environment's bookings to dst, in no particular order.
+func (ix *envIndex) all(dst []*bEntry) []*bEntry {
+	for _, c := range ix.classes {
+		for _, ch := range c.run.chunks {
+			for _, it := range ch {
+				dst = append(dst, it.p)
+			}
+		}
+	}
+	return dst
+}
+
 func entryLess(a *bEntry, s int64, id string) int {
 	return cmp.Or(cmp.Compare(a.s, s), strings.Compare(a.b.ID, id))
+}
+
+func cmpEntry(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) }
+
+func (r *run) clone() *run {
+	y := &run{chunks: make([][]rEntry, len(r.chunks)), tails: slices.Clone(r.tails), maxLen: r.maxLen, n: r.n}
+	for i, ch := range r.chunks {
+		y.chunks[i] = slices.Clone(ch)
+	}
+	return y
+}
+
+// cmpR orders entries by start, then ID.
+func cmpR(a, b rEntry) int {
+	if a.s != b.s {
+		return cmp.Compare(a.s, b.s)
+	}
+	return strings.Compare(a.p.b.ID, b.p.b.ID)
+}
+
+// chunkFor returns the chunk e belongs in: the first whose last entry is not before
+// e, or the last chunk. The run must not be empty.
+func (r *run) chunkFor(e rEntry) int {
+	i := sort.Search(len(r.tails), func(i int) bool {
+		if r.tails[i] != e.s {
+			return r.tails[i] > e.s
+		}
+		ch := r.chunks[i]
+		return cmpR(ch[len(ch)-1], e) >= 0
+	})
+	return min(i, len(r.chunks)-1)
+}
+
+func (r *run) insert(p *bEntry) {
+	e := rEntry{p.s, p.e, p}
+	r.n++
+	r.maxLen = max(r.maxLen, e.e-e.s)
+	if len(r.chunks) == 0 {
+		r.chunks, r.tails = [][]rEntry{{e}}, []int64{e.s}
+		return
+	}
+	ci := r.chunkFor(e)
+	ch := r.chunks[ci]
+	j, _ := slices.BinarySearchFunc(ch, e, cmpR)
+	ch = slices.Insert(ch, j, e)
+	r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
+	if len(ch) > chunkMax {
+		half := len(ch) / 2
+		r.chunks[ci], r.tails[ci] = ch[:half:half], ch[half-1].s
+		r.chunks = slices.Insert(r.chunks, ci+1, slices.Clone(ch[half:]))
+		r.tails = slices.Insert(r.tails, ci+1, ch[len(ch)-1].s)
+	}
+}
+
+func (r *run) remove(p *bEntry) {
+	if len(r.chunks) == 0 {
+		return
+	}
+	e := rEntry{p.s, p.e, p}
+	ci := r.chunkFor(e)
+	ch := r.chunks[ci]
+	j, found := slices.BinarySearchFunc(ch, e, cmpR)
+	if !found {
+		return
+	}
+	r.n--
+	if ch = slices.Delete(ch, j, j+1); len(ch) == 0 {
+		r.chunks = slices.Delete(r.chunks, ci, ci+1)
+		r.tails = slices.Delete(r.tails, ci, ci+1)
+	} else {
+		r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
+	}
+	if e.e-e.s == r.maxLen {
+		r.maxLen = 0
+		for _, ch := range r.chunks {
+			for _, it := range ch {
+				r.maxLen = max(r.maxLen, it.e-it.s)
+			}
+		}
+	}
+}
+
+// scan appends to dst the entries overlapping [s, e), except the one called skip, in
+// order.
+func (r *run) scan(dst []*bEntry, s, e int64, skip string) []*bEntry {
+	from := s - r.maxLen
+	ci := sort.Search(len(r.tails), func(i int) bool { return r.tails[i] > from })
+	for ; ci < len(r.chunks); ci++ {
+		ch := r.chunks[ci]
+		j := sort.Search(len(ch), func(i int) bool { return ch[i].s > from })
+		for _, it := range ch[j:] {
+			if it.s >= e {
+				return dst
+			}
+			if it.e > s && it.p.b.ID != skip {
+				dst = append(dst, it.p)
+			}
+		}
+	}
+	return dst
 }
 
 func (x *bookingIndex) insert(b Booking) {
@@ -110,14 +259,13 @@ func (x *bookingIndex) insert(b Booking) {
 		ix = &envIndex{}
 		x.envs[b.Environment] = ix
 	}
-	n := len(ix.items)
-	if n == 0 || entryLess(ix.items[n-1], e.s, b.ID) < 0 {
-		ix.items = append(ix.items, e)
-	} else {
-		i, _ := slices.BinarySearchFunc(ix.items, e, func(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) })
-		ix.items = slices.Insert(ix.items, i, e)
+	ix.n++
+	cl := lengthClass(e.e - e.s)
+	i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) })
+	if !found {
+		ix.classes = slices.Insert(ix.classes, i, lenClass{class: cl, run: &run{}})
 	}
-	ix.maxLen = max(ix.maxLen, e.e-e.s)
+	ix.classes[i].run.insert(e)
 }
 
 func (x *bookingIndex) remove(id string) bool {
@@ -127,37 +275,47 @@ func (x *bookingIndex) remove(id string) bool {
 	}
 	delete(x.byID, id)
 	ix := x.envs[e.b.Environment]
-	i, found := slices.BinarySearchFunc(ix.items, e, func(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) })
-	if found {
-		ix.items = slices.Delete(ix.items, i, i+1)
-	}
-	if e.e-e.s == ix.maxLen {
-		ix.maxLen = 0
-		for _, it := range ix.items {
-			ix.maxLen = max(ix.maxLen, it.e-it.s)
+	cl := lengthClass(e.e - e.s)
+	if i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) }); found {
+		r := ix.classes[i].run
+		r.remove(e)
+		if r.n == 0 {
+			ix.classes = slices.Delete(ix.classes, i, i+1)
 		}
 	}
-	if len(ix.items) == 0 {
+	if ix.n--; ix.n == 0 {
 		delete(x.envs, e.b.Environment)
 	}
 	return true
 }
 
 // overlapping appends to dst the bookings of env overlapping [s, e), except the one
-// called skip. It costs O(log N + M), M being the bookings that start within the
-// longest booking's length before s.
+// called skip, ordered by start and ID. It costs O(log N + M), M being the bookings
+// that start, before s, within the longest length of their own length class.
 func (x *bookingIndex) overlapping(dst []*bEntry, env string, s, e int64, skip string) []*bEntry {
 	ix := x.envs[env]
 	if ix == nil {
 		return dst
 	}
-	lo := sort.Search(len(ix.items), func(i int) bool { return ix.items[i].s > s-ix.maxLen })
-	for _, it := range ix.items[lo:] {
-		if it.s >= e {
-			break
+	start := len(dst)
+	for i, c := range ix.classes {
+		mid := len(dst)
+		dst = c.run.scan(dst, s, e, skip)
+		if i == 0 || mid == start || mid == len(dst) {
+			continue
 		}
-		if it.e > s && it.b.ID != skip {
-			dst = append(dst, it)
+		// Merge this class's sorted entries into the ones before: usually a few
+		// long bookings among many short ones, so insert them one by one.
+		if len(dst)-mid > 8 {
+			slices.SortFunc(dst[start:], cmpEntry)
+			continue
+		}
+		for k := mid; k < len(dst); k++ {
+			x, j := dst[k], k
+			for ; j > start && cmpEntry(dst[j-1], x) > 0; j-- {
+				dst[j] = dst[j-1]
+			}
+			dst[j] = x
 		}
 	}
 	return dst

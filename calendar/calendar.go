@@ -29,6 +29,8 @@ type Calendar struct {
 
 	mu   sync.RWMutex
 	book *bookingIndex
+	// sched is set only on the working copy Schedule builds a plan on.
+	sched *schedIndex
 }
 
 // Option sets an optional setting of a [Calendar]; pass options to [NewWithOptions].

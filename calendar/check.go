@@ -236,7 +236,9 @@ func normAction(a Action) Action {
 	return a
 }
 
-// subject is what rules are matched against: a booking or a request.
+// subject is what rules are matched against: a booking or a request. Its class and
+// action are as given; Rule.Excepts reads the zero values as ClassNormal and
+// ActionDeploy, in one place.
 type subject struct {
 	id       string
 	env      string
@@ -247,11 +249,11 @@ type subject struct {
 }
 
 func bookingSubject(b Booking) subject {
-	return subject{id: b.ID, env: b.Environment, services: b.Services, team: b.Team, class: normClass(b.Class), action: normAction(b.Action)}
+	return subject{id: b.ID, env: b.Environment, services: b.Services, team: b.Team, class: b.Class, action: b.Action}
 }
 
 func requestSubject(r Request) subject {
-	return subject{id: r.ID, env: r.Environment, services: r.Services, team: r.Team, class: normClass(r.Class), action: normAction(r.Action)}
+	return subject{id: r.ID, env: r.Environment, services: r.Services, team: r.Team, class: r.Class, action: r.Action}
 }
 
 // ScopeMatches reports whether a rule scoped to sc applies to a change in environment

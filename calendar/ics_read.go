@@ -555,7 +555,24 @@ func (p *icsParser) rules(events []*vevent) ([]Rule, error) {
 		masters = append(masters, pe)
 	}
 	var extra []*parsedEvent
+	// One-off VEVENTs that an export of this package wrote for instances of a rule
+	// (X-RELEASEKIT-PART-OF) belong to the rule, which restores them itself.
+	kept := masters[:0]
+	parts := map[string]bool{}
+	for _, pe := range masters {
+		if l, ok := pe.ev.get("X-RELEASEKIT-PART-OF"); ok {
+			if _, master := byUID[strings.TrimSpace(l.value)]; master {
+				parts[pe.uid] = true
+				continue
+			}
+		}
+		kept = append(kept, pe)
+	}
+	masters = kept
 	for _, ov := range overrides {
+		if parts[ov.uid] {
+			continue // a pin of a part: the rule computes it
+		}
 		m, ok := byUID[ov.uid]
 		if !ok {
 			// An override without its series: a one-off of its own.
@@ -782,7 +799,57 @@ func (p *icsParser) event(ev *vevent) (*parsedEvent, error) {
 	if l, ok := ev.get("X-RELEASEKIT-SKIP-NONEXISTENT"); ok && strings.EqualFold(strings.TrimSpace(l.value), "TRUE") {
 		r.SkipNonexistent = true
 	}
+	if _, ours := ev.get("X-RELEASEKIT-RULE"); ours {
+		if err := p.restore(ev, r); err != nil {
+			return nil, err
+		}
+	}
 	return pe, nil
+}
+
+// restore reads back what an export of this package wrote beside the VEVENT's own
+// properties to keep them unambiguous for other clients: the rule's zone when DTSTART
+// is in UTC, its start when DTSTART was moved, its RRULE when it was rewritten, and
+// its exception dates when EXDATE also holds instants of nonexistent starts.
+func (p *icsParser) restore(ev *vevent, r *Rule) error {
+	if l, ok := ev.get("X-RELEASEKIT-ZONE"); ok {
+		z, _, err := lookupTZID(unescapeText(strings.TrimSpace(l.value)))
+		if err != nil {
+			return &ParseError{Line: l.line, Msg: fmt.Sprintf("X-RELEASEKIT-ZONE %q is not an IANA time zone", clip(l.value)), Err: err}
+		}
+		r.Zone = z
+	}
+	wall := func(l contentLine, v string) (WallTime, error) {
+		t, err := time.Parse("20060102T150405", strings.TrimSpace(v))
+		if err != nil {
+			return WallTime{}, &ParseError{Line: l.line, Msg: fmt.Sprintf("%s value %q is not a wall-clock date-time like 20260101T100000", l.name, clip(v))}
+		}
+		return digitsWall(t), nil
+	}
+	if l, ok := ev.get("X-RELEASEKIT-START"); ok {
+		w, err := wall(l, l.value)
+		if err != nil {
+			return err
+		}
+		r.Start = w
+	}
+	if l, ok := ev.get("X-RELEASEKIT-RRULE"); ok {
+		r.RRule = unescapeText(strings.TrimSpace(l.value))
+	}
+	if l, ok := ev.get("X-RELEASEKIT-EXDATES"); ok {
+		r.ExDates = nil
+		for _, v := range strings.Split(l.value, ",") {
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			w, err := wall(l, v)
+			if err != nil {
+				return err
+			}
+			r.ExDates = append(r.ExDates, w)
+		}
+	}
+	return nil
 }
 
 // kind decides an event's kind: X-RELEASEKIT-KIND, CATEGORIES, SUMMARY, default.

@@ -87,6 +87,19 @@ func writeICS(w io.Writer, rules []Rule, bookings []Booking, from, to time.Time,
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
+	// Plan every rule before writing, so that a rule that cannot be expanded over the
+	// span fails the export before anything is written.
+	plans := make([]*ruleExport, len(rules))
+	for i, c := range compiled {
+		x, err := planExport(rules[i], c, from, to)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		plans[i] = x
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	bw := bufio.NewWriter(w)
 	lw := &lineWriter{w: bw}
 	stamp := formatUTC(cfg.stamp)
@@ -122,8 +135,8 @@ func writeICS(w io.Writer, rules []Rule, bookings []Booking, from, to time.Time,
 		loc, _ := LoadZone(z)
 		writeVTimezone(lw, z, loc, zoneFrom[z], to)
 	}
-	for i, c := range compiled {
-		writeRuleEvent(lw, rules[i], c, from, to, stamp)
+	for i, x := range plans {
+		writeRuleEvent(lw, rules[i], compiled[i], x, stamp)
 	}
 	for _, b := range bookings {
 		writeBookingEvent(lw, b, stamp)
@@ -335,96 +348,105 @@ func zoneTime(prop string, zone string, digits time.Time) string {
 	return prop + ";TZID=" + paramValue(zone) + ":" + formatDigits(digits)
 }
 
-// exportRRule rewrites the rule's RRULE for export: UNTIL becomes a UTC instant (RFC
-// 5545 requires it when DTSTART has a TZID), every other part is kept.
-func exportRRule(r Rule, c *compiledRule) string {
-	parts := strings.Split(strings.TrimPrefix(strings.TrimSpace(r.RRule), "RRULE:"), ";")
-	out := parts[:0]
-	for _, p := range parts {
-		k, v, _ := strings.Cut(p, "=")
-		k = strings.ToUpper(strings.TrimSpace(k))
-		v = strings.ToUpper(strings.TrimSpace(v))
-		if k == "UNTIL" {
-			if strings.HasSuffix(v, "Z") {
-				v = formatUTC(c.until)
-			} else {
-				// The last wall start the rule allows, as its instant.
-				starts := c.gen.all()
-				last, _ := resolveDigits(starts[len(starts)-1], c.loc)
-				for _, s := range starts {
-					if t, _ := resolveDigits(s, c.loc); t.After(last) {
-						last = t
-					}
-				}
-				v = formatUTC(last)
+func writeRuleEvent(lw *lineWriter, r Rule, c *compiledRule, x *ruleExport, stamp string) {
+	uid := ruleUID(r.Name)
+	partUID := func(w time.Time) string {
+		return strings.TrimSuffix(uid, "@releasekit") + "-" + formatDigits(w) + "@releasekit"
+	}
+	for k, s := range x.series {
+		id := uid
+		if k > 0 {
+			id = partUID(s.dtstart)
+		}
+		lw.line("BEGIN:VEVENT")
+		lw.line("UID:" + id)
+		lw.line("DTSTAMP:" + stamp)
+		lw.line("SUMMARY:" + escapeText(r.Name))
+		lw.line("CATEGORIES:" + escapeText(kindCategory(r.Kind)))
+		if k > 0 {
+			lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+			lw.line("X-RELEASEKIT-PART-OF:" + uid)
+		} else {
+			lw.line("X-RELEASEKIT-RULE:" + escapeText(r.Name))
+			lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+		}
+		if s.utcStart.IsZero() {
+			lw.line(zoneTime("DTSTART", r.Zone, s.dtstart))
+		} else {
+			lw.line("DTSTART:" + formatUTC(s.utcStart))
+			if k == 0 && r.Zone != "UTC" {
+				lw.line("X-RELEASEKIT-ZONE:" + escapeText(r.Zone))
 			}
 		}
-		out = append(out, k+"="+v)
+		if !s.utcEnd.IsZero() {
+			lw.line("DTEND:" + formatUTC(s.utcEnd))
+		} else {
+			lw.line("DURATION:" + formatDuration(c.span))
+		}
+		if k == 0 {
+			if x.moved {
+				lw.line("X-RELEASEKIT-START:" + formatDigits(c.start))
+			}
+			if !c.exact {
+				lw.line("X-RELEASEKIT-END:" + formatDigits(wallDigits(r.End)))
+			}
+		}
+		if s.rrule != "" {
+			lw.line("RRULE:" + s.rrule)
+		}
+		if k == 0 && x.rewritten {
+			lw.line("X-RELEASEKIT-RRULE:" + escapeText(strings.TrimSpace(r.RRule)))
+		}
+		for _, d := range s.exWall {
+			lw.line(zoneTime("EXDATE", r.Zone, d))
+		}
+		for _, t := range s.exUTC {
+			lw.line("EXDATE:" + formatUTC(t))
+		}
+		if k == 0 {
+			writeRuleMeta(lw, r, x)
+		}
+		lw.line("TRANSP:" + transp(r.Kind))
+		lw.line("END:VEVENT")
+		for _, p := range s.pins {
+			lw.line("BEGIN:VEVENT")
+			lw.line("UID:" + id)
+			lw.line("DTSTAMP:" + stamp)
+			lw.line(zoneTime("RECURRENCE-ID", r.Zone, p.wall))
+			lw.line("SUMMARY:" + escapeText(r.Name))
+			lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+			lw.line("DTSTART:" + formatUTC(p.occ.Start))
+			lw.line("DTEND:" + formatUTC(p.occ.End))
+			lw.line("END:VEVENT")
+		}
 	}
-	return strings.Join(out, ";")
+	for _, p := range x.alone {
+		lw.line("BEGIN:VEVENT")
+		lw.line("UID:" + partUID(p.wall))
+		lw.line("DTSTAMP:" + stamp)
+		lw.line("SUMMARY:" + escapeText(r.Name))
+		lw.line("CATEGORIES:" + escapeText(kindCategory(r.Kind)))
+		lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
+		lw.line("X-RELEASEKIT-PART-OF:" + uid)
+		lw.line("DTSTART:" + formatUTC(p.occ.Start))
+		lw.line("DTEND:" + formatUTC(p.occ.End))
+		lw.line("TRANSP:" + transp(r.Kind))
+		lw.line("END:VEVENT")
+	}
 }
 
-func writeRuleEvent(lw *lineWriter, r Rule, c *compiledRule, from, to time.Time, stamp string) {
-	uid := ruleUID(r.Name)
-	lw.line("BEGIN:VEVENT")
-	lw.line("UID:" + uid)
-	lw.line("DTSTAMP:" + stamp)
-	lw.line("SUMMARY:" + escapeText(r.Name))
-	lw.line("CATEGORIES:" + escapeText(kindCategory(r.Kind)))
-	lw.line("X-RELEASEKIT-RULE:" + escapeText(r.Name))
-	lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
-	lw.line(zoneTime("DTSTART", r.Zone, c.start))
-	lw.line("DURATION:" + formatDuration(c.span))
-	if !c.exact {
-		lw.line("X-RELEASEKIT-END:" + formatDigits(wallDigits(r.End)))
+// writeRuleMeta writes the X-RELEASEKIT-* properties that let ReadICS restore the rule.
+func writeRuleMeta(lw *lineWriter, r Rule, x *ruleExport) {
+	hasEx := false
+	for _, s := range x.series {
+		hasEx = hasEx || len(s.exWall) > 0 || len(s.exUTC) > 0
 	}
-	if strings.TrimSpace(r.RRule) != "" {
-		lw.line("RRULE:" + exportRRule(r, c))
-	}
-	// EXDATEs: the rule's own, and the occurrences SkipNonexistent drops in the span.
-	ex := make([]time.Time, 0, len(c.exdates))
-	for d := range c.exdates {
-		ex = append(ex, d)
-	}
-	type pin struct {
-		wall time.Time
-		occ  Occurrence
-	}
-	var pins []pin
-	{
-		lo := instantDigits(from, c.loc).Add(-c.lookback)
-		hi := instantDigits(to, c.loc).Add(2 * maxOffsetSpan)
-		for _, wd := range c.wallStarts(lo, hi) {
-			if _, isEx := c.exdates[wd]; isEx {
-				continue
-			}
-			start, shifted := resolveDigits(wd, c.loc)
-			if !c.until.IsZero() && start.After(c.until) && !wd.Equal(c.start) {
-				continue
-			}
-			if shifted && c.skip {
-				if start.Before(to) && start.Add(c.span+2*maxOffsetSpan).After(from) {
-					ex = append(ex, wd)
-				}
-				continue
-			}
-			o, ok := c.occurrence(wd)
-			if !ok || !o.End.After(from) || !o.Start.Before(to) {
-				continue
-			}
-			// Pin every instance a client could compute differently: one moved out
-			// of a gap, one whose real length differs, and one that starts, ends or
-			// runs near a change of offset (a wall time that occurs twice, or an
-			// exact duration across the change, is where clients disagree).
-			if o.Shifted || o.End.Sub(o.Start) != c.span ||
-				offsetChanges(c.loc, o.Start.Add(-maxOffsetSpan), o.End.Add(maxOffsetSpan)) {
-				pins = append(pins, pin{wd, o})
-			}
+	if len(r.ExDates) > 0 || hasEx {
+		ds := make([]string, len(r.ExDates))
+		for i, d := range r.ExDates {
+			ds[i] = formatDigits(wallDigits(d))
 		}
-	}
-	sort.Slice(ex, func(i, j int) bool { return ex[i].Before(ex[j]) })
-	for _, d := range ex {
-		lw.line(zoneTime("EXDATE", r.Zone, d))
+		lw.line("X-RELEASEKIT-EXDATES:" + strings.Join(ds, ","))
 	}
 	if len(r.Scope.Environments) > 0 {
 		lw.line("X-RELEASEKIT-ENVIRONMENTS:" + escapeList(r.Scope.Environments))
@@ -452,23 +474,13 @@ func writeRuleEvent(lw *lineWriter, r Rule, c *compiledRule, from, to time.Time,
 	if r.SkipNonexistent {
 		lw.line("X-RELEASEKIT-SKIP-NONEXISTENT:TRUE")
 	}
-	if r.Kind != Window {
-		lw.line("TRANSP:OPAQUE")
-	} else {
-		lw.line("TRANSP:TRANSPARENT")
+}
+
+func transp(k Kind) string {
+	if k != Window {
+		return "OPAQUE"
 	}
-	lw.line("END:VEVENT")
-	for _, p := range pins {
-		lw.line("BEGIN:VEVENT")
-		lw.line("UID:" + uid)
-		lw.line("DTSTAMP:" + stamp)
-		lw.line(zoneTime("RECURRENCE-ID", r.Zone, p.wall))
-		lw.line("SUMMARY:" + escapeText(r.Name))
-		lw.line("X-RELEASEKIT-KIND:" + string(r.Kind))
-		lw.line("DTSTART:" + formatUTC(p.occ.Start))
-		lw.line("DTEND:" + formatUTC(p.occ.End))
-		lw.line("END:VEVENT")
-	}
+	return "TRANSPARENT"
 }
 
 func writeBookingEvent(lw *lineWriter, b Booking, stamp string) {

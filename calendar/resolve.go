@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -73,26 +74,31 @@ func periodAt(t time.Time, loc *time.Location) zonePeriod {
 	return zonePeriod{start: start, end: end, offset: time.Duration(off) * time.Second}
 }
 
-// resolveDigits resolves the wall-clock digits u (a UTC time) in loc.
-func resolveDigits(u time.Time, loc *time.Location) (time.Time, bool) {
-	if loc == nil || loc == time.UTC {
-		return u, false
-	}
+// periodsAround returns the periods of loc covering [u-maxOffsetSpan, u+maxOffsetSpan],
+// every instant the wall-clock digits u can name: one period in the common case, two
+// or three around a transition.
+func periodsAround(u time.Time, loc *time.Location, buf *[4]zonePeriod) []zonePeriod {
 	lo, hi := u.Add(-maxOffsetSpan), u.Add(maxOffsetSpan)
-	p := periodAt(lo, loc)
-	// Fast path: one offset in force over the whole candidate range.
-	if p.end.IsZero() || p.end.After(hi) {
-		return u.Add(-p.offset), false
-	}
-	// Collect the periods covering [lo, hi]; there are two or three of them.
-	var buf [4]zonePeriod
-	periods := append(buf[:0], p)
+	periods := append(buf[:0], periodAt(lo, loc))
 	for len(periods) < cap(buf) {
 		last := periods[len(periods)-1]
 		if last.end.IsZero() || last.end.After(hi) {
 			break
 		}
 		periods = append(periods, periodAt(last.end, loc))
+	}
+	return periods
+}
+
+// resolveDigits resolves the wall-clock digits u (a UTC time) in loc.
+func resolveDigits(u time.Time, loc *time.Location) (time.Time, bool) {
+	if loc == nil || loc == time.UTC {
+		return u, false
+	}
+	var buf [4]zonePeriod
+	periods := periodsAround(u, loc, &buf)
+	if len(periods) == 1 { // one offset in force over the whole candidate range
+		return u.Add(-periods[0].offset), false
 	}
 	// The earliest valid candidate: a wall time in an overlap is its first occurrence.
 	for _, q := range periods {
@@ -154,4 +160,48 @@ func (e *ZoneError) Unwrap() []error {
 		return []error{ErrUnknownZone, e.Err}
 	}
 	return []error{ErrUnknownZone}
+}
+
+// wallCandidates returns every instant an RFC 5545 client may give the wall-clock
+// digits u in loc, earliest first: one for a time that exists once; two for a time
+// that occurs twice (the first is this package's); for a time that does not exist,
+// the instant with the offset from before the gap (this package's, RFC 5545 §3.3.5)
+// and the one with the offset from after it (which ical.js, among others, picks), and
+// gap is true.
+func wallCandidates(u time.Time, loc *time.Location) (cands []time.Time, gap bool) {
+	if loc == nil || loc == time.UTC {
+		return []time.Time{u}, false
+	}
+	var buf [4]zonePeriod
+	periods := periodsAround(u, loc, &buf)
+	if len(periods) == 1 {
+		return []time.Time{u.Add(-periods[0].offset)}, false
+	}
+	for _, q := range periods {
+		if c := u.Add(-q.offset); q.contains(c) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) > 0 {
+		slices.SortFunc(cands, func(a, b time.Time) int { return a.Compare(b) })
+		return slices.CompactFunc(cands, time.Time.Equal), false
+	}
+	// In a gap: the period before it is the last one ending at or before its
+	// candidate; the period after it is the next one.
+	for i := len(periods) - 1; i >= 0; i-- {
+		q := periods[i]
+		c := u.Add(-q.offset)
+		if !q.end.IsZero() && !c.Before(q.end) {
+			cands = append(cands, c)
+			if i+1 < len(periods) {
+				cands = append(cands, u.Add(-periods[i+1].offset))
+			}
+			break
+		}
+	}
+	if len(cands) == 0 {
+		cands = append(cands, u.Add(-periods[0].offset))
+	}
+	slices.SortFunc(cands, func(a, b time.Time) int { return a.Compare(b) })
+	return slices.CompactFunc(cands, time.Time.Equal), true
 }

@@ -1,8 +1,9 @@
 package calendar
 
 import (
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,28 +27,45 @@ import (
 //   - ordinals in BYDAY are silently ignored below MONTHLY, BYEASTER is an extension,
 //     and out-of-range BYxxx values are checked only partly: the wrapper validates every
 //     part itself and reports every problem;
-//   - it may panic on unusual BYWEEKNO combinations; the wrapper recovers and reports.
+//   - it may panic on unusual BYWEEKNO combinations; the wrapper recovers and reports;
+//   - with FREQ=HOURLY or MINUTELY, an INTERVAL that never lands on an hour of BYHOUR
+//     (or a minute of BYMINUTE) loops forever inside the library: the wrapper refuses
+//     such rules (see unreachable);
+//   - COUNT is counted by the wrapper, not the library, so that a start that does not
+//     exist in the zone and is skipped (Rule.SkipNonexistent) is not counted (RFC 5545
+//     §3.3.10: such instances "MUST NOT be counted").
 
 // Frequency names the FREQ of an RRULE.
 type Frequency string
 
 // Frequencies accepted in an RRULE.
 const (
-	Yearly  Frequency = "YEARLY"
-	Monthly Frequency = "MONTHLY"
-	Weekly  Frequency = "WEEKLY"
-	Daily   Frequency = "DAILY"
-	Hourly  Frequency = "HOURLY"
+	Yearly   Frequency = "YEARLY"
+	Monthly  Frequency = "MONTHLY"
+	Weekly   Frequency = "WEEKLY"
+	Daily    Frequency = "DAILY"
+	Hourly   Frequency = "HOURLY"
+	Minutely Frequency = "MINUTELY"
 )
 
-// Frequencies lists every [Frequency] this package accepts. MINUTELY and SECONDLY are
-// refused: a release window that recurs every minute is a mistake.
-func Frequencies() []Frequency { return []Frequency{Yearly, Monthly, Weekly, Daily, Hourly} }
+// Frequencies lists every [Frequency] this package accepts. SECONDLY is refused: no
+// release window recurs every few seconds. A MINUTELY rule (the RFC's "every 15
+// minutes", "every 20 minutes from 9:00 to 16:40") is read and exported like any other;
+// like every rule it expands to at most [MaxInstances] instances from its start.
+func Frequencies() []Frequency { return []Frequency{Yearly, Monthly, Weekly, Daily, Hourly, Minutely} }
 
 var freqs = map[string]rrule.Frequency{
 	"YEARLY": rrule.YEARLY, "MONTHLY": rrule.MONTHLY, "WEEKLY": rrule.WEEKLY,
-	"DAILY": rrule.DAILY, "HOURLY": rrule.HOURLY,
+	"DAILY": rrule.DAILY, "HOURLY": rrule.HOURLY, "MINUTELY": rrule.MINUTELY,
 }
+
+// MaxInstances bounds the expansion of one rule: a rule yields at most this many
+// instances counted from its start (COUNT may not exceed it either). A query that
+// needs a later instance, such as the occurrences of an endless MINUTELY rule two
+// years after its start, fails with an error wrapping [ErrTooManyInstances]; move the
+// rule's start forward, or make the rule coarser. At one instance a minute the bound
+// is reached after about 23 months; at one an hour, after 114 years.
+const MaxInstances = 1_000_000
 
 var weekdays = map[string]rrule.Weekday{
 	"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH,
@@ -101,10 +119,10 @@ func parseRRule(s string) (*recurrence, []string) {
 			case ok:
 				rec.opt.Freq = f
 				freqSet = true
-			case value == "MINUTELY" || value == "SECONDLY":
-				bad("RRULE FREQ=%s is not supported: use HOURLY or a coarser frequency", value)
+			case value == "SECONDLY":
+				bad("RRULE FREQ=%s is not supported: use MINUTELY or a coarser frequency", value)
 			default:
-				bad("RRULE FREQ=%s is unknown: use one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY", value)
+				bad("RRULE FREQ=%s is unknown: use one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY", value)
 			}
 		case "INTERVAL":
 			n, err := strconv.Atoi(value)
@@ -115,8 +133,8 @@ func parseRRule(s string) (*recurrence, []string) {
 			rec.opt.Interval = n
 		case "COUNT":
 			n, err := strconv.Atoi(value)
-			if err != nil || n < 1 || n > 1000000 {
-				bad("RRULE COUNT=%s must be a whole number from 1 to 1000000", value)
+			if err != nil || n < 1 || n > MaxInstances {
+				bad("RRULE COUNT=%s must be a whole number from 1 to %d", value, MaxInstances)
 				continue
 			}
 			rec.count = n
@@ -265,23 +283,50 @@ func parseByDay(value string) ([]rrule.Weekday, bool, []string) {
 	return out, ordinal, problems
 }
 
-// unreachableHours reports an HOURLY rule whose INTERVAL, stepping from the start hour,
-// never lands on an hour of BYHOUR (rrule-go would search forever), or "".
-func (rec *recurrence) unreachableHours(startHour int) string {
-	if rec.opt.Freq != rrule.HOURLY || len(rec.opt.Byhour) == 0 {
-		return ""
-	}
+// unreachable reports an HOURLY or MINUTELY rule whose INTERVAL, stepping from the
+// start, never lands on an hour of BYHOUR (and, for MINUTELY, a minute of BYMINUTE),
+// or "". rrule-go would search such a rule forever.
+func (rec *recurrence) unreachable(startHour, startMinute int) string {
 	step := rec.opt.Interval
 	if step < 1 {
 		step = 1
 	}
-	g := gcd(step, 24)
-	for _, h := range rec.opt.Byhour {
-		if ((h-startHour)%g+g)%g == 0 {
+	switch rec.opt.Freq {
+	case rrule.HOURLY:
+		if len(rec.opt.Byhour) == 0 {
 			return ""
 		}
+		g := gcd(step, 24)
+		for _, h := range rec.opt.Byhour {
+			if ((h-startHour)%g+g)%g == 0 {
+				return ""
+			}
+		}
+		return fmt.Sprintf("RRULE FREQ=HOURLY;INTERVAL=%d from a start at hour %d never reaches an hour of BYHOUR: change the start, INTERVAL or BYHOUR", step, startHour)
+	case rrule.MINUTELY:
+		if len(rec.opt.Byhour) == 0 && len(rec.opt.Byminute) == 0 {
+			return ""
+		}
+		// The minutes of the day it can reach are those congruent to the start's,
+		// modulo gcd(INTERVAL, 1440).
+		g := gcd(step, 24*60)
+		m0 := startHour*60 + startMinute
+		for h := range 24 {
+			if len(rec.opt.Byhour) > 0 && !slices.Contains(rec.opt.Byhour, h) {
+				continue
+			}
+			for m := range 60 {
+				if len(rec.opt.Byminute) > 0 && !slices.Contains(rec.opt.Byminute, m) {
+					continue
+				}
+				if ((h*60+m-m0)%g+g)%g == 0 {
+					return ""
+				}
+			}
+		}
+		return fmt.Sprintf("RRULE FREQ=MINUTELY;INTERVAL=%d from a start at %02d:%02d never reaches a time of BYHOUR and BYMINUTE: change the start, INTERVAL, BYHOUR or BYMINUTE", step, startHour, startMinute)
 	}
-	return fmt.Sprintf("RRULE FREQ=HOURLY;INTERVAL=%d from a start at hour %d never reaches an hour of BYHOUR: change the start, INTERVAL or BYHOUR", step, startHour)
+	return ""
 }
 
 func gcd(a, b int) int {
@@ -291,8 +336,11 @@ func gcd(a, b int) int {
 	return a
 }
 
-// parseUntil reads UNTIL as a UTC instant ("...Z"), wall-clock digits, or a date (the
-// whole day, inclusive). It returns a problem, or "".
+// parseUntil reads UNTIL as a UTC instant ("...Z"), wall-clock digits, or a date. A
+// date is read as the reference implementations (python-dateutil, ical.js) read it
+// with a date-time start: midnight at the start of that day, wall-clock time in the
+// rule's zone, so UNTIL=20260310 ends the rule before 2026-03-10 09:00. It returns a
+// problem, or "".
 func (rec *recurrence) parseUntil(v string) string {
 	var err error
 	switch {
@@ -301,9 +349,7 @@ func (rec *recurrence) parseUntil(v string) string {
 	case len(v) == 15:
 		rec.untilWall, err = time.Parse("20060102T150405", v)
 	case len(v) == 8:
-		var d time.Time
-		d, err = time.Parse("20060102", v)
-		rec.untilWall = d.Add(24*time.Hour - time.Second)
+		rec.untilWall, err = time.Parse("20060102", v)
 	default:
 		return fmt.Sprintf("RRULE UNTIL=%s is not a date-time like 20261231T235959Z, 20261231T235959 or a date like 20261231", v)
 	}
@@ -313,25 +359,43 @@ func (rec *recurrence) parseUntil(v string) string {
 	return ""
 }
 
-// wallGen produces the wall-clock starts of a rule in order, as digits in UTC, caching
-// what it has produced; safe for concurrent use.
+// wallGen produces the wall-clock starts of a rule in order, as digits in UTC held as
+// Unix seconds, caching what it has produced; safe for concurrent use.
+//
+// The first start is DTSTART (RFC 5545), whether or not the rule produces it. With
+// skip set, a start that does not exist in the zone is set aside in skipped and not
+// counted towards COUNT.
 type wallGen struct {
 	mu   sync.Mutex
 	next rrule.Next // nil once exhausted
-	seen []time.Time
-	// first is the DTSTART digits, always the first start (RFC 5545).
-	first time.Time
-	// limit is the last wall start allowed (UNTIL digits, with slack for a UTC UNTIL), zero if none.
-	limit time.Time
-	count int // 0: unbounded
-	err   error
+	// seen are the counted starts, in order; skipped the nonexistent starts set aside.
+	seen    []int64
+	skipped []int64
+	last    int64 // the latest start produced, counted or not
+	started bool  // DTSTART has been taken
+	rawSeen bool  // the library has produced a value
+	// first is the DTSTART digits; onRule says whether the rule itself produces it
+	// (known once rawSeen).
+	first  time.Time
+	onRule bool
+	loc    *time.Location
+	skip   bool
+	count  int // 0: unbounded
+	// capped is set when the expansion stopped at MaxInstances with more to come.
+	capped bool
+	err    error
 }
+
+// ErrTooManyInstances is the sentinel of a rule expansion that would pass
+// [MaxInstances].
+var ErrTooManyInstances = errors.New("calendar: a rule expands to too many instances")
 
 // newWallGen builds the generator of a recurrence starting at the digits dt. A nil
 // recurrence is a one-off.
-func newWallGen(rec *recurrence, dt time.Time, loc *time.Location) (g *wallGen, err error) {
-	g = &wallGen{first: dt, seen: []time.Time{dt}}
+func newWallGen(rec *recurrence, dt time.Time, loc *time.Location, skip bool) (g *wallGen, err error) {
+	g = &wallGen{first: dt, onRule: true, loc: loc, skip: skip}
 	if rec == nil {
+		g.count = 1
 		return g, nil
 	}
 	defer func() {
@@ -342,42 +406,73 @@ func newWallGen(rec *recurrence, dt time.Time, loc *time.Location) (g *wallGen, 
 	opt := rec.opt
 	opt.Dtstart = dt
 	g.count = rec.count
+	var limit time.Time
 	switch {
 	case !rec.untilWall.IsZero():
-		g.limit = rec.untilWall
+		limit = rec.untilWall
 	case !rec.untilUTC.IsZero():
 		// A UTC UNTIL is compared on instants later; here bound the wall starts loosely.
-		g.limit = instantDigits(rec.untilUTC, loc).Add(2 * maxOffsetSpan)
+		limit = instantDigits(rec.untilUTC, loc).Add(2 * maxOffsetSpan)
 	}
-	if !g.limit.IsZero() {
-		opt.Until = g.limit
+	if !limit.IsZero() {
+		opt.Until = limit
 	}
 	r, err := rrule.NewRRule(opt)
 	if err != nil {
 		return nil, fmt.Errorf("RRULE cannot be expanded: %v", err)
 	}
 	g.next = r.Iterator()
-	if g.count == 1 {
+	return g, nil
+}
+
+func digitsSec(t time.Time) int64 { return t.Unix() }
+func secDigits(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+// take records the raw start v; the caller holds mu.
+func (g *wallGen) take(v time.Time) {
+	s := digitsSec(v)
+	g.last = s
+	if g.skip {
+		if _, shifted := resolveDigits(v, g.loc); shifted {
+			g.skipped = append(g.skipped, s)
+			return
+		}
+	}
+	g.seen = append(g.seen, s)
+	if g.count > 0 && len(g.seen) >= g.count {
 		g.next = nil
 	}
-	return g, nil
 }
 
 // pull extends the cache past digits t (or to the end); the caller holds mu.
 func (g *wallGen) pull(t time.Time) {
-	for g.next != nil && !g.seen[len(g.seen)-1].After(t) {
+	if !g.started {
+		g.started = true
+		g.take(g.first)
+	}
+	ts := digitsSec(t)
+	for g.next != nil && g.last <= ts {
+		if len(g.seen) >= MaxInstances {
+			g.capped = true
+			g.next = nil
+			break
+		}
 		v, ok := g.safeNext()
 		if !ok {
 			g.next = nil
 			break
 		}
-		if !v.After(g.seen[len(g.seen)-1]) { // DTSTART itself, or an out-of-order value
+		s := digitsSec(v)
+		if !g.rawSeen {
+			// rrule-go yields DTSTART first when the rule produces it, and skips it
+			// otherwise.
+			g.rawSeen = true
+			g.onRule = s == digitsSec(g.first)
+		}
+		if s <= g.last { // DTSTART itself, or an out-of-order value
 			continue
 		}
-		g.seen = append(g.seen, v)
-		if g.count > 0 && len(g.seen) >= g.count {
-			g.next = nil
-		}
+		g.take(v)
 	}
 }
 
@@ -391,31 +486,84 @@ func (g *wallGen) safeNext() (v time.Time, ok bool) {
 	return g.next()
 }
 
-// between appends to dst the cached wall starts in [lo, hi] (digits).
-func (g *wallGen) between(dst []time.Time, lo, hi time.Time) []time.Time {
+// expansionErr is the error of a query that needed starts past the bound, or the
+// library's failure.
+func (g *wallGen) expansionErr() error {
+	if g.err != nil {
+		return g.err
+	}
+	return fmt.Errorf("the rule has more than %d instances before the end of the range asked for: move its start forward or make it coarser: %w", MaxInstances, ErrTooManyInstances)
+}
+
+// between appends to dst the counted wall starts in [lo, hi] (digits). It fails when
+// the expansion stopped at MaxInstances (or failed) before reaching hi.
+func (g *wallGen) between(dst []time.Time, lo, hi time.Time) ([]time.Time, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pull(hi)
-	i := sort.Search(len(g.seen), func(i int) bool { return !g.seen[i].Before(lo) })
-	for ; i < len(g.seen) && !g.seen[i].After(hi); i++ {
-		dst = append(dst, g.seen[i])
+	if (g.capped || g.err != nil) && g.last <= digitsSec(hi) {
+		return dst, g.expansionErr()
 	}
-	return dst
+	los, his := digitsSec(lo), digitsSec(hi)
+	i, _ := slices.BinarySearch(g.seen, los)
+	for ; i < len(g.seen) && g.seen[i] <= his; i++ {
+		dst = append(dst, secDigits(g.seen[i]))
+	}
+	return dst, nil
 }
 
-// hasSecond reports whether the recurrence produces anything after DTSTART; used to
-// refuse rules that never match (they would make the library scan to the year 9999).
+// skippedBetween returns the nonexistent starts set aside (SkipNonexistent) in
+// [lo, hi], digits; call it after between over the same range.
+func (g *wallGen) skippedBetween(lo, hi time.Time) []time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []time.Time
+	los, his := digitsSec(lo), digitsSec(hi)
+	i, _ := slices.BinarySearch(g.skipped, los)
+	for ; i < len(g.skipped) && g.skipped[i] <= his; i++ {
+		out = append(out, secDigits(g.skipped[i]))
+	}
+	return out
+}
+
+// hasSecond reports whether the recurrence produces a start after DTSTART, counted or
+// skipped; used to refuse unbounded rules that never match (they would make the
+// library scan to the year 9999).
 func (g *wallGen) hasSecond() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pull(g.first)
-	return len(g.seen) > 1
+	return len(g.seen)+len(g.skipped) > 1
 }
 
-// all returns every wall start, for a bounded rule (COUNT or UNTIL).
-func (g *wallGen) all() []time.Time {
+// onRuleStart reports whether the rule itself produces DTSTART (RFC 5545 leaves a
+// start off its rule undefined; this package counts it as the first instance).
+func (g *wallGen) onRuleStart() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pull(g.first)
+	return !g.rawSeen || g.onRule
+}
+
+// all returns every counted wall start, for a bounded rule (COUNT or UNTIL).
+func (g *wallGen) all() ([]time.Time, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.pull(time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
-	return append([]time.Time(nil), g.seen...)
+	if g.capped || g.err != nil {
+		return nil, g.expansionErr()
+	}
+	out := make([]time.Time, len(g.seen))
+	for i, s := range g.seen {
+		out[i] = secDigits(s)
+	}
+	return out, nil
+}
+
+// exhaustedBefore reports whether the rule has no start after the digits t.
+func (g *wallGen) exhaustedBefore(t time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pull(t)
+	return g.next == nil && g.last <= digitsSec(t)
 }

@@ -98,6 +98,7 @@ type compiledRule struct {
 	until   time.Time
 	exdates map[time.Time]struct{}
 	skip    bool
+	rec     *recurrence // nil for a one-off
 	gen     *wallGen
 	// lookback is how far before a window's start an overlapping occurrence can start,
 	// in wall-clock terms.
@@ -258,16 +259,20 @@ func (r Rule) build() (*compiledRule, error) {
 		rec, probs = parseRRule(r.RRule)
 		e.Problems = append(e.Problems, probs...)
 		if rec != nil && startOK {
+			// DTSTART is always the first instance (RFC 5545), so an UNTIL before the
+			// start leaves one instance; an UNTIL on an earlier day than the start is
+			// refused as a likely typo, not read as a one-off.
+			startDay := c.start.Truncate(24 * time.Hour)
 			switch {
-			case !rec.untilWall.IsZero() && rec.untilWall.Before(c.start):
-				bad("RRULE UNTIL is before the start %s: the rule would have one occurrence; remove the RRULE or move UNTIL", r.Start)
-			case !rec.untilUTC.IsZero() && loc != nil && instantDigits(rec.untilUTC, loc).Before(c.start):
-				bad("RRULE UNTIL is before the start %s: the rule would have one occurrence; remove the RRULE or move UNTIL", r.Start)
+			case !rec.untilWall.IsZero() && rec.untilWall.Before(startDay):
+				bad("RRULE UNTIL is on a day before the start %s: the rule would have only its first occurrence; remove the RRULE or move UNTIL", r.Start)
+			case !rec.untilUTC.IsZero() && loc != nil && instantDigits(rec.untilUTC, loc).Before(startDay):
+				bad("RRULE UNTIL is on a day before the start %s: the rule would have only its first occurrence; remove the RRULE or move UNTIL", r.Start)
 			}
 		}
 	}
 	if rec != nil && startOK {
-		if p := rec.unreachableHours(r.Start.Hour); p != "" {
+		if p := rec.unreachable(r.Start.Hour, r.Start.Minute); p != "" {
 			bad("%s", p)
 		}
 	}
@@ -277,8 +282,13 @@ func (r Rule) build() (*compiledRule, error) {
 	if rec != nil {
 		c.until = rec.untilUTC
 	}
-	gen, err := newWallGen(rec, c.start, loc)
-	if err == nil && rec != nil && rec.count != 1 && !gen.hasSecond() {
+	c.rec = rec
+	gen, err := newWallGen(rec, c.start, loc, r.SkipNonexistent)
+	// A rule bounded by UNTIL may have one instance, its start (RFC 5545); an unbounded
+	// rule, or one with COUNT, that never matches after its start is a mistake, and
+	// looking for its second instance would scan to the year 9999 on every query.
+	bounded := rec != nil && (!rec.untilWall.IsZero() || !rec.untilUTC.IsZero())
+	if err == nil && rec != nil && rec.count != 1 && !bounded && !gen.hasSecond() {
 		err = gen.err
 		if err == nil {
 			err = errors.New("RRULE never matches a date after the start (e.g. BYMONTHDAY=30 with BYMONTH=2): fix the rule or make it a one-off")
@@ -319,18 +329,22 @@ func (r Rule) Occurrences(from, to time.Time) ([]Occurrence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.between(nil, from, to), nil
+	return c.between(nil, from, to)
 }
 
 // between appends to dst the occurrences of c overlapping [from, to), sorted by Start.
-func (c *compiledRule) between(dst []Occurrence, from, to time.Time) []Occurrence {
+// It fails only when the expansion would pass [MaxInstances].
+func (c *compiledRule) between(dst []Occurrence, from, to time.Time) ([]Occurrence, error) {
 	if !from.Before(to) {
-		return dst
+		return dst, nil
 	}
 	lo := instantDigits(from, c.loc).Add(-c.lookback)
 	hi := instantDigits(to, c.loc).Add(2 * maxOffsetSpan)
 	var buf [64]time.Time
-	starts := c.gen.between(buf[:0], lo, hi)
+	starts, err := c.gen.between(buf[:0], lo, hi)
+	if err != nil {
+		return dst, fmt.Errorf("calendar: rule %q: %w", c.name, err)
+	}
 	n0 := len(dst)
 	for _, w := range starts {
 		o, ok := c.occurrence(w)
@@ -360,7 +374,7 @@ func (c *compiledRule) between(dst []Occurrence, from, to time.Time) []Occurrenc
 		}
 		out = append(out, o)
 	}
-	return out
+	return out, nil
 }
 
 // occurrence resolves the occurrence starting at wall digits w; false when it is
@@ -390,7 +404,8 @@ func (c *compiledRule) occurrence(w time.Time) (Occurrence, bool) {
 	return Occurrence{Rule: c.name, Kind: c.kind, Start: start, End: end, Shifted: shifted}, true
 }
 
-// wallStarts returns the wall starts of c in [lo, hi] (digits), including excluded ones.
-func (c *compiledRule) wallStarts(lo, hi time.Time) []time.Time {
+// wallStarts returns the counted wall starts of c in [lo, hi] (digits), including
+// those EXDATE or UNTIL exclude.
+func (c *compiledRule) wallStarts(lo, hi time.Time) ([]time.Time, error) {
 	return c.gen.between(nil, lo, hi)
 }

@@ -2,6 +2,7 @@ package calendar_test
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -97,6 +98,8 @@ func drawRule(t *rapid.T) calendar.Rule {
 		"", "FREQ=DAILY", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "FREQ=WEEKLY;INTERVAL=2;BYDAY=SU",
 		"FREQ=MONTHLY;BYDAY=-1FR", "FREQ=MONTHLY;BYMONTHDAY=1,-1", "FREQ=YEARLY;BYMONTH=3,10;BYDAY=-1SU",
 		"FREQ=DAILY;COUNT=40", "FREQ=HOURLY;INTERVAL=5", "FREQ=DAILY;UNTIL=20270401T000000Z",
+		"FREQ=DAILY;UNTIL=20270401", "FREQ=WEEKLY;BYDAY=MO;COUNT=5", "FREQ=DAILY;BYHOUR=1,2,3;COUNT=30",
+		"FREQ=HOURLY;COUNT=30", "FREQ=MINUTELY;INTERVAL=30;COUNT=50", "FREQ=MINUTELY;INTERVAL=20;BYHOUR=0,1,2,3;COUNT=60",
 	}).Draw(t, "rrule")
 	if rapid.Bool().Draw(t, "exdate") {
 		r.ExDates = []calendar.WallTime{r.Start}
@@ -180,6 +183,51 @@ func TestPropOccurrences(t *testing.T) {
 				if startMissing && r.SkipNonexistent {
 					t.Fatalf("%v: SkipNonexistent kept an occurrence whose start does not exist", o)
 				}
+			}
+		}
+	})
+}
+
+// TestPropCountSkipsNonexistent: with SkipNonexistent, a rule with COUNT=n has exactly
+// the first n occurrences of the same rule without COUNT (RFC 5545 §3.3.10: a skipped
+// start "MUST NOT be counted"), and none of them starts at a wall-clock time that does
+// not exist (none is Shifted). Starts are drawn around the transitions of 2026, at the hours of the gaps.
+func TestPropCountSkipsNonexistent(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		zone := rapid.SampledFrom(append(slices.Clone(propZones), "Pacific/Apia")).Draw(t, "zone")
+		month := rapid.SampledFrom([]time.Month{time.March, time.April, time.September, time.October}).Draw(t, "month")
+		start := calendar.Wall(2026, month, rapid.IntRange(1, 28).Draw(t, "day"), rapid.IntRange(0, 3).Draw(t, "hour"),
+			15*rapid.IntRange(0, 3).Draw(t, "quarter"), 0)
+		base := rapid.SampledFrom([]string{"FREQ=DAILY", "FREQ=WEEKLY;BYDAY=SU", "FREQ=HOURLY", "FREQ=DAILY;BYHOUR=1,2,3",
+			"FREQ=MINUTELY;INTERVAL=30", "FREQ=HOURLY;INTERVAL=6"}).Draw(t, "rrule")
+		if base == "FREQ=DAILY;BYHOUR=1,2,3" {
+			start.Hour = rapid.IntRange(1, 3).Draw(t, "byhour start")
+		}
+		n := rapid.IntRange(1, 40).Draw(t, "count")
+		r := calendar.Rule{Name: "count", Kind: calendar.Window, Zone: zone, Start: start, Duration: 10 * time.Minute,
+			RRule: base, SkipNonexistent: true}
+		counted := r
+		counted.RRule = fmt.Sprintf("%s;COUNT=%d", base, n)
+		from := time.Date(2026, month, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -2)
+		to := from.AddDate(1, 0, 0)
+		all, err := r.Occurrences(from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := counted.Occurrences(from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := all[:min(n, len(all))]
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("COUNT=%d gives\n%v\nwant the first %d of the endless rule\n%v", n, got, n, want)
+		}
+		if len(got) != n {
+			t.Fatalf("COUNT=%d gives %d occurrences", n, len(got))
+		}
+		for _, o := range got {
+			if o.Shifted {
+				t.Fatalf("%v was shifted: its start does not exist, and SkipNonexistent should have dropped it", o)
 			}
 		}
 	})

@@ -39,7 +39,7 @@ func cat(xs ...[]string) []string {
 
 // TestRFC5545Examples runs the recurrence examples of RFC 5545 §3.8.5.3, written from the
 // RFC's text, in America/New_York as the RFC does. For rules that run forever the first
-// instances are compared. MINUTELY examples are refused by design (see TestRFC5545MinutelyRefused).
+// instances are compared. The MINUTELY examples are in TestRFC5545Minutely.
 func TestRFC5545Examples(t *testing.T) {
 	const sep, oct, nov, dec = time.September, time.October, time.November, time.December
 	const jan, feb, mar, apr, may, jun, jul, aug = time.January, time.February, time.March, time.April, time.May, time.June, time.July, time.August
@@ -169,12 +169,60 @@ func TestRFC5545Examples(t *testing.T) {
 	}
 }
 
-func TestRFC5545MinutelyRefused(t *testing.T) {
-	for _, rr := range []string{"FREQ=MINUTELY;INTERVAL=15;COUNT=6", "FREQ=SECONDLY;COUNT=2"} {
-		r := calendar.Rule{Name: "too often", Kind: calendar.Window, Zone: "America/New_York",
-			Start: calendar.Wall(1997, 9, 2, 9, 0, 0), Duration: time.Minute, RRule: rr}
-		err := r.Validate()
-		require.ErrorIs(t, err, calendar.ErrInvalidRule)
-		assert.Contains(t, err.Error(), "not supported")
+// TestRFC5545Minutely runs the RFC's MINUTELY examples (§3.8.5.3), which calendars
+// people import contain, and the DAILY form the RFC gives beside the last one.
+func TestRFC5545Minutely(t *testing.T) {
+	clock := func(day int, hm ...string) []string {
+		out := make([]string, len(hm))
+		for i, x := range hm {
+			out[i] = fmt.Sprintf("1997-09-%02d %s EDT", day, x)
+		}
+		return out
 	}
+	var everyTwenty []string
+	for _, day := range []int{2, 3} {
+		for h := 9; h <= 16; h++ {
+			everyTwenty = append(everyTwenty, clock(day, fmt.Sprintf("%02d:00", h), fmt.Sprintf("%02d:20", h), fmt.Sprintf("%02d:40", h))...)
+		}
+	}
+	tests := []struct {
+		name, rrule string
+		want        []string
+		forever     bool
+	}{
+		{"every 15 minutes for 6 occurrences", "FREQ=MINUTELY;INTERVAL=15;COUNT=6", clock(2, "09:00", "09:15", "09:30", "09:45", "10:00", "10:15"), false},
+		{"every hour and a half for 4 occurrences", "FREQ=MINUTELY;INTERVAL=90;COUNT=4", clock(2, "09:00", "10:30", "12:00", "13:30"), false},
+		{"every 20 minutes from 9:00 to 16:40 every day (DAILY form)", "FREQ=DAILY;BYHOUR=9,10,11,12,13,14,15,16;BYMINUTE=0,20,40", everyTwenty, true},
+		{"every 20 minutes from 9:00 to 16:40 every day (MINUTELY form)", "FREQ=MINUTELY;INTERVAL=20;BYHOUR=9,10,11,12,13,14,15,16", everyTwenty, true},
+	}
+	ny, err := calendar.LoadZone("America/New_York")
+	require.NoError(t, err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := calendar.Rule{Name: tc.name, Kind: calendar.Window, Zone: "America/New_York",
+				Start: calendar.Wall(1997, 9, 2, 9, 0, 0), Duration: 10 * time.Minute, RRule: tc.rrule}
+			require.NoError(t, r.Validate())
+			from := time.Date(1997, 9, 2, 0, 0, 0, 0, time.UTC)
+			occ, err := r.Occurrences(from, from.AddDate(0, 0, 2).Add(12*time.Hour))
+			require.NoError(t, err)
+			var got []string
+			for _, o := range occ {
+				got = append(got, o.Start.In(ny).Format("2006-01-02 15:04 MST"))
+			}
+			if tc.forever {
+				require.GreaterOrEqual(t, len(got), len(tc.want))
+				got = got[:len(tc.want)]
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestSecondlyRefused: SECONDLY stays out; no release window recurs every few seconds.
+func TestSecondlyRefused(t *testing.T) {
+	r := calendar.Rule{Name: "too often", Kind: calendar.Window, Zone: "America/New_York",
+		Start: calendar.Wall(1997, 9, 2, 9, 0, 0), Duration: time.Second, RRule: "FREQ=SECONDLY;COUNT=2"}
+	err := r.Validate()
+	require.ErrorIs(t, err, calendar.ErrInvalidRule)
+	assert.Contains(t, err.Error(), "not supported")
 }

@@ -62,6 +62,11 @@ func (c *Calendar) Schedule(requests []Request, g *depgraph.Graph[string]) (*Pla
 // the reason; so is every request that depends on it ("dependency X could not be
 // placed").
 //
+// Many requests sharing an earliest start cost near-linear time, not quadratic: a
+// request that would wait behind the requests placed before it jumps over a whole
+// stretch where its environment is at capacity, or one of its services busy, at once,
+// and the reasons of an [Unplaced] request are gathered only when it cannot be placed.
+//
 // The calendar is not changed; pass the plan to [Calendar.Apply] to book it.
 // Schedule fails as a whole only when two requests share an ID ([ErrDuplicateID]),
 // when the dependencies form a cycle (a *depgraph.CycleError[string], unwrapping to
@@ -106,6 +111,7 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 	c.mu.RLock()
 	work := c.cloneLocked()
 	c.mu.RUnlock()
+	work.sched = newSchedIndex()
 
 	placed := map[string]int64{} // request ID -> end of its slot
 	failed := map[string]bool{}
@@ -161,6 +167,7 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 				fail(r, fmt.Errorf("calendar: internal error placing %q: %w", r.ID, err))
 				continue
 			}
+			work.sched.placed(work, b)
 			placed[r.ID] = nanos(b.End)
 			plan.Bookings = append(plan.Bookings, b)
 		}

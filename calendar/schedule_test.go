@@ -140,22 +140,55 @@ func TestScheduleIsGreedyEarliest(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Schedule: %v", err)
 		}
-		work := cal.Clone()
-		placed := map[string]calendar.Booking{}
-		for _, b := range plan.Bookings {
-			placed[b.ID] = b
-		}
-		for _, r := range reqs {
-			want, err := work.NextSlot(r)
-			got, ok := placed[r.ID]
-			if ok != (err == nil) || (ok && !got.Start.Equal(want.Start)) {
-				t.Fatalf("request %s: Schedule placed %v (%v), NextSlot gives %v (%v)", r.ID, got.Start, ok, want.Start, err)
-			}
-			if ok {
-				if err := work.Book(got); err != nil {
-					t.Fatalf("Book: %v", err)
-				}
-			}
-		}
+		requireGreedyEarliest(t, cal, reqs, plan)
 	})
+}
+
+// The same in a crowded calendar: many requests sharing a few earliest starts in one
+// environment, so that most of them wait behind stretches at capacity or behind busy
+// services (which Schedule jumps over at once; NextSlot steps over them booking by
+// booking). Both must give every request the same start.
+func TestScheduleIsGreedyEarliestWhenCrowded(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := calendartest.DefaultConfig()
+		cal := cfg.Calendar().Draw(t, "calendar")
+		starts := rapid.SliceOfN(rapid.IntRange(0, 72), 1, 3).Draw(t, "start hours")
+		n := rapid.IntRange(10, 40).Draw(t, "requests")
+		reqs := make([]calendar.Request, n)
+		for i := range reqs {
+			reqs[i] = calendar.Request{ID: fmt.Sprintf("r%02d", i), Environment: rapid.SampledFrom(cfg.Environments).Draw(t, "env"),
+				Services:  rapid.SliceOfNDistinct(rapid.SampledFrom(cfg.Services), 0, 2, rapid.ID).Draw(t, "services"),
+				Duration:  time.Duration(rapid.IntRange(1, 12).Draw(t, "quarters")) * 15 * time.Minute,
+				NotBefore: cfg.From.Add(time.Duration(rapid.SampledFrom(starts).Draw(t, "start")) * time.Hour),
+				Class:     rapid.SampledFrom([]calendar.Class{"", calendar.ClassEmergency}).Draw(t, "class")}
+		}
+		plan, err := cal.Schedule(reqs, nil)
+		if err != nil {
+			t.Fatalf("Schedule: %v", err)
+		}
+		calendartest.CheckSchedule(t, cal, plan)
+		requireGreedyEarliest(t, cal, reqs, plan)
+	})
+}
+
+// requireGreedyEarliest fails unless plan places each of reqs (independent, in input
+// order) where NextSlot does on cal with the earlier placements booked.
+func requireGreedyEarliest(t *rapid.T, cal *calendar.Calendar, reqs []calendar.Request, plan *calendar.Plan) {
+	work := cal.Clone()
+	placed := map[string]calendar.Booking{}
+	for _, b := range plan.Bookings {
+		placed[b.ID] = b
+	}
+	for _, r := range reqs {
+		want, err := work.NextSlot(r)
+		got, ok := placed[r.ID]
+		if ok != (err == nil) || (ok && !got.Start.Equal(want.Start)) {
+			t.Fatalf("request %s: Schedule placed %v (%v), NextSlot gives %v (%v)", r.ID, got.Start, ok, want.Start, err)
+		}
+		if ok {
+			if err := work.Book(got); err != nil {
+				t.Fatalf("Book: %v", err)
+			}
+		}
+	}
 }

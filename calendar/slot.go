@@ -114,11 +114,17 @@ func (c *Calendar) slotLocked(req Request, lo int64) (Booking, error) {
 	sub := requestSubject(req)
 	loc := req.NotBefore.Location()
 	hi := nanos(req.latest())
-	t, bl, found, err := c.search(sub, int64(req.Duration), lo, hi)
+	// The search runs without recording what blocked it: that costs more than the
+	// search itself. Only when nothing fits does it run again to explain why.
+	t, found, err := c.search(sub, int64(req.Duration), lo, hi, nil)
 	if err != nil {
 		return Booking{}, err
 	}
 	if !found {
+		var bl blockers
+		if _, _, err := c.search(sub, int64(req.Duration), lo, hi, &bl); err != nil {
+			return Booking{}, err
+		}
 		ns := &NoSlotError{Request: req.ID, Environment: req.Environment, Duration: req.Duration,
 			NotBefore: req.NotBefore, NotAfter: req.latest(), Rules: bl.rules, Bookings: bl.bookings, Kinds: bl.kinds}
 		if lo > nanos(req.NotBefore) {
@@ -137,7 +143,11 @@ type blockers struct {
 	seen     map[string]bool
 }
 
+// add records a blocker; on a nil *blockers it does nothing.
 func (b *blockers) add(kind ConflictKind, rule, booking string) {
+	if b == nil {
+		return
+	}
 	if b.seen == nil {
 		b.seen = map[string]bool{}
 	}
@@ -166,10 +176,21 @@ func (c *Calendar) alignUp(n int64) int64 {
 	return o + k*a
 }
 
-// search finds the earliest aligned start t in [lo, hi] such that [t, t+d) is admissible.
-func (c *Calendar) search(sub subject, d, lo, hi int64) (int64, blockers, bool, error) {
-	var bl blockers
+// search finds the earliest aligned start t in [lo, hi] such that [t, t+d) is
+// admissible, recording what blocked the candidates in bl when bl is not nil.
+//
+// On a calendar with a schedule index (see schedIndex) and bl nil, a candidate that
+// overlaps a stretch where its environment is at capacity, or where one of its
+// services is busy, jumps to the end of that whole stretch at once, instead of
+// stepping over the bookings in it one by one.
+func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bool, error) {
 	app := c.applicable(sub)
+	var es *envSched
+	if c.sched != nil && bl == nil {
+		if _, booked := c.book.byID[sub.id]; !booked {
+			es = c.sched.env(c, sub.env)
+		}
+	}
 	capacity := c.Capacity(sub.env)
 	var buf []occ
 	var others []*bEntry
@@ -179,12 +200,20 @@ func (c *Calendar) search(sub subject, d, lo, hi int64) (int64, blockers, bool, 
 		if e > maxNanos {
 			break
 		}
+		// The schedule index is cheap (O(log n)); rules cost an expansion lookup each.
+		// Most candidates of a crowded plan are ruled out by the index alone.
+		if es != nil {
+			if n := es.blockedUntil(sub.services, capacity, t, e); n > t {
+				t = c.alignUp(n)
+				continue
+			}
+		}
 		next := t
 		for _, r := range app.closers {
 			var err error
 			buf, err = r.overlapping(buf[:0], t, e)
 			if err != nil {
-				return 0, bl, false, fmt.Errorf("calendar: %s rule %q could not be expanded: %w", r.rule.Kind, r.rule.Name, err)
+				return 0, false, fmt.Errorf("calendar: %s rule %q could not be expanded: %w", r.rule.Kind, r.rule.Name, err)
 			}
 			for _, o := range buf {
 				next = max(next, o.e)
@@ -198,22 +227,26 @@ func (c *Calendar) search(sub subject, d, lo, hi int64) (int64, blockers, bool, 
 		if len(app.windows) > 0 {
 			occs, err := windowOccs(app.windows, t, e)
 			if err != nil {
-				return 0, bl, false, fmt.Errorf("calendar: %w", err)
+				return 0, false, fmt.Errorf("calendar: %w", err)
 			}
 			if g := firstGap(occs, t, e); g < e {
 				ns, nr, err := nextWindowStart(app.windows, g, hi+1)
 				if err != nil {
-					return 0, bl, false, fmt.Errorf("calendar: %w", err)
+					return 0, false, fmt.Errorf("calendar: %w", err)
 				}
 				if nr == nil {
 					for _, w := range app.windows {
 						bl.add(ConflictOutsideWindow, w.rule.Name, "")
 					}
-					return 0, bl, false, nil
+					return 0, false, nil
 				}
 				bl.add(ConflictOutsideWindow, nr.rule.Name, "")
 				next = max(next, ns)
 			}
+		}
+		if bl == nil && next > t {
+			t = c.alignUp(next)
+			continue
 		}
 		others = c.book.overlapping(others[:0], sub.env, t, e, sub.id)
 		for _, o := range others {
@@ -232,9 +265,9 @@ func (c *Calendar) search(sub subject, d, lo, hi int64) (int64, blockers, bool, 
 			}
 		}
 		if next == t {
-			return t, bl, true, nil
+			return t, true, nil
 		}
 		t = c.alignUp(next)
 	}
-	return 0, bl, false, nil
+	return 0, false, nil
 }

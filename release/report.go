@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Masterminds/semver/v3"
+
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/internal/mermaid"
@@ -299,11 +301,18 @@ func (w *reportWriter) dependencies() error {
 	}
 	var edges []edge
 	missing := 0
+	// Releases by environment and name, so a need looks only at releases of its name.
+	byName := map[[2]string][]int{}
+	for j, o := range w.rs {
+		k := [2]string{o.Environment, o.Name}
+		byName[k] = append(byName[k], j)
+	}
+	var m needMatcher
 	for i, r := range w.rs {
 		for _, n := range r.Needs {
 			found := false
-			for j, o := range w.rs {
-				if j != i && o.Environment == r.Environment && o.Name == n.Name && satisfies(o.Version, n.Version) {
+			for _, j := range byName[[2]string{r.Environment, n.Name}] {
+				if o := w.rs[j]; j != i && m.satisfies(o.Version, n.Version) {
 					found = true
 					node(ref(j), ref(j)+" "+label(o))
 					node(ref(i), ref(i)+" "+label(r))
@@ -336,6 +345,40 @@ func (w *reportWriter) dependencies() error {
 	}
 	w.p("```\n\n")
 	return nil
+}
+
+// needMatcher answers satisfies (see wire_needs.go) for many pairs, parsing each
+// constraint and each version once: a report over thousands of releases asks about
+// the same few strings again and again.
+type needMatcher struct {
+	constraints map[string]*semver.Constraints // nil: does not parse
+	versions    map[string]*semver.Version     // nil: does not parse
+}
+
+func (m *needMatcher) satisfies(version, constraint string) bool {
+	if strings.TrimSpace(constraint) == "" {
+		return true
+	}
+	if m.constraints == nil {
+		m.constraints, m.versions = map[string]*semver.Constraints{}, map[string]*semver.Version{}
+	}
+	c, ok := m.constraints[constraint]
+	if !ok {
+		c, _ = semver.NewConstraint(constraint)
+		m.constraints[constraint] = c
+	}
+	if c == nil {
+		return false
+	}
+	v, ok := m.versions[version]
+	if !ok {
+		v, _ = semver.NewVersion(version)
+		m.versions[version] = v
+	}
+	if v == nil {
+		return strings.TrimSpace(constraint) == version
+	}
+	return c.Check(v)
 }
 
 func (w *reportWriter) gates() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/releasekit/releasekit/depgraph"
+	"github.com/releasekit/releasekit/internal/benchcpu"
 	"github.com/releasekit/releasekit/rollback"
 )
 
@@ -89,5 +90,28 @@ func BenchmarkRun10k(b *testing.B) {
 		if _, err := rollback.Run(context.Background(), rb, noop, rollback.RunOptions{Parallelism: 8}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkPlanFailedTenth: a plan for a tenth of the components failed (every tenth
+// one), at three sizes: the walk to their dependents is one traversal for all of them,
+// so the cost grows with the graph, not with graph × failed.
+func BenchmarkPlanFailedTenth(b *testing.B) {
+	for _, n := range []int{2_000, 8_000, 32_000} {
+		b.Run(fmt.Sprintf("components=%d", n), func(b *testing.B) {
+			g, d := benchWorld(b, n)
+			var opts rollback.Options
+			for i := 1; i < n; i += 10 {
+				opts.Failed = append(opts.Failed, d.Components[i].Name)
+			}
+			b.ReportAllocs()
+			c0 := benchcpu.Start()
+			for b.Loop() {
+				if _, err := rollback.Plan(g, d, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			benchcpu.Report(b, c0)
+		})
 	}
 }

@@ -76,14 +76,16 @@ func (r *relation) cycleThrough(scope map[string]bool) []string {
 	return nil
 }
 
-// dependents returns every node that depends on k, directly or not.
-func (r *relation) dependents(k string) []string {
-	start, ok := r.index[k]
-	if !ok {
-		return nil
+// dependents returns every node that depends on one of ks, directly or not, each
+// once: one traversal for all of ks, so its cost is O(V+E) however many there are.
+func (r *relation) dependents(ks []string) []string {
+	seen := make([]bool, len(r.names))
+	stack := make([]int32, 0, len(ks))
+	for _, k := range ks {
+		if start, ok := r.index[k]; ok {
+			stack = append(stack, r.unit[start])
+		}
 	}
-	seen := make(map[int32]bool)
-	stack := []int32{r.unit[start]}
 	var out []string
 	for len(stack) > 0 {
 		u := stack[len(stack)-1]

@@ -198,10 +198,10 @@ func Plan(graph *depgraph.Graph[string], deployed Deployment, opts Options) (*Ru
 	} else {
 		for _, f := range opts.Failed {
 			scope[f] = true
-			for _, d := range rel.dependents(f) {
-				if _, ok := started[d]; ok {
-					scope[d] = true
-				}
+		}
+		for _, d := range rel.dependents(opts.Failed) {
+			if _, ok := started[d]; ok {
+				scope[d] = true
 			}
 		}
 	}

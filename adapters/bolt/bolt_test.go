@@ -131,7 +131,6 @@ func TestLockChild(t *testing.T) {
 	if path == "" {
 		t.Skip("child process of TestLockedOtherProcess")
 	}
-	start := time.Now()
 	s, err := bolt.Open(path)
 	if err == nil {
 		_ = s.Close()
@@ -140,13 +139,17 @@ func TestLockChild(t *testing.T) {
 	if !errors.Is(err, bolt.ErrLocked) {
 		t.Fatalf("second process: Open = %v, want ErrLocked", err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Fatalf("second process waited %v", d)
+	// It waited for the lock as long as the timeout says, then gave up (a hang would
+	// end in the go test timeout instead). No wall-clock upper bound: on a loaded
+	// machine waking up late is not a defect.
+	var le *bolt.LockedError
+	if !errors.As(err, &le) || le.Waited < bolt.DefaultTimeout {
+		t.Fatalf("second process: Open = %v, want a *LockedError after waiting %v", err, bolt.DefaultTimeout)
 	}
 	t.Logf("second process got: %v", err)
 }
 
-// Another process opening a held file gets ErrLocked quickly (default timeout).
+// Another process opening a held file gets ErrLocked after the default timeout.
 func TestLockedOtherProcess(t *testing.T) {
 	if os.Getenv(lockChildEnv) != "" {
 		t.Skip("in the child")
@@ -154,11 +157,9 @@ func TestLockedOtherProcess(t *testing.T) {
 	_, path := openTemp(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLockChild$", "-test.v")
 	cmd.Env = append(os.Environ(), lockChildEnv+"="+path)
-	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child output:\n%s", out)
 	assert.Contains(t, string(out), "in use by another process")
-	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 // A file with a newer schema version is refused, and so is a bbolt file of another

@@ -9,7 +9,9 @@
 //
 // Flags:
 //
-//	-count N         runs per benchmark (go test -count); figures are medians (default 3)
+//	-count N         runs per benchmark, taken in N rounds of go test -count 1 so that an
+//	                 operation and its reference alternate; figures are medians with their
+//	                 min–max range (default 5)
 //	-quick           short benchtimes for a smoke run (use with -count 1)
 //	-groups REGEXP   run only the groups whose ID matches; the others are listed as not selected
 //	-out FILE        where to write the report (default <repository root>/docs/BENCHMARKS.md; - for stdout)
@@ -50,7 +52,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	count := fs.Int("count", 3, "runs per benchmark (go test -count); figures are medians")
+	count := fs.Int("count", benchreport.DefaultCount, "runs per benchmark, taken in rounds of go test -count 1; figures are medians with min–max")
 	quick := fs.Bool("quick", false, "short benchtimes for a smoke run")
 	groups := fs.String("groups", "", "run only the groups whose ID matches this regexp")
 	out := fs.String("out", "", "report file (default <root>/docs/BENCHMARKS.md; - for stdout)")

@@ -25,6 +25,12 @@ const (
 // Modules lists every [Module].
 func Modules() []Module { return []Module{ModuleRoot, ModuleBench, ModulePostgres} }
 
+// Workspace reports whether the module is measured in workspace mode (go.work) rather
+// than with GOWORK=off. A published module other than the root requires the root at its
+// release version, which go.work maps to the directory; on its own it would fetch that
+// version instead of measuring the code in the tree.
+func (m Module) Workspace() bool { return m == ModulePostgres }
+
 // Dir is the module's directory relative to the repository root.
 func (m Module) Dir() string {
 	switch m {

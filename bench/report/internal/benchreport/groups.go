@@ -32,18 +32,23 @@ func DefaultGroups() []Group {
 		{
 			ID: "depgraph-scale", Title: "depgraph at scale: Waves against gonum and a bare Kahn's algorithm", Issue: "issue 3",
 			Module: ModuleBench, Package: ".",
-			Full: Settings{Bench: `^(BenchmarkWaves|BenchmarkOrder|BenchmarkDependentsHub|BenchmarkBuild)$`, BenchTime: "3x", Timeout: 40 * time.Minute},
+			Full: Settings{Bench: `^(BenchmarkWaves|BenchmarkWavesRatio|BenchmarkOrder|BenchmarkDependentsHub|BenchmarkBuild)$`, BenchTime: "3x", Timeout: 40 * time.Minute},
 			// The quick run leaves out gonum's graph build (about 14 s per op at a million edges).
-			Quick: Settings{Bench: `^(BenchmarkWaves|BenchmarkDependentsHub|BenchmarkBuild)$/./^(depgraph|kahn-int32|gonum-topo-sort|bfs-int32)$`, BenchTime: quickTime, Timeout: 15 * time.Minute},
+			Quick: Settings{Bench: `^(BenchmarkWaves|BenchmarkWavesRatio|BenchmarkDependentsHub|BenchmarkBuild)$/./^(depgraph|kahn-flat|kahn-int32|gonum-topo-sort|bfs-int32)$`, BenchTime: quickTime, Timeout: 15 * time.Minute},
 			Comparisons: []Comparison{
 				{Label: "Waves vs gonum topo.Sort, 100,000 nodes, 400,000 edges", Op: Measure{Bench: w400k + "depgraph"}, Ref: ref(w400k + "gonum-topo-sort"),
 					RefLabel: "gonum topo.Sort", Invert: true, RatioLabel: "gonum / depgraph", Target: AtLeastTarget(10, "Waves >= 10x faster than gonum topo.Sort")},
 				{Label: "Waves vs gonum topo.Sort, 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "gonum-topo-sort"),
 					RefLabel: "gonum topo.Sort", Invert: true, RatioLabel: "gonum / depgraph", Target: AtLeastTarget(10, "Waves >= 10x faster than gonum topo.Sort")},
-				{Label: "Waves vs bare Kahn's on [][]int32, 100,000 nodes, 400,000 edges", Op: Measure{Bench: w400k + "depgraph"}, Ref: ref(w400k + "kahn-int32"),
-					RefLabel: "bare Kahn's", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
-				{Label: "Waves vs bare Kahn's on [][]int32, 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "kahn-int32"),
-					RefLabel: "bare Kahn's", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Waves vs bare Kahn's on flat arrays, 100,000 nodes, 400,000 edges", Op: Measure{Bench: w400k + "depgraph"}, Ref: ref(w400k + "kahn-flat"),
+					RefLabel: "bare Kahn's, flat arrays", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Waves vs bare Kahn's on flat arrays, 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "kahn-flat"),
+					RefLabel: "bare Kahn's, flat arrays", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Waves vs bare Kahn's on flat arrays, 100,000 nodes, 1,000,000 edges (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkWavesRatio/n=100000,m=1000000", Unit: "x-kahn-flat"},
+					RefLabel: "bare Kahn's, flat arrays, same loop", RatioLabel: "depgraph / Kahn", Target: AtMostTarget(2, "Waves within 2x of bare Kahn")},
+				{Label: "Waves vs bare Kahn's on [][]int32 (a weaker reference), 100,000 nodes, 1,000,000 edges", Op: Measure{Bench: w1m + "depgraph"}, Ref: ref(w1m + "kahn-int32"),
+					RefLabel: "bare Kahn's, [][]int32", RatioLabel: "depgraph / Kahn", Target: None("shown for comparison with earlier reports; the flat-array Kahn above is the reference")},
 				{Label: "Dependents from the hub node vs bare BFS, 100,000 nodes, 1,000,000 edges",
 					Op: Measure{Bench: "BenchmarkDependentsHub/n=100000,m=1000000/depgraph"}, Ref: ref("BenchmarkDependentsHub/n=100000,m=1000000/bfs-int32"),
 					RefLabel: "bare BFS on [][]int32", RatioLabel: "depgraph / BFS", Target: None("issue 3 asks for the figure")},
@@ -55,7 +60,8 @@ func DefaultGroups() []Group {
 			Scalings: []Scaling{
 				{Label: "Waves (depgraph)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
 				{Label: "Waves (depgraph, string keys)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/depgraph-string-keys$`, SizeName: "edges"},
-				{Label: "bare Kahn's (reference)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/kahn-int32$`, SizeName: "edges"},
+				{Label: "bare Kahn's on flat arrays (reference)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/kahn-flat$`, SizeName: "edges"},
+				{Label: "bare Kahn's on [][]int32", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/kahn-int32$`, SizeName: "edges"},
 				{Label: "gonum topo.Sort (reference)", Pattern: `^BenchmarkWaves/n=\d+,m=(\d+)/gonum-topo-sort$`, SizeName: "edges"},
 				{Label: "Dependents from the hub node", Pattern: `^BenchmarkDependentsHub/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
 				{Label: "Build (AddNode, AddDependency, adjacency)", Pattern: `^BenchmarkBuild/n=\d+,m=(\d+)/depgraph$`, SizeName: "edges"},
@@ -107,15 +113,50 @@ func DefaultGroups() []Group {
 			Notes: "The booking counts are those the rules admit out of 1,000, 10,000 and 100,000 generated.",
 		},
 		{
+			ID: "calendar-index", Title: "calendar: booking in random order, and Check beside one 300-day booking", Issue: "issue 14",
+			Module: ModuleRoot, Package: "./calendar",
+			Full:  Settings{Bench: `^(BenchmarkBookOrder|BenchmarkBookOrderRatio|BenchmarkCheckLongBooking)$`, BenchTime: "3x", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: "1x"},
+			Comparisons: []Comparison{
+				{Label: "Book 100,000 bookings in random order vs in order of start",
+					Op: Measure{Bench: "BenchmarkBookOrder/random/bookings=100000"}, Ref: ref("BenchmarkBookOrder/in-order/bookings=100000"),
+					RefLabel: "in order of start", RatioLabel: "random / in order", Target: AtMostTarget(1.5, "random order within 1.5x of in order (issue 14 measured 2–2.5x)")},
+				{Label: "Book 100,000 bookings in random order vs in order of start (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkBookOrderRatio", Unit: "x-in-order"},
+					RefLabel: "in order of start, same loop", RatioLabel: "random / in order", Target: AtMostTarget(1.5, "random order within 1.5x of in order (issue 14 measured 2–2.5x)")},
+				{Label: "Check with one 300-day booking in the environment vs without, 20,000 one-hour bookings",
+					Op: Measure{Bench: "BenchmarkCheckLongBooking/with-300-day-booking"}, Ref: ref("BenchmarkCheckLongBooking/without"),
+					RefLabel: "without the long booking", RatioLabel: "with / without", Target: AtMostTarget(1.2, "one long booking costs Check at most 1.2x (issue 14 measured 1.7x)")},
+				{Label: "Check with one 300-day booking in the environment vs without (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkCheckLongBooking/interleaved", Unit: "x-without"},
+					RefLabel: "without the long booking, same loop", RatioLabel: "with / without", Target: AtMostTarget(1.2, "one long booking costs Check at most 1.2x (issue 14 measured 1.7x)")},
+			},
+			Scalings: []Scaling{
+				{Label: "Book, random order", Pattern: `^BenchmarkBookOrder/random/bookings=(\d+)$`, SizeName: "bookings",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.5)"},
+				{Label: "Book, random order, CPU time", Pattern: `^BenchmarkBookOrder/random/bookings=(\d+)$`, SizeName: "bookings", Unit: "cpu-ns/op",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.5)"},
+				{Label: "Book, in order of start", Pattern: `^BenchmarkBookOrder/in-order/bookings=(\d+)$`, SizeName: "bookings"},
+			},
+			Notes: "One-hour bookings over 2026 in 5 environments, each changing its own service, booked into an empty calendar with Book (Check included). " +
+				"Each environment's bookings are kept by length class in chunked sorted runs (calendar/booking.go). A CheckLongBooking op is 1,024 Checks. " +
+				"cpu-ns/op is the process's CPU time per op (user and system, every thread): on a shared machine the wall clock also counts waiting for a core.",
+		},
+		{
 			ID: "calendar-slots", Title: "calendar: NextSlot and Schedule", Issue: "issue 4",
 			Module: ModuleRoot, Package: "./calendar",
-			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
+			Full:  Settings{Bench: `^(BenchmarkNextSlot|BenchmarkSchedule|BenchmarkScheduleSizes|BenchmarkScheduleSharedStart)$`, BenchTime: "1s", Timeout: 20 * time.Minute},
 			Quick: Settings{BenchTime: quickTime},
 			Scalings: []Scaling{
 				{Label: "Schedule, 50 environments, 1,000 rules", Pattern: `^BenchmarkScheduleSizes/requests=(\d+)$`, SizeName: "requests"},
+				{Label: "Schedule, requests sharing one earliest start, 4 environments, capacity 2", Pattern: `^BenchmarkScheduleSharedStart/requests=(\d+)$`, SizeName: "requests",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 over 1k/2k/4k/8k (issue 14 measured 2.0)"},
+				{Label: "Schedule, requests sharing one earliest start, CPU time", Pattern: `^BenchmarkScheduleSharedStart/requests=(\d+)$`, SizeName: "requests", Unit: "cpu-ns/op",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 over 1k/2k/4k/8k (issue 14 measured 2.0)"},
 			},
 			Notes: "NextSlot over a one-year horizon with 1,000 rules (warm: rule expansions cached; cold: a new calendar each time). " +
-				"Schedule of 5,000 requests across 50 environments; BenchmarkScheduleSizes (calendar/bench_scaling_test.go) adds the sizes for the scaling table.",
+				"Schedule of 5,000 requests across 50 environments; BenchmarkScheduleSizes (calendar/bench_scaling_test.go) adds the sizes for the scaling table. " +
+				"BenchmarkScheduleSharedStart: 1,000 to 8,000 requests with one earliest start, each waiting behind the ones placed before it.",
 		},
 		{
 			ID: "calendar-rules", Title: "calendar: rule expansion, the DST resolver and iCalendar", Issue: "issue 4",
@@ -123,6 +164,20 @@ func DefaultGroups() []Group {
 			Full:  Settings{Bench: `^(BenchmarkOccurrencesWeeklyYear|BenchmarkOccurrences1000RulesYear|BenchmarkResolve|BenchmarkWriteICS200Rules|BenchmarkReadICS200Rules)$`, BenchTime: "1s"},
 			Quick: Settings{BenchTime: quickTime},
 			Notes: "No targets. Write-up: [docs/bench/calendar-rules.md](bench/calendar-rules.md).",
+		},
+		{
+			ID: "report-needs", Title: "release: Engine.Report with dependencies between releases", Issue: "issue 14",
+			Module: ModuleBench, Package: ".",
+			Full:  Settings{Bench: `^BenchmarkReportNeeds$`, BenchTime: "5x", Timeout: 20 * time.Minute},
+			Quick: Settings{BenchTime: "1x"},
+			Scalings: []Scaling{
+				{Label: "Report, every release needing another by a semver constraint", Pattern: `^BenchmarkReportNeeds/releases=(\d+)$`, SizeName: "releases",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.35)"},
+				{Label: "Report, CPU time", Pattern: `^BenchmarkReportNeeds/releases=(\d+)$`, SizeName: "releases", Unit: "cpu-ns/op",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.35)"},
+			},
+			Notes: "Releases of one period on adapters/memory, four versions per service, each needing the next service by one of four constraints. " +
+				"Each constraint and version is parsed once per report, and a need looks only at releases of its name (bench/report_needs_test.go).",
 		},
 		{
 			ID: "gate", Title: "gate: concurrent evaluation", Issue: "issue 5",
@@ -148,10 +203,17 @@ func DefaultGroups() []Group {
 		{
 			ID: "rollback", Title: "rollback: plans, runbooks and execution", Issue: "issue 6",
 			Module: ModuleRoot, Package: "./rollback",
-			Full:     Settings{Bench: `.`, BenchTime: "20x"},
-			Quick:    Settings{BenchTime: quickTime},
-			Scalings: []Scaling{{Label: "Plan", Pattern: `^BenchmarkPlan/components=(\d+)$`, SizeName: "components"}},
-			Notes:    "The issue asks for a plan over 10,000 components; no target. Write-up: [docs/bench/rollback.md](bench/rollback.md).",
+			Full:  Settings{Bench: `.`, BenchTime: "20x"},
+			Quick: Settings{BenchTime: quickTime},
+			Scalings: []Scaling{
+				{Label: "Plan", Pattern: `^BenchmarkPlan/components=(\d+)$`, SizeName: "components"},
+				{Label: "Plan, a tenth of the components failed", Pattern: `^BenchmarkPlanFailedTenth/components=(\d+)$`, SizeName: "components",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.53)"},
+				{Label: "Plan, a tenth of the components failed, CPU time", Pattern: `^BenchmarkPlanFailedTenth/components=(\d+)$`, SizeName: "components", Unit: "cpu-ns/op",
+					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.53)"},
+			},
+			Notes: "Issue 6 asks for a plan over 10,000 components, with no target; issue 14 asks that a plan with many failed components stay near-linear. " +
+				"Write-up: [docs/bench/rollback.md](bench/rollback.md).",
 		},
 		{
 			ID: "bolt", Title: "adapters/bolt: transitions per second, engine vs bbolt's DB.Batch and Update writing the same rows", Issue: "issues 7 and 14",

@@ -39,7 +39,7 @@ func Render(w io.Writer, r *Report) error {
 	p("run, and prefer the interleaved figures, which time both sides in turn inside one loop.\n\n")
 
 	p("## How to reproduce\n\n```sh\n")
-	p("make bench          # every group, median of COUNT runs (default 3): COUNT=5 make bench\n")
+	p("make bench          # every group, median of COUNT runs (default 5), in rounds: COUNT=7 make bench\n")
 	p("make bench-quick    # smoke run: -count 1, short benchtimes, a few minutes\n")
 	p("```\n\n")
 	p("This report came from `%s`", orDefault(r.Invoked, r.Command))
@@ -62,7 +62,8 @@ func countText(n int) string {
 	if n == 1 {
 		return "Each benchmark ran once (-count 1)."
 	}
-	return fmt.Sprintf("Each benchmark ran %d times (-count %d); figures are medians.", n, n)
+	return fmt.Sprintf("Each benchmark ran %d times, in %d rounds of `go test -count 1` per group, so that an operation and its reference alternate; "+
+		"figures are medians, with the minimum–maximum range beside them.", n, n)
 }
 
 func writeSummary(p func(string, ...any), r *Report) {
@@ -139,7 +140,11 @@ func ratioCell(c ComparisonResult) string {
 	if !c.RatioMeasured {
 		return "–"
 	}
-	return num(c.Ratio) + "x"
+	out := num(c.Ratio) + "x"
+	if !math.IsNaN(c.RatioMin) && c.RatioMin != c.RatioMax {
+		out += " (" + num(c.RatioMin) + "–" + num(c.RatioMax) + ")"
+	}
+	return out
 }
 
 func anchor(g Group) string {

@@ -51,7 +51,7 @@ func TestRenderReportsEveryGroup(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"Quick smoke run", "Test CPU", "1.00 2.00 3.00", "make bench-quick",
-		"## fast: a package (issue 1)", "21.8x (ref / op)", "Op >= 10x faster than Ref (ratio >= 10)",
+		"## fast: a package (issue 1)", "21.8x (19.2–25) (ref / op)", "Op >= 10x faster than Ref (ratio >= 10)",
 		"## broken: a package that fails (issue 2)", "Status: **failed**", "the reference crashed",
 		"## db: needs a database (issue 7)", "Status: **skipped**", "RELEASEKIT_POSTGRES_DSN",
 		"## left out: not selected (issue 9)", "**not selected**",

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -144,7 +143,10 @@ type Runner struct {
 	Root string
 	// Go is the go command (default "go").
 	Go string
-	// Count is -count (default 3); Quick selects the groups' quick settings.
+	// Count is the number of runs of every benchmark (default 5). They are taken in
+	// rounds: the group's go test runs Count times with -count 1, so its benchmarks
+	// alternate (op, reference, op, reference, ...) and load from other processes
+	// hits an operation and its reference alike. Quick selects the quick settings.
 	Count int
 	Quick bool
 	// PostgresDSN is RELEASEKIT_POSTGRES_DSN; the PostgreSQL groups are skipped when it
@@ -169,7 +171,7 @@ func (r *Runner) defaults() {
 		r.Go = "go"
 	}
 	if r.Count <= 0 {
-		r.Count = 3
+		r.Count = DefaultCount
 	}
 	if r.Now == nil {
 		r.Now = time.Now
@@ -182,26 +184,39 @@ func (r *Runner) defaults() {
 	}
 }
 
-// Args returns the go test arguments of a group.
+// DefaultCount is the number of runs of every benchmark when [Runner].Count is not
+// set: the median of at least five, published with its range.
+const DefaultCount = 5
+
+// Args returns the go test arguments of one round of a group (-count 1; the runner
+// runs Count rounds).
 func (r *Runner) Args(g Group) []string {
 	r.defaults()
 	s := g.Settings(r.Quick)
 	return []string{"test", "-run", "^$", "-bench", s.Bench, "-benchmem",
-		"-count", strconv.Itoa(r.Count), "-benchtime", s.BenchTime, "-timeout", s.Timeout.String(), g.Package}
+		"-count", "1", "-benchtime", s.BenchTime, "-timeout", s.Timeout.String(), g.Package}
 }
 
 // CommandLine returns the group's command as one shell line, runnable from the
-// repository root.
+// repository root: Count rounds of one go test run.
 func (r *Runner) CommandLine(g Group) string {
+	r.defaults()
 	parts := []string{}
 	if d := g.Module.Dir(); d != "." {
 		parts = append(parts, "cd", d, "&&")
 	}
-	parts = append(parts, "GOWORK=off", r.Go)
+	if !g.Module.Workspace() {
+		parts = append(parts, "GOWORK=off")
+	}
+	parts = append(parts, r.Go)
 	for _, a := range r.Args(g) {
 		parts = append(parts, ShellQuote(a))
 	}
-	return strings.Join(parts, " ")
+	line := strings.Join(parts, " ")
+	if r.Count == 1 {
+		return line
+	}
+	return fmt.Sprintf("for round in $(seq %d); do (%s); done", r.Count, line)
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./=,:+@%-]+$`)
@@ -252,12 +267,24 @@ func (r *Runner) RunGroup(ctx context.Context, g Group) GroupReport {
 	gr.LoadBefore = r.Load()
 	start := r.Now()
 	env := append(os.Environ(), "GOWORK=off")
+	if g.Module.Workspace() {
+		env[len(env)-1] = "GOWORK=" + filepath.Join(r.Root, "go.work")
+	}
 	if r.PostgresDSN != "" {
 		env = append(env, "RELEASEKIT_POSTGRES_DSN="+r.PostgresDSN)
 	}
 	s := g.Settings(r.Quick)
-	gctx, cancel := context.WithTimeout(ctx, s.Timeout+2*time.Minute)
-	out, err := r.Exec(gctx, filepath.Join(r.Root, g.Module.Dir()), env, r.Go, r.Args(g)...)
+	gctx, cancel := context.WithTimeout(ctx, time.Duration(r.Count)*s.Timeout+2*time.Minute)
+	var out []byte
+	var err error
+	for range r.Count {
+		o, rerr := r.Exec(gctx, filepath.Join(r.Root, g.Module.Dir()), env, r.Go, r.Args(g)...)
+		out = append(out, o...)
+		if rerr != nil {
+			err = rerr
+			break
+		}
+	}
 	cancel()
 	gr.Duration, gr.LoadAfter = r.Now().Sub(start), r.Load()
 	if r.RawDir != "" {

@@ -115,29 +115,31 @@ func TestRunnerRunsEveryGroupAndKeepsFailures(t *testing.T) {
 			t.Errorf("group %s: status %q, want %q (note %q)", id, got[id].Status, want, got[id].Note)
 		}
 	}
-	// Only the groups that ran called go: fast, broken, silent.
-	if len(f.calls) != 3 {
-		t.Fatalf("go was called %d times, want 3: %q", len(f.calls), f.calls)
+	// Only the groups that ran called go, once per round (Count 2): fast twice, broken
+	// once (its first round failed, so it stopped), silent twice.
+	if len(f.calls) != 5 {
+		t.Fatalf("go was called %d times, want 5: %q", len(f.calls), f.calls)
 	}
-	wantArgs := []string{"go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "2", "-benchtime", "100ms", "-timeout", "10m0s", "./fast"}
-	if !slices.Equal(f.calls[0], wantArgs) {
-		t.Errorf("go test arguments (-want +got):\n-%q\n+%q", wantArgs, f.calls[0])
+	wantArgs := []string{"go", "test", "-run", "^$", "-bench", ".", "-benchmem", "-count", "1", "-benchtime", "100ms", "-timeout", "10m0s", "./fast"}
+	if !slices.Equal(f.calls[0], wantArgs) || !slices.Equal(f.calls[1], wantArgs) {
+		t.Errorf("go test arguments of both rounds (-want +got):\n-%q\n+%q", wantArgs, f.calls[:2])
 	}
-	if f.dirs[0] != "/repo" || f.dirs[1] != "/repo/bench" {
-		t.Errorf("directories = %q, want /repo then /repo/bench", f.dirs)
+	if f.dirs[0] != "/repo" || f.dirs[2] != "/repo/bench" {
+		t.Errorf("directories = %q, want /repo twice then /repo/bench", f.dirs)
 	}
 	if !slices.Contains(f.envs[0], "GOWORK=off") {
 		t.Error("go test ran without GOWORK=off: the modules must be measured as their own go.mod says")
 	}
 
 	fast := got["fast"]
+	// Two rounds of two results each: the medians are those of one round's pair.
 	if c := fast.Comparisons[0]; c.Verdict != benchreport.Met || c.Ratio != 24000.0/1100 {
 		t.Errorf("fast comparison: ratio %v, verdict %q; want %v, met", c.Ratio, c.Verdict, 24000.0/1100)
 	}
 	if s := fast.Scalings[0]; len(s.Points) != 3 || s.Points[2].Growth != 20 {
 		t.Errorf("fast scaling: %+v, want 3 points with a growth of 20 at the last", s.Points)
 	}
-	if fast.CPU != "Test CPU" || fast.Command != "GOWORK=off go test -run '^$' -bench . -benchmem -count 2 -benchtime 100ms -timeout 10m0s ./fast" {
+	if fast.CPU != "Test CPU" || fast.Command != "for round in $(seq 2); do (GOWORK=off go test -run '^$' -bench . -benchmem -count 1 -benchtime 100ms -timeout 10m0s ./fast); done" {
 		t.Errorf("fast: CPU %q, command %q", fast.CPU, fast.Command)
 	}
 

@@ -73,5 +73,9 @@ func (s *Set) Get(name, unit string) (Summary, bool) {
 	return Summarize(s.values[name][unit])
 }
 
+// Values returns the figures of one metric of one benchmark, one per run, in the
+// order of the runs.
+func (s *Set) Values(name, unit string) []float64 { return slices.Clone(s.values[name][unit]) }
+
 // Len is the number of distinct benchmarks in the set.
 func (s *Set) Len() int { return len(s.names) }

@@ -162,14 +162,19 @@ type ComparisonResult struct {
 	OpValue, RefValue Summary
 	OpOK, RefOK       bool
 	Ratio             float64
-	Verdict           Verdict
-	Missing           string // what was missing, when Verdict is NoData
-	RatioMeasured     bool   // whether Ratio holds a value
+	// RatioMin and RatioMax are the range of the ratio over the rounds: the ratio of
+	// each round's two figures (the runner takes the runs in rounds, so the i-th
+	// figures of the operation and of its reference ran side by side), or the range
+	// of a ratio measured in one loop. Both are NaN when there is no range.
+	RatioMin, RatioMax float64
+	Verdict            Verdict
+	Missing            string // what was missing, when Verdict is NoData
+	RatioMeasured      bool   // whether Ratio holds a value
 }
 
 // Evaluate computes the ratio of medians and holds it against the target.
 func (c Comparison) Evaluate(s *Set) ComparisonResult {
-	r := ComparisonResult{Comparison: c, Ratio: math.NaN()}
+	r := ComparisonResult{Comparison: c, Ratio: math.NaN(), RatioMin: math.NaN(), RatioMax: math.NaN()}
 	r.OpValue, r.OpOK = s.Get(c.Op.Bench, c.Op.unit())
 	var missing []string
 	if !r.OpOK {
@@ -205,7 +210,40 @@ func (c Comparison) Evaluate(s *Set) ComparisonResult {
 	}
 	r.RatioMeasured = true
 	r.Verdict = c.Target.Check(r.Ratio)
+	r.RatioMin, r.RatioMax = c.ratioRange(s, r.OpValue)
 	return r
+}
+
+// ratioRange returns the range of the per-round ratios (see RatioMin), or NaNs.
+func (c Comparison) ratioRange(s *Set, op Summary) (lo, hi float64) {
+	lo, hi = math.NaN(), math.NaN()
+	switch {
+	case c.Ref == nil && c.RefConst == 0:
+		if op.N > 1 {
+			return op.Min, op.Max
+		}
+	case c.Ref != nil:
+		ops, refs := s.Values(c.Op.Bench, c.Op.unit()), s.Values(c.Ref.Bench, c.Ref.unit())
+		if len(ops) < 2 || len(ops) != len(refs) {
+			return lo, hi
+		}
+		for i := range ops {
+			q := ops[i] / refs[i]
+			if c.Invert {
+				q = refs[i] / ops[i]
+			}
+			if math.IsNaN(q) || math.IsInf(q, 0) {
+				return math.NaN(), math.NaN()
+			}
+			if i == 0 || q < lo {
+				lo = q
+			}
+			if i == 0 || q > hi {
+				hi = q
+			}
+		}
+	}
+	return lo, hi
 }
 
 // Scaling shows how one operation's cost grows with size: every benchmark of the group
