@@ -114,7 +114,7 @@ func (e *Engine) Rollout(ctx context.Context, id ID, d *strategy.Driver, ro stra
 		}
 	}
 	rec.env = cur.Environment
-	run := append([]strategy.RunOption{strategy.RecordTo(rec), strategy.Resume(rec.steps, rec.measurements)}, opts...)
+	run := append([]strategy.RunOption{strategy.RecordTo(rec), strategy.Resume(rec.steps, slices.Clone(rec.measurements))}, opts...)
 	res, err := d.Run(ctx, ro, run...)
 	if err != nil {
 		return res, err
