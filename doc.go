@@ -34,6 +34,8 @@
 //     [github.com/releasekit/releasekit/adapters/slognotify],
 //     [github.com/releasekit/releasekit/adapters/fanout]: notifiers (signed webhooks
 //     with a verifier for receivers, Slack, structured logs, fan-out).
+//   - [github.com/releasekit/releasekit/adapters/ci]: CI webhook receivers (GitHub,
+//     GitLab, Jenkins, a generic shape) that record results as evidence.
 //
 // Dependency direction: depgraph, gate and risk are leaves; calendar and rollback use
 // depgraph; release orchestrates all of them; adapters import release; nothing imports

@@ -17,7 +17,8 @@ const maxProblems = 100
 
 // Check reads the whole file in one read transaction (writers are not blocked) and
 // verifies what the store promises: every value in every bucket matches its checksum
-// (a byte altered on disk or by hand is found, wherever it is); every release decodes,
+// (a byte altered on disk or by hand is found, wherever it is) and a lookup by its key
+// finds it (damage to a page's keys is found); every release decodes,
 // has a history that verifies against its head and is what that history says,
 // field by field (release.VerifyRelease: an edited state, author or environment is
 // named), with as many entries as its revision; no history without its release; every outbox row decodes,
@@ -51,6 +52,9 @@ func (s *Store) Check(ctx context.Context) error {
 				return corrupt(fmt.Sprintf("bucket %s", name), "it is missing")
 			}
 		}
+		if err := checkLookups(ctx, tx, corrupt); err != nil {
+			return err
+		}
 		heads, err := checkReleases(ctx, s, tx, report, corrupt)
 		if err != nil {
 			return err
@@ -67,6 +71,33 @@ func (s *Store) Check(ctx context.Context) error {
 }
 
 var errStop = errors.New("bolt: check stopped after too many problems")
+
+// checkLookups finds, for every key a cursor walk visits in every bucket (nested ones
+// too), that a lookup by that key finds it. Damage to a key in a branch page sends
+// lookups to the wrong page while a walk still visits every row: reads would then say
+// "not found" for a row that exists, which no checksum of the row can reveal.
+func checkLookups(ctx context.Context, tx *bbolt.Tx, corrupt corrupter) error {
+	var walk func(path string, b *bbolt.Bucket) error
+	walk = func(path string, b *bbolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if v == nil {
+				nested := b.Bucket(k)
+				if nested == nil {
+					return corrupt(fmt.Sprintf("bucket %s key %x", path, k), "a nested bucket the walk visits is not found by its key (damaged page)")
+				}
+				return walk(fmt.Sprintf("%s/%x", path, k), nested)
+			}
+			if got := b.Get(k); !bytes.Equal(got, v) {
+				return corrupt(fmt.Sprintf("bucket %s key %x", path, k), "a row the walk visits is not found by its key (damaged page)")
+			}
+			return nil
+		})
+	}
+	return tx.ForEach(func(name []byte, b *bbolt.Bucket) error { return walk(string(name), b) })
+}
 
 type reporter func(err error) error
 type corrupter func(what, format string, args ...any) error

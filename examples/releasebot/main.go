@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return err
 	}
 	if created {
-		log.Info("wrote a demo identity configuration; each person's bearer token is in it", slog.String("config", *config))
+		log.Info("wrote a demo identity configuration; each person's bearer token and each CI receiver's secret is in it", slog.String("config", *config))
 	}
 
 	var store release.Store
@@ -111,6 +111,11 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("releasebot listening", slog.String("addr", ln.Addr().String()), slog.Bool("memory", *inMemory), slog.String("db", *db))
+	for _, src := range bot.WebhookSources() {
+		if cfg.Webhooks[src] != "" {
+			log.Info("CI receiver mounted; its secret is in the configuration", slog.String("route", "POST /ci/"+src), slog.String("config", *config))
+		}
+	}
 	if ready != nil {
 		ready(ln.Addr().String())
 	}

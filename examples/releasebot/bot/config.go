@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,7 +60,15 @@ func (i Identity) Actor() release.Actor {
 // proxy asserts instead.
 type Config struct {
 	Tokens map[string]Identity `json:"tokens"`
+	// Webhooks holds the secret of each CI receiver the bot mounts (adapters/ci):
+	// "github" (the webhook's secret), "gitlab" (its secret token), "jenkins" (the
+	// token of the Notification plugin's URL, or the HMAC key) and "generic" (the
+	// HMAC key of the generic shape). A receiver without a secret is not mounted.
+	Webhooks map[string]string `json:"webhooks,omitempty"`
 }
+
+// WebhookSources lists the keys of [Config.Webhooks].
+func WebhookSources() []string { return []string{"github", "gitlab", "jenkins", "generic"} }
 
 // ErrConfig is the sentinel of every configuration problem.
 var ErrConfig = errors.New("releasebot: invalid configuration")
@@ -113,6 +122,14 @@ func (c Config) Validate() error {
 		}
 		if id.ID != "" {
 			owner[id.ID]++
+		}
+	}
+	for _, src := range slices.Sorted(maps.Keys(c.Webhooks)) {
+		switch {
+		case !slices.Contains(WebhookSources(), src):
+			p = append(p, fmt.Sprintf("webhooks: %q is not one of %v", src, WebhookSources()))
+		case len(c.Webhooks[src]) < MinTokenLength:
+			p = append(p, fmt.Sprintf("webhooks: the %s secret is %d characters long; use at least %d random characters", src, len(c.Webhooks[src]), MinTokenLength))
 		}
 	}
 	ids := make([]string, 0, len(owner))
@@ -206,6 +223,14 @@ func DemoConfig(random io.Reader) (Config, error) {
 			return Config{}, fmt.Errorf("releasebot: make a token for %s: %w", p.ID, err)
 		}
 		c.Tokens[p.ID+"-"+hex.EncodeToString(b[:])] = p
+	}
+	c.Webhooks = map[string]string{}
+	for _, src := range WebhookSources() {
+		var b [24]byte
+		if _, err := io.ReadFull(random, b[:]); err != nil {
+			return Config{}, fmt.Errorf("releasebot: make the %s webhook secret: %w", src, err)
+		}
+		c.Webhooks[src] = hex.EncodeToString(b[:])
 	}
 	return c, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,12 +43,19 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
 	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
 	m.HandleFunc("POST /releases/{id}/waivers", s.authed(s.postWaiver))
+	routes := "GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, " +
+		"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"
+	for _, src := range WebhookSources() {
+		if h := s.receivers[src]; h != nil {
+			// The receivers authenticate the sender themselves (signature or token).
+			m.Handle("POST /ci/"+src, h)
+			routes += ", POST /ci/" + src
+		}
+	}
 	m.HandleFunc("GET /calendar.ics", s.authed(s.calendarICS))
 	m.HandleFunc("GET /report", s.authed(s.report))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path,
-			"routes: GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, "+
-				"POST /releases/{id}/events/{event}, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"))
+		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path, "routes: "+routes))
 	})
 	s.mux = m
 }
@@ -472,6 +480,12 @@ func (s *Server) postCheck(w http.ResponseWriter, r *http.Request, who Identity)
 	var req CheckRequest
 	if err := decode(w, r, &req, true); err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if !slices.Contains(gate.CheckStatuses(), req.Status) {
+		s.fail(w, r, apiErr(KindInvalid, fmt.Sprintf("status %q is not one of %v", req.Status, gate.CheckStatuses()),
+			"this route takes the gate's words; CI systems post their own webhooks to POST /ci/github, /ci/gitlab, /ci/jenkins "+
+				"or /ci/generic, which map their words (GitHub's completed and its conclusion, Jenkins' SUCCESS, …) and find the release by commit"))
 		return
 	}
 	s.record(w, r, http.StatusOK, release.Evidence{Kind: release.EvidenceCheck, By: who.Actor(), Name: req.Name, Status: req.Status,

@@ -40,8 +40,16 @@ func testConfig() bot.Config {
 		tokSam: {ID: "sam", Roles: []string{release.RoleApprover, bot.RoleChangeAdvisoryBoard}, Kind: release.ActorPerson},
 		tokLea: {ID: "lea", Roles: []string{release.RoleApprover, bot.RoleSecurity}, Kind: release.ActorPerson},
 		tokCI:  {ID: "ci", Roles: []string{bot.RoleCI, release.RoleDeployer}, Kind: release.ActorAutomation},
-	}}
+	}, Webhooks: map[string]string{"github": hookGitHub, "gitlab": hookGitLab, "jenkins": hookJenkins, "generic": hookGeneric}}
 }
+
+// The CI receivers' secrets.
+const (
+	hookGitHub  = "github-0123456789abcdef"
+	hookGitLab  = "gitlab-0123456789abcdef"
+	hookJenkins = "jenkins-0123456789abcdef"
+	hookGeneric = "generic-0123456789abcdef"
+)
 
 type fixture struct {
 	srv   *bot.Server

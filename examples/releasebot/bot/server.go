@@ -39,6 +39,8 @@ type Server struct {
 	before      time.Duration
 	after       time.Duration
 	mux         *http.ServeMux
+	// receivers are the CI receivers by source (adapters/ci), mounted at /ci/<source>.
+	receivers map[string]http.Handler
 }
 
 // Option sets an optional setting of a [Server].
@@ -129,6 +131,9 @@ func New(store release.Store, cfg Config, opts ...Option) (*Server, error) {
 	s.cal, s.graph = cal, DemoGraph()
 	if s.eng, err = release.New(store, engineOptions(s, cal, s.graph)...); err != nil {
 		return nil, fmt.Errorf("releasebot: engine: %w", err)
+	}
+	if s.receivers, err = receivers(s.eng, cfg.Webhooks, s.log); err != nil {
+		return nil, err
 	}
 	s.routes()
 	return s, nil
