@@ -66,6 +66,15 @@
 // their proofs and a reviewer's summary; [VerifyAuditPack] (and `releasekit
 // verify-audit`) checks one offline. docs/AUDIT.md has the threat model.
 //
+// # Rollouts
+//
+// [Engine.Rollout] runs a release's deployment under a canary, blue-green or
+// rolling strategy (package strategy) and verifies it with metric analyses
+// (package analysis): every step and measurement is recorded evidence, a crash
+// resumes from the history, success fires verify, and a failed analysis fires fail
+// with the measurements as its reason and runs the rollback plan
+// (docs/STRATEGIES.md).
+//
 // # Errors
 //
 // Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],

@@ -116,6 +116,7 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 	}
 	rep.gates()
 	rep.risk()
+	rep.rollouts()
 	rep.rollbacks()
 	rep.reviews()
 	rep.dora(dora)

@@ -60,6 +60,8 @@ func TestQuickstartTwice(t *testing.T) {
 		require.NotNil(t, pay.Review)
 		require.NotNil(t, pay.Risk)
 		assert.Equal(t, "high", pay.Risk.Level)
+		assert.NotContains(t, pay.Reached, release.StateDeployed, "the canary failed during the deployment")
+		requireCanaryHistory(t, ctx, db, pay.ID)
 
 		notif := prod["notifications"]
 		assert.Equal(t, release.StateScheduled, notif.State, "rebooked after the freeze")
@@ -69,11 +71,11 @@ func TestQuickstartTwice(t *testing.T) {
 
 		for _, refusal := range []string{"separation-of-duties", "needs 1 of change-advisory-board", `gate "objectives" failed`,
 			"dependencies: it needs payments", `by rule "holiday freeze"`,
-			// The incident: payments failed, inventory shipped but is not among
-			// what payments depends on.
+			// The incident: payments' canary failed and was rolled back, inventory
+			// shipped but is not among what payments depends on.
 			"incident at 11:52 on payments: what changed in prod since 09:52?",
-			"failed, within its blast radius; requested by ana, approved by rui, kim",
-			"closed, outside its dependencies", "to roll back: fire rollback on it"} {
+			"rolled_back, within its blast radius; requested by ana, approved by rui, kim",
+			"closed, outside its dependencies", "to roll back: it is rolled back already"} {
 			assert.Contains(t, oneLine(log.String()), refusal)
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")
@@ -84,6 +86,11 @@ func TestQuickstartTwice(t *testing.T) {
 			require.NoError(t, err)
 			assert.Positive(t, st.Size(), "%s is empty", f)
 		}
+		report, err := os.ReadFile(filepath.Join(out, "report.md"))
+		require.NoError(t, err)
+		assert.Contains(t, string(report), "## Rollouts")
+		assert.Contains(t, string(report), "measured error-ratio #1: Failed | 0.0417 (baseline 0.0079) meets the failure condition &gt;=0.02 |")
+		assert.Contains(t, string(report), "step 1 (analysis) restored | weight 0% |")
 		ics, err := os.Open(filepath.Join(out, "calendar.ics"))
 		require.NoError(t, err)
 		rules, err := calendar.ReadICS(ics)
@@ -108,6 +115,43 @@ func TestQuickstartTwice(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, release.VerifyHistory(h, r.Head), "%s %s in %s", r.Name, r.Version, r.Environment)
 	}
+}
+
+// requireCanaryHistory checks what the payments canary left in the history: the
+// measurements read from the local stats endpoint as metric evidence, each step
+// of the rollout, and the fail entry whose reason names the failing measurements,
+// followed by the rollback.
+func requireCanaryHistory(t *testing.T, ctx context.Context, db string, id release.ID) {
+	t.Helper()
+	store, err := bolt.Open(db)
+	require.NoError(t, err)
+	h, err := store.History(ctx, id)
+	require.NoError(t, store.Close())
+	require.NoError(t, err)
+	var metrics []float64
+	var steps, events []string
+	var failReason string
+	for _, e := range h {
+		switch {
+		case e.Event == release.EventRecord && e.Evidence.Kind == release.EvidenceMetric && e.Evidence.Source == "payments-stats":
+			metrics = append(metrics, e.Evidence.Value)
+			require.NotNil(t, e.Evidence.Baseline)
+			assert.Less(t, *e.Evidence.Baseline, 0.01, "the stable version's error ratio")
+		case e.Event == release.EventRecord && e.Evidence.Source == "strategy":
+			steps = append(steps, e.Evidence.ExternalID)
+		case e.Event != release.EventRecord:
+			events = append(events, string(e.Event))
+		}
+		if e.Event == release.EventFail {
+			failReason = e.Reason
+		}
+	}
+	assert.Equal(t, []float64{0.0417, 0.0417}, metrics, "two measurements, the second over the failure limit")
+	assert.Len(t, steps, 5, "step 0 started and completed, step 1 started, aborted, traffic restored")
+	assert.Contains(t, failReason, "error-ratio #0: 0.0417 (baseline 0.0074) meets the failure condition >=0.02")
+	assert.Contains(t, failReason, "error-ratio #1: 0.0417 (baseline 0.0079) meets the failure condition >=0.02")
+	assert.Subset(t, events, []string{"start", "fail", "rollback", "finish_rollback", "close"})
+	assert.NotContains(t, events, "complete")
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

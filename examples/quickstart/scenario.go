@@ -405,22 +405,14 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	if payments, err = s.fire(payments, release.EventStart, bot); err != nil {
 		return nil, err
 	}
-	s.clock.Advance(40 * time.Minute)
-	if payments, err = s.fire(payments, release.EventComplete, bot); err != nil {
+	// The canary fails its analysis at 10%: the engine fails the release and runs
+	// its rollback plan (see canary.go).
+	if payments, err = s.canary(payments); err != nil {
 		return nil, err
 	}
-	s.clock.Advance(5 * time.Minute)
-	failure := "payment errors at 4.2% against a 0.8% baseline after the deploy"
-	if payments, err = s.fire(payments, release.EventFail, bot, release.Reason(failure)); err != nil {
-		return nil, err
-	}
-	s.say("  FAILED    %s %s: %s\n", payments.Name, payments.Version, failure)
+	// An incident on payments, 52 minutes into the train: what changed?
 	s.clock.Set(payments.Slot.Start.Add(52 * time.Minute)) // 11:52
 	if err := s.incident("payments"); err != nil {
-		return nil, err
-	}
-	s.say("            a rollback plan is attached (est. %s); deploybot runs it:\n", strings.TrimSuffix(payments.Rollback.Duration.String(), "0s"))
-	if payments, err = s.fire(payments, release.EventRollback, bot, release.Reason("automatic rollback")); err != nil {
 		return nil, err
 	}
 	if payments.State != release.StateRolledBack {

@@ -389,6 +389,30 @@ func DefaultGroups() []Group {
 				"and a run that finds all 100 steps recorded (resume). No targets. Write-up: [docs/bench/analysis.md](bench/analysis.md).",
 		},
 		{
+			ID: "rollout", Title: "release: the engine's overhead per measurement and per step of a rollout (Engine.Rollout)", Issue: "issue 17",
+			Module: ModuleRoot, Package: "./release",
+			Full:  Settings{Bench: `^BenchmarkRollout$`, BenchTime: "20x"},
+			Quick: Settings{BenchTime: "3x"},
+			Comparisons: []Comparison{
+				{Label: "Engine.Rollout vs the bare strategy driver, per measurement (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkRollout/measurement", Unit: "x-driver"},
+					RefLabel: "driver with a recorder that returns at once", RatioLabel: "engine / driver", Target: None("issue 17 asks for the overhead per measurement")},
+				{Label: "Engine.Rollout vs the driver plus one bare Engine.Record per measurement (interleaved)",
+					Op:       Measure{Bench: "BenchmarkRollout/measurement", Unit: "x-driver+records"},
+					RefLabel: "driver + Engine.Record", RatioLabel: "engine / (driver + records)", Target: None("issue 17 asks for the overhead per measurement")},
+				{Label: "Engine.Rollout vs the bare strategy driver, per step (interleaved in one loop)",
+					Op:       Measure{Bench: "BenchmarkRollout/step", Unit: "x-driver"},
+					RefLabel: "driver with a recorder that returns at once", RatioLabel: "engine / driver", Target: None("issue 17 asks for the overhead per step")},
+				{Label: "Engine.Rollout vs the driver plus two bare Engine.Record per step (interleaved)",
+					Op:       Measure{Bench: "BenchmarkRollout/step", Unit: "x-driver+records"},
+					RefLabel: "driver + Engine.Record", RatioLabel: "engine / (driver + records)", Target: None("issue 17 asks for the overhead per step")},
+			},
+			Notes: "On adapters/memory: every measurement and step is an evidence entry (idempotency key, hash chain, compare-and-swap). " +
+				"measurement: one analysis step of 200 measurements; step: a canary of 100 weight steps (two entries each: started, completed). " +
+				"Each iteration rolls a fresh release from deploying to verified, then runs the same driver with a no-op recorder, then as many bare Engine.Record calls as the rollout wrote. " +
+				"engine-ns, driver-ns and records-ns per measurement or step are reported beside the ratios. Write-up: [docs/bench/rollout.md](bench/rollout.md).",
+		},
+		{
 			ID: "webhook", Title: "adapters/webhook: signing, verification and delivery", Issue: "issue 7",
 			Module: ModuleRoot, Package: "./adapters/webhook",
 			Full:  Settings{Bench: `.`, BenchTime: "5000x"},
