@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -179,7 +180,7 @@ func testLockdownFence(t *testing.T, s release.Store) {
 		t.Fatalf("UpdateFenced with a stale revision = %v, want ErrConflict", err)
 	}
 	if _, ok := s.(release.KeyStore); ok {
-		k := release.KeyRecord{Key: "fenced-key", Request: "r", Result: stale}
+		k := release.KeyRecord{Key: "fenced-key", Request: strings.Repeat("ab", 32), Result: stale}
 		if err := ls.UpdateFenced(ctx, next.Revision, stale, staleEntry, &k, 0); !errors.Is(err, release.ErrConflict) {
 			t.Fatalf("keyed UpdateFenced with a stale fence = %v, want ErrConflict", err)
 		}
