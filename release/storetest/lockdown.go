@@ -33,10 +33,15 @@ func init() {
 		// A lockdown marks the releases deploying in its scope with a halt entry and
 		// notifies; the release stays deploying and still verifies.
 		testCase{"Lockdown/Halt", lockdownCase(testLockdownHalt)},
-		// 8 goroutines start releases through a second engine while the first declares
-		// a lockdown: no start that began after the declaration returned commits, and
-		// every release that is deploying was marked to halt.
+		// 12 goroutines start releases through a second engine while the first declares
+		// a lockdown once 4 of them are done: no start that began after the
+		// declaration returned commits, and every release that is deploying was marked
+		// to halt.
 		testCase{"Lockdown/DeclareStartRace", lockdownCase(testLockdownRace)},
+		// A start decided on the lockdown history before a declaration, whose commit
+		// comes after it (the store is paused between the two), is not committed: the
+		// fenced update refuses it, the engine decides again and refuses the start.
+		testCase{"Lockdown/StaleStart", lockdownCase(testLockdownStaleStart)},
 	)
 }
 
@@ -324,12 +329,15 @@ func testLockdownRace(t *testing.T, s release.Store) {
 	ctx := context.Background()
 	a := newEngine(t, s)
 	b := newEngine(t, s)
-	const n = 8
+	const n = 12
 	rs := make([]release.Release, n)
 	for i := range rs {
 		rs[i] = approved(t, a, "svc"+string(rune('a'+i)), "prod")
 	}
 	var declared atomic.Bool
+	var done sync.WaitGroup // the first 4 starts to finish
+	done.Add(4)
+	var finished atomic.Int32
 	type outcome struct {
 		after bool // the start began after the declaration returned
 		err   error
@@ -341,8 +349,12 @@ func testLockdownRace(t *testing.T, s release.Store) {
 			after := declared.Load()
 			_, err := b.Fire(ctx, rs[i].ID, release.EventStart, bob)
 			outs[i] = outcome{after: after, err: err}
+			if finished.Add(1) <= 4 {
+				done.Done()
+			}
 		})
 	}
+	done.Wait()
 	l, err := a.Lockdown(ctx, bob, release.Lockdown{Reason: "stop everything"})
 	declared.Store(true)
 	wg.Wait()
@@ -372,5 +384,57 @@ func testLockdownRace(t *testing.T, s release.Store) {
 		if h[len(h)-1].Event != release.EventHalt {
 			t.Errorf("%s started (committed before lockdown %s) but was not marked to halt", r.Name, l.ID)
 		}
+	}
+}
+
+// pausing is a LockdownStore whose first UpdateFenced waits, after the engine has
+// decided, until release is closed.
+type pausing struct {
+	release.Store
+	ls      release.LockdownStore
+	decided chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (p *pausing) AppendLockdown(ctx context.Context, e release.LockdownEntry) error {
+	return p.ls.AppendLockdown(ctx, e)
+}
+
+func (p *pausing) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	return p.ls.LockdownHistory(ctx)
+}
+
+func (p *pausing) UpdateFenced(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence int64) error {
+	p.once.Do(func() {
+		close(p.decided)
+		<-p.release
+	})
+	return p.ls.UpdateFenced(ctx, expected, r, e, k, fence)
+}
+
+func testLockdownStaleStart(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	a := newEngine(t, s)
+	p := &pausing{Store: s, ls: s.(release.LockdownStore), decided: make(chan struct{}), release: make(chan struct{})}
+	b := newEngine(t, p)
+	r := approved(t, a, "payments", "prod")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Fire(ctx, r.ID, release.EventStart, bob)
+		errc <- err
+	}()
+	<-p.decided // b read an empty lockdown history and found nothing against the start
+	_, err := a.Lockdown(ctx, bob, release.Lockdown{Reason: "incident 42", Environments: []string{"prod"}})
+	close(p.release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, release.ErrGuardRefused) {
+		t.Fatalf("a start decided before the lockdown and committed after it = %v, want ErrGuardRefused", err)
+	}
+	got, err := s.Get(ctx, r.ID)
+	if err != nil || got.State != release.StateApproved {
+		t.Fatalf("the release is %s (%v), want approved", got.State, err)
 	}
 }
