@@ -46,6 +46,9 @@
 //     later let a database owner create it). When stores in several schemas share a
 //     database, create it once beforehand, e.g. CREATE EXTENSION btree_gist WITH
 //     SCHEMA public, so that dropping one store's schema does not take it away.
+//   - lockdowns (seq primary key, entry bytea) and lockdown_head (one row: how many
+//     entries the lockdown history holds), migration 0005: the runtime lockdown
+//     history, each entry the JSON of release.LockdownEntry exactly.
 //
 // # Guarantees
 //
