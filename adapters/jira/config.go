@@ -79,10 +79,14 @@ type Config struct {
 	// again; default "releasekit-".
 	LabelPrefix string `json:"label_prefix,omitempty" yaml:"label_prefix,omitempty"`
 
-	// Transitions maps a release state to the Jira transition that follows it: the
-	// transition's name, or the name of the status it leads to (matched without
-	// regard to case). A state left out moves nothing; the event is still
-	// commented. Example: {"deploying": "Start deployment", "closed": "Done"}.
+	// Transitions maps a release state to where the issue goes when the release
+	// reaches it: the name of a Jira status (the adapter takes whichever transition
+	// Jira offers into that status), or the name of a transition (taken when Jira
+	// offers it from the issue's status); names match without regard to case.
+	// Status names are the robust choice when several events lead to one state
+	// (plan and unschedule both reach planned). A state left out moves nothing;
+	// the event is still commented. Example: {"deploying": "In Progress",
+	// "closed": "Done", "cancelled": "Done"}.
 	Transitions map[release.State]string `json:"transitions,omitempty" yaml:"transitions,omitempty"`
 	// Conflict says what happens when a person has moved the issue where a
 	// transition cannot follow; default ConflictComment.

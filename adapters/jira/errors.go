@@ -94,7 +94,7 @@ type ConflictError struct {
 	Release  release.ID
 	Sequence int64
 	// State is the release state the entry reached; Transition is what
-	// [Config.Transitions] maps it to.
+	// [Config.Transitions] maps it to (a transition or a status name).
 	State      release.State
 	Transition string
 	// Status is the issue's status; Available the transitions Jira offers from it.
@@ -103,8 +103,8 @@ type ConflictError struct {
 }
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("jira: issue %s is in status %q, where transition %q (release %s, entry %d, state %s) is not available (available: %s); move the issue to a status from which %q is offered, or change the mapping",
-		e.Issue, e.Status, e.Transition, e.Release, e.Sequence, e.State, orNone(e.Available), e.Transition)
+	return fmt.Sprintf("jira: issue %s is in status %q, from which no transition named %q or leading to a status %q is offered (release %s, entry %d, state %s; offered: %s); move the issue to a status from which it is, or change the mapping",
+		e.Issue, e.Status, e.Transition, e.Transition, e.Release, e.Sequence, e.State, orNone(e.Available))
 }
 
 // Unwrap returns [ErrConflict].

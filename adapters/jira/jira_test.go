@@ -235,7 +235,7 @@ func TestConflictingEdit(t *testing.T) {
 			t.Errorf("status %q: the person's edit was overwritten", is.Status)
 		}
 		last := texts(is)[len(is.Comments)-1]
-		if !strings.Contains(last, `status "Blocked", from which transition "Start deployment" is not available`) || !strings.Contains(last, "conflict") {
+		if !strings.Contains(last, `status "Blocked", from which Jira offers no transition named "Start deployment"`) || !strings.Contains(last, "conflict") {
 			t.Errorf("last comment = %q", last)
 		}
 		// A duplicate delivery adds no second note.

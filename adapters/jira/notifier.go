@@ -228,6 +228,7 @@ func (n *Notifier) sync(ctx context.Context, note release.Notification) error {
 	if err != nil {
 		return err
 	}
+	prog.Release = r.ID
 	upTo := note.Entry.Sequence
 	if prog.Sequence >= upTo {
 		return nil

@@ -142,7 +142,7 @@ func entryComment(e release.AuditEntry) document {
 
 func conflictComment(c *ConflictError) document {
 	return document{paragraphs: []string{
-		fmt.Sprintf("The release reached %s, but this issue is in status %q, from which transition %q is not available (available: %s).", c.State, c.Status, c.Transition, orNone(c.Available)),
+		fmt.Sprintf("The release reached %s, but this issue is in status %q, from which Jira offers no transition named %q or leading to it (offered: %s).", c.State, c.Status, c.Transition, orNone(c.Available)),
 		"The status was left as it is. Move the issue on by hand if it should follow the release.",
 		marker(c.Release, c.Sequence) + " conflict",
 	}}

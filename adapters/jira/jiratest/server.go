@@ -210,6 +210,13 @@ func (s *Server) Inject(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// ClearFaults drops every queued fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // SetDown makes every request answer 503 (down true) or be served again (false).
 func (s *Server) SetDown(down bool) {
 	s.mu.Lock()
