@@ -3,6 +3,7 @@ package jira_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -222,7 +223,8 @@ func TestBearerAndWrongCredentials(t *testing.T) {
 // A person moved the issue where the release's next transition is not offered.
 func TestConflictingEdit(t *testing.T) {
 	t.Run("comment", func(t *testing.T) {
-		f := setup(t, jira.Cloud, nil)
+		var seen []*jira.ConflictError
+		f := setup(t, jira.Cloud, nil, jira.WithConflictHandler(func(c *jira.ConflictError) { seen = append(seen, c) }))
 		r := f.create(t)
 		r, _ = f.fire(t, r, release.EventPlan, release.EventSchedule, release.EventApprove)
 		key := f.only(t).Key
@@ -237,6 +239,9 @@ func TestConflictingEdit(t *testing.T) {
 		last := texts(is)[len(is.Comments)-1]
 		if !strings.Contains(last, `status "Blocked", from which Jira offers no transition named "Start deployment"`) || !strings.Contains(last, "conflict") {
 			t.Errorf("last comment = %q", last)
+		}
+		if len(seen) != 1 || seen[0].Issue != key || seen[0].Status != "Blocked" || seen[0].State != release.StateDeploying {
+			t.Errorf("conflict handler saw %+v", seen)
 		}
 		// A duplicate delivery adds no second note.
 		h, _ := f.eng.History(context.Background(), r.ID)
@@ -391,5 +396,31 @@ func TestApprovalsOfAnIssueThatIsNoRequest(t *testing.T) {
 	var ae *jira.APIError
 	if !errors.As(err, &ae) || ae.Status != 404 || ae.Issue != f.only(t).Key {
 		t.Errorf("err = %v, want a 404 naming the issue", err)
+	}
+}
+
+// A person deleted the issue: the next delivery after the failure finds none and
+// creates a new one, which catches up with the whole history.
+func TestDeletedIssueIsCreatedAgain(t *testing.T) {
+	f := setup(t, jira.DataCenter, nil)
+	r := f.create(t)
+	r, _ = f.fire(t, r, release.EventPlan)
+	old := f.only(t).Key
+	req, _ := http.NewRequest(http.MethodDelete, f.srv.URL+"/rest/api/2/issue/"+old, nil)
+	req.SetBasicAuth("bot@your-site.example", "api-token")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %v %v", resp, err)
+	}
+	_, err := f.fire(t, r, release.EventSchedule)
+	var ae *jira.APIError
+	if !errors.As(err, &ae) || ae.Status != 404 || ae.Issue != old {
+		t.Fatalf("err = %v, want a 404 naming %s", err, old)
+	}
+	if _, err := f.fire(t, r, release.EventApprove); err != nil {
+		t.Fatal(err)
+	}
+	is := f.only(t)
+	if is.Key == old || is.Status != "Approved" || len(is.Comments) != 3 {
+		t.Errorf("issue %s in %q with %d comments; want a new one, Approved, 3", is.Key, is.Status, len(is.Comments))
 	}
 }

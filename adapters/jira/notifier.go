@@ -33,8 +33,10 @@ type Notifier struct {
 	c       client
 	now     func() time.Time
 
+	onConflict func(*ConflictError)
+
 	mu       sync.Mutex
-	locks    map[release.ID]*sync.Mutex
+	locks    map[release.ID]*refLock
 	issues   map[release.ID]issueRef
 	versions map[string]version
 	project  string // the project's id
@@ -84,13 +86,21 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(n *Notifier) { n.c.policy.Sleep = sleep }
 }
 
+// WithConflictHandler calls f with every conflict a delivery meets (a person moved
+// the issue where the release's transition cannot follow), whatever
+// [Config.Conflict] says: log it, page someone. f must be safe for concurrent use
+// and must not block.
+func WithConflictHandler(f func(*ConflictError)) Option {
+	return func(n *Notifier) { n.onConflict = f }
+}
+
 // New returns a Notifier for the site cfg describes, reading release histories from
 // h (the Engine or its Store). It reports every problem of cfg and the options at
 // once as a *ConfigError. It makes no request: a site that is down delays
 // notifications, never the host's start.
 func New(cfg Config, h History, opts ...Option) (*Notifier, error) {
 	n := &Notifier{cfg: cfg, history: h, now: retry.SystemNow, c: client{http: retry.DefaultClient},
-		locks: map[release.ID]*sync.Mutex{}, issues: map[release.ID]issueRef{}, versions: map[string]version{}}
+		locks: map[release.ID]*refLock{}, issues: map[release.ID]issueRef{}, versions: map[string]version{}}
 	for _, o := range opts {
 		o(n)
 	}
@@ -173,14 +183,22 @@ func (n *Notifier) Notify(ctx context.Context, note release.Notification) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	id := note.Release.ID
-	lock := n.lockFor(id)
-	lock.Lock()
-	defer lock.Unlock()
+	defer n.lock(note.Release.ID)()
 
 	var err error
 	for attempt := 1; attempt <= n.c.policy.MaxAttempts; attempt++ {
-		if err = n.sync(ctx, note); err == nil || !ambiguous(err) || ctx.Err() != nil {
+		err = n.sync(ctx, note)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound && ae.Issue != "" {
+			// The issue was deleted (or moved out of reach): find or create it
+			// again on the next delivery.
+			n.mu.Lock()
+			if n.issues[note.Release.ID].Key == ae.Issue {
+				delete(n.issues, note.Release.ID)
+			}
+			n.mu.Unlock()
+		}
+		if err == nil || !ambiguous(err) || ctx.Err() != nil {
 			return err
 		}
 		if attempt < n.c.policy.MaxAttempts {
@@ -203,15 +221,31 @@ func ambiguous(err error) bool {
 		!strings.HasSuffix(ae.Path, "/issue")
 }
 
-func (n *Notifier) lockFor(id release.ID) *sync.Mutex {
+// lock serialises the deliveries of one release in this process; it returns the
+// unlock function. Locks are dropped when no delivery holds or waits for them.
+func (n *Notifier) lock(id release.ID) func() {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	l, ok := n.locks[id]
 	if !ok {
-		l = &sync.Mutex{}
+		l = &refLock{}
 		n.locks[id] = l
 	}
-	return l
+	l.refs++
+	n.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		n.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(n.locks, id)
+		}
+		n.mu.Unlock()
+	}
+}
+
+type refLock struct {
+	sync.Mutex
+	refs int
 }
 
 func (n *Notifier) sync(ctx context.Context, note release.Notification) error {
@@ -376,6 +410,9 @@ func (n *Notifier) transition(ctx context.Context, iss issueRef, r release.Relea
 }
 
 func (n *Notifier) conflict(ctx context.Context, iss issueRef, c *ConflictError, texts []string) error {
+	if n.onConflict != nil {
+		n.onConflict(c)
+	}
 	if n.cfg.Conflict == ConflictFail {
 		return c
 	}
