@@ -424,3 +424,30 @@ func TestDeletedIssueIsCreatedAgain(t *testing.T) {
 		t.Errorf("issue %s in %q with %d comments; want a new one, Approved, 3", is.Key, is.Status, len(is.Comments))
 	}
 }
+
+// A transition whose screen requires a field is no conflict: the error names the
+// field, and the outbox retries it once the workflow is fixed.
+func TestTransitionRefusedForARequiredField(t *testing.T) {
+	wf := jiratest.SimpleWorkflow()
+	wf[2].Require = []string{"resolution"}
+	srv := jiratest.New(jiratest.WithWorkflow("To Do", wf))
+	defer srv.Close()
+	f := setup(t, jira.Cloud, nil)
+	cfg := config(srv, jira.Cloud)
+	cfg.Transitions = map[release.State]string{release.StateCancelled: "Done"}
+	n, err := jira.New(cfg, f.store, jira.WithSleep(f.sleeps.sleep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := f.create(t)
+	r, _ = f.fire(t, r, release.EventPlan, release.EventCancel)
+	h, _ := f.eng.History(context.Background(), r.ID)
+	err = n.Notify(context.Background(), release.Notification{Release: r, Entry: h[len(h)-1]})
+	var ae *jira.APIError
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Fields["resolution"] == "" || errors.Is(err, jira.ErrConflict) {
+		t.Fatalf("err = %v, want a 400 naming resolution", err)
+	}
+	if !strings.Contains(err.Error(), "(issue REL-1)") || !strings.Contains(err.Error(), "field resolution: Field 'resolution' is required.") {
+		t.Errorf("message %q names neither the issue nor the field", err)
+	}
+}

@@ -395,16 +395,20 @@ func (n *Notifier) transition(ctx context.Context, iss issueRef, r release.Relea
 		body: map[string]any{"transition": map[string]string{"id": t.ID}}})
 	var ae *APIError
 	if errors.As(err, &ae) && (ae.Status == http.StatusBadRequest || ae.Status == http.StatusConflict) {
-		// The issue moved between the two calls: someone else was faster.
 		now, serr := n.status(ctx, iss)
 		if serr != nil {
 			return serr
 		}
-		if strings.EqualFold(now, t.To.Name) {
+		switch {
+		case strings.EqualFold(now, t.To.Name):
 			return nil
+		case !strings.EqualFold(now, status):
+			// The issue moved between the two calls: someone else was faster.
+			return n.conflict(ctx, iss, &ConflictError{Issue: iss.Key, Release: r.ID, Sequence: e.Sequence, State: e.To,
+				Transition: target, Status: now}, texts)
 		}
-		return n.conflict(ctx, iss, &ConflictError{Issue: iss.Key, Release: r.ID, Sequence: e.Sequence, State: e.To,
-			Transition: target, Status: now}, texts)
+		// Jira refused the transition itself (a screen's required field, a
+		// validator): the *APIError names the field.
 	}
 	return err
 }
@@ -493,11 +497,13 @@ func (n *Notifier) Label(id release.ID) string { return n.cfg.LabelPrefix + id.S
 // Issue returns the key of release r's issue, creating the issue when there is
 // none; Notify calls it, and [Notifier.SyncApprovals] uses it to find the issue.
 func (n *Notifier) Issue(ctx context.Context, r release.Release) (string, error) {
+	defer n.lock(r.ID)()
 	iss, err := n.issue(ctx, r)
 	return iss.Key, err
 }
 
-// issue finds the release's issue by its label, or creates it. When several
+// issue finds the release's issue by its label, or creates it; the caller holds
+// the release's lock. When several
 // issues carry the label (two processes created one each at once), the oldest
 // (lowest id) is the release's, in every process; one just created that is not
 // the oldest is deleted again.
@@ -566,6 +572,11 @@ func (n *Notifier) search(ctx context.Context, id release.ID, reconcile string) 
 	}
 	if err := n.c.do(ctx, call{method: http.MethodPost, path: path, body: body, out: &out, safe: true}); err != nil {
 		return nil, err
+	}
+	for i := range out.Issues {
+		if out.Issues[i].Key == "" {
+			out.Issues[i].Key = out.Issues[i].ID // every endpoint takes an id where it takes a key
+		}
 	}
 	return out.Issues, nil
 }

@@ -20,6 +20,9 @@ type Transition struct {
 	Name string
 	From []string
 	To   string
+	// Require names fields the transition's screen requires ("resolution"): a
+	// transition posted without them in "fields" is a 400 naming each.
+	Require []string
 }
 
 // ReleaseWorkflow returns a workflow that mirrors the release lifecycle: statuses
@@ -476,6 +479,7 @@ func (s *Server) issueRoute(w http.ResponseWriter, r *http.Request, is *Issue, r
 			Transition struct {
 				ID string `json:"id"`
 			} `json:"transition"`
+			Fields map[string]any `json:"fields"`
 		}
 		if json.NewDecoder(r.Body).Decode(&body) != nil || body.Transition.ID == "" {
 			fail(w, http.StatusBadRequest, "", map[string]string{"transition": "A transition id is required."})
@@ -483,6 +487,16 @@ func (s *Server) issueRoute(w http.ResponseWriter, r *http.Request, is *Issue, r
 		}
 		for _, t := range s.available(is) {
 			if t.ID == body.Transition.ID {
+				missing := map[string]string{}
+				for _, f := range t.Require {
+					if _, ok := body.Fields[f]; !ok {
+						missing[f] = fmt.Sprintf("Field '%s' is required.", f)
+					}
+				}
+				if len(missing) > 0 {
+					fail(w, http.StatusBadRequest, "", missing)
+					return
+				}
 				is.Status = t.To
 				w.WriteHeader(http.StatusNoContent)
 				return
