@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -450,4 +451,49 @@ func TestTransitionRefusedForARequiredField(t *testing.T) {
 	if !strings.Contains(err.Error(), "(issue REL-1)") || !strings.Contains(err.Error(), "field resolution: Field 'resolution' is required.") {
 		t.Errorf("message %q names neither the issue nor the field", err)
 	}
+}
+
+// Two replicas look up (and so create) one release's issue at once, each with a
+// notifier of its own: whichever creates first, one issue remains and both
+// answer its key.
+func TestTwoReplicasMakeOneIssue(t *testing.T) {
+	f := setup(t, jira.Cloud, nil)
+	ctx := context.Background()
+	for round := range 20 {
+		f.srv.SetDown(true)
+		r := f.create(t)
+		r, _ = f.fire(t, r, release.EventPlan)
+		f.srv.SetDown(false)
+		keys := make(chan string, 2)
+		for range 2 {
+			n, err := jira.New(f.cfg, f.store, jira.WithSleep(f.sleeps.sleep))
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				key, err := n.Issue(ctx, r)
+				if err != nil {
+					t.Error(err)
+				}
+				keys <- key
+			}()
+		}
+		a, b := <-keys, <-keys
+		var mine []string
+		for _, is := range f.srv.Issues() {
+			if slices.Contains(is.Labels, "releasekit-"+r.ID.String()) {
+				mine = append(mine, is.Key)
+			}
+		}
+		if len(mine) != 1 || a != mine[0] || b != mine[0] {
+			t.Fatalf("round %d: issues %v, the replicas answered %s and %s", round, mine, a, b)
+		}
+	}
+	deleted := 0
+	for _, q := range f.srv.Requests() {
+		if q.Method == http.MethodDelete {
+			deleted++
+		}
+	}
+	t.Logf("%d of 20 rounds made a second issue and deleted it again", deleted)
 }

@@ -337,6 +337,13 @@ func shipped(r release.Release) bool {
 }
 
 func (n *Notifier) transition(ctx context.Context, iss issueRef, r release.Release, e release.AuditEntry, target string, texts []string, prog *progress) error {
+	// Another replica may be delivering a later notification of the release at
+	// this moment: read how far the issue is before moving it.
+	if fresh, err := n.progress(ctx, iss); err != nil {
+		return err
+	} else if fresh.Sequence >= e.Sequence {
+		return nil
+	}
 	status, err := n.status(ctx, iss)
 	if err != nil {
 		return err
