@@ -497,3 +497,42 @@ func TestTwoReplicasMakeOneIssue(t *testing.T) {
 	}
 	t.Logf("%d of 20 rounds made a second issue and deleted it again", deleted)
 }
+
+// historyFunc serves a history the test writes by hand.
+type historyFunc func() []release.AuditEntry
+
+func (h historyFunc) History(context.Context, release.ID) ([]release.AuditEntry, error) {
+	return h(), nil
+}
+
+// The plan comment carries the risk assessment, the schedule comment the booked slot.
+func TestCommentsCarryRiskAndSlot(t *testing.T) {
+	srv := jiratest.New()
+	defer srv.Close()
+	id, _ := release.ParseID("0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d")
+	at := t0
+	entry := func(seq int64, ev release.Event, from, to release.State, sn *release.Snapshot) release.AuditEntry {
+		return release.AuditEntry{ReleaseID: id, Sequence: seq, Event: ev, From: from, To: to, Actor: rui, Time: at, Snapshot: sn}
+	}
+	h := []release.AuditEntry{
+		entry(1, release.EventCreate, "", release.StateDraft, &release.Snapshot{}),
+		entry(2, release.EventPlan, release.StateDraft, release.StatePlanned, &release.Snapshot{Risk: &release.RiskSummary{Score: 42, Level: "medium"}}),
+		entry(3, release.EventSchedule, release.StatePlanned, release.StateScheduled, &release.Snapshot{Slot: &release.Slot{Start: t0.Add(24 * time.Hour), End: t0.Add(25 * time.Hour)}}),
+	}
+	n, err := jira.New(config(srv, jira.DataCenter), historyFunc(func() []release.AuditEntry { return h }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := release.Release{ID: id, Name: "checkout", Version: "2.4.0", Environment: "prod", State: release.StateScheduled, Revision: 3}
+	if err := n.Notify(context.Background(), release.Notification{Release: r, Entry: h[2]}); err != nil {
+		t.Fatal(err)
+	}
+	is := srv.Issues()[0]
+	got := texts(is)
+	if len(got) != 2 || !strings.Contains(got[0], "Risk: medium (42/100).") || !strings.Contains(got[1], "Slot: 2026-12-08 09:00 UTC to 2026-12-08 10:00 UTC.") {
+		t.Errorf("comments = %q", got)
+	}
+	if is.Status != "Scheduled" {
+		t.Errorf("status %q", is.Status)
+	}
+}

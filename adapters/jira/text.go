@@ -130,6 +130,14 @@ func entryComment(e release.AuditEntry) document {
 		first = fmt.Sprintf("%s → %s (%s) by %s", e.From, e.To, e.Event, e.Actor.ID)
 	}
 	d := document{paragraphs: []string{first}}
+	if sn := e.Snapshot; sn != nil && e.From != e.To {
+		if sn.Risk != nil && e.To == release.StatePlanned {
+			d.paragraphs = append(d.paragraphs, fmt.Sprintf("Risk: %s (%.0f/100).", sn.Risk.Level, sn.Risk.Score))
+		}
+		if sn.Slot != nil && e.To == release.StateScheduled {
+			d.paragraphs = append(d.paragraphs, fmt.Sprintf("Slot: %s to %s.", sn.Slot.Start.UTC().Format("2006-01-02 15:04 UTC"), sn.Slot.End.UTC().Format("2006-01-02 15:04 UTC")))
+		}
+	}
 	if e.Reason != "" {
 		d.paragraphs = append(d.paragraphs, "Reason: "+e.Reason)
 	}
