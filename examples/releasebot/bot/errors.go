@@ -17,20 +17,21 @@ type ErrorKind string
 
 // The error kinds, with their status codes.
 const (
-	KindInvalid         ErrorKind = "invalid"           // 400: the request is malformed
-	KindUnauthenticated ErrorKind = "unauthenticated"   // 401: no or unknown bearer token
-	KindForbidden       ErrorKind = "forbidden"         // 403: the policy or separation of duties refuses the actor
-	KindNotFound        ErrorKind = "not_found"         // 404: no such release or route
-	KindConflict        ErrorKind = "conflict"          // 409: stale revision (If-Match) or a slot taken meanwhile
-	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition, or an Idempotency-Key is reused
-	KindInternal        ErrorKind = "internal"          // 500: the bot or its store failed
-	KindUnavailable     ErrorKind = "unavailable"       // 503: the request was cancelled or the bot is stopping
-	KindTooLarge        ErrorKind = "request_too_large" // 413: the body exceeds the limit
+	KindInvalid          ErrorKind = "invalid"            // 400: the request is malformed
+	KindUnauthenticated  ErrorKind = "unauthenticated"    // 401: no or unknown bearer token
+	KindForbidden        ErrorKind = "forbidden"          // 403: the policy or separation of duties refuses the actor
+	KindNotFound         ErrorKind = "not_found"          // 404: no such release or route
+	KindMethodNotAllowed ErrorKind = "method_not_allowed" // 405: the route exists for other methods (the Allow header names them)
+	KindConflict         ErrorKind = "conflict"           // 409: stale revision (If-Match) or a slot taken meanwhile
+	KindRefused          ErrorKind = "refused"            // 422: guards, gates or the lifecycle refuse the transition, or an Idempotency-Key is reused
+	KindInternal         ErrorKind = "internal"           // 500: the bot or its store failed
+	KindUnavailable      ErrorKind = "unavailable"        // 503: the request was cancelled or the bot is stopping
+	KindTooLarge         ErrorKind = "request_too_large"  // 413: the body exceeds the limit
 )
 
 // ErrorKinds lists every [ErrorKind].
 func ErrorKinds() []ErrorKind {
-	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindConflict,
+	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindMethodNotAllowed, KindConflict,
 		KindRefused, KindInternal, KindUnavailable, KindTooLarge}
 }
 
@@ -45,6 +46,8 @@ func (k ErrorKind) Status() int {
 		return http.StatusForbidden
 	case KindNotFound:
 		return http.StatusNotFound
+	case KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	case KindConflict:
 		return http.StatusConflict
 	case KindRefused:

@@ -10,7 +10,6 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/examples/releasebot/bot"
-	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
@@ -65,10 +64,11 @@ func FuzzFireRequest(f *testing.F) {
 	}
 	h := srv.Handler()
 	rec := serve(h, "POST", "/releases", tokAna, []byte(`{"name": "checkout", "version": "1.0.0", "environment": "dev"}`))
-	var r release.Release
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+	var v bot.ReleaseView
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 		f.Fatal(err)
 	}
+	r := v.Release
 	allowed := []int{http.StatusOK, http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 		http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge}
 	f.Fuzz(func(t *testing.T, event, ifMatch, body string) {
