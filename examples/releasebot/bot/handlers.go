@@ -55,8 +55,8 @@ func (s *Server) routes() {
 	}
 	m.HandleFunc("GET /calendar.ics", s.authed(s.calendarICS))
 	m.HandleFunc("GET /report", s.authed(s.report))
-	//OPENAPI
-	//BOARD
+	m.HandleFunc("GET /openapi.json", s.openAPI)
+	s.boardRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowed(m, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
@@ -766,12 +766,32 @@ func decode(w http.ResponseWriter, r *http.Request, v any, required bool) error 
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
+		return bodyError(err)
 	}
 	if dec.More() {
 		return apiErr(KindInvalid, "the body has data after the JSON value")
 	}
 	return nil
+}
+
+// fieldHints say how to write the fields people get wrong most.
+var fieldHints = map[string]string{
+	"duration": `duration is a Go duration string such as "45m" or "1h30m"`,
+	"at":       `at is an RFC 3339 time such as "2026-03-03T09:00:00Z"`,
+	"expires":  `expires is an RFC 3339 time such as "2026-03-03T09:00:00Z"`,
+}
+
+// bodyError says what is wrong with a body that does not decode, and how to write it.
+func bodyError(err error) *APIError {
+	ae := apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if hint, ok := fieldHints[te.Field]; ok {
+			ae.Reasons = append(ae.Reasons, hint)
+		}
+	}
+	ae.Reasons = append(ae.Reasons, "GET /openapi.json describes every route's body")
+	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

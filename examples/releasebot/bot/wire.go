@@ -14,6 +14,9 @@ import (
 // as a number of nanoseconds).
 type Duration time.Duration
 
+// String is the Go duration string, e.g. "45m0s".
+func (d Duration) String() string { return time.Duration(d).String() }
+
 // MarshalJSON writes d as a string, e.g. "45m0s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
