@@ -167,7 +167,11 @@ func Classify(err error) *APIError {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		out.Kind = KindUnavailable
 	default:
+		// The cause stays in the bot's log: a store's error can name hosts, tables
+		// or files the caller has no business seeing.
 		out.Kind = KindInternal
+		out.Message = "the bot could not answer: its store or engine failed"
+		out.Reasons = []string{"retry the request; if it keeps failing, the bot's log has the cause"}
 	}
 	return out
 }
