@@ -345,23 +345,42 @@ func (s *Server) graphSVG(rs []release.Release) template.HTML {
 		}
 	}
 	const colW, rowH, boxW, boxH, pad = 170, 56, 130, 32, 20
-	rows := 0
-	pos := map[string][2]int{}
-	for i, wave := range waves {
-		rows = max(rows, len(wave))
-		for j, n := range wave {
-			pos[n] = [2]int{pad + i*colW, pad + j*rowH}
+	wave := map[string]int{}
+	for i, w := range waves {
+		for _, n := range w {
+			wave[n] = i
 		}
 	}
-	width, height := pad*2+len(waves)*colW-(colW-boxW), pad*2+rows*rowH-(rowH-boxH)
+	// An edge that skips a wave arcs over the boxes between, through a band above
+	// them.
+	top := pad
+	for _, e := range s.graph.Edges() {
+		if wave[e.Dependent]-wave[e.Dependency] > 1 {
+			top = pad + 40
+		}
+	}
+	rows := 0
+	pos := map[string][2]int{}
+	for i, w := range waves {
+		rows = max(rows, len(w))
+		for j, n := range w {
+			pos[n] = [2]int{pad + i*colW, top + j*rowH}
+		}
+	}
+	width, height := pad*2+len(waves)*colW-(colW-boxW), top+pad+rows*rowH-(rowH-boxH)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" id="graph" role="img" aria-labelledby="graph-title" width="%d" height="%d" viewBox="0 0 %d %d">`, width, height, width, height)
 	b.WriteString(`<title id="graph-title">Service dependencies: an arrow points to what a service depends on</title>`)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>`)
 	for _, e := range s.graph.Edges() {
 		from, to := pos[e.Dependent], pos[e.Dependency]
-		fmt.Fprintf(&b, `<line class="edge" data-from="%s" data-to="%s" x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555" marker-end="url(#arrow)"/>`,
-			template.HTMLEscapeString(e.Dependent), template.HTMLEscapeString(e.Dependency), from[0], from[1]+boxH/2, to[0]+boxW, to[1]+boxH/2)
+		x1, y1, x2, y2 := from[0], from[1]+boxH/2, to[0]+boxW, to[1]+boxH/2
+		d := fmt.Sprintf("M %d %d L %d %d", x1, y1, x2, y2)
+		if wave[e.Dependent]-wave[e.Dependency] > 1 {
+			d = fmt.Sprintf("M %d %d C %d %d, %d %d, %d %d", x1, y1, x1-colW/3, pad/2, x2+colW/3, pad/2, x2, y2)
+		}
+		fmt.Fprintf(&b, `<path class="edge" data-from="%s" data-to="%s" d="%s" fill="none" stroke="#555" marker-end="url(#arrow)"/>`,
+			template.HTMLEscapeString(e.Dependent), template.HTMLEscapeString(e.Dependency), d)
 	}
 	for _, wave := range waves {
 		for _, n := range wave {

@@ -1,7 +1,9 @@
 package bot_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/examples/releasebot/bot"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -32,7 +36,7 @@ func TestBoardShowsReleasesCalendarAndGraph(t *testing.T) {
 	for _, svc := range []string{"web", "mobile", "checkout", "payments", "inventory", "ledger", "notifications"} {
 		assert.Contains(t, page, `data-service="`+svc+`"`)
 	}
-	assert.Contains(t, page, `<line class="edge" data-from="checkout" data-to="payments"`)
+	assert.Contains(t, page, `class="edge" data-from="checkout" data-to="payments"`)
 	assert.NotContains(t, page, "<script", "the board needs no JavaScript")
 }
 
@@ -139,4 +143,30 @@ func TestBoardSignIn(t *testing.T) {
 	require.NoError(t, err)
 	res.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, "the board's cookie does not open the API")
+}
+
+// tamperedStore answers Get with a release whose author was changed outside its
+// history, as someone with database access might.
+type tamperedStore struct{ *memory.Store }
+
+func (s tamperedStore) Get(ctx context.Context, id release.ID) (release.Release, error) {
+	r, err := s.Store.Get(ctx, id)
+	r.Author = "mallory"
+	return r, err
+}
+
+// TestBoardShowsATamperedRelease: a release that no longer matches its history is
+// shown as not verifying, with the field that differs.
+func TestBoardShowsATamperedRelease(t *testing.T) {
+	f := newFixture(t)
+	r := f.create(t, "payments", "3.1.0", "dev")
+	srv, err := bot.New(tamperedStore{f.store}, testConfig(), bot.WithClock(f.clock), bot.WithNotifier(nil))
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/board/releases/"+r.ID.String(), nil)
+	req.Header.Set("Authorization", "Bearer "+tokRui)
+	srv.Handler().ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), `data-verified="false"`)
+	assert.Contains(t, rec.Body.String(), "the stored author is")
 }
