@@ -60,6 +60,32 @@ func (k ErrorKind) Status() int {
 	return http.StatusInternalServerError
 }
 
+// advice says what to do about an error of the kind, for answers that have no more
+// specific reason.
+func (k ErrorKind) advice() string {
+	switch k {
+	case KindInvalid:
+		return "fix the request: GET /openapi.json describes what every route takes"
+	case KindUnauthenticated:
+		return `send "Authorization: Bearer <token>" with a token from the bot's configuration file`
+	case KindForbidden:
+		return "ask someone who holds the role the action takes"
+	case KindNotFound:
+		return "check the ID: GET /releases lists the releases"
+	case KindMethodNotAllowed:
+		return "use a method the Allow header names"
+	case KindConflict:
+		return "read the release again (GET /releases/{id}) and retry with its ETag in If-Match"
+	case KindRefused:
+		return "GET /releases/{id} lists the events the release can take now"
+	case KindTooLarge:
+		return "send a body under 1 MiB: link to long logs with a url instead"
+	case KindUnavailable:
+		return "retry the request"
+	}
+	return "retry the request; if it keeps failing, the bot's log has the cause"
+}
+
 // APIError is the body of every error answer:
 //
 //	{"error": "approve refused", "kind": "refused", "reasons": ["gates: gate \"checks\" failed: …"]}

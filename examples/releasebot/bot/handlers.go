@@ -813,6 +813,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail sends err as an [APIError] body with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := Classify(err)
+	if len(ae.Reasons) == 0 {
+		c := *ae
+		c.Reasons = []string{ae.Kind.advice()}
+		ae = &c
+	}
 	if ae.Kind == KindInternal {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))

@@ -208,6 +208,7 @@ func (k *contract) send(req *http.Request, c call, in *openapi3filter.RequestVal
 		require.NoError(t, json.Unmarshal(out, &e))
 		require.Equal(t, res.StatusCode, e.Kind.Status(), "the kind fixes the status")
 		require.NotEmpty(t, e.Message)
+		require.NotEmpty(t, e.Reasons, "%s %s answered %d without a reason saying what to do: %s", c.method, c.path, res.StatusCode, out)
 	}
 	k.note(in.Route.Operation.OperationID, res.StatusCode)
 	return out, res.Header
