@@ -176,8 +176,11 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, who Ident
 func (s *Server) created(w http.ResponseWriter, r *http.Request, rel release.Release) {
 	v, err := s.view(context.WithoutCancel(r.Context()), rel)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		// The release is created: answer so, without the evidence the history
+		// would have given (none yet for a new release).
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "created, but its history could not be read back",
+			slog.String("release", rel.ID.String()), slog.Any("error", err))
+		v = ReleaseView{Release: wireRelease(rel), Events: available(rel.State)}
 	}
 	w.Header().Set("Location", "/releases/"+rel.ID.String())
 	setETag(w, rel)
@@ -290,11 +293,15 @@ func (s *Server) view(ctx context.Context, rel release.Release) (ReleaseView, er
 	if err != nil {
 		return ReleaseView{}, err
 	}
-	evs := release.Available(rel.State)
-	if evs == nil {
-		evs = []release.Event{}
+	return ReleaseView{Release: wireRelease(rel), Events: available(rel.State), Evidence: evidenceOf(rel, h)}, nil
+}
+
+// available is the events a release in state st can take, never nil.
+func available(st release.State) []release.Event {
+	if evs := release.Available(st); evs != nil {
+		return evs
 	}
-	return ReleaseView{Release: wireRelease(rel), Events: evs, Evidence: evidenceOf(rel, h)}, nil
+	return []release.Event{}
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) (release.Release, bool) {
