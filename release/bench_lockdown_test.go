@@ -12,9 +12,11 @@ import (
 )
 
 // BenchmarkStartLockdownHistory: what a start costs on the memory store as the
-// lockdown history grows (each start reads and verifies it, then commits fenced on
-// it): 0, 100 and 1000 entries (50 and 500 lockdowns declared and lifted). Only the
-// start is timed; each iteration's release is taken to approved outside the timer.
+// lockdown history grows: 0, 100 and 1000 entries (50 and 500 lockdowns declared and
+// lifted). A start reads the history from the last entry its engine verified,
+// verifies what is new and commits fenced on it; the engine's first start, which
+// verifies the whole history, runs before the timer. Only the start is timed; each
+// iteration's release is taken to approved outside the timer.
 func BenchmarkStartLockdownHistory(b *testing.B) {
 	ctx := context.Background()
 	for _, lockdowns := range []int{0, 50, 500} {
@@ -32,6 +34,10 @@ func BenchmarkStartLockdownHistory(b *testing.B) {
 				if _, err := eng.Lift(ctx, l.ID, rui, "over"); err != nil {
 					b.Fatal(err)
 				}
+			}
+			first := approvedIn(b, eng, "first", "prod", release.ClassNormal)
+			if _, err := eng.Fire(ctx, first.ID, release.EventStart, rui); err != nil {
+				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()

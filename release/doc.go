@@ -61,7 +61,8 @@
 // every start in its environments, with no override; a freeze ([KindFreeze]) refuses
 // them as a calendar freeze does. It is kept in a hash-chained lockdown history in the
 // store ([LockdownStore], [VerifyLockdownHistory]); every engine on the store reads
-// it on each start and commits the start fenced on it, so a lockdown declared by one
+// what was appended to it since its last start on each start and commits the start
+// fenced on it, so a lockdown declared by one
 // replica is obeyed by all at once. Releases already deploying in its scope get an
 // [EventHalt] entry and a notification. [Engine.Lift] ends it, for authorized actors
 // only ([EventDeclare] and [EventLift] in the [Policy]).

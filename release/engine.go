@@ -29,6 +29,7 @@ type Engine struct {
 	notifyTimeout time.Duration
 	ids           idSource
 	checkpoints   *checkpointer // nil without WithCheckpoints
+	verified      lockdownCache // the lockdown history as far as starts verified it
 }
 
 // Option configures an [Engine].

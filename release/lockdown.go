@@ -1,6 +1,7 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -245,60 +247,102 @@ func (e LockdownEntry) Clone() LockdownEntry {
 // naming the first bad entry. Like a release history without its head, it cannot
 // tell a history whose last entries were cut off from a shorter one.
 func VerifyLockdownHistory(h []LockdownEntry) error {
-	declared := map[ID]Lockdown{}
-	prev := ""
-	for i, e := range h {
-		bad := func(format string, args ...any) error {
-			return &LockdownHistoryError{Sequence: int64(i + 1), Reason: fmt.Sprintf(format, args...)}
+	c := newLockdownChain()
+	for _, e := range h {
+		if err := c.add(e); err != nil {
+			return err
 		}
-		l := e.Lockdown
-		switch {
-		case e.Sequence != int64(i+1):
-			return bad("has sequence %d (an entry was removed, inserted or moved)", e.Sequence)
-		case e.PrevHash != prev:
-			return bad("does not chain to the entry before it")
-		}
-		want, err := e.ComputeHash()
-		if err != nil {
-			return bad("%v", err)
-		}
-		if want != e.Hash {
-			return bad("its hash does not match its content (the entry was edited)")
-		}
-		old, seen := declared[l.ID]
-		switch e.Event {
-		case EventDeclare:
-			switch {
-			case seen:
-				return bad("declares %s a second time", l.ID)
-			case strings.TrimSpace(l.Reason) == "" || l.DeclaredBy.ID == "" || l.DeclaredAt.IsZero():
-				return bad("declares %s without a reason, a declarer or a time", l.ID)
-			case !l.LiftedAt.IsZero() || l.LiftedBy.ID != "":
-				return bad("declares %s as lifted already", l.ID)
-			}
-		case EventLift:
-			switch {
-			case !seen:
-				return bad("lifts %s, which was never declared", l.ID)
-			case !old.LiftedAt.IsZero():
-				return bad("lifts %s, which was lifted already", l.ID)
-			case l.LiftedBy.ID == "" || l.LiftedAt.IsZero() || strings.TrimSpace(l.LiftReason) == "":
-				return bad("lifts %s without a lifter, a time or a reason", l.ID)
-			}
-			cmp := l.clone()
-			cmp.LiftedBy, cmp.LiftedAt, cmp.LiftReason = Actor{}, time.Time{}, ""
-			a, _ := json.Marshal(cmp)
-			b, _ := json.Marshal(old)
-			if string(a) != string(b) {
-				return bad("lifts %s but changes what was declared", l.ID)
-			}
-		default:
-			return bad("event %q is neither %s nor %s", e.Event, EventDeclare, EventLift)
-		}
-		declared[l.ID] = l
-		prev = e.Hash
 	}
 	return nil
+}
+
+// lockdownChain is a verified prefix of a lockdown history: how many entries it
+// holds, the last one's hash, every lockdown as its last entry leaves it, and the
+// ones not lifted in the order they were declared. add verifies the next entry
+// against it, so a history is verified once, entry by entry, as it grows.
+type lockdownChain struct {
+	n        int64
+	head     string
+	declared map[ID]Lockdown
+	open     []ID // declared and not lifted, in declaration order
+}
+
+func newLockdownChain() *lockdownChain { return &lockdownChain{declared: map[ID]Lockdown{}} }
+
+// add verifies e as the entry after the chain's last and appends it; when e does not
+// verify it returns a *LockdownHistoryError and leaves the chain as it was.
+func (c *lockdownChain) add(e LockdownEntry) error {
+	seq := c.n + 1
+	bad := func(format string, args ...any) error {
+		return &LockdownHistoryError{Sequence: seq, Reason: fmt.Sprintf(format, args...)}
+	}
+	l := e.Lockdown
+	switch {
+	case e.Sequence != seq:
+		return bad("has sequence %d (an entry was removed, inserted or moved)", e.Sequence)
+	case e.PrevHash != c.head:
+		return bad("does not chain to the entry before it")
+	}
+	if err := e.verifyHash(); err != nil {
+		return bad("%v", err)
+	}
+	old, seen := c.declared[l.ID]
+	switch e.Event {
+	case EventDeclare:
+		switch {
+		case seen:
+			return bad("declares %s a second time", l.ID)
+		case strings.TrimSpace(l.Reason) == "" || l.DeclaredBy.ID == "" || l.DeclaredAt.IsZero():
+			return bad("declares %s without a reason, a declarer or a time", l.ID)
+		case !l.LiftedAt.IsZero() || l.LiftedBy.ID != "":
+			return bad("declares %s as lifted already", l.ID)
+		}
+		c.open = append(c.open, l.ID)
+	case EventLift:
+		switch {
+		case !seen:
+			return bad("lifts %s, which was never declared", l.ID)
+		case !old.LiftedAt.IsZero():
+			return bad("lifts %s, which was lifted already", l.ID)
+		case l.LiftedBy.ID == "" || l.LiftedAt.IsZero() || strings.TrimSpace(l.LiftReason) == "":
+			return bad("lifts %s without a lifter, a time or a reason", l.ID)
+		}
+		decl := l.clone()
+		decl.LiftedBy, decl.LiftedAt, decl.LiftReason = Actor{}, time.Time{}, ""
+		a, _ := json.Marshal(decl)
+		b, _ := json.Marshal(old)
+		if string(a) != string(b) {
+			return bad("lifts %s but changes what was declared", l.ID)
+		}
+		c.open = slices.DeleteFunc(c.open, func(id ID) bool { return id == l.ID })
+	default:
+		return bad("event %q is neither %s nor %s", e.Event, EventDeclare, EventLift)
+	}
+	c.declared[l.ID] = l.clone()
+	c.n, c.head = seq, e.Hash
+	return nil
+}
+
+// verifyHash checks that e's Hash matches its content.
+func (e LockdownEntry) verifyHash() error {
+	want, err := e.ComputeHash()
+	if err != nil {
+		return err
+	}
+	if want != e.Hash {
+		return errors.New("its hash does not match its content (the entry was edited)")
+	}
+	return nil
+}
+
+// unlifted returns the lockdowns of the chain that are not lifted, in the order they
+// were declared, copied out.
+func (c *lockdownChain) unlifted() []Lockdown {
+	out := make([]Lockdown, len(c.open))
+	for i, id := range c.open {
+		out[i] = c.declared[id].clone()
+	}
+	return out
 }
 
 // LockdownHistoryError says where a lockdown history does not verify.
@@ -318,8 +362,8 @@ func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
 // LockdownStore is an optional interface of a [Store] (found by type assertion) that
 // keeps runtime lockdowns and freezes. An Engine over a store without it refuses
 // [Engine.Lockdown]; over one with it, every start reads the lockdown history from
-// the store, so a lockdown declared by any engine on the store is obeyed by all of
-// them at once.
+// the store (from the last entry its engine verified on), so a lockdown declared by
+// any engine on the store is obeyed by all of them at once.
 //
 // Contract (release/storetest checks it):
 //   - AppendLockdown appends e when the history holds exactly e.Sequence-1 entries;
@@ -327,6 +371,10 @@ func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
 //     concurrent appends with the same sequence, exactly one succeeds.
 //   - LockdownHistory returns every entry in sequence order (none: an empty slice and
 //     a nil error). Entries are copied out; decoding failures are ErrCorrupt.
+//   - LockdownHistoryFrom is LockdownHistory without the entries before sequence
+//     from (from <= 1: all of them; past the last entry: none), reading only the
+//     rest, so that its cost does not grow with the history. A start reads the
+//     history from the last entry its engine verified.
 //   - UpdateFenced is Update (UpdateKeyed when k is not nil, for a [KeyStore]) that,
 //     in the same atomic step, checks that the lockdown history still holds exactly
 //     fence entries; when it holds more it changes nothing and returns an error
@@ -336,6 +384,7 @@ func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
 type LockdownStore interface {
 	AppendLockdown(ctx context.Context, e LockdownEntry) error
 	LockdownHistory(ctx context.Context) ([]LockdownEntry, error)
+	LockdownHistoryFrom(ctx context.Context, from int64) ([]LockdownEntry, error)
 	UpdateFenced(ctx context.Context, expected int64, r Release, e AuditEntry, k *KeyRecord, fence int64) error
 }
 
@@ -354,8 +403,8 @@ func (e *Engine) fenceMoved(ctx context.Context, p *Proposal, err error) error {
 	if !p.fenced || !errors.Is(err, ErrConflict) {
 		return err
 	}
-	h, rerr := e.store.(LockdownStore).LockdownHistory(context.WithoutCancel(ctx))
-	if rerr != nil || int64(len(h)) == p.fence {
+	h, rerr := e.store.(LockdownStore).LockdownHistoryFrom(context.WithoutCancel(ctx), p.fence+1)
+	if rerr != nil || len(h) == 0 {
 		return err
 	}
 	return errLockdownsMoved
@@ -481,7 +530,9 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
 }
 
-// readLockdowns reads the lockdown history and verifies it.
+// readLockdowns reads the whole lockdown history and verifies it, and checks that it
+// still holds the last entry this engine's starts verified, unchanged (so a history
+// cut back or whose last entry was replaced does not verify either).
 func (e *Engine) readLockdowns(ctx context.Context, ls LockdownStore) ([]LockdownEntry, error) {
 	h, err := ls.LockdownHistory(ctx)
 	if err != nil {
@@ -490,7 +541,77 @@ func (e *Engine) readLockdowns(ctx context.Context, ls LockdownStore) ([]Lockdow
 	if err := VerifyLockdownHistory(h); err != nil {
 		return nil, err
 	}
+	e.verified.mu.Lock()
+	n, head := int64(0), ""
+	if c := e.verified.chain; c != nil {
+		n, head = c.n, c.head
+	}
+	e.verified.mu.Unlock()
+	if n > int64(len(h)) || n > 0 && h[n-1].Hash != head {
+		return nil, &LockdownHistoryError{Sequence: n, Reason: "the store no longer holds the entry this engine verified there"}
+	}
 	return h, nil
+}
+
+// lockdownCache is what an engine's starts have verified of the lockdown history. A
+// start reads only the entries from the last verified one on (one small read when
+// nothing was appended), checks that the last verified entry is still there
+// unchanged, verifies the new entries against the chain and decides on the
+// lockdowns not lifted. So its cost does not grow with the history.
+//
+// What it does not see: an entry older than the last verified one, edited in the
+// store after this engine verified it. The engine goes on obeying the lockdowns as
+// it verified them (an edit cannot lift one for it), and every full read finds the
+// edit: Engine.Lockdowns, Engine.Lift, Engine.Lockdown, Engine.AuditPack, a new
+// engine's first start, and bolt's Check.
+type lockdownCache struct {
+	mu    sync.Mutex
+	chain *lockdownChain // nil until the first start
+}
+
+// startView reads the lockdown history from the last entry the engine verified,
+// verifies what is new and returns the lockdowns not lifted with the number of
+// entries they were decided on (the fence of the start). A history that does not
+// verify is an error (the start is refused) and the view stays as it was.
+func (e *Engine) startView(ctx context.Context, ls LockdownStore) ([]Lockdown, int64, error) {
+	c := &e.verified
+	c.mu.Lock()
+	var n int64
+	if c.chain != nil {
+		n = c.chain.n
+	}
+	c.mu.Unlock()
+	tail, err := ls.LockdownHistoryFrom(ctx, max(n, 1))
+	if err != nil {
+		return nil, 0, fmt.Errorf("release: read the lockdown history: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.chain == nil {
+		c.chain = newLockdownChain()
+	}
+	ch := c.chain
+	if ch.n > 0 {
+		// The tail must start with the last verified entry, unchanged, unless another
+		// start of this engine verified further meanwhile from a newer read.
+		i, found := slices.BinarySearchFunc(tail, ch.n, func(en LockdownEntry, seq int64) int { return cmp.Compare(en.Sequence, seq) })
+		switch {
+		case found && (tail[i].Hash != ch.head || tail[i].verifyHash() != nil):
+			return nil, 0, &LockdownHistoryError{Sequence: ch.n, Reason: "the entry this engine verified last was changed in the store"}
+		case found:
+			tail = tail[i+1:]
+		case n == ch.n:
+			return nil, 0, &LockdownHistoryError{Sequence: ch.n, Reason: "the entry this engine verified last is missing from the store"}
+		default:
+			tail = nil // a read older than what is verified: decide on the newer
+		}
+	}
+	for _, en := range tail {
+		if err := ch.add(en); err != nil {
+			return nil, 0, err
+		}
+	}
+	return ch.unlifted(), ch.n, nil
 }
 
 // lockdownsOf replays a history: every lockdown as its last entry leaves it.
@@ -666,11 +787,11 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 		return nil
 	}
 	// Fail closed: a start that cannot tell whether the line is stopped does not go.
-	h, err := s.e.readLockdowns(ctx, ls)
+	open, n, err := s.e.startView(ctx, ls)
 	if err != nil {
 		return err
 	}
-	p.fence, p.fenced = int64(len(h)), true
+	p.fence, p.fenced = n, true
 	var roles []string
 	for _, st := range s.e.stages {
 		if c, ok := st.(*calendarStage); ok {
@@ -679,12 +800,7 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 	}
 	var stops, freezes []string
 	var overridden []ID
-	last := lockdownsOf(h)
-	for _, en := range h {
-		if en.Event != EventDeclare {
-			continue
-		}
-		l := last[en.Lockdown.ID]
+	for _, l := range open {
 		if !l.covers(p.Release, p.Now, p.Release.Duration) {
 			continue
 		}

@@ -47,17 +47,24 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 // (= sequence) order. A row that fails its checksum, does not decode or sits under
 // another sequence's key is a *release.CorruptError.
 func (s *Store) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	return s.LockdownHistoryFrom(ctx, 1)
+}
+
+// LockdownHistoryFrom implements [release.LockdownStore] as LockdownHistory does,
+// seeking the cursor to sequence from: it reads only the rows from there on.
+func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.LockdownEntry, error) {
 	out := []release.LockdownEntry{}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		out = out[:0]
-		return tx.Bucket(bucketLockdowns).ForEach(func(k, v []byte) error {
+		c := tx.Bucket(bucketLockdowns).Cursor()
+		for k, v := c.Seek(seqKey(max(from, 1))); k != nil; k, v = c.Next() {
 			e, err := decodeLockdown(k, v)
 			if err != nil {
 				return err
 			}
 			out = append(out, e)
-			return nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -25,13 +25,20 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 
 // LockdownHistory implements [release.LockdownStore].
 func (s *Store) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	return s.LockdownHistoryFrom(ctx, 1)
+}
+
+// LockdownHistoryFrom implements [release.LockdownStore]: it copies out the entries
+// from sequence from on.
+func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.LockdownEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]release.LockdownEntry, len(s.lockdowns))
-	for i, e := range s.lockdowns {
+	tail := s.lockdowns[min(max(from, 1)-1, int64(len(s.lockdowns))):]
+	out := make([]release.LockdownEntry, len(tail))
+	for i, e := range tail {
 		out[i] = e.Clone()
 	}
 	return out, nil

@@ -61,11 +61,17 @@ INSERT INTO ` + entries + ` (seq, entry) SELECT seq, $2 FROM h`
 // LockdownHistory implements [release.LockdownStore]. A row that does not decode, or
 // holds another sequence's entry, is a *release.CorruptError.
 func (s *Store) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	return s.LockdownHistoryFrom(ctx, 1)
+}
+
+// LockdownHistoryFrom implements [release.LockdownStore] as LockdownHistory does,
+// reading only the rows from sequence from on (a range scan of the primary key).
+func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.LockdownEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	entries, _ := s.lockdownTables()
-	rows, err := s.pool.Query(ctx, `SELECT seq, entry FROM `+entries+` ORDER BY seq`)
+	rows, err := s.pool.Query(ctx, `SELECT seq, entry FROM `+entries+` WHERE seq >= $1 ORDER BY seq`, max(from, 1))
 	if err != nil {
 		return nil, fail(ctx, "read the lockdown history", err)
 	}

@@ -20,6 +20,9 @@ func init() {
 		testCase{"Lockdown/History", lockdownCase(testLockdownHistory)},
 		// 12 concurrent AppendLockdown of the same sequence: exactly one succeeds, the
 		// others are ErrConflict, and the history holds the winner.
+		// LockdownHistoryFrom returns the entries from a sequence on, in order and
+		// copied out: all of them from 0 or 1, the tail from inside, none past the end.
+		testCase{"Lockdown/HistoryFrom", lockdownCase(testLockdownHistoryFrom)},
 		testCase{"Lockdown/AppendConcurrent", lockdownCase(testLockdownAppendConcurrent)},
 		// UpdateFenced commits with the fence the history has (with and without an
 		// idempotency key), and with a stale fence changes nothing and returns
@@ -107,6 +110,45 @@ func testLockdownHistory(t *testing.T, s release.Store) {
 	}
 	if again[0].Lockdown.Environments[0] != "prod" {
 		t.Fatal("editing a returned entry changed the stored one")
+	}
+}
+
+func testLockdownHistoryFrom(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	ls := s.(release.LockdownStore)
+	if h, err := ls.LockdownHistoryFrom(ctx, 1); err != nil || len(h) != 0 {
+		t.Fatalf("empty store: LockdownHistoryFrom(1) = %d entries, %v; want none and nil", len(h), err)
+	}
+	var want []release.LockdownEntry
+	prev := ""
+	for seq := int64(1); seq <= 4; seq++ {
+		e := lockdownEntry(t, seq, prev, "drill")
+		if err := ls.AppendLockdown(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		want, prev = append(want, e), e.Hash
+	}
+	for _, tc := range []struct{ from, first, n int64 }{{-3, 1, 4}, {0, 1, 4}, {1, 1, 4}, {3, 3, 2}, {4, 4, 1}, {5, 0, 0}, {99, 0, 0}} {
+		h, err := ls.LockdownHistoryFrom(ctx, tc.from)
+		if err != nil {
+			t.Fatalf("LockdownHistoryFrom(%d): %v", tc.from, err)
+		}
+		if int64(len(h)) != tc.n {
+			t.Fatalf("LockdownHistoryFrom(%d) = %d entries, want %d", tc.from, len(h), tc.n)
+		}
+		for i, e := range h {
+			if w := want[tc.first-1+int64(i)]; e.Sequence != w.Sequence || e.Hash != w.Hash {
+				t.Fatalf("LockdownHistoryFrom(%d)[%d] = entry %d (%s), want entry %d (%s)", tc.from, i, e.Sequence, e.Hash, w.Sequence, w.Hash)
+			}
+		}
+	}
+	h, err := ls.LockdownHistoryFrom(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h[0].Lockdown.Environments[0] = "edited"
+	if again, err := ls.LockdownHistoryFrom(ctx, 4); err != nil || again[0].Lockdown.Environments[0] != "prod" {
+		t.Fatalf("editing a returned entry changed the stored one (%v)", err)
 	}
 }
 
@@ -403,6 +445,10 @@ func (p *pausing) AppendLockdown(ctx context.Context, e release.LockdownEntry) e
 
 func (p *pausing) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
 	return p.ls.LockdownHistory(ctx)
+}
+
+func (p *pausing) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.LockdownEntry, error) {
+	return p.ls.LockdownHistoryFrom(ctx, from)
 }
 
 func (p *pausing) UpdateFenced(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence int64) error {
