@@ -156,6 +156,30 @@ func TestContract(t *testing.T) {
 	ok("POST", "/releases/"+dev.Release.ID.String()+"/promote", tokAna, `{"environment": "staging"}`, 422)
 	ok("GET", "/report?environment=dev", tokRui, "", 200)
 
+	// Lockdowns: declare (release managers), list, lift; the errors of each route.
+	b, h = ok("POST", "/lockdowns", tokRui, `{"reason": "incident 42", "environments": ["qa"]}`, 201)
+	ld := decode[bot.LockdownResponse](t, b)
+	lift := "/lockdowns/" + ld.Lockdown.ID.String() + "/lift"
+	assert.Equal(t, "/lockdowns/"+ld.Lockdown.ID.String(), h.Get("Location"))
+	ok("POST", "/lockdowns", tokRui, `{"kind": "freeze", "reason": "quarter close", "environments": ["qa"], "allow_classes": ["emergency"], "until": "2026-04-01T00:00:00Z"}`, 201)
+	ok("POST", "/lockdowns", tokAna, `{"reason": "not mine to declare"}`, 403)
+	ok("POST", "/lockdowns", tokRui, `{"reason": " "}`, 400)
+	ok("POST", "/lockdowns", tokRui, `{"reason": "r", "allow_classes": ["emergency"]}`, 400)
+	bad("POST", "/lockdowns", tokRui, `{"reason": 7}`, 400)
+	bad("POST", "/lockdowns", tokRui, `{"kind": "pause", "reason": "r"}`, 400)
+	bad("POST", "/lockdowns", tokRui, `{"reason": "r", "scope": "all"}`, 400)
+	ok("POST", "/lockdowns", tokRui, `{"reason": "`+x+`"}`, 413)
+	b, _ = ok("GET", "/lockdowns", tokAna, "", 200)
+	assert.Len(t, decode[[]release.Lockdown](t, b), 2)
+	ok("POST", lift, tokAna, `{"reason": "over"}`, 403)
+	ok("POST", lift, tokRui, `{"reason": " "}`, 400)
+	bad("POST", lift, tokRui, `{}`, 400)
+	ok("POST", lift, tokRui, `{"reason": "`+x+`"}`, 413)
+	ok("POST", lift, tokRui, `{"reason": "root cause fixed"}`, 200)
+	ok("POST", lift, tokRui, `{"reason": "again"}`, 409)
+	ok("POST", "/lockdowns/0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d/lift", tokRui, `{"reason": "over"}`, 404)
+	ok("POST", "/lockdowns/42/lift", tokRui, `{"reason": "over"}`, 400)
+
 	// Calendar and report.
 	ok("GET", "/calendar.ics?from=2026-03-01T00:00:00Z&to=2026-04-01T00:00:00Z", tokRui, "", 200)
 	ok("GET", "/calendar.ics?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", tokRui, "", 400)
@@ -185,7 +209,7 @@ func TestContract(t *testing.T) {
 	// Every route that takes a token, without one.
 	for _, c := range [][2]string{{"GET", "/releases"}, {"GET", rel}, {"GET", rel + "/history"}, {"POST", rel + "/events/plan"},
 		{"POST", rel + "/promote"}, {"POST", rel + "/checks"}, {"POST", rel + "/approvals"}, {"POST", rel + "/waivers"},
-		{"GET", "/calendar.ics"}, {"GET", "/report"}} {
+		{"GET", "/calendar.ics"}, {"GET", "/report"}, {"POST", "/lockdowns"}, {"GET", "/lockdowns"}, {"POST", "/lockdowns/" + id + "/lift"}} {
 		bad(c[0], c[1], "", "", 401)
 	}
 
@@ -209,7 +233,7 @@ func TestContract(t *testing.T) {
 	form(url.Values{"token": {"nobody-0123456789abcdef"}}, 401)
 
 	// Methods and routes that do not exist.
-	for _, c := range [][2]string{{"DELETE", "/releases"}, {"PUT", rel}, {"GET", rel + "/events/plan"}, {"POST", "/healthz"}, {"GET", "/ci/generic"}, {"DELETE", "/board"}} {
+	for _, c := range [][2]string{{"DELETE", "/releases"}, {"PUT", rel}, {"GET", rel + "/events/plan"}, {"POST", "/healthz"}, {"GET", "/ci/generic"}, {"DELETE", "/board"}, {"PUT", "/lockdowns"}} {
 		_, h := bad(c[0], c[1], tokRui, "", 405)
 		assert.NotEmpty(t, h.Get("Allow"), "%s %s", c[0], c[1])
 	}
