@@ -202,6 +202,7 @@ type calEntry struct {
 	Start, End   time.Time
 	Release      release.ID
 	Shifted      bool
+	Runtime      bool // declared at runtime (POST /lockdowns), not a calendar rule
 }
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request, _ Identity) {
@@ -264,8 +265,9 @@ func byEnvironment(rs []release.Release) ([]envRow, []release.State) {
 	return out, states
 }
 
-// calendarWeeks lays the rules' occurrences and the stored bookings of the span out
-// by week and day (UTC), each day's entries by start.
+// calendarWeeks lays the rules' occurrences, the stored bookings and the runtime
+// lockdowns and freezes of the span out by week and day (UTC), each day's entries by
+// start.
 func (s *Server) calendarWeeks(ctx context.Context, q boardQuery, rs []release.Release) ([]calWeek, error) {
 	from, to := q.From, q.From.AddDate(0, 0, 7*q.Weeks)
 	// Start the grid on the Monday of the first week.
@@ -306,6 +308,11 @@ func (s *Server) calendarWeeks(ctx context.Context, q boardQuery, rs []release.R
 			entries = append(entries, e)
 		}
 	}
+	runtime, err := s.runtimeLockdowns(ctx, q.Environment, start, to)
+	if err != nil {
+		return nil, err
+	}
+	entries = append(entries, runtime...)
 	slices.SortStableFunc(entries, func(a, b calEntry) int { return a.Start.Compare(b.Start) })
 	var weeks []calWeek
 	for d := start; d.Before(to); d = d.AddDate(0, 0, 7) {
@@ -325,6 +332,38 @@ func (s *Server) calendarWeeks(ctx context.Context, q boardQuery, rs []release.R
 		weeks = append(weeks, wk)
 	}
 	return weeks, nil
+}
+
+// runtimeLockdowns are the calendar entries of the lockdowns and freezes declared
+// at runtime (Engine.Lockdown, POST /lockdowns) that are not lifted and in effect
+// some time from from to to, in env (every environment when env is empty): each
+// from its From to its Until, or to the end of the span while it holds until lifted.
+// A lockdown history that does not verify is an error: the board does not show a
+// calendar it cannot vouch for.
+func (s *Server) runtimeLockdowns(ctx context.Context, env string, from, to time.Time) ([]calEntry, error) {
+	ls, err := s.eng.Lockdowns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []calEntry
+	for _, l := range ls {
+		switch {
+		case !l.LiftedAt.IsZero(), !l.Until.IsZero() && !l.Until.After(from), !l.From.Before(to),
+			env != "" && len(l.Environments) > 0 && !slices.Contains(l.Environments, env):
+			continue
+		}
+		end, until := l.Until, ""
+		if end.IsZero() {
+			end, until = to, ", until lifted"
+		}
+		envs := strings.Join(l.Environments, ", ")
+		if envs == "" {
+			envs = "every environment"
+		}
+		out = append(out, calEntry{Kind: string(l.Kind), Name: l.Reason + " (declared by " + l.DeclaredBy.ID + until + ")",
+			Environments: envs, Start: l.From, End: end, Runtime: true})
+	}
+	return out, nil
 }
 
 // graphSVG draws the services' dependency graph in waves (wave 0, the services that

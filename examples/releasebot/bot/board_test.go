@@ -49,6 +49,41 @@ func TestBoardFreezeInTheComingWeeks(t *testing.T) {
 	assert.NotContains(t, string(res.body), "staging hours", "the environment filter applies to the calendar")
 }
 
+// TestBoardShowsRuntimeLockdowns: the calendar shows the lockdowns and freezes
+// declared at runtime that are not lifted, on every day they cover, in the
+// environments they cover; a lifted one is gone.
+func TestBoardShowsRuntimeLockdowns(t *testing.T) {
+	f := newFixture(t)
+	declare := func(body map[string]any) release.Lockdown {
+		t.Helper()
+		res := f.call(t, "POST", "/lockdowns", tokRui, body)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		var v bot.LockdownResponse
+		res.decode(t, &v)
+		return v.Lockdown
+	}
+	declare(map[string]any{"reason": "incident 42", "environments": []string{"prod"}})
+	declare(map[string]any{"kind": "freeze", "reason": "quarter close", "environments": []string{"staging"},
+		"allow_classes": []string{"emergency"}, "from": "2026-03-04T00:00:00Z", "until": "2026-03-06T00:00:00Z"})
+	lifted := declare(map[string]any{"reason": "false alarm"})
+	res := f.call(t, "POST", "/lockdowns/"+lifted.ID.String()+"/lift", tokRui, map[string]string{"reason": "not an incident"})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+
+	res = f.call(t, "GET", "/board?weeks=2", tokRui, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	page := string(res.body)
+	lockdown := `data-kind="lockdown" data-runtime="true" title="lockdown: incident 42 (declared by rui, until lifted) (prod) 2026-03-02 07:00 UTC – 2026-03-16 00:00 UTC"`
+	assert.Equal(t, 14, strings.Count(page, lockdown), "the lockdown holds on every day of the two weeks until it is lifted")
+	freeze := `data-kind="freeze" data-runtime="true" title="freeze: quarter close (declared by rui) (staging) 2026-03-04 00:00 UTC – 2026-03-06 00:00 UTC"`
+	assert.Equal(t, 2, strings.Count(page, freeze), "the freeze shows on the two days it covers")
+	assert.NotContains(t, page, "false alarm", "a lifted lockdown is not on the calendar")
+
+	res = f.call(t, "GET", "/board?weeks=2&environment=staging", tokRui, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	assert.NotContains(t, string(res.body), "incident 42", "the environment filter applies to runtime lockdowns")
+	assert.Contains(t, string(res.body), "quarter close")
+}
+
 // TestBoardReleasePage: a release's page shows its fields, evidence, history and a
 // verified chain.
 func TestBoardReleasePage(t *testing.T) {

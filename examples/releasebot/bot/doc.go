@@ -52,7 +52,8 @@
 //
 // GET /board renders on the server (html/template, no JavaScript) the releases by
 // environment and state, the calendar of the coming weeks (the rules' windows,
-// freezes and lockdowns, and the booked slots) and the services' dependency graph as
+// freezes and lockdowns, the lockdowns and freezes declared at runtime and not
+// lifted, and the booked slots) and the services' dependency graph as
 // inline SVG; GET /board/releases/{id} a release's fields, evidence, history and
 // whether it verifies (release.VerifyRelease). A bad query parameter answers a 400
 // page. The pages take the bearer token, or the HttpOnly cookie that POST
