@@ -161,6 +161,10 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	if spec.Duration == 0 && e.booksSlots() {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{
+			"duration is zero, but this engine books a calendar slot of the release's Duration at schedule (WithCalendar); set Spec.Duration to how long the deployment takes, e.g. 30 * time.Minute"}}
+	}
 	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
 		return e.create(ctx, spec, k, nil)
 	})
@@ -401,7 +405,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Release: peopleName(cur), Refusals: refusals}
 		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
@@ -534,4 +538,14 @@ func named(id ID, err error) error {
 		}
 	}
 	return err
+}
+
+// booksSlots reports whether the engine books calendar slots (WithCalendar).
+func (e *Engine) booksSlots() bool {
+	for _, st := range e.stages {
+		if _, ok := st.(*calendarStage); ok {
+			return true
+		}
+	}
+	return false
 }
