@@ -3,14 +3,16 @@ package release
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/releasekit/releasekit/risk"
 )
 
 // Deployments turns the releases of env (every environment when env is "") into DORA
 // deployment records: one per release that reached deployed, by release name as the
-// service and Team as the team. Lead time runs from the release's creation (the
-// engine knows no commit times; hosts that do can build their own records); a release
+// service and Team as the team. Lead time runs from [Release.CommittedAt] when the
+// host gave it (Spec.CommittedAt), otherwise from the release's creation, which
+// comes after the commit: such a lead time is shorter than DORA's; a release
 // that failed or was rolled back after deploying counts as a failure, restored when
 // it was rolled back.
 func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment, error) {
@@ -26,7 +28,7 @@ func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment
 			if !ok {
 				continue
 			}
-			d := risk.Deployment{Service: r.Name, Team: r.Team, CommitAt: r.CreatedAt, DeployedAt: at}
+			d := risk.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
 			if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
 				d.Failed = true
 			}
@@ -58,4 +60,13 @@ func (e *Engine) DORA(ctx context.Context, env string, window risk.Window) (risk
 		return risk.Report{}, err
 	}
 	return risk.DORAReport(ds, window), nil
+}
+
+// leadTimeStart is when r's lead time starts: its commit when the host gave it,
+// else its creation.
+func leadTimeStart(r Release) time.Time {
+	if !r.CommittedAt.IsZero() {
+		return r.CommittedAt
+	}
+	return r.CreatedAt
 }

@@ -174,6 +174,11 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 // of another release (see Promote).
 func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *lineage) (Release, error) {
 	now := e.now()
+	if spec.CommittedAt.After(now) {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{fmt.Sprintf(
+			"committed at %s, after now (%s); give the time of the commit the release ships, or leave CommittedAt zero",
+			spec.CommittedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}}
+	}
 	id, err := e.ids.next(now)
 	if err != nil {
 		return Release{}, err
@@ -187,7 +192,7 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *line
 		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
-	r.Team, r.Duration = spec.Team, spec.Duration
+	r.Team, r.Duration, r.CommittedAt = spec.Team, spec.Duration, spec.CommittedAt
 	r.Needs = append([]Need(nil), spec.Needs...)
 	r.Components = append([]Component(nil), spec.Components...)
 	if len(spec.Labels) > 0 {

@@ -129,7 +129,7 @@ func (e *Engine) promote(ctx context.Context, id ID, env string, actor Actor, o 
 	spec := Spec{
 		Name: from.Name, Version: from.Version, Components: from.Components, Environment: env,
 		Class: from.Class, Author: actor.ID, Labels: from.Labels, Team: from.Team,
-		Duration: from.Duration, Needs: from.Needs,
+		Duration: from.Duration, Needs: from.Needs, CommittedAt: from.CommittedAt,
 	}
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
