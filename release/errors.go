@@ -222,8 +222,14 @@ func (e *SlotError) Error() string {
 		start.Format(at), end.Format("15:04 MST"), now.Format(at), shortDuration(now.Sub(end)), reschedule)
 }
 
-// shortDuration writes d rounded to the second: "12m4s", "3h57m0s".
-func shortDuration(d time.Duration) string { return d.Round(time.Second).String() }
+// shortDuration writes d for people: to the second under an hour ("12m4s"), in
+// days, hours and minutes above ("3d 22h", "1h 5m").
+func shortDuration(d time.Duration) string {
+	if d < time.Hour {
+		return d.Round(time.Second).String()
+	}
+	return humanDuration(d)
+}
 
 // Unwrap returns [ErrGuardRefused] and each guard's own error.
 func (e *GuardError) Unwrap() []error {
