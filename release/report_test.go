@@ -240,6 +240,7 @@ func TestReportRefusesBadInput(t *testing.T) {
 		{"no end", release.ReportOptions{From: reportFrom}, "To is zero"},
 		{"an inverted period", release.ReportOptions{From: reportTo, To: reportFrom}, "is not after From"},
 		{"an empty period", release.ReportOptions{From: reportFrom, To: reportFrom}, "the period is empty"},
+		{"an unknown format", release.ReportOptions{From: reportFrom, To: reportTo, Format: "pdf"}, `Format "pdf" is not "markdown" or "html"`},
 	} {
 		t.Run(tc.why, func(t *testing.T) {
 			var b bytes.Buffer
