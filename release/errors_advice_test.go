@@ -109,7 +109,7 @@ func TestChangeLongerThanEveryWindowNamesTheCause(t *testing.T) {
 	if !errors.As(err, &ns) || ns.LongestWindow != 0 {
 		t.Fatalf("got %v, want a NoSlotError without a longest window", err)
 	}
-	requireMentions(t, err.Error(), "no slot of 1h0m0s in prod", "CalendarConfig.Horizon")
+	requireMentions(t, err.Error(), "no slot of 1h0m0s in prod", `blocked by rules "release train" (outside-window)`, "CalendarConfig.Horizon")
 	for _, bad := range []string{"calendar: calendar", "NotAfter"} {
 		if strings.Contains(err.Error(), bad) {
 			t.Errorf("message contains %q:\n%s", bad, err)

@@ -282,7 +282,10 @@ func noGoReasons(h AuditEntry) string {
 		}
 	}
 	if len(why) == 0 {
-		return "no gate blocked; " + oneLine(d.Err.Error())
+		if d.Err != nil {
+			return oneLine(d.Err.Error())
+		}
+		return "no gate blocked, yet the decision was No-Go"
 	}
 	return strings.Join(why, "; ")
 }

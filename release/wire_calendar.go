@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -353,15 +354,26 @@ func (e *noSlotError) Error() string {
 	if !n.Ready.IsZero() {
 		fmt.Fprintf(&b, " (the releases it needs, plus the soak, end at %s)", n.Ready.UTC().Format(at))
 	}
+	quoted := func(xs []string) string {
+		q := make([]string, len(xs))
+		for i, x := range xs {
+			q[i] = strconv.Quote(x)
+		}
+		return strings.Join(q, ", ")
+	}
 	var why []string
 	if len(n.Rules) > 0 {
-		why = append(why, fmt.Sprintf("rules %q", n.Rules))
+		why = append(why, "rules "+quoted(n.Rules))
 	}
 	if len(n.Bookings) > 0 {
-		why = append(why, fmt.Sprintf("bookings %q", n.Bookings))
+		why = append(why, "bookings "+quoted(n.Bookings))
 	}
 	if len(why) > 0 {
-		fmt.Fprintf(&b, ": blocked by %s (%v)", strings.Join(why, " and "), n.Kinds)
+		kinds := make([]string, len(n.Kinds))
+		for i, k := range n.Kinds {
+			kinds[i] = string(k)
+		}
+		fmt.Fprintf(&b, ": blocked by %s (%s)", strings.Join(why, " and "), strings.Join(kinds, ", "))
 	}
 	fmt.Fprintf(&b, "; shorten the change, move the blocking bookings, or search further than %v ahead (CalendarConfig.Horizon)", e.horizon)
 	return b.String()
