@@ -16,6 +16,8 @@
 //     releases: waves, cycles, blast radius, critical path.
 //   - [github.com/releasekit/releasekit/gate]: readiness gates and the Go/No-Go decision.
 //   - [github.com/releasekit/releasekit/risk]: explainable risk scoring and DORA metrics.
+//   - [github.com/releasekit/releasekit/change]: the change class (standard, normal,
+//     emergency) that release, calendar and risk share.
 //   - [github.com/releasekit/releasekit/rollback]: rollback plans derived from the
 //     dependency graph, runbooks and execution.
 //   - [github.com/releasekit/releasekit/calendar/calendartest]: rapid generators and
@@ -37,7 +39,7 @@
 //   - [github.com/releasekit/releasekit/adapters/ci]: CI webhook receivers (GitHub,
 //     GitLab, Jenkins, a generic shape) that record results as evidence.
 //
-// Dependency direction: depgraph, gate and risk are leaves; calendar and rollback use
+// Dependency direction: change, depgraph, gate and risk are leaves; calendar and rollback use
 // depgraph; release orchestrates all of them; adapters import release; nothing imports
 // an adapter except examples and tests.
 package releasekit

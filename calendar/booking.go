@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ---- validation ----
@@ -56,10 +58,10 @@ func intervalProblems(start, end time.Time) []string {
 	return p
 }
 
-func classActionProblems(c Class, a Action) []string {
+func classActionProblems(c change.Class, a Action) []string {
 	var p []string
-	if c != "" && !slices.Contains(Classes(), c) {
-		p = append(p, fmt.Sprintf("class %q is unknown; use one of %v (or leave it empty for %q)", c, Classes(), ClassNormal))
+	if c != "" && !slices.Contains(change.Classes(), c) {
+		p = append(p, fmt.Sprintf("class %q is unknown; use one of %v (or leave it empty for %q)", c, change.Classes(), change.Normal))
 	}
 	if a != "" && !slices.Contains(Actions(), a) {
 		p = append(p, fmt.Sprintf("action %q is unknown; use one of %v (or leave it empty for %q)", a, Actions(), ActionDeploy))
@@ -485,7 +487,7 @@ func quickValid(b *Booking) bool {
 		return false
 	}
 	switch b.Class {
-	case "", ClassStandard, ClassNormal, ClassEmergency:
+	case "", change.Standard, change.Normal, change.Emergency:
 	default:
 		return false
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ConflictKind says why a booking may not run as asked.
@@ -222,9 +224,9 @@ func (r *ruleEntry) nextStart(from, limit int64) (int64, bool, error) {
 	return 0, false, nil
 }
 
-func normClass(c Class) Class {
+func normClass(c change.Class) change.Class {
 	if c == "" {
-		return ClassNormal
+		return change.Normal
 	}
 	return c
 }
@@ -237,7 +239,7 @@ func normAction(a Action) Action {
 }
 
 // subject is what rules are matched against: a booking or a request. Its class and
-// action are as given; Rule.Excepts reads the zero values as ClassNormal and
+// action are as given; Rule.Excepts reads the zero values as change.Normal and
 // ActionDeploy, in one place.
 type subject struct {
 	id       string
@@ -275,9 +277,9 @@ func ScopeMatches(sc Scope, env string, services []string, team string) bool {
 
 // Excepts reports whether freeze rule r lets a change of class and action pass: the
 // class is in AllowClasses or the action is in AllowActions. A zero class counts as
-// [ClassNormal], a zero action as [ActionDeploy]. It is false for every other kind:
+// [change.Normal], a zero action as [ActionDeploy]. It is false for every other kind:
 // nothing passes a lockdown, and windows close nothing.
-func (r Rule) Excepts(class Class, action Action) bool {
+func (r Rule) Excepts(class change.Class, action Action) bool {
 	if r.Kind != Freeze {
 		return false
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ErrMalformedICS is the sentinel every iCalendar parse error unwraps to.
@@ -788,7 +790,7 @@ func (p *icsParser) event(ev *vevent) (*parsedEvent, error) {
 	}
 	if l, ok := ev.get("X-RELEASEKIT-ALLOW-CLASSES"); ok {
 		for _, x := range splitText(l.value) {
-			r.AllowClasses = append(r.AllowClasses, Class(x))
+			r.AllowClasses = append(r.AllowClasses, change.Class(x))
 		}
 	}
 	if l, ok := ev.get("X-RELEASEKIT-ALLOW-ACTIONS"); ok {

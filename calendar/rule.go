@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ErrInvalidRule is the sentinel every rule validation error unwraps to.
@@ -241,7 +243,7 @@ func (r Rule) build() (*compiledRule, error) {
 		c.exdates[wallDigits(x)] = struct{}{}
 	}
 	for _, cl := range r.AllowClasses {
-		if !slices.Contains(Classes(), cl) {
+		if !slices.Contains(change.Classes(), cl) {
 			bad("allowed class %q is unknown: use one of standard, normal, emergency", cl)
 		}
 	}
