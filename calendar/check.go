@@ -31,7 +31,7 @@ const (
 	// ConflictDependency: the booking starts before a booking it depends on has ended
 	// (plus its soak time). Reported for plans, see [Calendar.CheckPlan].
 	ConflictDependency ConflictKind = "dependency"
-	// ConflictInvalid: the booking itself is malformed (see [ValidateBooking]).
+	// ConflictInvalid: the booking itself is malformed (see [Booking.Validate]).
 	ConflictInvalid ConflictKind = "invalid"
 )
 
@@ -428,7 +428,7 @@ func overCapacity(bs []*bEntry, s, e int64, capacity int) []seg {
 // A malformed booking yields a single [ConflictInvalid]. Check costs O(R + log N + K)
 // for R rules, N bookings and K bookings overlapping b.
 func (c *Calendar) Check(b Booking) []Conflict {
-	if err := ValidateBooking(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return []Conflict{{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()}}
 	}
 	c.mu.RLock()
