@@ -15,7 +15,8 @@
 //   - [github.com/releasekit/releasekit/depgraph]: dependency graphs between services and
 //     releases: waves, cycles, blast radius, critical path.
 //   - [github.com/releasekit/releasekit/gate]: readiness gates and the Go/No-Go decision.
-//   - [github.com/releasekit/releasekit/risk]: explainable risk scoring and DORA metrics.
+//   - [github.com/releasekit/releasekit/risk]: explainable risk scoring.
+//   - [github.com/releasekit/releasekit/dora]: the DORA delivery metrics.
 //   - [github.com/releasekit/releasekit/change]: the change class (standard, normal,
 //     emergency) that release, calendar and risk share.
 //   - [github.com/releasekit/releasekit/rollback]: rollback plans derived from the
@@ -39,7 +40,8 @@
 //   - [github.com/releasekit/releasekit/adapters/ci]: CI webhook receivers (GitHub,
 //     GitLab, Jenkins, a generic shape) that record results as evidence.
 //
-// Dependency direction: change, depgraph, gate and risk are leaves; calendar and rollback use
-// depgraph; release orchestrates all of them; adapters import release; nothing imports
-// an adapter except examples and tests.
+// Dependency direction: change, depgraph, dora and gate are leaves; risk uses change,
+// gate and dora; calendar uses change and depgraph; rollback uses depgraph; release
+// orchestrates all of them; adapters import release; nothing imports an adapter except
+// examples and tests.
 package releasekit

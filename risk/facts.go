@@ -72,9 +72,6 @@ type TestEvidence struct {
 	Coverage float64 `json:"coverage,omitempty"`
 }
 
-// ErrInvalidFacts is wrapped by every [*FactError].
-var ErrInvalidFacts = errors.New("invalid risk facts")
-
 // FactError names one invalid field of [Facts].
 type FactError struct {
 	// Field is the offending field, e.g. "History[api].Failures".

@@ -1,7 +1,6 @@
 package risk
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -22,10 +21,6 @@ const (
 
 // Levels lists every [Level], lowest first.
 func Levels() []Level { return []Level{Low, Medium, High, Critical} }
-
-// ErrInvalidLevel is wrapped by the [*LevelError] of [ParseLevel] for an unknown
-// level.
-var ErrInvalidLevel = errors.New("invalid risk level")
 
 // LevelError says that a text is not a risk level.
 type LevelError struct {
