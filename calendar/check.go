@@ -258,11 +258,11 @@ func requestSubject(r Request) subject {
 	return subject{id: r.ID, env: r.Environment, services: r.Services, team: r.Team, class: r.Class, action: r.Action}
 }
 
-// ScopeMatches reports whether a rule scoped to sc applies to a change in environment
-// env touching services, owned by team. Each non-empty list of sc must match: env must
-// be in Environments, at least one of services in Services, team in Teams; an empty
-// list matches everything.
-func ScopeMatches(sc Scope, env string, services []string, team string) bool {
+// Matches reports whether a rule scoped to sc applies to a change in environment env
+// touching services, owned by team. Each non-empty list of sc must match: env must be
+// in Environments, at least one of services in Services, team in Teams; an empty list
+// matches everything.
+func (sc Scope) Matches(env string, services []string, team string) bool {
 	if len(sc.Environments) > 0 && !slices.Contains(sc.Environments, env) {
 		return false
 	}
@@ -301,7 +301,7 @@ func (c *Calendar) applicable(sub subject) applicable {
 		} else {
 			r, b = b[0], b[1:]
 		}
-		if !ScopeMatches(r.rule.Scope, sub.env, sub.services, sub.team) {
+		if !r.rule.Scope.Matches(sub.env, sub.services, sub.team) {
 			continue
 		}
 		switch r.rule.Kind {

@@ -13,9 +13,6 @@ import (
 	"github.com/releasekit/releasekit/change"
 )
 
-// ErrMalformedICS is the sentinel every iCalendar parse error unwraps to.
-var ErrMalformedICS = errors.New("calendar: malformed iCalendar data")
-
 // ParseError reports malformed iCalendar input at a line (1-based, counting physical
 // lines before unfolding). It unwraps to [ErrMalformedICS] and to the cause, if any
 // (a [*ZoneError] for an unknown TZID, a [*RuleError] for an event that makes an

@@ -30,9 +30,6 @@ func WithStamp(t time.Time) ICSOption { return func(c *icsConfig) { c.stamp = t 
 // WithCalendarName sets X-WR-CALNAME, the name clients show for the calendar.
 func WithCalendarName(name string) ICSOption { return func(c *icsConfig) { c.name = name } }
 
-// ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
-var ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
-
 // WriteICS writes the calendar's rules and bookings (as VEVENTs in UTC) as an
 // iCalendar (RFC 5545) stream that any client reads with the same UTC instants as this
 // package over [from, to), transition days included. See [WriteRulesICS] for what is

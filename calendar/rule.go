@@ -13,13 +13,6 @@ import (
 	"github.com/releasekit/releasekit/change"
 )
 
-// ErrInvalidRule is the sentinel every rule validation error unwraps to.
-var ErrInvalidRule = errors.New("calendar: invalid rule")
-
-// ErrUnknownZone is the sentinel for a zone name that is not an IANA time zone. A
-// [RuleError] whose rule names such a zone unwraps to it as well.
-var ErrUnknownZone = errors.New("calendar: unknown time zone")
-
 // RuleError lists every problem of one rule. It unwraps to [ErrInvalidRule], and also to
 // [ErrUnknownZone] when the zone is one of the problems.
 type RuleError struct {

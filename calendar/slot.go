@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-// ValidateRequest reports every problem of r at once.
-//
-// Deprecated: use [Request.Validate]; it is the same check.
-func ValidateRequest(r Request) error { return r.Validate() }
-
 // Validate reports every problem of r at once as a [*RequestError]: an empty ID or
 // environment, an empty service name, a duration that is not positive, a zero
 // NotBefore, a NotAfter before NotBefore, a negative soak, an instant outside

@@ -108,8 +108,9 @@ type Rule struct {
 	// be zero.
 	Duration time.Duration
 	// RRule is an RFC 5545 recurrence rule without the "RRULE:" prefix
-	// ("FREQ=WEEKLY;BYDAY=TU,TH"); empty means a single occurrence. UNTIL is read as
-	// wall-clock time in Zone when it has no "Z" suffix.
+	// ("FREQ=WEEKLY;BYDAY=TU,TH"); empty means a single occurrence. FREQ is YEARLY,
+	// MONTHLY, WEEKLY, DAILY, HOURLY or MINUTELY (SECONDLY is refused). UNTIL is read
+	// as wall-clock time in Zone when it has no "Z" suffix.
 	RRule string
 	// ExDates are wall-clock starts of occurrences to leave out.
 	ExDates []WallTime
