@@ -6,6 +6,7 @@ package calendar_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 	"time"
 
@@ -374,7 +375,10 @@ func Example_capacityAndEarliestSlot() {
 	fmt.Println(slot.Start.Format("Mon 15:04"), "–", slot.End.Format("15:04 MST"))
 
 	req.Duration = 3 * time.Hour // does not fit before 16:00 on Tuesday any more
-	slot, _ = cal.NextSlot(req)
+	slot, err = cal.NextSlot(req)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(slot.Start.Format("Mon 15:04"), "–", slot.End.Format("15:04 MST"))
 
 	req.NotAfter = time.Date(2026, time.May, 5, 23, 0, 0, 0, berlin)
@@ -402,8 +406,12 @@ func Example_batchScheduling() {
 		return
 	}
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments") // checkout needs payments first
-	_ = g.AddDependency("payments", "ledger")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	} // checkout needs payments first
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 
 	monday := time.Date(2026, time.May, 4, 9, 0, 0, 0, berlin)
 	plan, err := cal.Schedule([]calendar.Request{

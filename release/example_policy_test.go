@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -99,13 +100,21 @@ func Example_policyRoles() {
 // policy's check off, for single-person tools.
 func Example_separationOfDuties() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)))
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)))
+	if err != nil {
+		log.Fatal(err)
+	}
 	ana := release.Person("ana", release.RoleDeveloper, release.RoleReleaseManager)
 	rui := release.Person("rui", release.RoleReleaseManager)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
-	_ = walk(ctx, eng, r.ID, ana, release.EventPlan, release.EventSchedule)
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, ana)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := walk(ctx, eng, r.ID, ana, release.EventPlan, release.EventSchedule); err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, ana)
 	refusals(err)
 	r, err = eng.Fire(ctx, r.ID, release.EventApprove, rui)
 	fmt.Println(r.State, err)
@@ -127,7 +136,7 @@ func Example_separationOfDuties() {
 func Example_gatesByEnvironmentAndRisk() {
 	ctx := context.Background()
 	var approvals []gate.Approval // what the host's approval UI recorded
-	eng, _ := release.New(memory.New(),
+	eng, err := release.New(memory.New(),
 		release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithRisk(release.RiskConfig{
 			// The host knows the size of the change, the migrations, the tests.
@@ -152,13 +161,25 @@ func Example_gatesByEnvironmentAndRisk() {
 				}, nil
 			},
 		}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui", release.RoleReleaseManager)
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "3.0.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana", release.RoleDeveloper))
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "3.0.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana", release.RoleDeveloper))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("risk: %s (score %.0f)\n", r.Risk.Level, r.Risk.Score)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana", release.RoleDeveloper))
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana", release.RoleDeveloper))
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, rm)
 	refusals(err)
 
 	// The change advisory board approves this revision; the release manager's
@@ -168,9 +189,14 @@ func Example_gatesByEnvironmentAndRisk() {
 	fmt.Println(r.State, err)
 
 	// The decision is in the history and replays to the same verdict.
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var d gate.Decision
-	_ = json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d)
+	if err := json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d); err != nil {
+		log.Fatal(err)
+	}
 	for _, res := range d.Results {
 		fmt.Println(res.Gate, res.Status)
 	}
@@ -202,8 +228,11 @@ func Example_freezeOverride() {
 		if err != nil {
 			panic(err)
 		}
-		eng, _ := release.New(store, release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+		eng, err := release.New(store, release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 			release.WithCalendar(release.CalendarConfig{Calendar: cal, OverrideRoles: []string{"incident-commander"}}))
+		if err != nil {
+			log.Fatal(err)
+		}
 		return eng
 	}
 	open := newEngine() // books the slots: no rules yet
@@ -212,8 +241,11 @@ func Example_freezeOverride() {
 	ic := release.Person("ines", "incident-commander")
 
 	mk := func(class release.Class) release.Release {
-		r, _ := open.Create(ctx, release.Spec{Name: "checkout-" + string(class), Version: "2.4.1", Environment: "prod",
+		r, err := open.Create(ctx, release.Spec{Name: "checkout-" + string(class), Version: "2.4.1", Environment: "prod",
 			Author: "ana", Class: class, Duration: 30 * time.Minute})
+		if err != nil {
+			log.Fatal(err)
+		}
 		if err := walk(ctx, open, r.ID, dev, release.EventPlan, release.EventSchedule, release.EventApprove); err != nil {
 			fmt.Println(err)
 		}
@@ -229,7 +261,10 @@ func Example_freezeOverride() {
 	refusals(err)
 	r, err := frozen.Fire(ctx, normal.ID, release.EventStart, ic, release.Override("fixes the INC-4711 data loss"))
 	fmt.Println(r.State, err)
-	hist, _ := frozen.History(ctx, r.ID)
+	hist, err := frozen.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(string(hist[len(hist)-1].Annotations["calendar"]))
 	// Output:
 	// emergency: <nil>
@@ -245,7 +280,7 @@ func Example_freezeOverride() {
 // is recorded in the decision.
 func Example_waiver() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(),
+	eng, err := release.New(memory.New(),
 		release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithPolicy(release.AllowAll()),
 		release.WithGates(release.GateConfig{
@@ -255,11 +290,19 @@ func Example_waiver() {
 				return gate.Input{Checks: map[string]gate.Check{"build": {Status: gate.CheckSuccess}, "e2e": {Status: gate.CheckFailure}}}, nil
 			},
 		}))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.2", Environment: "prod", Author: "ana"})
-	_ = walk(ctx, eng, r.ID, release.Person("ana"), release.EventPlan, release.EventSchedule)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.2", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := walk(ctx, eng, r.ID, release.Person("ana"), release.EventPlan, release.EventSchedule); err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui", release.RoleReleaseManager)
 
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, rm)
 	refusals(err)
 
 	expires := cookbookStart.Add(24 * time.Hour)
@@ -271,9 +314,14 @@ func Example_waiver() {
 		release.Waive(gate.Waiver{Gate: "checks", Actor: "vera", Roles: []string{"vp-engineering"},
 			Reason: "e2e fails on the retired payment sandbox; tracked in QA-812", Expires: expires}))
 	fmt.Println(r.State, err)
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var d gate.Decision
-	_ = json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d)
+	if err := json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(d.Results[0].Gate, d.Results[0].Status, "waived by", d.Results[0].Waived.Actor)
 	// Output:
 	// refused by gates: No-Go: gate "checks" failed: checks not successful: "e2e" is failure: fix or re-run them
@@ -286,25 +334,34 @@ func Example_waiver() {
 // name and version was verified in the one before it.
 func Example_promotionPipeline() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithPolicy(release.AllowAll()),
 		release.WithPipeline(release.Pipeline{"dev", "staging", "prod"}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	bot := release.Automation("deploy-bot")
 	ship := func(env string, events ...release.Event) (release.Release, error) {
 		r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.5.0", Environment: env, Author: "ana"})
 		if err != nil {
 			return r, err
 		}
-		err = walk(ctx, eng, r.ID, bot, events...)
-		r, _ = eng.Get(ctx, r.ID)
-		return r, err
+		walkErr := walk(ctx, eng, r.ID, bot, events...)
+		r, err = eng.Get(ctx, r.ID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return r, walkErr
 	}
 	toApproved := []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove}
 	all := append(toApproved, release.EventStart, release.EventComplete, release.EventVerify)
 
-	_, err := ship("staging", all...)
+	_, err = ship("staging", all...)
 	refusals(errors.Unwrap(err))
-	d, _ := ship("dev", all...)
+	d, err := ship("dev", all...)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("dev:", d.State)
 	s, err := ship("staging", all...)
 	fmt.Println("staging:", s.State, err)
@@ -321,14 +378,22 @@ func Example_promotionPipeline() {
 // without one; the review is stored on the release.
 func Example_reviewAtClose() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithPolicy(release.AllowAll()), release.WithReviews(true))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.3", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.3", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui")
-	_ = walk(ctx, eng, r.ID, rm, release.EventPlan, release.EventSchedule, release.EventApprove,
-		release.EventStart, release.EventComplete, release.EventVerify)
+	if err := walk(ctx, eng, r.ID, rm, release.EventPlan, release.EventSchedule, release.EventApprove,
+		release.EventStart, release.EventComplete, release.EventVerify); err != nil {
+		log.Fatal(err)
+	}
 
-	_, err := eng.Fire(ctx, r.ID, release.EventClose, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventClose, rm)
 	refusals(err)
 	r, err = eng.Fire(ctx, r.ID, release.EventClose, rm, release.WithReview(release.Review{
 		Outcome:   "successful",

@@ -2,6 +2,7 @@ package calfile_test
 
 import (
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
@@ -27,7 +28,10 @@ freezes:
 		fmt.Println(err)
 		return
 	}
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	start := time.Date(2026, 12, 22, 10, 0, 0, 0, berlin) // a Tuesday in the freeze
 	for _, class := range []calendar.Class{calendar.ClassStandard, calendar.ClassEmergency} {
 		b := calendar.Booking{ID: "deploy", Environment: "prod", Start: start, End: start.Add(45 * time.Minute), Class: class}
@@ -68,7 +72,10 @@ func deployConflicts(path string, start time.Time) ([]calendar.Conflict, error) 
 }
 
 func ExampleLoadFile() {
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	conflicts, err := deployConflicts("../../docs/examples/release-calendar.yaml", time.Date(2026, 12, 22, 10, 0, 0, 0, berlin))
 	if err != nil {
 		fmt.Println(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -38,8 +39,14 @@ func Example() {
 	fmt.Println("fire failed:", errors.Is(err, faultstore.ErrInjected))
 
 	// Read back: did the release move past the revision acted on, with our entry?
-	cur, _ := e.Get(ctx, r.ID)
-	h, _ := e.History(ctx, r.ID)
+	cur, err := e.Get(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := e.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	mine := cur.Revision > r.Revision && h[r.Revision].Reason == "request 7f3a"
 	fmt.Println("state:", cur.State, "revision:", cur.Revision, "our transition:", mine)
 

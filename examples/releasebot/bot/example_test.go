@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -36,7 +37,9 @@ func ExampleNew() {
 
 	rec := send("POST", "/releases", `{"name": "checkout", "version": "2.4.0", "environment": "dev"}`)
 	var r release.Release
-	_ = json.Unmarshal(rec.Body.Bytes(), &r)
+	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(rec.Code, r.State, "by", r.Author, "revision", rec.Header().Get("ETag"))
 
 	for _, ev := range []string{"plan", "schedule"} {
@@ -46,7 +49,9 @@ func ExampleNew() {
 
 	rec = send("POST", "/releases/"+r.ID.String()+"/events/approve", "")
 	var e bot.APIError
-	_ = json.Unmarshal(rec.Body.Bytes(), &e)
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(rec.Code, e.Kind)
 	fmt.Println(e.Reasons[0])
 	// Output:
