@@ -100,9 +100,10 @@ func ExampleCalendar_Schedule() {
 		log.Fatal(err)
 	}
 	g := depgraph.New[string]()
+	// checkout goes after payments
 	if err := g.AddDependency("checkout", "payments"); err != nil {
 		log.Fatal(err)
-	} // checkout goes after payments
+	}
 	plan, err := cal.Schedule([]calendar.Request{
 		{ID: "checkout", Environment: "prod", Duration: time.Hour, NotBefore: at(4, 9)},
 		{ID: "payments", Environment: "prod", Duration: 2 * time.Hour, NotBefore: at(4, 9)},

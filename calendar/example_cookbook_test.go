@@ -406,9 +406,10 @@ func Example_batchScheduling() {
 		return
 	}
 	g := depgraph.New[string]()
+	// checkout needs payments first
 	if err := g.AddDependency("checkout", "payments"); err != nil {
 		log.Fatal(err)
-	} // checkout needs payments first
+	}
 	if err := g.AddDependency("payments", "ledger"); err != nil {
 		log.Fatal(err)
 	}

@@ -12,9 +12,10 @@ import (
 
 func Example() {
 	g := depgraph.New[string]()
+	// payments ships before checkout
 	if err := g.AddDependency("checkout", "payments"); err != nil {
 		log.Fatal(err)
-	} // payments ships before checkout
+	}
 	if err := g.AddDependency("checkout", "cart"); err != nil {
 		log.Fatal(err)
 	}
@@ -150,9 +151,10 @@ func ExampleGraph_Reduce() {
 	if err := g.AddDependency("payments", "ledger"); err != nil {
 		log.Fatal(err)
 	}
+	// implied by the two above
 	if err := g.AddDependency("checkout", "ledger"); err != nil {
 		log.Fatal(err)
-	} // implied by the two above
+	}
 	removed, err := g.Reduce()
 	if err != nil {
 		log.Fatal(err)

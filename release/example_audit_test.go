@@ -63,10 +63,10 @@ func ExampleWithCheckpoints() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cp, err := eng.Checkpoint(ctx)
+	cp, err := eng.Checkpoint(ctx) // at shutdown; otherwise every 100 commits or a minute after one
 	if err != nil {
 		log.Fatal(err)
-	} // at shutdown; otherwise every 100 commits or a minute after one
+	}
 	fmt.Println("checkpoint of", cp.Size, "entries")
 
 	key, err := note.NewVerifier(vkey)

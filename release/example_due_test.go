@@ -18,10 +18,10 @@ func ExampleEngine_Due() {
 	ctx := context.Background()
 	nine := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 	clock := releasetest.NewClock(nine, 0)
-	cal, err := calendar.NewWithOptions(nil)
+	cal, err := calendar.NewWithOptions(nil) // no rules: any slot will do
 	if err != nil {
 		log.Fatal(err)
-	} // no rules: any slot will do
+	}
 	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 		release.WithCalendar(release.CalendarConfig{Calendar: cal}))
 	if err != nil {

@@ -37,10 +37,10 @@ func ExampleNewGitHub() {
 		fmt.Println(err)
 		return
 	}
-	body, err := os.ReadFile("testdata/github/workflow_run.completed.json")
+	body, err := os.ReadFile("testdata/github/workflow_run.completed.json") // GitHub's sample
 	if err != nil {
 		log.Fatal(err)
-	} // GitHub's sample
+	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	deliver := func() int {

@@ -49,9 +49,10 @@ func Example() {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
+	// until ctx ends
 	if err := d.Run(ctx); err != nil {
 		log.Fatal(err)
-	} // until ctx ends
+	}
 }
 
 // A host that already owns a pgx pool hands it to New; Close then leaves it open.
