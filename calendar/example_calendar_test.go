@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/depgraph"
 )
 
@@ -17,7 +18,7 @@ func exampleRules() []calendar.Rule {
 			Scope: calendar.Scope{Environments: []string{"prod"}}},
 		{Name: "holiday freeze", Kind: calendar.Freeze, Zone: "Europe/Berlin",
 			Start: calendar.Wall(2026, time.December, 18, 17, 0, 0), End: calendar.Wall(2027, time.January, 4, 9, 0, 0),
-			AllowClasses: []calendar.Class{calendar.ClassEmergency}},
+			AllowClasses: []change.Class{change.Emergency}},
 	}
 }
 
@@ -36,7 +37,7 @@ func ExampleCalendar_Check() {
 	for _, c := range cal.Check(b) {
 		fmt.Println(c.Kind, "-", c.Reason)
 	}
-	b.Class = calendar.ClassEmergency
+	b.Class = change.Emergency
 	fmt.Println("as an emergency:", len(cal.Check(b)), "conflicts")
 	// Output:
 	// freeze - prod is frozen from 2026-12-18 17:00 CET to 2027-01-04 09:00 CET by rule "holiday freeze"; book after it ends at 2027-01-04 09:00 CET, or use an emergency change, which the freeze allows

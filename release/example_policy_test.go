@@ -13,6 +13,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
@@ -63,7 +64,7 @@ func Example_policyRoles() {
 		{Name: "prod-approve", Events: []release.Event{release.EventApprove, release.EventRevoke},
 			Roles: []string{"release-manager"}, Environments: []string{"prod"}},
 		{Name: "prod-approve-standard", Events: []release.Event{release.EventApprove},
-			Roles: []string{"deployer"}, Environments: []string{"prod"}, Classes: []release.Class{release.ClassStandard}},
+			Roles: []string{"deployer"}, Environments: []string{"prod"}, Classes: []change.Class{change.Standard}},
 		{Name: "prod-deploy", Events: []release.Event{release.EventStart, release.EventComplete, release.EventVerify, release.EventFail, release.EventRollback, release.EventFinishRollback},
 			Roles: []string{"deployer"}, Environments: []string{"prod"}, Kinds: []release.ActorKind{release.ActorAutomation}},
 		{Name: "prod-close", Events: []release.Event{release.EventClose}, Roles: []string{"release-manager"}, Environments: []string{"prod"}},
@@ -75,8 +76,8 @@ func Example_policyRoles() {
 	dev := release.Person("dev", "developer")
 	bot := release.Automation("deploy-bot", "deployer")
 	human := release.Person("ops", "deployer")
-	normal := release.Release{Environment: "prod", Class: release.ClassNormal, Author: "ana"}
-	standard := release.Release{Environment: "prod", Class: release.ClassStandard, Author: "ana"}
+	normal := release.Release{Environment: "prod", Class: change.Normal, Author: "ana"}
+	standard := release.Release{Environment: "prod", Class: change.Standard, Author: "ana"}
 
 	fmt.Println(policy.Authorize(dev, release.EventStart, release.Release{Environment: "staging", Author: "ana"}))
 	fmt.Println(policy.Authorize(bot, release.EventStart, normal))
@@ -220,7 +221,7 @@ func Example_freezeOverride() {
 	ctx := context.Background()
 	freeze := calendar.Rule{Name: "quarter-end freeze", Kind: calendar.Freeze, Zone: "UTC",
 		Start: calendar.Wall(2026, time.May, 4, 0, 0, 0), End: calendar.Wall(2026, time.May, 8, 0, 0, 0),
-		AllowClasses: []calendar.Class{calendar.ClassEmergency}}
+		AllowClasses: []change.Class{change.Emergency}}
 	clock := releasetest.NewClock(cookbookStart, 0) // both slots start now
 	store := memory.New()
 	newEngine := func(rules ...calendar.Rule) *release.Engine {
@@ -251,7 +252,7 @@ func Example_freezeOverride() {
 		}
 		return r
 	}
-	emergency, normal := mk(release.ClassEmergency), mk(release.ClassNormal)
+	emergency, normal := mk(change.Emergency), mk(change.Normal)
 
 	_, err := frozen.Fire(ctx, emergency.ID, release.EventStart, dev)
 	fmt.Println("emergency:", err)
@@ -374,12 +375,12 @@ func Example_promotionPipeline() {
 	// prod: deploying <nil>
 }
 
-// Requiring a post-implementation review at close: WithReviews(true) refuses a close
+// Requiring a post-implementation review at close: WithReviewRequired(true) refuses a close
 // without one; the review is stored on the release.
 func Example_reviewAtClose() {
 	ctx := context.Background()
 	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
-		release.WithPolicy(release.AllowAll()), release.WithReviews(true))
+		release.WithPolicy(release.AllowAll()), release.WithReviewRequired(true))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
@@ -91,7 +92,7 @@ func ExampleGuardFunc() {
 
 func ExamplePolicy_Authorize() {
 	p := release.DefaultPolicy()
-	r := release.Release{Environment: "prod", Class: release.ClassNormal, Author: "ana"}
+	r := release.Release{Environment: "prod", Class: change.Normal, Author: "ana"}
 	fmt.Println(p.Authorize(release.Person("rui", release.RoleReleaseManager), release.EventClose, r))
 	fmt.Println(p.Authorize(release.Automation("bot", release.RoleDeployer), release.EventClose, r))
 	// Output:

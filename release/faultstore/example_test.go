@@ -52,7 +52,7 @@ func Example() {
 
 	// Retrying blindly with the same expected revision cannot apply it twice.
 	_, err = e.Fire(ctx, r.ID, release.EventPlan, bob, release.ExpectRevision(r.Revision))
-	fmt.Println("retry:", errors.Is(err, release.ErrConflict))
+	fmt.Println("retry:", errors.Is(err, release.ErrStale))
 	fmt.Println("faults injected:", s.Injector().Stats().Total())
 	// Output:
 	// fire failed: true

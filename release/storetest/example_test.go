@@ -184,16 +184,16 @@ func (s *kvStore) Update(ctx context.Context, expected int64, r release.Release,
 		}
 		if stored.Revision != expected { // the compare of compare-and-swap
 			actual = stored.Revision
-			return nil, release.ErrConflict
+			return nil, release.ErrStale
 		}
 		if _, dup := rows[entryKey(r.ID, e.Sequence)]; dup {
-			return nil, release.ErrConflict // never overwrite an entry
+			return nil, release.ErrStale // never overwrite an entry
 		}
 		// The swap: the release and its new entry in one transaction.
 		return map[string][]byte{releaseKey(r.ID): doc, entryKey(r.ID, e.Sequence): entry}, nil
 	})
-	if errors.Is(err, release.ErrConflict) {
-		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: actual}
+	if errors.Is(err, release.ErrStale) {
+		return &release.StaleError{ID: r.ID, Expected: expected, Actual: actual}
 	}
 	return mapErr("update", r.ID, err)
 }
@@ -268,7 +268,7 @@ func Example_store() {
 
 	// A caller that decided on revision 2 acts on a release that has moved on: refused.
 	_, err = eng.Fire(ctx, r.ID, release.EventCancel, release.Person("rui"), release.ExpectRevision(2))
-	fmt.Println(errors.Is(err, release.ErrConflict))
+	fmt.Println(errors.Is(err, release.ErrStale))
 
 	hist, err := eng.History(ctx, r.ID)
 	if err != nil {
