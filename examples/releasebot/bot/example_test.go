@@ -36,10 +36,11 @@ func ExampleNew() {
 	}
 
 	rec := send("POST", "/releases", `{"name": "checkout", "version": "2.4.0", "environment": "dev"}`)
-	var r release.Release
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+	var v bot.ReleaseView
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 		log.Fatal(err)
 	}
+	r := v.Release
 	fmt.Println(rec.Code, r.State, "by", r.Author, "revision", rec.Header().Get("ETag"))
 
 	for _, ev := range []string{"plan", "schedule"} {
