@@ -59,4 +59,12 @@
 // dependencies, rollback plans run by an executor that logs, the promotion
 // [Pipeline], and a slognotify notifier. [Server.RunDispatcher] delivers what the
 // store's outbox still holds.
+//
+// # Change requests
+//
+// With [Config.Sync] ([SyncConfig]) the bot also keeps a ServiceNow change request
+// per release of the configured environments (adapters/servicenow), through the
+// same notifier and outbox, and [Server.RunReadBack] reads the change requests'
+// approvals back as evidence (and, with honour_window, their planned windows as
+// the releases' slots). docs/ITSM.md describes the mapping.
 package bot
