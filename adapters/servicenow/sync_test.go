@@ -349,3 +349,27 @@ func TestCancelledContextStops(t *testing.T) {
 	assert.Empty(t, f.srv.Records("change_request"))
 	assert.True(t, errors.Is(err, context.Canceled))
 }
+
+// Two replicas (two syncers, each with its own per-release lock) deliver the same
+// notifications at once: each release ends with one change request.
+func TestTwoReplicasNeverKeepTwo(t *testing.T) {
+	f := newFixture(t, fixtureOpt{notifier: release.NotifierFunc(func(context.Context, release.Notification) error { return nil })})
+	other, err := servicenow.New(servicenow.Config{Instance: f.srv.URL(), User: "releasekit", Password: "s3cret", Environments: []string{"prod"}},
+		servicenow.WithReleases(f.store))
+	require.NoError(t, err)
+	var rs []release.Release
+	for range 12 {
+		rs = append(rs, f.fireOK(f.create(release.ClassNormal), release.EventPlan, ana))
+	}
+	var wg sync.WaitGroup
+	for _, r := range rs {
+		n := release.Notification{Release: r, Entry: release.AuditEntry{ReleaseID: r.ID, Sequence: r.Revision, Event: release.EventPlan}}
+		for _, s := range []*servicenow.Syncer{f.sync, other} {
+			wg.Go(func() { assert.NoError(t, s.Notify(f.ctx, n)) })
+		}
+	}
+	wg.Wait()
+	for _, r := range rs {
+		assert.Equal(t, sAssess, f.change(r)["state"])
+	}
+}
