@@ -81,8 +81,9 @@
 // # Failures
 //
 // Each request is retried with exponential backoff and full jitter on 5xx and
-// network errors, waits as told by Retry-After on 429 (up to a limit), and gives
-// up on other 4xx. A create is sent once per look-up, so a create whose answer was
+// network errors, waits as told by Retry-After on 429 (up to a limit; a longer
+// wait is left to the outbox's dispatcher, which honours [Error.RetryDelay]), and
+// gives up on other 4xx. A create is sent once per look-up, so a create whose answer was
 // lost is found, not repeated. Failures are [*Error] values naming the operation,
 // the table, the record (the change number, or the release ID looked up) and the
 // field; a non-2xx answer matches [ErrStatus]. Basic authentication or an OAuth

@@ -89,6 +89,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// RetryDelay returns how long the instance asked to wait (RetryAfter): a
+// release.Dispatcher tries the notification again no sooner.
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
+
 // retryable reports whether a later attempt may succeed.
 func (e *Error) retryable() bool {
 	return e.Status == 0 && e.Err != nil || e.Status == 429 || e.Status >= 500

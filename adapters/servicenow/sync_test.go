@@ -148,9 +148,28 @@ func TestRateLimitBeyondTheLimitIsAnError(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 429, e.Status)
 	assert.Equal(t, time.Hour, e.RetryAfter)
+	assert.Equal(t, time.Hour, e.RetryDelay())
 	assert.Equal(t, "look up", e.Op)
 	assert.Contains(t, e.Record, r.ID.String())
 	assert.ErrorIs(t, err, servicenow.ErrStatus)
+
+	// The outbox's dispatcher waits as long as the instance asked before it tries
+	// again.
+	f.srv.Inject(snowtest.Fault{Kind: snowtest.FaultStatus, Status: 429, RetryAfter: "3600"})
+	d, err := release.NewDispatcher(f.store, f.sync, release.DispatcherConfig{Clock: f.clock, MinAge: time.Nanosecond})
+	require.NoError(t, err)
+	f.clock.Advance(time.Minute)
+	st, err := d.RunOnce(f.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, st.Failed)
+	st, err = d.RunOnce(f.ctx)
+	require.NoError(t, err)
+	assert.Zero(t, st.Claimed, "not due again before the hour")
+	f.clock.Advance(time.Hour + time.Minute)
+	st, err = d.RunOnce(f.ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, st.Delivered)
+	assert.Equal(t, servicenow.StateAssess, f.change(r)["state"])
 }
 
 func TestServerErrorsBackOff(t *testing.T) {

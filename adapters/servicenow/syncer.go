@@ -60,9 +60,10 @@ func WithRetry(attempts int, base, max time.Duration) Option {
 	return func(s *Syncer) { s.policy.MaxAttempts, s.policy.Base, s.policy.Max = attempts, base, max }
 }
 
-// WithMaxRetryAfter sets the longest Retry-After a request waits for (default 2
-// minutes); an instance asking for more ends the delivery with an error, and the
-// outbox tries again later.
+// WithMaxRetryAfter sets the longest Retry-After a request waits for (default 10
+// seconds, within the engine's notify timeout); an instance asking for more ends
+// the delivery with an *Error, and the outbox's dispatcher tries again no sooner
+// than asked ([Error.RetryDelay]).
 func WithMaxRetryAfter(d time.Duration) Option { return func(s *Syncer) { s.policy.MaxRetryAfter = d } }
 
 // WithTimeout bounds each request (default 10s).
@@ -117,6 +118,9 @@ func New(cfg Config, opts ...Option) (*Syncer, error) {
 	}
 	s.cfg = cfg.withDefaults()
 	s.policy.Now = s.clock.Now
+	if s.policy.MaxRetryAfter == 0 {
+		s.policy.MaxRetryAfter = defaultMaxRetryAfter
+	}
 	s.policy = s.policy.WithDefaults()
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -167,6 +171,9 @@ func (s *Syncer) lock(id release.ID) func() {
 	l.Lock()
 	return l.Unlock
 }
+
+// defaultMaxRetryAfter is the longest Retry-After one delivery waits for.
+const defaultMaxRetryAfter = 10 * time.Second
 
 // maxRounds bounds how often one sync reads the record again after someone else
 // wrote it between the sync's read and its write.
