@@ -15,7 +15,9 @@
 // what could not be delivered then (the instance down, rate limited, slow) the
 // dispatcher delivers later, at least once, with backoff. A transition never
 // waits for the instance beyond the engine's notify timeout and is never undone
-// by it. With [WithReleases] each delivery syncs the release as it stands, so a
+// by it; after a delivery failed because the instance was down, the next ones
+// fail at once for a cooldown ([WithCooldown]), so later transitions do not wait
+// at all. With [WithReleases] each delivery syncs the release as it stands, so a
 // late or repeated notification never moves a change request backwards.
 //
 // On the first notification after plan (or schedule) it creates the change

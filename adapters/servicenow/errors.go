@@ -14,6 +14,9 @@ var (
 	// ErrStatus is matched by an [*Error] whose request the instance answered with
 	// a status other than 2xx.
 	ErrStatus = errors.New("servicenow: the instance refused the request")
+	// ErrUnavailable is matched by the *Error of a delivery refused at once because
+	// the instance failed a moment ago (see [WithCooldown]).
+	ErrUnavailable = errors.New("servicenow: the instance failed a moment ago; not trying again yet")
 	// ErrConflict is matched by a [*ConflictError]: the change request was changed
 	// by someone else in a way the sync does not overwrite.
 	ErrConflict = errors.New("servicenow: the change request was changed by someone else")

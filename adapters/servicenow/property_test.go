@@ -131,6 +131,7 @@ func TestPropertyRetriesNeverDuplicate(t *testing.T) {
 				fault.Method = rapid.SampledFrom(methods).Draw(t, "method")
 				f.srv.Inject(fault)
 			}
+			f.clock.Advance(time.Minute) // past the cooldown a failure leaves
 			copies := rapid.IntRange(1, 3).Draw(t, "copies")
 			var wg sync.WaitGroup
 			for range copies {
@@ -139,6 +140,7 @@ func TestPropertyRetriesNeverDuplicate(t *testing.T) {
 			wg.Wait()
 		}
 		// Whatever failed is delivered again once the faults are spent.
+		f.clock.Advance(time.Minute)
 		for _, n := range notes {
 			require.NoError(t, f.sync.Notify(f.ctx, n))
 		}

@@ -154,14 +154,15 @@ func TestRateLimitBeyondTheLimitIsAnError(t *testing.T) {
 	assert.ErrorIs(t, err, servicenow.ErrStatus)
 
 	// The outbox's dispatcher waits as long as the instance asked before it tries
-	// again.
-	f.srv.Inject(snowtest.Fault{Kind: snowtest.FaultStatus, Status: 429, RetryAfter: "3600"})
+	// again; until then the syncer does not call the instance.
+	before := len(f.srv.Requests())
 	d, err := release.NewDispatcher(f.store, f.sync, release.DispatcherConfig{Clock: f.clock, MinAge: time.Nanosecond})
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
 	st, err := d.RunOnce(f.ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Failed)
+	assert.Len(t, f.srv.Requests(), before, "failed fast, without a request")
 	st, err = d.RunOnce(f.ctx)
 	require.NoError(t, err)
 	assert.Zero(t, st.Claimed, "not due again before the hour")
@@ -170,6 +171,32 @@ func TestRateLimitBeyondTheLimitIsAnError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, st.Delivered)
 	assert.Equal(t, servicenow.StateAssess, f.change(r)["state"])
+}
+
+// After a delivery failed because the instance was down, the next ones fail at
+// once, without a request, until the cooldown is over: transitions do not wait for
+// an instance known to be down.
+func TestDownInstanceFailsFast(t *testing.T) {
+	f := newFixture(t, fixtureOpt{synOpts: []servicenow.Option{servicenow.WithCooldown(45 * time.Second)}})
+	f.srv.SetDown(true)
+	r, err := f.eng.Fire(f.ctx, f.create(release.ClassNormal).ID, release.EventPlan, ana)
+	require.True(t, release.Committed(err))
+	require.Error(t, err)
+	asked := len(f.srv.Requests())
+	assert.Equal(t, 5, asked, "five attempts")
+	f.clock.Advance(15 * time.Second)
+	_, err = f.eng.Fire(f.ctx, r.ID, release.EventSchedule, ana, release.At(monday.Add(24*time.Hour)))
+	require.True(t, release.Committed(err))
+	require.ErrorIs(t, err, servicenow.ErrUnavailable)
+	var e *servicenow.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 30*time.Second, e.RetryDelay(), "the rest of the cooldown")
+	assert.Len(t, f.srv.Requests(), asked, "no request while cooling down")
+
+	f.srv.SetDown(false)
+	f.clock.Advance(31 * time.Second)
+	r = f.fireOK(r, release.EventApprove, rui)
+	assert.Equal(t, sScheduled, f.change(r)["state"], "the whole way, from the release as it stands")
 }
 
 func TestServerErrorsBackOff(t *testing.T) {

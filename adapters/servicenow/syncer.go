@@ -39,6 +39,12 @@ type Syncer struct {
 
 	mu    sync.Mutex
 	locks map[release.ID]*sync.Mutex
+	// After a delivery failed because the instance did not answer well, the
+	// syncer fails fast until downUntil, so transitions do not wait for an
+	// instance that is down (the outbox delivers later).
+	cooldown  time.Duration
+	downUntil time.Time
+	downErr   error
 }
 
 var _ release.Notifier = (*Syncer)(nil)
@@ -81,6 +87,13 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // Recommended with a Dispatcher.
 func WithReleases(r Releases) Option { return func(s *Syncer) { s.releases = r } }
 
+// WithCooldown sets how long, after a delivery failed because the instance was
+// down, slow or rate limiting, further deliveries fail at once without a request
+// (default 30 seconds; a longer Retry-After extends it). Transitions then never
+// wait for an instance that is known to be down: the engine's notification fails
+// fast, and the outbox's dispatcher delivers when the cooldown is over.
+func WithCooldown(d time.Duration) Option { return func(s *Syncer) { s.cooldown = d } }
+
 // WithLogger sets the logger of conflicts and cleaned-up duplicates (default:
 // discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Syncer) { s.log = l } }
@@ -110,8 +123,8 @@ func New(cfg Config, opts ...Option) (*Syncer, error) {
 	if s.clock == nil {
 		p = append(p, "clock is nil")
 	}
-	if s.policy.MaxAttempts < 0 || s.policy.Base < 0 || s.policy.Max < 0 || s.policy.MaxRetryAfter < 0 || s.policy.Timeout < 0 {
-		p = append(p, "attempts, backoff, Retry-After limit and timeout must not be negative")
+	if s.policy.MaxAttempts < 0 || s.policy.Base < 0 || s.policy.Max < 0 || s.policy.MaxRetryAfter < 0 || s.policy.Timeout < 0 || s.cooldown < 0 {
+		p = append(p, "attempts, backoff, Retry-After limit, timeout and cooldown must not be negative")
 	}
 	if len(p) > 0 {
 		return nil, &ConfigError{Problems: p}
@@ -120,6 +133,9 @@ func New(cfg Config, opts ...Option) (*Syncer, error) {
 	s.policy.Now = s.clock.Now
 	if s.policy.MaxRetryAfter == 0 {
 		s.policy.MaxRetryAfter = defaultMaxRetryAfter
+	}
+	if s.cooldown == 0 {
+		s.cooldown = defaultCooldown
 	}
 	s.policy = s.policy.WithDefaults()
 	if s.log == nil {
@@ -148,6 +164,10 @@ func (s *Syncer) Name() string { return "servicenow " + retry.Redact(s.cfg.Insta
 // the outbox then delivers the notification again.
 func (s *Syncer) Notify(ctx context.Context, n release.Notification) error {
 	r := n.Release
+	if wait, cause := s.down(); wait > 0 {
+		return &Error{Op: "sync", Table: "change_request", Record: "for release " + r.ID.String(), RetryAfter: wait,
+			Err: fmt.Errorf("%w (%v); the outbox delivers it later", ErrUnavailable, cause)}
+	}
 	if s.releases != nil {
 		cur, err := s.releases.Get(ctx, r.ID)
 		switch {
@@ -157,7 +177,27 @@ func (s *Syncer) Notify(ctx context.Context, n release.Notification) error {
 			return fmt.Errorf("servicenow: read release %s: %w", r.ID, err)
 		}
 	}
-	return s.sync(ctx, r)
+	err := s.sync(ctx, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var e *Error
+	switch {
+	case err == nil:
+		s.downUntil, s.downErr = time.Time{}, nil
+	case errors.As(err, &e) && e.retryable():
+		s.downUntil, s.downErr = s.clock.Now().Add(max(s.cooldown, e.RetryAfter)), err
+	}
+	return err
+}
+
+// down reports how long deliveries still fail fast, and why.
+func (s *Syncer) down() (time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.downUntil.IsZero() {
+		return 0, nil
+	}
+	return s.downUntil.Sub(s.clock.Now()), s.downErr
 }
 
 func (s *Syncer) lock(id release.ID) func() {
@@ -171,6 +211,9 @@ func (s *Syncer) lock(id release.ID) func() {
 	l.Lock()
 	return l.Unlock
 }
+
+// defaultCooldown is how long deliveries fail fast after the instance failed.
+const defaultCooldown = 30 * time.Second
 
 // defaultMaxRetryAfter is the longest Retry-After one delivery waits for.
 const defaultMaxRetryAfter = 10 * time.Second
