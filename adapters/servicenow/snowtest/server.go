@@ -83,22 +83,21 @@ type pendingEdit struct {
 
 // Server is the stand-in instance. Its methods are safe for concurrent use.
 type Server struct {
-	mu           sync.Mutex
-	ts           *httptest.Server
-	clock        release.Clock
-	basic        map[string]string // user -> password
-	tokens       map[string]string // bearer token -> user
-	tables       map[string][]Record
-	journal      map[string][]Journal // sys_id -> entries
-	trail        map[string][]string  // change sys_id -> states in order
-	seq          int
-	number       int
-	faults       []*Fault
-	edits        []pendingEdit
-	down         bool
-	requests     []Request
-	approvers    []string
-	autoSchedule bool
+	mu        sync.Mutex
+	ts        *httptest.Server
+	clock     release.Clock
+	basic     map[string]string // user -> password
+	tokens    map[string]string // bearer token -> user
+	tables    map[string][]Record
+	journal   map[string][]Journal // sys_id -> entries
+	trail     map[string][]string  // change sys_id -> states in order
+	seq       int
+	number    int
+	faults    []*Fault
+	edits     []pendingEdit
+	down      bool
+	requests  []Request
+	approvers []string
 }
 
 // Option configures a [Server].
@@ -128,11 +127,6 @@ func WithApprovers(users ...string) Option {
 	}
 }
 
-// WithoutAutoSchedule keeps an authorized change in Authorize when its approvals
-// are all approved; by default the server moves it to Scheduled then, as the base
-// system's approval flow does.
-func WithoutAutoSchedule() Option { return func(s *Server) { s.autoSchedule = false } }
-
 // WithClock sets the clock of sys_created_on and sys_updated_on (default: the
 // system clock).
 func WithClock(c release.Clock) Option { return func(s *Server) { s.clock = c } }
@@ -142,7 +136,7 @@ func New(opts ...Option) *Server {
 	s := &Server{
 		clock: release.SystemClock(), basic: map[string]string{}, tokens: map[string]string{},
 		tables: map[string][]Record{}, journal: map[string][]Journal{}, trail: map[string][]string{},
-		number: 10000, autoSchedule: true,
+		number: 10000,
 	}
 	for _, o := range opts {
 		o(s)
@@ -302,8 +296,8 @@ func (s *Server) Reject(change, user, comment string) error {
 // Decide sets the state of user's sysapproval_approver record for the change
 // (approved or rejected) with a comment, as the approver would in the form. When
 // every approval is approved the change's approval becomes approved (and an
-// authorized change moves to Scheduled, unless [WithoutAutoSchedule]); one
-// rejection makes it rejected.
+// authorized change moves to Scheduled, as the base system's approval flow does);
+// one rejection makes it rejected.
 func (s *Server) Decide(change, user, state, comment string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -340,7 +334,7 @@ func (s *Server) Decide(change, user, state, comment string) error {
 		s.apply("change_request", cr, Record{"approval": "rejected"}, "system")
 	case all:
 		f := Record{"approval": "approved"}
-		if s.autoSchedule && cr["state"] == StateAuthorize {
+		if cr["state"] == StateAuthorize {
 			f["state"] = StateScheduled
 		}
 		s.apply("change_request", cr, f, "system")
