@@ -121,6 +121,15 @@ func TestCancelCancelsAndRevokeRevertsToNew(t *testing.T) {
 	assert.Equal(t, sCancel, f.change(r)["state"])
 }
 
+func TestEvidenceMakesNoRequest(t *testing.T) {
+	f := newFixture(t, fixtureOpt{})
+	r := f.fireOK(f.create(release.ClassNormal), release.EventPlan, ana)
+	asked := len(f.srv.Requests())
+	_, err := f.eng.Record(f.ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: release.Automation("ci"), Name: "build", Status: "success"})
+	require.NoError(t, err)
+	assert.Len(t, f.srv.Requests(), asked)
+}
+
 func TestOtherEnvironmentsGetNoChangeRequest(t *testing.T) {
 	f := newFixture(t, fixtureOpt{})
 	r, err := f.eng.Create(f.ctx, release.Spec{Name: "web", Version: "1.0.0", Environment: "staging", Author: ana.ID, Duration: time.Hour})

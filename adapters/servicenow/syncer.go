@@ -156,14 +156,21 @@ func (s *Syncer) Name() string { return "servicenow " + retry.Redact(s.cfg.Insta
 // creates it when there is none (looked up by correlation_id first, so a retry
 // never makes a second one), then writes the fields the sync keeps and moves the
 // state along the change's state model, one allowed step at a time. Releases in a
-// draft, or in environments not configured, have none. It is idempotent: the
-// same notification delivered twice changes nothing the second time.
+// draft, or in environments not configured, have none; the entries of recorded
+// evidence and of No-Go decisions change nothing there and make no request. It is
+// idempotent: the same notification delivered twice changes nothing the second
+// time.
 //
 // It returns nil when the change request is in step (or was left alone on
 // purpose, see [WithConflictHandler]), or an *Error naming the record and field;
 // the outbox then delivers the notification again.
 func (s *Syncer) Notify(ctx context.Context, n release.Notification) error {
 	r := n.Release
+	switch n.Entry.Event {
+	case release.EventRecord, release.EventDecision, release.EventCreate:
+		// Evidence, a No-Go and a new draft change nothing the change request shows.
+		return nil
+	}
 	if wait, cause := s.down(); wait > 0 {
 		return &Error{Op: "sync", Table: "change_request", Record: "for release " + r.ID.String(), RetryAfter: wait,
 			Err: fmt.Errorf("%w (%v); the outbox delivers it later", ErrUnavailable, cause)}
