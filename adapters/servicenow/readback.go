@@ -61,7 +61,8 @@ type Readback struct {
 //     slot (someone moved it in the instance) becomes the release's slot: the
 //     release is unscheduled and scheduled at the window's start, as
 //     [Config.Actor], each with an idempotency key. The calendar still decides: a
-//     window it refuses is reported in [Readback.WindowErr].
+//     window it refuses is reported in [Readback.WindowErr], and the release is
+//     left planned, without a slot, until the window or the calendar changes.
 //
 // Nothing is read back for closed or cancelled releases. Run it on a ticker for
 // the releases waiting for approval (or from the instance's business rule calling

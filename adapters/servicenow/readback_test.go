@@ -9,6 +9,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/servicenow/snowtest"
+	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/risk"
@@ -101,4 +102,26 @@ func TestReadBackWithoutChangeRequest(t *testing.T) {
 	assert.Empty(t, rb.Change)
 	_, err = f.sync.ReadBack(f.ctx, f.eng, release.ID{1})
 	assert.ErrorIs(t, err, release.ErrNotFound)
+}
+
+// A window the calendar refuses (a freeze) is reported, not forced.
+func TestReadBackWindowTheCalendarRefuses(t *testing.T) {
+	f := newFixture(t, fixtureOpt{cfg: func(c *servicenow.Config) { c.HonourWindow = true }})
+	cal, err := calendar.New(calendar.Rule{Name: "freeze", Kind: calendar.Freeze, Zone: "UTC",
+		Start: calendar.Wall(2026, 3, 4, 0, 0, 0), End: calendar.Wall(2026, 3, 5, 0, 0, 0)})
+	require.NoError(t, err)
+	f.eng, err = release.New(f.store, release.WithClock(f.clock), release.WithNotifier(f.sync),
+		release.WithCalendar(release.CalendarConfig{Calendar: cal}))
+	require.NoError(t, err)
+	r := f.fireOK(f.create(release.ClassNormal), release.EventPlan, ana)
+	r = f.fireOK(r, release.EventSchedule, ana, release.At(monday.Add(24*time.Hour)))
+	cr := f.change(r)
+	require.True(t, f.srv.Edit("change_request", cr["sys_id"], "pat", snowtest.Record{"start_date": "2026-03-04 10:00:00", "end_date": "2026-03-04 11:00:00"}))
+	rb, err := f.sync.ReadBack(f.ctx, f.eng, r.ID)
+	require.NoError(t, err)
+	assert.False(t, rb.Rescheduled)
+	require.Error(t, rb.WindowErr)
+	assert.ErrorIs(t, rb.WindowErr, release.ErrGuardRefused)
+	assert.Contains(t, rb.WindowErr.Error(), "freeze")
+	assert.Equal(t, release.StatePlanned, rb.Release.State, "unscheduled, and the calendar refused the window")
 }
