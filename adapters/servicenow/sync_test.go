@@ -427,4 +427,6 @@ func TestTwoReplicasNeverKeepTwo(t *testing.T) {
 	for _, r := range rs {
 		assert.Equal(t, sAssess, f.change(r)["state"])
 	}
+	assert.Zero(t, servicenow.Locks(f.sync), "idle per-release locks are dropped")
+	assert.Zero(t, servicenow.Locks(other))
 }

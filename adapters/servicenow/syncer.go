@@ -38,7 +38,7 @@ type Syncer struct {
 	onConflict func(*ConflictError)
 
 	mu    sync.Mutex
-	locks map[release.ID]*sync.Mutex
+	locks map[release.ID]*releaseLock
 	// After a delivery failed because the instance did not answer well, the
 	// syncer fails fast until downUntil, so transitions do not wait for an
 	// instance that is down (the outbox delivers later).
@@ -106,7 +106,7 @@ func WithConflictHandler(f func(*ConflictError)) Option { return func(s *Syncer)
 // New returns a syncer for cfg. Every problem of cfg and the options is reported
 // at once, as a *ConfigError.
 func New(cfg Config, opts ...Option) (*Syncer, error) {
-	s := &Syncer{cfg: cfg, client: retry.DefaultClient, clock: release.SystemClock(), log: slog.New(slog.DiscardHandler), locks: map[release.ID]*sync.Mutex{}}
+	s := &Syncer{cfg: cfg, client: retry.DefaultClient, clock: release.SystemClock(), log: slog.New(slog.DiscardHandler), locks: map[release.ID]*releaseLock{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -207,16 +207,31 @@ func (s *Syncer) down() (time.Duration, error) {
 	return s.downUntil.Sub(s.clock.Now()), s.downErr
 }
 
+// lock serializes the syncs of one release in this process; the lock is dropped
+// when nobody holds or waits for it.
 func (s *Syncer) lock(id release.ID) func() {
 	s.mu.Lock()
 	l := s.locks[id]
 	if l == nil {
-		l = &sync.Mutex{}
+		l = &releaseLock{}
 		s.locks[id] = l
 	}
+	l.users++
 	s.mu.Unlock()
-	l.Lock()
-	return l.Unlock
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		s.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(s.locks, id)
+		}
+		s.mu.Unlock()
+	}
+}
+
+type releaseLock struct {
+	mu    sync.Mutex
+	users int // holders and waiters, counted under Syncer.mu
 }
 
 // defaultCooldown is how long deliveries fail fast after the instance failed.
