@@ -14,7 +14,8 @@
 //
 //	RELEASEKIT_SERVICENOW_PASSWORD=… go run ./examples/releasebot -servicenow https://your-instance.example -servicenow-user releasekit
 //
-// The -jira flags fill in the Jira sync the same way (RELEASEKIT_JIRA_TOKEN);
+// The -jira flags fill in the Jira sync (adapters/jira) the same way
+// (RELEASEKIT_JIRA_TOKEN, or RELEASEKIT_JIRA_EMAIL and RELEASEKIT_JIRA_API_TOKEN);
 // secrets are read from the environment, never from the command line. The server itself is package bot, so that it can be tested and reused.
 package main
 
@@ -129,6 +130,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if cfg.Sync != nil && cfg.Sync.ServiceNow != nil {
 		log.Info("syncing change requests to servicenow", slog.String("instance", cfg.Sync.ServiceNow.Instance),
 			slog.Any("environments", cfg.Sync.ServiceNow.Environments))
+	}
+	if cfg.Sync != nil && cfg.Sync.Jira != nil {
+		log.Info("syncing issues to jira", slog.Any("environments", cfg.Sync.Jira.Environments))
 	}
 	for _, src := range bot.WebhookSources() {
 		if cfg.Webhooks[src] != "" {

@@ -22,7 +22,7 @@ func (f *syncFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.snUser, "servicenow-user", "", "the ServiceNow integration user's user_name")
 	fs.StringVar(&f.snEnvs, "servicenow-env", "", "comma-separated environments whose releases get a change request (default prod)")
 	fs.BoolVar(&f.snHonourWindow, "servicenow-honour-window", false, "take a planned window moved in ServiceNow as the release's slot")
-	fs.StringVar(&f.jiraURL, "jira", "", "sync releases to issues in this Jira site (base URL, e.g. https://your-site.example); token from RELEASEKIT_JIRA_TOKEN")
+	fs.StringVar(&f.jiraURL, "jira", "", "sync releases to issues in this Jira site (base URL, e.g. https://your-site.example); a bearer token from RELEASEKIT_JIRA_TOKEN, or RELEASEKIT_JIRA_EMAIL and RELEASEKIT_JIRA_API_TOKEN (Cloud)")
 	fs.StringVar(&f.jiraProject, "jira-project", "", "the Jira project key the issues are created in")
 	fs.StringVar(&f.jiraEnvs, "jira-env", "", "comma-separated environments whose releases get a Jira issue (default prod)")
 }
@@ -63,7 +63,8 @@ func (f *syncFlags) apply(cfg *bot.Config, getenv func(string) string) error {
 				return &bot.ConfigError{Problems: []string{"sync.jira.config: " + err.Error()}}
 			}
 		}
-		for k, v := range map[string]string{"base_url": f.jiraURL, "project": f.jiraProject, "token": getenv("RELEASEKIT_JIRA_TOKEN")} {
+		for k, v := range map[string]string{"base_url": f.jiraURL, "project": f.jiraProject, "token": getenv("RELEASEKIT_JIRA_TOKEN"),
+			"email": getenv("RELEASEKIT_JIRA_EMAIL"), "api_token": getenv("RELEASEKIT_JIRA_API_TOKEN")} {
 			if v != "" {
 				jc[k] = v
 			}

@@ -59,8 +59,8 @@ func TestSyncFlags(t *testing.T) {
 
 	c = base()
 	f = syncFlags{jiraURL: "https://your-site.example", jiraProject: "REL"}
-	err := f.apply(&c, func(k string) string { return env[k] })
-	assert.ErrorContains(t, err, "no Jira adapter")
+	require.NoError(t, f.apply(&c, func(k string) string { return env[k] }))
+	assert.Equal(t, []string{"prod"}, c.Sync.Jira.Environments)
 	var jc map[string]string
 	require.NoError(t, json.Unmarshal(c.Sync.Jira.Config, &jc))
 	assert.Equal(t, map[string]string{"base_url": "https://your-site.example", "project": "REL", "token": "jt"}, jc)
@@ -68,4 +68,8 @@ func TestSyncFlags(t *testing.T) {
 	c = base()
 	require.NoError(t, (&syncFlags{}).apply(&c, func(string) string { return "" }))
 	assert.Nil(t, c.Sync, "no flags, no sync")
+
+	c = base()
+	err := (&syncFlags{jiraURL: "https://your-site.example"}).apply(&c, func(string) string { return "" })
+	assert.ErrorContains(t, err, "sync.jira: project")
 }

@@ -63,8 +63,9 @@
 // # Change requests
 //
 // With [Config.Sync] ([SyncConfig]) the bot also keeps a ServiceNow change request
-// per release of the configured environments (adapters/servicenow), through the
-// same notifier and outbox, and [Server.RunReadBack] reads the change requests'
-// approvals back as evidence (and, with honour_window, their planned windows as
-// the releases' slots). docs/ITSM.md describes the mapping.
+// (adapters/servicenow) and/or a Jira issue (adapters/jira) per release of the
+// configured environments, through the same notifier and outbox, and
+// [Server.RunReadBack] reads their approvals back as evidence (and, with
+// honour_window, the change requests' planned windows as the releases' slots).
+// docs/ITSM.md describes the mapping.
 package bot

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/fanout"
+	"github.com/releasekit/releasekit/adapters/jira"
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/slognotify"
 	"github.com/releasekit/releasekit/calendar"
@@ -46,6 +47,9 @@ type Server struct {
 	// snow syncs change requests (Config.Sync), read back every readBackEvery.
 	snow          *servicenow.Syncer
 	readBackEvery time.Duration
+	// jira syncs issues for the releases of jiraEnvs (Config.Sync).
+	jira     *jira.Notifier
+	jiraEnvs []string
 }
 
 // Option sets an optional setting of a [Server].

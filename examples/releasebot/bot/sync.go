@@ -1,14 +1,19 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/releasekit/releasekit/adapters/fanout"
+	"github.com/releasekit/releasekit/adapters/jira"
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/release"
 )
@@ -43,10 +48,11 @@ type ServiceNowSync struct {
 	ReadBackEvery string `json:"read_back_every,omitempty"`
 }
 
-// JiraSync is the shape of the Jira sync: adapters/jira's configuration as JSON in
-// Config, the environments whose releases get an issue, and how often approvals
-// are read back. This build of the bot does not carry the Jira adapter: a
-// configuration that sets it is refused with a message that says so.
+// JiraSync is the Jira sync: adapters/jira's configuration (jira.Config as JSON:
+// base_url, edition, email and api_token or token, project, issue_type,
+// transitions, approval_role, …) in Config, the environments whose releases get an
+// issue (default prod), and how often Jira Service Management approvals are read
+// back.
 type JiraSync struct {
 	Config        json.RawMessage `json:"config"`
 	Environments  []string        `json:"environments,omitempty"`
@@ -72,10 +78,48 @@ func (c *SyncConfig) problems() []string {
 			p = append(p, "sync.servicenow: "+err.Error())
 		}
 	}
-	if c.Jira != nil {
-		p = append(p, "sync.jira: this build of the bot has no Jira adapter (adapters/jira); remove the jira section or use a build that has it")
+	if js := c.Jira; js != nil {
+		if _, err := js.jiraConfig(); err != nil {
+			var ce *jira.ConfigError
+			if errors.As(err, &ce) {
+				for _, q := range ce.Problems {
+					p = append(p, "sync.jira: "+q)
+				}
+			} else {
+				p = append(p, "sync.jira: "+err.Error())
+			}
+		}
+		if _, err := readBackEvery(js.ReadBackEvery); err != nil {
+			p = append(p, "sync.jira: "+err.Error())
+		}
+		for _, e := range js.Environments {
+			if strings.TrimSpace(e) == "" {
+				p = append(p, "sync.jira: environments holds an empty name")
+			}
+		}
 	}
 	return p
+}
+
+// jiraConfig decodes and validates Config; unknown fields are errors.
+func (js *JiraSync) jiraConfig() (jira.Config, error) {
+	var c jira.Config
+	if len(js.Config) == 0 {
+		return c, errors.New("config is missing: give adapters/jira's configuration (base_url, project, credentials)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(js.Config))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("config is not adapters/jira's configuration: %v", err)
+	}
+	return c, c.Validate()
+}
+
+func (js *JiraSync) environments() []string {
+	if len(js.Environments) == 0 {
+		return []string{"prod"}
+	}
+	return js.Environments
 }
 
 func readBackEvery(s string) (time.Duration, error) {
@@ -89,31 +133,55 @@ func readBackEvery(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// newSync builds the syncers of cfg and returns the notifiers to add.
+// newSync builds the syncers of cfg (validated) and returns the notifiers to add.
 func (s *Server) newSync(cfg *SyncConfig) ([]release.Notifier, error) {
-	if cfg == nil || cfg.ServiceNow == nil {
+	if cfg == nil {
 		return nil, nil
 	}
-	every, err := readBackEvery(cfg.ServiceNow.ReadBackEvery)
-	if err != nil {
-		return nil, &ConfigError{Problems: []string{"sync.servicenow: " + err.Error()}}
+	var out []release.Notifier
+	if cfg.ServiceNow != nil {
+		every, _ := readBackEvery(cfg.ServiceNow.ReadBackEvery)
+		sn, err := servicenow.New(cfg.ServiceNow.Config, servicenow.WithReleases(s.store), servicenow.WithClock(s.clock), servicenow.WithLogger(s.log))
+		if err != nil {
+			return nil, fmt.Errorf("releasebot: sync.servicenow: %w", err)
+		}
+		s.snow, s.readBackEvery = sn, every
+		out = append(out, sn)
 	}
-	sn, err := servicenow.New(cfg.ServiceNow.Config, servicenow.WithReleases(s.store), servicenow.WithClock(s.clock), servicenow.WithLogger(s.log))
-	if err != nil {
-		return nil, fmt.Errorf("releasebot: sync.servicenow: %w", err)
+	if js := cfg.Jira; js != nil {
+		jc, err := js.jiraConfig()
+		if err != nil {
+			return nil, fmt.Errorf("releasebot: sync.jira: %w", err)
+		}
+		every, _ := readBackEvery(js.ReadBackEvery)
+		jn, err := jira.New(jc, s.store, jira.WithClock(s.clock))
+		if err != nil {
+			return nil, fmt.Errorf("releasebot: sync.jira: %w", err)
+		}
+		s.jira, s.jiraEnvs = jn, js.environments()
+		if s.readBackEvery == 0 || every < s.readBackEvery {
+			s.readBackEvery = every
+		}
+		envs := s.jiraEnvs
+		out = append(out, fanout.Named(jn.Name(), release.NotifierFunc(func(ctx context.Context, n release.Notification) error {
+			if !slices.Contains(envs, n.Release.Environment) {
+				return nil // the Jira notifier has no environments of its own
+			}
+			return jn.Notify(ctx, n)
+		})))
 	}
-	s.snow, s.readBackEvery = sn, every
-	return []release.Notifier{sn}, nil
+	return out, nil
 }
 
-// ReadBack reads back, once, what was decided in the change-management system for
+// ReadBack reads back, once, what was decided in the change-management systems for
 // every release waiting for a decision (planned, scheduled, approved) in a synced
-// environment: the change requests' approvals become evidence, and with
-// honour_window their planned windows the releases' slots. It returns every error
+// environment: the ServiceNow change requests' approvals and the Jira Service
+// Management approvals become evidence, and with honour_window the change
+// requests' planned windows the releases' slots. It returns every error
 // joined; one release's failure does not stop the others. Without a sync it does
 // nothing.
 func (s *Server) ReadBack(ctx context.Context) error {
-	if s.snow == nil {
+	if s.snow == nil && s.jira == nil {
 		return nil
 	}
 	rs, err := s.eng.List(ctx, release.Filter{States: []release.State{release.StatePlanned, release.StateScheduled, release.StateApproved}})
@@ -121,6 +189,21 @@ func (s *Server) ReadBack(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	if s.jira != nil {
+		for _, r := range rs {
+			if !slices.Contains(s.jiraEnvs, r.Environment) {
+				continue
+			}
+			_, err := s.jira.SyncApprovals(ctx, s.eng, r)
+			var ae *jira.APIError
+			if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusNotFound) { // 404: not a service request
+				errs = append(errs, fmt.Errorf("jira: %s %s in %s: %w", r.Name, r.Version, r.Environment, err))
+			}
+		}
+	}
+	if s.snow == nil {
+		return errors.Join(errs...)
+	}
 	for _, r := range rs {
 		rb, err := s.snow.ReadBack(ctx, s.eng, r.ID)
 		if err != nil {
@@ -139,15 +222,16 @@ func (s *Server) ReadBack(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// RunReadBack calls [Server.ReadBack] every read_back_every until ctx ends, logging
-// what fails; it returns nil at once when nothing is synced.
+// RunReadBack calls [Server.ReadBack] every read_back_every (the shorter of the
+// two systems') until ctx ends, logging what fails; it returns nil at once when
+// nothing is synced.
 func (s *Server) RunReadBack(ctx context.Context) error {
-	if s.snow == nil {
+	if s.snow == nil && s.jira == nil {
 		return nil
 	}
 	for {
 		if err := s.ReadBack(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("read back from servicenow failed; trying again later", slog.String("error", strings.ReplaceAll(err.Error(), "\n", "; ")))
+			s.log.Warn("read back from the change-management systems failed; trying again later", slog.String("error", strings.ReplaceAll(err.Error(), "\n", "; ")))
 		}
 		t := time.NewTimer(s.readBackEvery)
 		select {

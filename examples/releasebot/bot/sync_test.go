@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/releasekit/releasekit/adapters/jira/jiratest"
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/servicenow/snowtest"
@@ -17,6 +19,41 @@ import (
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
+
+// syncFixture serves a bot with cfg, and plans a staging release (which no sync
+// configured here covers).
+func syncFixture(t *testing.T, cfg bot.Config) (*fixture, *bot.Server) {
+	t.Helper()
+	f := &fixture{clock: releasetest.NewClock(monday, 0), store: memory.New()}
+	srv, err := bot.New(f.store, cfg, bot.WithClock(f.clock), bot.WithNotifier(nil))
+	require.NoError(t, err)
+	f.srv, f.http = srv, httptest.NewServer(srv.Handler())
+	t.Cleanup(f.http.Close)
+	staging := f.create(t, "payments", "2.0.0", "staging")
+	f.fire(t, staging.ID, release.EventPlan, tokAna, nil)
+	return f, srv
+}
+
+// The bot keeps a Jira issue per prod release in a Jira site (a local stand-in).
+func TestBotSyncsToJira(t *testing.T) {
+	site := jiratest.New(jiratest.WithProject("REL"), jiratest.WithBasicAuth("bot@your-site.example", "t"), jiratest.WithWorkflow("To Do", jiratest.SimpleWorkflow()))
+	defer site.Close()
+	cfg := testConfig()
+	jc, err := json.Marshal(map[string]any{"base_url": site.URL, "email": "bot@your-site.example", "api_token": "t", "project": "REL",
+		"transitions": map[string]string{"deploying": "In Progress", "cancelled": "Done"}})
+	require.NoError(t, err)
+	cfg.Sync = &bot.SyncConfig{Jira: &bot.JiraSync{Config: jc}}
+	require.NoError(t, cfg.Validate())
+	f, srv := syncFixture(t, cfg)
+	assert.Empty(t, site.Issues(), "staging is not synced (the default environments: prod)")
+	r := f.create(t, "payments", "2.0.0", "prod")
+	f.fire(t, r.ID, release.EventPlan, tokAna, nil)
+	f.fire(t, r.ID, release.EventCancel, tokAna, nil)
+	issues := site.Issues()
+	require.Len(t, issues, 1)
+	assert.Equal(t, "Done", issues[0].Status)
+	require.NoError(t, srv.ReadBack(context.Background()), "an issue that is no service request has no approvals to read")
+}
 
 // The bot keeps a change request per prod release in a ServiceNow instance (a
 // local stand-in here), and reads the CAB's approval given there back as evidence.
@@ -26,14 +63,7 @@ func TestBotSyncsToServiceNow(t *testing.T) {
 	cfg := testConfig()
 	cfg.Sync = &bot.SyncConfig{ServiceNow: &bot.ServiceNowSync{Config: servicenow.Config{
 		Instance: instance.URL(), User: "releasekit", Password: "s3cret", Environments: []string{"prod"}}}}
-	f := &fixture{clock: releasetest.NewClock(monday, 0), store: memory.New()}
-	srv, err := bot.New(f.store, cfg, bot.WithClock(f.clock), bot.WithNotifier(nil))
-	require.NoError(t, err)
-	f.srv, f.http = srv, httptest.NewServer(srv.Handler())
-	defer f.http.Close()
-
-	staging := f.create(t, "payments", "2.0.0", "staging")
-	f.fire(t, staging.ID, release.EventPlan, tokAna, nil)
+	f, srv := syncFixture(t, cfg)
 	assert.Empty(t, instance.Records("change_request"), "staging is not synced")
 
 	r := f.create(t, "payments", "2.0.0", "prod")
@@ -76,7 +106,7 @@ func TestSyncConfigFile(t *testing.T) {
 	var ce *bot.ConfigError
 	require.ErrorAs(t, err, &ce)
 	all := strings.Join(ce.Problems, "\n")
-	for _, want := range []string{"sync.servicenow: instance", "sync.servicenow: no credentials", `sync.servicenow: read_back_every "often"`, "sync.jira: this build of the bot has no Jira adapter"} {
+	for _, want := range []string{"sync.servicenow: instance", "sync.servicenow: no credentials", `sync.servicenow: read_back_every "often"`, "sync.jira: project"} {
 		assert.Contains(t, all, want)
 	}
 	_, err = bot.LoadConfig(strings.NewReader(`{"tokens": {"rui-0123456789abcdef": {"id": "rui", "kind": "person"}}, "sync": {"servicenow": {"instanse": "x"}}}`))
