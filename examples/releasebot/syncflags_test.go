@@ -31,11 +31,12 @@ func TestRunSyncsToServiceNowFromFlags(t *testing.T) {
 
 	status, body := do(t, "POST", "http://"+addr+"/releases", ana, `{"name": "checkout", "version": "2.4.0", "environment": "prod", "duration": "30m"}`)
 	require.Equal(t, http.StatusCreated, status, "%s", body)
-	var r struct{ ID string }
-	require.NoError(t, json.Unmarshal(body, &r))
-	status, body = do(t, "POST", "http://"+addr+"/releases/"+r.ID+"/events/plan", ana, "")
+	var created bot.ReleaseView
+	require.NoError(t, json.Unmarshal(body, &created))
+	id := created.Release.ID.String()
+	status, body = do(t, "POST", "http://"+addr+"/releases/"+id+"/events/plan", ana, "")
 	require.Equal(t, http.StatusOK, status, "%s", body)
-	crs := instance.ChangesFor(r.ID)
+	crs := instance.ChangesFor(id)
 	require.Len(t, crs, 1)
 	assert.Equal(t, servicenow.StateAssess, crs[0]["state"])
 	require.NoError(t, stop())
