@@ -133,6 +133,9 @@ func New(store Store, opts ...Option) (*Engine, error) {
 		}
 	}
 	e.stages = append(e.stages, reviewStage{required: e.requireReview})
+	if _, ok := store.(LockdownStore); ok {
+		e.stages = append(e.stages, lockdownStage{e: e})
+	}
 	return e, nil
 }
 
@@ -161,6 +164,10 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	if spec.Duration == 0 && e.booksSlots() {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{
+			"duration is zero, but this engine books a calendar slot of the release's Duration at schedule (WithCalendar); set Spec.Duration to how long the deployment takes, e.g. 30 * time.Minute"}}
+	}
 	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
 		return e.create(ctx, spec, k, nil)
 	})
@@ -170,6 +177,11 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 // of another release (see Promote).
 func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *lineage) (Release, error) {
 	now := e.now()
+	if spec.CommittedAt.After(now) {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{fmt.Sprintf(
+			"committed at %s, after now (%s); give the time of the commit the release ships, or leave CommittedAt zero",
+			spec.CommittedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}}
+	}
 	id, err := e.ids.next(now)
 	if err != nil {
 		return Release{}, err
@@ -183,7 +195,7 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *line
 		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
-	r.Team, r.Duration = spec.Team, spec.Duration
+	r.Team, r.Duration, r.CommittedAt = spec.Team, spec.Duration, spec.CommittedAt
 	r.Needs = append([]Need(nil), spec.Needs...)
 	r.Components = append([]Component(nil), spec.Components...)
 	if len(spec.Labels) > 0 {
@@ -370,6 +382,12 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	req := request{Op: "fire", ID: id, Event: event, Actor: &actor, Reason: o.reason, Data: o.data, Expected: o.expected,
 		At: o.at, Override: o.override, Waivers: o.waivers, Review: o.review, Failed: o.failed}
 	return e.keyed(ctx, o, req, func(k *KeyRecord) (Release, error) {
+		for range maxLockdownAttempts - 1 {
+			r, err := e.fire(ctx, id, event, actor, o, k)
+			if !errors.Is(err, errLockdownsMoved) {
+				return r, err
+			}
+		}
 		return e.fire(ctx, id, event, actor, o, k)
 	})
 }
@@ -401,7 +419,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Release: peopleName(cur), Refusals: refusals}
 		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
@@ -438,11 +456,11 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	next.Head = entry.Hash
-	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
+	if err := e.update(ctx, cur.Revision, next, entry, k, p); err != nil {
 		switch e.committed(ctx, id, entry.Hash) {
 		case commitAbsent:
 			undo()
-			return Release{}, err
+			return Release{}, e.fenceMoved(ctx, p, err)
 		case commitUnknown:
 			// Keep the reservations: a slot held by a release that did not move is
 			// a smaller harm than a scheduled release whose slot was given away.
@@ -534,4 +552,14 @@ func named(id ID, err error) error {
 		}
 	}
 	return err
+}
+
+// booksSlots reports whether the engine books calendar slots (WithCalendar).
+func (e *Engine) booksSlots() bool {
+	for _, st := range e.stages {
+		if _, ok := st.(*calendarStage); ok {
+			return true
+		}
+	}
+	return false
 }

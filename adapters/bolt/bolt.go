@@ -33,9 +33,12 @@ var (
 	bucketBookings    = []byte("bookings")
 	bucketBookingsEnv = []byte("bookings_by_env")
 	bucketBookingSpan = []byte("bookings_span")
+	bucketLockdowns   = []byte("lockdowns")
 	keySchema         = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan}
+	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketLockdowns}
+	// schema1Buckets are the buckets every file of schema 1 has.
+	schema1Buckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv}
 )
 
 // DefaultTimeout is how long Open waits for the file lock by default.
@@ -239,6 +242,11 @@ func initSchema(tx *bbolt.Tx, path string) error {
 			return err
 		}
 	}
+	// The lockdown history came after schema 2 without changing any existing row:
+	// a file written before it gets the (empty) bucket when it is next opened.
+	if _, err := tx.CreateBucketIfNotExists(bucketLockdowns); err != nil {
+		return fmt.Errorf("bolt: create bucket %s in %s: %w", bucketLockdowns, path, err)
+	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
 			return &SchemaError{Path: path, Found: found, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
@@ -252,7 +260,7 @@ func initSchema(tx *bbolt.Tx, path string) error {
 // bucket (each environment's longest booking) from the bookings. A file that fails
 // half-way is left as it was (the transaction rolls back).
 func upgrade1to2(tx *bbolt.Tx, path string) error {
-	for _, name := range allBuckets[:len(allBuckets)-1] {
+	for _, name := range schema1Buckets {
 		if tx.Bucket(name) == nil {
 			return &SchemaError{Path: path, Found: 1, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
 		}

@@ -10,7 +10,7 @@
 // a plan derived from the dependency graph. An emergency fix passes the freeze.
 //
 // It writes out/calendar.ics, out/graph.mmd, out/graph.dot, out/runbook.md and
-// out/report.md, and verifies every audit history in the store. A clock that the
+// out/report.md (and the same report as out/report.html), and verifies every audit history in the store. A clock that the
 // story moves makes it run in a second, the same way every time. Run it again and
 // it continues on the same store with the next year's train.
 //
@@ -48,7 +48,7 @@ import (
 
 func main() {
 	db := flag.String("db", filepath.Join("out", "quickstart.db"), "the bolt database file (created if missing)")
-	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md and report.md")
+	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md, report.md and report.html")
 	instance := flag.String("servicenow", "", "sync prod releases to change requests in this ServiceNow instance (base URL); credentials from RELEASEKIT_SERVICENOW_USER and RELEASEKIT_SERVICENOW_PASSWORD")
 	flag.Parse()
 	cfg := config{db: *db, out: *out}
@@ -153,7 +153,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 	// The files.
 	from := time.Date(year, 12, 1, 0, 0, 0, 0, time.UTC)
 	to := time.Date(year+1, 2, 1, 0, 0, 0, 0, time.UTC)
-	files, err := writeFiles(ctx, s.eng, store, cal, shop, payments, outDir, from, to, year)
+	files, err := writeFiles(ctx, s.eng, shop, payments, outDir, from, to, year)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func deliverPending(ctx context.Context, store *bolt.Store, n release.Notifier, 
 
 // writeFiles writes the calendar, the dependency graph, the failed release's
 // rollback runbook and the report of the run's period.
-func writeFiles(ctx context.Context, eng *release.Engine, store *bolt.Store, cal *calendar.Calendar, shop *depgraph.Graph[string],
+func writeFiles(ctx context.Context, eng *release.Engine, shop *depgraph.Graph[string],
 	failed *release.Release, dir string, from, to time.Time, year int) ([]string, error) {
 	var files []string
 	write := func(name string, fill func(io.Writer) error) error {
@@ -221,17 +221,10 @@ func writeFiles(ctx context.Context, eng *release.Engine, store *bolt.Store, cal
 		return f.Close()
 	}
 
-	// The calendar's rules, with the bookings the store holds for the period.
-	booked, err := store.Bookings(ctx, "", from, to)
-	if err != nil {
-		return nil, err
-	}
-	view := cal.Clone()
-	if err := view.Restore(booked...); err != nil {
-		return nil, err
-	}
+	// The calendar people see: the rules, the bookings the store holds (named by
+	// service, version and environment) and any runtime lockdown, in one call.
 	if err := write("calendar.ics", func(w io.Writer) error {
-		return view.WriteICS(w, from, to, calendar.WithCalendarName("shop release calendar"))
+		return eng.WriteICS(ctx, w, from, to, calendar.WithCalendarName("shop release calendar"))
 	}); err != nil {
 		return nil, err
 	}
@@ -253,6 +246,12 @@ func writeFiles(ctx context.Context, eng *release.Engine, store *bolt.Store, cal
 	}
 	if err := write("report.md", func(w io.Writer) error {
 		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop,
+			Title: fmt.Sprintf("Release report: the December %d train", year)})
+	}); err != nil {
+		return nil, err
+	}
+	if err := write("report.html", func(w io.Writer) error {
+		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop, Format: release.ReportHTML,
 			Title: fmt.Sprintf("Release report: the December %d train", year)})
 	}); err != nil {
 		return nil, err

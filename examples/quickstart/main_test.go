@@ -75,12 +75,14 @@ func TestQuickstartTwice(t *testing.T) {
 			// shipped but is not among what payments depends on.
 			"incident at 11:52 on payments: what changed in prod since 09:52?",
 			"rolled_back, within its blast radius; requested by ana, approved by rui, kim",
-			"closed, outside its dependencies", "to roll back: it is rolled back already"} {
+			"closed, outside its dependencies", "to roll back: it is rolled back already",
+			// Stop the line while the incident is worked.
+			"lockdown prod at 11:52 by rui: incident on payments", "lifted the prod lockdown at 12:20 by rui"} {
 			assert.Contains(t, oneLine(log.String()), refusal)
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")
 
-		require.Len(t, got.Files, 5)
+		require.Len(t, got.Files, 6)
 		for _, f := range got.Files {
 			st, err := os.Stat(f)
 			require.NoError(t, err)
@@ -88,6 +90,22 @@ func TestQuickstartTwice(t *testing.T) {
 		}
 		report, err := os.ReadFile(filepath.Join(out, "report.md"))
 		require.NoError(t, err)
+		// The report leads with the summary, says what became of each release and
+		// who stopped which, and fits its main body on two printed pages.
+		main, _, ok := strings.Cut(string(report), "\n## Appendix\n")
+		require.True(t, ok, "the report has an appendix")
+		assert.LessOrEqual(t, strings.Count(main, "\n"), reportMainLines, "the main body of the report is longer than two printed pages")
+		assert.Contains(t, main, "## Summary\n\n| Environment | Shipped | Rolled back | Held | Booked | Releases |\n")
+		assert.Contains(t, main, "| prod | 2 | 1 | 1 | 1 | 5 |\n")
+		assert.Regexp(t, `\| r\d+ \| payments \| 2\.\d+\.0 \| prod \| normal \| rolled back \| closed \|`, main)
+		assert.Regexp(t, `\| r\d+ \| checkout \| 3\.\d+\.0 \| prod \| normal \| held \| planned \|`, main)
+		assert.Regexp(t, `\| payments 2\.\d+\.0 \(prod\) \| No-Go: approve refused \| rui \| [^|]+ \| gate approvals \(high risk\) fail: needs 1 of change-advisory-board`, main)
+		assert.Contains(t, main, "| Lead time for changes (from commit) |")
+		assert.NotContains(t, main, "| Gate | Required |", "the gate tables are in the appendix")
+		html, err := os.ReadFile(filepath.Join(out, "report.html"))
+		require.NoError(t, err)
+		assert.Contains(t, string(html), `<table id="summary-table">`)
+		assert.Contains(t, string(html), `<svg id="gantt"`)
 		assert.Contains(t, string(report), "## Rollouts")
 		assert.Contains(t, string(report), "measured error-ratio #1: Failed | 0.0417 (baseline 0.0079) meets the failure condition &gt;=0.02 |")
 		assert.Contains(t, string(report), "step 1 (analysis) restored | weight 0% |")
@@ -101,6 +119,12 @@ func TestQuickstartTwice(t *testing.T) {
 			names = append(names, r.Name)
 		}
 		assert.Subset(t, names, []string{"prod release train", "staging window", "holiday freeze"})
+		raw, err := os.ReadFile(filepath.Join(out, "calendar.ics"))
+		require.NoError(t, err)
+		unfolded := strings.ReplaceAll(string(raw), "\r\n ", "")
+		assert.Contains(t, unfolded, "SUMMARY:payments ", "bookings are named by service and version")
+		assert.Contains(t, unfolded, "SUMMARY:Lockdown of prod: incident on payments", "the runtime lockdown is in the calendar")
+		assert.NotContains(t, unfolded, "SUMMARY:Booking", "no booking is named by its internal ID")
 	}
 
 	// Afterwards the store opens cleanly and every history of both runs verifies.
@@ -155,3 +179,7 @@ func requireCanaryHistory(t *testing.T, ctx context.Context, db string, id relea
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// reportMainLines bounds the main body of the quickstart's report (the lines before
+// its appendix): two printed pages of about 60 lines each.
+const reportMainLines = 120

@@ -88,13 +88,14 @@ func hotfixSpec(run int) release.Spec {
 		Components: []release.Component{{Name: "auth", Version: v, PreviousVersion: fmt.Sprintf("5.%d.0", run)}}}
 }
 
-// changes: what version control says about each release (size, test coverage).
+// changes: what version control says about each release (size, test coverage, how
+// long before the release its last commit landed).
 var changes = map[string]change{
-	"inventory":     {lines: 120, files: 6, coverage: 86},
-	"notifications": {lines: 640, files: 14, coverage: 74},
-	"payments":      {lines: 2400, files: 48, coverage: 45},
-	"checkout":      {lines: 900, files: 22, coverage: 71},
-	"auth":          {lines: 35, files: 2, coverage: 91},
+	"inventory":     {lines: 120, files: 6, coverage: 86, age: 30 * time.Hour},
+	"notifications": {lines: 640, files: 14, coverage: 74, age: 52 * time.Hour},
+	"payments":      {lines: 2400, files: 48, coverage: 45, age: 4 * 24 * time.Hour},
+	"checkout":      {lines: 900, files: 22, coverage: 71, age: 3 * 24 * time.Hour},
+	"auth":          {lines: 35, files: 2, coverage: 91, age: 3 * time.Hour},
 }
 
 // story plays one run of the scenario against the engine.
@@ -208,6 +209,7 @@ func (s *story) create(env string, spec release.Spec) (release.Release, error) {
 	}
 	spec.Environment, spec.Author = env, ana.ID
 	spec.Labels = map[string]string{"run": fmt.Sprint(s.run)}
+	spec.CommittedAt = s.clock.Now().Add(-changes[spec.Name].age)
 	return s.eng.Create(s.ctx, spec)
 }
 
@@ -425,6 +427,13 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	if err := s.incident("payments"); err != nil {
 		return nil, err
 	}
+	// Stop the line while the incident is worked: nothing starts in prod, on any
+	// replica, until the release manager lifts the lockdown.
+	stop, err := s.eng.Lockdown(s.ctx, rui, release.Lockdown{Reason: "incident on payments: hold prod until the ledger is understood", Environments: []string{"prod"}})
+	if err != nil {
+		return nil, err
+	}
+	s.say("  lockdown  prod at %s by %s: %s\n", stop.From.In(s.berlin).Format("15:04"), stop.DeclaredBy.ID, stop.Reason)
 	if payments.State != release.StateRolledBack {
 		return nil, fmt.Errorf("payments ended the rollback %s, want %s", payments.State, release.StateRolledBack)
 	}
@@ -436,6 +445,11 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, err
 	}
 	s.say("  rollback  %s %s is rolled back, then closed with its review\n", payments.Name, payments.Version)
+	s.clock.Set(payments.Slot.Start.Add(80 * time.Minute)) // 12:20
+	if stop, err = s.eng.Lift(s.ctx, stop.ID, rui, "payments is rolled back and reviewed"); err != nil {
+		return nil, err
+	}
+	s.say("  lifted    the prod lockdown at %s by %s: %s\n", stop.LiftedAt.In(s.berlin).Format("15:04"), stop.LiftedBy.ID, stop.LiftReason)
 
 	s.clock.Set(checkout.Slot.Start)
 	if err := s.refused(checkout, release.EventStart, bot); err != nil {
