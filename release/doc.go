@@ -9,6 +9,25 @@
 // release/storetest suite checks your own), a [Notifier] (optional) and a [Clock]
 // (optional; the engine never reads the system clock itself).
 //
+// # Where to start
+//
+// A host calls [New] with a store and options ([WithCalendar], [WithGates],
+// [WithRollback], [WithNotifier], ...), then [Engine.Create] and [Engine.Fire] for each
+// move, [Engine.Record] for evidence, [Engine.Promote] to the next environment,
+// [Engine.Due] for what may start now, [Engine.Changes] for what changed,
+// [Engine.Lockdown] to stop the line, [Engine.Report] and [Engine.WriteICS] for what
+// people read, and [Engine.VerifyAudit] for the record. New, Fire, Record, Promote,
+// Due, Changes, Lockdown and Report have runnable examples.
+//
+// The index of this package is longer than one screen of go doc -short, because it
+// holds three contracts as well as the engine, each for a different reader: what a
+// store author implements and shares ([Store] and its optional [Booker],
+// [CapacityBooker], [KeyStore], [Outbox], [LockdownStore], with EncodeEntry,
+// DecodeRelease and VerifyAppend so every store refuses the same rows); what an
+// auditor runs without an engine ([VerifyHistory], [VerifyRelease],
+// [VerifyCheckpoints], [VerifyAuditPack]); and the typed errors every refusal
+// matches. Hosts need only the names in the paragraph above.
+//
 // # Lifecycle
 //
 //	draft -plan-> planned -schedule-> scheduled -approve-> approved -start-> deploying
