@@ -21,7 +21,7 @@ import (
 // SchemaVersion is the version of the file layout this code writes. Open refuses a
 // file with a newer version (*SchemaError) rather than misreading it, and upgrades a
 // file with an older one in place (see the package documentation).
-const SchemaVersion uint64 = 2
+const SchemaVersion uint64 = 3
 
 // Bucket and key names of the file layout (see the package documentation).
 var (
@@ -35,7 +35,10 @@ var (
 	bucketBookingSpan = []byte("bookings_span")
 	keySchema         = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan}
+	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketIndex}
+
+	// schema1Buckets are the buckets of a schema-1 file.
+	schema1Buckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv}
 )
 
 // DefaultTimeout is how long Open waits for the file lock by default.
@@ -239,6 +242,11 @@ func initSchema(tx *bbolt.Tx, path string) error {
 			return err
 		}
 	}
+	if found <= 2 {
+		if err := upgrade2to3(tx, path); err != nil {
+			return err
+		}
+	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {
 			return &SchemaError{Path: path, Found: found, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
@@ -252,7 +260,7 @@ func initSchema(tx *bbolt.Tx, path string) error {
 // bucket (each environment's longest booking) from the bookings. A file that fails
 // half-way is left as it was (the transaction rolls back).
 func upgrade1to2(tx *bbolt.Tx, path string) error {
-	for _, name := range allBuckets[:len(allBuckets)-1] {
+	for _, name := range schema1Buckets {
 		if tx.Bucket(name) == nil {
 			return &SchemaError{Path: path, Found: 1, Supported: SchemaVersion, Reason: fmt.Sprintf("bucket %s is missing", name)}
 		}
@@ -313,6 +321,24 @@ func upgrade1to2(tx *bbolt.Tx, path string) error {
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, 2))
+}
+
+// upgrade2to3 upgrades a file of schema 2 in the transaction that opens it: it builds
+// the releases' index (releases_index) from every release row. A row that does not
+// read (a checksum or decoding failure) fails the upgrade, and the file is left as it
+// was (the transaction rolls back): restore it from a backup, or open it with the
+// code of schema 2 to read what it can.
+func upgrade2to3(tx *bbolt.Tx, path string) error {
+	if tx.Bucket(bucketIndex) != nil {
+		return &SchemaError{Path: path, Found: 2, Supported: SchemaVersion, Reason: fmt.Sprintf("a schema-2 file already holds bucket %s", bucketIndex)}
+	}
+	if _, err := tx.CreateBucket(bucketIndex); err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 3: %w", path, err)
+	}
+	if err := buildIndex(tx); err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 3: index the releases: %w", path, err)
+	}
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, 3))
 }
 
 // Path returns the database file's path.
