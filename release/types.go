@@ -38,7 +38,7 @@ func (id ID) String() string { return uuid.UUID(id).String() }
 func (id ID) IsZero() bool { return id == ID{} }
 
 // Compare orders IDs byte-wise, which for UUIDv7 is creation order.
-func (id ID) Compare(other ID) int { return strings.Compare(string(id[:]), string(other[:])) }
+func (id ID) Compare(other ID) int { return bytes.Compare(id[:], other[:]) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
