@@ -429,8 +429,8 @@ func DefaultGroups() []Group {
 // store: List by name and by component at 1,000, 10,000 and 100,000 releases, which
 // the index must keep flat, beside the scan of every release it replaced.
 func listsGroup(id, store string, m Module, pkg string) Group {
-	flat := func(label, by string) Scaling {
-		return Scaling{Label: label, Pattern: `^BenchmarkListIndexed/releases=(\d+)/` + by + `$`, SizeName: "stored releases",
+	flat := func(label, by, unit string) Scaling {
+		return Scaling{Label: label, Pattern: `^BenchmarkListIndexed/releases=(\d+)/` + by + `$`, SizeName: "stored releases", Unit: unit,
 			MaxExponent: 0.2, TargetText: "flat in the stored releases: growth exponent <= 0.2 (issue 15 measured 1.0 on bolt: every row scanned)"}
 	}
 	notes := "Each List matches 10 releases at every size: by name, 10 releases spread over the whole ID range; by component, 10 releases created one after another. " +
@@ -442,11 +442,16 @@ func listsGroup(id, store string, m Module, pkg string) Group {
 		Full:  Settings{Bench: `^BenchmarkListIndexed$`, BenchTime: "1s", Timeout: 30 * time.Minute},
 		Quick: Settings{BenchTime: quickTime},
 		Scalings: []Scaling{
-			flat("List by name", "name"),
-			flat("List by component", "component"),
+			flat("List by name", "name", ""),
+			flat("List by component", "component", ""),
 			{Label: "List scanning every release (reference: no index serves the filter)", Pattern: `^BenchmarkListIndexed/releases=(\d+)/scan$`, SizeName: "stored releases"},
 		},
 		Notes: notes,
+	}
+	if m != ModulePostgres { // the server's CPU time is not the client's
+		g.Scalings = append(g.Scalings,
+			flat("List by name, CPU time", "name", "cpu-ns/op"),
+			flat("List by component, CPU time", "component", "cpu-ns/op"))
 	}
 	if m == ModulePostgres {
 		g.NeedsPostgres = true
