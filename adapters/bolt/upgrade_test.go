@@ -1,7 +1,9 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"flag"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/adapters/internal/upgradetest"
@@ -169,4 +172,35 @@ func TestUpgradeSchema2(t *testing.T) {
 	again, err := s.List(ctx, release.Filter{States: []release.State{got[0].State}, Name: "planned"})
 	require.NoError(t, err)
 	require.Len(t, again, 1, "found under its new state")
+}
+
+// TestUpgradeSchema2Refused: a schema-2 file whose release row does not match its
+// checksum cannot be indexed; Open returns the row's *release.CorruptError and leaves
+// the file as it was (schema 2, no index), all or nothing.
+func TestUpgradeSchema2Refused(t *testing.T) {
+	path, m := upgradeFixtureIn(t, upgradeSchema2Dir)
+	id := m.Releases["planned"].ID
+	db, err := bbolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("releases"))
+		v := bytes.Clone(b.Get(id[:]))
+		v[10] ^= 0x01
+		return b.Put(id[:], v)
+	}))
+	require.NoError(t, db.Close())
+
+	_, err = bolt.Open(path)
+	var ce *release.CorruptError
+	require.ErrorAs(t, err, &ce)
+	require.Contains(t, err.Error(), "schema 3")
+
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bbolt.Tx) error {
+		require.Equal(t, uint64(2), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema"))), "still schema 2")
+		require.Nil(t, tx.Bucket([]byte("releases_index")), "no half-built index")
+		return nil
+	}))
 }
