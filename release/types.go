@@ -333,9 +333,11 @@ func (s Spec) Validate() error {
 }
 
 // Filter selects releases in [Store.List]. Zero fields match everything; the fields
-// that are set combine with AND. Every store serves Name, Component, Environment,
-// States and the creation range from an index, so a selective filter costs about
-// the same whatever the number of stored releases.
+// that are set combine with AND, as [Filter.Match] defines. The stores in this
+// repository (adapters/memory, bolt, postgres) serve Name, Component, Environment,
+// States and the creation range from indexes, so a selective filter costs about the
+// same whatever the number of stored releases; Version, Class and Labels are checked
+// on what those select (alone, they read every release).
 //
 // Results come in ascending ID order (creation order for IDs made by an [Engine]),
 // whatever the filter: a page ends at its last ID, and passing that ID as After
