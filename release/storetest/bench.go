@@ -85,10 +85,13 @@ func benchOps(b *testing.B, s release.Store, op string, writers int) {
 var listSizes = []int{1_000, 10_000, 100_000}
 
 // BenchmarkList measures List as the number of stored releases grows: at 1,000,
-// 10,000 and 100,000 releases ("releases=N"), a List by name ("name") and by
-// component ("component"), each matching 10 releases at every size, and, for
-// reference, a List by version ("scan"), a field no index serves, which reads every
-// release (the cost of a List before the indexes). The releases are made through an
+// 10,000 and 100,000 releases ("releases=N"), for reference first a List by version
+// ("scan"), a field no index serves, which reads every release (the cost of a List
+// before the indexes), then a List by name ("name") and by component ("component"),
+// each matching 10 releases at every size. The scan runs first so that the store's
+// data has been read once, as in a store that has been serving for a while: on a
+// memory-mapped file (bolt) the first read of each page costs a page fault, which
+// would otherwise charge the first pass over 100,000 releases to the indexed Lists. The releases are made through an
 // engine by 8 concurrent writers: n/10 names with 10 releases each, n/10 components
 // carried by 10 releases each, half of them planned. newStore returns an empty store
 // for each size. Each sub-benchmark makes one untimed List first, and reports the
@@ -108,9 +111,9 @@ func BenchmarkList(b *testing.B, newStore func(b *testing.B) release.Store) {
 				f   func(i int) release.Filter
 				hit int
 			}{
+				{"scan", func(int) release.Filter { return release.Filter{Version: "9.9.9"} }, 1},
 				{"name", func(i int) release.Filter { return release.Filter{Name: fmt.Sprintf("svc-%d", (i+1)*7919%groups)} }, 10},
 				{"component", func(i int) release.Filter { return release.Filter{Component: fmt.Sprintf("lib-%d", (i+1)*7919%groups)} }, 10},
-				{"scan", func(int) release.Filter { return release.Filter{Version: "9.9.9"} }, 1},
 			} {
 				b.Run(tc.by, func(b *testing.B) {
 					ctx := context.Background()
