@@ -36,6 +36,8 @@
 //     with a verifier for receivers, Slack, structured logs, fan-out).
 //   - [github.com/releasekit/releasekit/adapters/ci]: CI webhook receivers (GitHub,
 //     GitLab, Jenkins, a generic shape) that record results as evidence.
+//   - [github.com/releasekit/releasekit/adapters/jira]: one Jira issue per release kept
+//     in step through the outbox (docs/ITSM.md); Service Management approvals as evidence.
 //
 // Dependency direction: depgraph, gate and risk are leaves; calendar and rollback use
 // depgraph; release orchestrates all of them; adapters import release; nothing imports
