@@ -118,9 +118,10 @@ func TestRunOnBoltTwice(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, status, "%s", body)
 	status, body = do(t, "POST", "http://"+addr+"/releases", ana, `{"name": "checkout", "version": "2.4.0", "environment": "dev"}`)
 	require.Equal(t, http.StatusCreated, status, "%s", body)
-	var r struct{ ID string }
-	require.NoError(t, json.Unmarshal(body, &r))
-	status, body = do(t, "POST", "http://"+addr+"/releases/"+r.ID+"/checks", ci, `{"name": "build", "status": "success"}`)
+	var created bot.ReleaseView
+	require.NoError(t, json.Unmarshal(body, &created))
+	r := created.Release
+	status, body = do(t, "POST", "http://"+addr+"/releases/"+r.ID.String()+"/checks", ci, `{"name": "build", "status": "success"}`)
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	require.NoError(t, stop(), "a graceful shutdown returns nil")
 	assert.Contains(t, logs.String(), "stopped")
@@ -128,7 +129,7 @@ func TestRunOnBoltTwice(t *testing.T) {
 
 	addr, logs, stop = start(t, "-db", db, "-config", cfgPath)
 	assert.NotContains(t, logs.String(), "wrote a demo identity configuration", "the configuration is reused")
-	status, body = do(t, "GET", "http://"+addr+"/releases/"+r.ID, ana, "")
+	status, body = do(t, "GET", "http://"+addr+"/releases/"+r.ID.String(), ana, "")
 	require.Equal(t, http.StatusOK, status, "%s", body)
 	var v bot.ReleaseView
 	require.NoError(t, json.Unmarshal(body, &v))

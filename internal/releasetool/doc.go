@@ -2,7 +2,7 @@
 //
 // The repository holds several Go modules (the root module, adapters/postgres, and more as
 // they are added); go.work lists them all, and modules are discovered from it. Every module
-// is published except the few named in [DefaultUnpublished] (bench, this tool): published
+// is published except the few named in [DefaultUnpublished] (bench, the bot's e2e tests, this tool): published
 // modules are tagged together, with one version, and stand alone: they require real
 // versions of their siblings and carry no replace directive, since the go command ignores
 // the replace directives of a dependency. Developers work across modules with go.work.

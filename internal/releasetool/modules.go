@@ -17,9 +17,11 @@ import (
 
 // DefaultUnpublished names the modules of releasekit that are never tagged, by directory
 // relative to the repository root: bench (comparisons against reference libraries, which
-// nobody imports; it keeps a replace directive so that `GOWORK=off go run ./report` works)
-// and this tool. Every other module listed in go.work is published.
-var DefaultUnpublished = []string{"bench", "internal/releasetool"}
+// nobody imports; it keeps a replace directive so that `GOWORK=off go run ./report` works),
+// examples/releasebot/e2e (the bot's contract and browser tests, which keep kin-openapi and
+// chromedp out of the published modules) and this tool. Every other module listed in
+// go.work is published.
+var DefaultUnpublished = []string{"bench", "examples/releasebot/e2e", "internal/releasetool"}
 
 // Repo is a git working tree holding one or more Go modules.
 type Repo struct {

@@ -1,7 +1,7 @@
 // Package bot is the release bot of examples/releasebot: a small HTTP service over
 // the release engine. CI posts check results, people approve or waive with their
 // identity, the bot answers with the decision and its reasons, and it serves the
-// calendar as .ics. It is for tool authors who build a release bot on releasekit:
+// calendar as .ics and a board for people (see The board). It is for tool authors who build a release bot on releasekit:
 // read it as a worked example of wiring a [release.Engine] like a real deployment,
 // or embed [Server.Handler] in your own service.
 //
@@ -18,10 +18,11 @@
 // # Routes
 //
 //	GET  /healthz                          no token needed
+//	GET  /openapi.json                     the OpenAPI 3.1 description of every route ([OpenAPI]); no token needed
 //	GET  /whoami                           the caller's [Identity]
-//	POST /releases                         create from a [CreateRequest]; the caller is the author
+//	POST /releases                         create from a [CreateRequest]; the caller is the author; 201 with a [ReleaseView]
 //	GET  /releases                         ?environment, name, version, class, state, label=k=v, after, limit
-//	GET  /releases/{id}                    a [ReleaseView]; ETag is the revision
+//	GET  /releases/{id}                    a [ReleaseView]; ETag is the revision, If-None-Match answers 304
 //	GET  /releases/{id}/history            a [HistoryResponse]: the audit chain and whether it verifies
 //	POST /releases/{id}/events/{event}     fire, with a [FireRequest]; If-Match: <revision> guards against stale decisions
 //	POST /releases/{id}/promote            a verified release to the next environment ([PromoteRequest]); the caller is the author
@@ -30,15 +31,32 @@
 //	POST /releases/{id}/waivers            a person waives a failed gate ([WaiverRequest]; not the author)
 //	GET  /calendar.ics                     rules and booked slots, ?from&to (RFC 3339)
 //	GET  /report                           release.Engine.Report as Markdown, ?from&to&environment
+//	GET  /board, /board/releases/{id}      the board (HTML); /board/login signs a browser in
+//
+// A release is one shape on every route ([Release]: release.Release with its
+// durations as strings, "45m0s"); a method a path does not take answers 405 with
+// an Allow header.
 //
 // Errors are an [APIError] body {"error", "kind", "reasons"} whose [ErrorKind] fixes
 // the status: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,
-// 409 conflict, 422 refused (with every guard's and gate's reason).
+// 405 method_not_allowed, 409 conflict, 413 request_too_large, 422 refused (with
+// every guard's and gate's reason), 500 internal, 503 unavailable. Every answer has a
+// reason that says what to do.
 //
 // Every POST honours an Idempotency-Key header: a retry with the same key and body
 // gets the first status and body and changes nothing; the key with another body is
 // 422. The keys live in the store, with the change they made
 // (release.IdempotencyKey). A refused request keeps no key: its retry decides again.
+//
+// # The board
+//
+// GET /board renders on the server (html/template, no JavaScript) the releases by
+// environment and state, the calendar of the coming weeks (the rules' windows,
+// freezes and lockdowns, and the booked slots) and the services' dependency graph as
+// inline SVG; GET /board/releases/{id} a release's fields, evidence, history and
+// whether it verifies (release.VerifyRelease). A bad query parameter answers a 400
+// page. The pages take the bearer token, or the HttpOnly cookie that POST
+// /board/login sets for /board only.
 //
 // # Evidence
 //

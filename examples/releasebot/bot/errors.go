@@ -17,20 +17,21 @@ type ErrorKind string
 
 // The error kinds, with their status codes.
 const (
-	KindInvalid         ErrorKind = "invalid"           // 400: the request is malformed
-	KindUnauthenticated ErrorKind = "unauthenticated"   // 401: no or unknown bearer token
-	KindForbidden       ErrorKind = "forbidden"         // 403: the policy or separation of duties refuses the actor
-	KindNotFound        ErrorKind = "not_found"         // 404: no such release or route
-	KindConflict        ErrorKind = "conflict"          // 409: stale revision (If-Match) or a slot taken meanwhile
-	KindRefused         ErrorKind = "refused"           // 422: guards, gates or the lifecycle refuse the transition, or an Idempotency-Key is reused
-	KindInternal        ErrorKind = "internal"          // 500: the bot or its store failed
-	KindUnavailable     ErrorKind = "unavailable"       // 503: the request was cancelled or the bot is stopping
-	KindTooLarge        ErrorKind = "request_too_large" // 413: the body exceeds the limit
+	KindInvalid          ErrorKind = "invalid"            // 400: the request is malformed
+	KindUnauthenticated  ErrorKind = "unauthenticated"    // 401: no or unknown bearer token
+	KindForbidden        ErrorKind = "forbidden"          // 403: the policy or separation of duties refuses the actor
+	KindNotFound         ErrorKind = "not_found"          // 404: no such release or route
+	KindMethodNotAllowed ErrorKind = "method_not_allowed" // 405: the route exists for other methods (the Allow header names them)
+	KindConflict         ErrorKind = "conflict"           // 409: stale revision (If-Match) or a slot taken meanwhile
+	KindRefused          ErrorKind = "refused"            // 422: guards, gates or the lifecycle refuse the transition, or an Idempotency-Key is reused
+	KindInternal         ErrorKind = "internal"           // 500: the bot or its store failed
+	KindUnavailable      ErrorKind = "unavailable"        // 503: the request was cancelled or the bot is stopping
+	KindTooLarge         ErrorKind = "request_too_large"  // 413: the body exceeds the limit
 )
 
 // ErrorKinds lists every [ErrorKind].
 func ErrorKinds() []ErrorKind {
-	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindConflict,
+	return []ErrorKind{KindInvalid, KindUnauthenticated, KindForbidden, KindNotFound, KindMethodNotAllowed, KindConflict,
 		KindRefused, KindInternal, KindUnavailable, KindTooLarge}
 }
 
@@ -45,6 +46,8 @@ func (k ErrorKind) Status() int {
 		return http.StatusForbidden
 	case KindNotFound:
 		return http.StatusNotFound
+	case KindMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	case KindConflict:
 		return http.StatusConflict
 	case KindRefused:
@@ -55,6 +58,32 @@ func (k ErrorKind) Status() int {
 		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
+}
+
+// advice says what to do about an error of the kind, for answers that have no more
+// specific reason.
+func (k ErrorKind) advice() string {
+	switch k {
+	case KindInvalid:
+		return "fix the request: GET /openapi.json describes what every route takes"
+	case KindUnauthenticated:
+		return `send "Authorization: Bearer <token>" with a token from the bot's configuration file`
+	case KindForbidden:
+		return "ask someone who holds the role the action takes"
+	case KindNotFound:
+		return "check the ID: GET /releases lists the releases"
+	case KindMethodNotAllowed:
+		return "use a method the Allow header names"
+	case KindConflict:
+		return "read the release again (GET /releases/{id}) and retry with its ETag in If-Match"
+	case KindRefused:
+		return "GET /releases/{id} lists the events the release can take now"
+	case KindTooLarge:
+		return "send a body under 1 MiB: link to long logs with a url instead"
+	case KindUnavailable:
+		return "retry the request"
+	}
+	return "retry the request; if it keeps failing, the bot's log has the cause"
 }
 
 // APIError is the body of every error answer:
@@ -164,7 +193,11 @@ func Classify(err error) *APIError {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		out.Kind = KindUnavailable
 	default:
+		// The cause stays in the bot's log: a store's error can name hosts, tables
+		// or files the caller has no business seeing.
 		out.Kind = KindInternal
+		out.Message = "the bot could not answer: its store or engine failed"
+		out.Reasons = []string{"retry the request; if it keeps failing, the bot's log has the cause"}
 	}
 	return out
 }

@@ -10,42 +10,36 @@ import (
 // transaction as its entry, and the gates read it from there.
 type ReleaseEvidence struct {
 	// Checks holds the latest result of every CI check, by name.
-	Checks map[string]release.Evidence `json:"checks,omitempty"`
+	Checks map[string]Evidence `json:"checks,omitempty"`
 	// Approvals holds the approvals, rejections and withdrawals given for the
 	// release's current scope (release.Release.Scope), oldest first.
-	Approvals []release.Evidence `json:"approvals,omitempty"`
+	Approvals []Evidence `json:"approvals,omitempty"`
 	// Waivers holds every recorded waiver, oldest first.
-	Waivers []release.Evidence `json:"waivers,omitempty"`
+	Waivers []Evidence `json:"waivers,omitempty"`
 	// Metrics holds the latest observation of every metric, by name.
-	Metrics map[string]release.Evidence `json:"metrics,omitempty"`
+	Metrics map[string]Evidence `json:"metrics,omitempty"`
 }
 
 // evidenceOf is what history h records about rel up to rel's revision.
 func evidenceOf(rel release.Release, h []release.AuditEntry) ReleaseEvidence {
 	var out ReleaseEvidence
-	upTo := h[:0:0]
-	for _, e := range h {
-		if e.Sequence <= rel.Revision {
-			upTo = append(upTo, e)
-		}
-	}
-	for _, ev := range release.Evidences(upTo) {
+	for _, ev := range release.Evidences(upTo(h, rel.Revision)) {
 		switch ev.Kind {
 		case release.EvidenceCheck:
 			if out.Checks == nil {
-				out.Checks = map[string]release.Evidence{}
+				out.Checks = map[string]Evidence{}
 			}
-			out.Checks[ev.Name] = ev
+			out.Checks[ev.Name] = wireEvidence(ev)
 		case release.EvidenceMetric:
 			if out.Metrics == nil {
-				out.Metrics = map[string]release.Evidence{}
+				out.Metrics = map[string]Evidence{}
 			}
-			out.Metrics[ev.Name] = ev
+			out.Metrics[ev.Name] = wireEvidence(ev)
 		case release.EvidenceWaiver:
-			out.Waivers = append(out.Waivers, ev)
+			out.Waivers = append(out.Waivers, wireEvidence(ev))
 		default:
 			if ev.Scope == rel.Scope {
-				out.Approvals = append(out.Approvals, ev)
+				out.Approvals = append(out.Approvals, wireEvidence(ev))
 			}
 		}
 	}

@@ -35,8 +35,9 @@ func ExampleNew() {
 	}
 
 	rec := send("POST", "/releases", `{"name": "checkout", "version": "2.4.0", "environment": "dev"}`)
-	var r release.Release
-	_ = json.Unmarshal(rec.Body.Bytes(), &r)
+	var v bot.ReleaseView
+	_ = json.Unmarshal(rec.Body.Bytes(), &v)
+	r := v.Release
 	fmt.Println(rec.Code, r.State, "by", r.Author, "revision", rec.Header().Get("ETag"))
 
 	for _, ev := range []string{"plan", "schedule"} {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"testing"
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/examples/releasebot/bot"
-	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
@@ -65,10 +65,11 @@ func FuzzFireRequest(f *testing.F) {
 	}
 	h := srv.Handler()
 	rec := serve(h, "POST", "/releases", tokAna, []byte(`{"name": "checkout", "version": "1.0.0", "environment": "dev"}`))
-	var r release.Release
-	if err := json.Unmarshal(rec.Body.Bytes(), &r); err != nil {
+	var v bot.ReleaseView
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
 		f.Fatal(err)
 	}
+	r := v.Release
 	allowed := []int{http.StatusOK, http.StatusBadRequest, http.StatusForbidden, http.StatusNotFound, http.StatusConflict,
 		http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge}
 	f.Fuzz(func(t *testing.T, event, ifMatch, body string) {
@@ -97,4 +98,35 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// FuzzBoardQuery: whatever query a browser sends to the board, it answers the page
+// (200) or a 400 page, never a server error, and never echoes markup unescaped.
+func FuzzBoardQuery(f *testing.F) {
+	for _, seed := range []string{"", "weeks=2", "from=2026-12-14&weeks=3&environment=prod", "weeks=0", "weeks=13",
+		"from=next%20week", "week=2", "environment=%3Cscript%3E", "weeks=%3Cb%3E", "from=2026-02-30", "from=0001-01-01&weeks=12",
+		"from=9999-12-31&weeks=12", "%zz", "weeks=1&weeks=99"} {
+		f.Add(seed)
+	}
+	srv, err := bot.New(memory.New(), testConfig(), bot.WithClock(releasetest.NewClock(monday, 0)), bot.WithNotifier(nil))
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := srv.Handler()
+	f.Fuzz(func(t *testing.T, query string) {
+		req, err := http.NewRequest("GET", "/board", nil)
+		if err != nil {
+			t.Skip()
+		}
+		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+tokRui)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("?%s: %d %s", query, rec.Code, rec.Body.String())
+		}
+		if bytes.Contains(rec.Body.Bytes(), []byte("<script")) {
+			t.Fatalf("?%s: markup echoed: %s", query, rec.Body.String())
+		}
+	})
 }

@@ -55,10 +55,35 @@ func (s *Server) routes() {
 	}
 	m.HandleFunc("GET /calendar.ics", s.authed(s.calendarICS))
 	m.HandleFunc("GET /report", s.authed(s.report))
+	m.HandleFunc("GET /openapi.json", s.openAPI)
+	s.boardRoutes(m)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path, "routes: "+routes))
+		if allow := allowed(m, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.fail(w, r, apiErr(KindMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path,
+				"send "+strings.Join(allow, " or ")+" (the Allow header lists them); GET /openapi.json describes every route"))
+			return
+		}
+		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path, "routes: "+routes+"; GET /openapi.json describes them"))
 	})
 	s.mux = m
+}
+
+// allowed lists the methods m serves r's path with, other than the catch-all: the
+// Allow header of a 405 answer.
+func allowed(m *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if method == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		if _, pattern := m.Handler(probe); pattern != "" && pattern != "/" {
+			out = append(out, method)
+		}
+	}
+	return out
 }
 
 type actorHandler func(w http.ResponseWriter, r *http.Request, who Identity)
@@ -76,6 +101,11 @@ func (s *Server) authed(h actorHandler) http.HandlerFunc {
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="releasebot", error="invalid_token"`)
 			s.fail(w, r, apiErr(KindUnauthenticated, "unknown bearer token", "use a token from the bot's configuration file"))
+			return
+		}
+		if k, ok := r.Header["Idempotency-Key"]; ok && (len(k) != 1 || strings.TrimSpace(k[0]) == "" || len(k[0]) > release.MaxKeyLength) {
+			s.fail(w, r, apiErr(KindInvalid, "invalid Idempotency-Key",
+				"send one Idempotency-Key header of 1 to "+strconv.Itoa(release.MaxKeyLength)+" bytes, unique to the request (a UUID will do), and the same key when you retry it"))
 			return
 		}
 		h(w, r, who)
@@ -137,16 +167,31 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, who Ident
 		s.fail(w, r, err)
 		return
 	}
+	s.created(w, r, rel)
+}
+
+// created answers a request that created rel (POST /releases, POST
+// /releases/{id}/promote) with 201, its Location and ETag, and the same
+// [ReleaseView] as GET /releases/{id}.
+func (s *Server) created(w http.ResponseWriter, r *http.Request, rel release.Release) {
+	v, err := s.view(context.WithoutCancel(r.Context()), rel)
+	if err != nil {
+		// The release is created: answer so, without the evidence the history
+		// would have given (none yet for a new release).
+		s.log.LogAttrs(r.Context(), slog.LevelWarn, "created, but its history could not be read back",
+			slog.String("release", rel.ID.String()), slog.Any("error", err))
+		v = ReleaseView{Release: wireRelease(rel), Events: available(rel.State)}
+	}
 	w.Header().Set("Location", "/releases/"+rel.ID.String())
 	setETag(w, rel)
-	writeJSON(w, http.StatusCreated, rel)
+	writeJSON(w, http.StatusCreated, v)
 }
 
 // ListResponse is the answer of GET /releases. Next, when set, is the cursor for the
 // next page (?after=<next>).
 type ListResponse struct {
-	Releases []release.Release `json:"releases"`
-	Next     string            `json:"next,omitempty"`
+	Releases []Release `json:"releases"`
+	Next     string    `json:"next,omitempty"`
 }
 
 // maxLimit caps one page of GET /releases.
@@ -163,10 +208,7 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request, _ Identity
 		s.fail(w, r, err)
 		return
 	}
-	resp := ListResponse{Releases: rs}
-	if resp.Releases == nil {
-		resp.Releases = []release.Release{}
-	}
+	resp := ListResponse{Releases: wireReleases(rs)}
 	if len(rs) == f.Limit && len(rs) > 0 {
 		resp.Next = rs[len(rs)-1].ID.String()
 	}
@@ -239,9 +281,27 @@ func joinStrings[T ~string](xs []T) string {
 // ReleaseView is the answer of GET /releases/{id}: the release, the events that can
 // be fired in its state, and the evidence recorded in its history.
 type ReleaseView struct {
-	Release  release.Release `json:"release"`
+	Release  Release         `json:"release"`
 	Events   []release.Event `json:"events"`
 	Evidence ReleaseEvidence `json:"evidence"`
+}
+
+// view is rel as GET /releases/{id} shows it: with the events available in its
+// state and the evidence its history records up to its revision.
+func (s *Server) view(ctx context.Context, rel release.Release) (ReleaseView, error) {
+	h, err := s.eng.History(ctx, rel.ID)
+	if err != nil {
+		return ReleaseView{}, err
+	}
+	return ReleaseView{Release: wireRelease(rel), Events: available(rel.State), Evidence: evidenceOf(rel, h)}, nil
+}
+
+// available is the events a release in state st can take, never nil.
+func available(st release.State) []release.Event {
+	if evs := release.Available(st); evs != nil {
+		return evs
+	}
+	return []release.Event{}
 }
 
 func (s *Server) release(w http.ResponseWriter, r *http.Request) (release.Release, bool) {
@@ -260,34 +320,31 @@ func (s *Server) release(w http.ResponseWriter, r *http.Request) (release.Releas
 
 func (s *Server) getRelease(w http.ResponseWriter, r *http.Request, _ Identity) {
 	rel, ok := s.release(w, r)
-	if !ok {
+	if !ok || notModified(w, r, rel) {
 		return
 	}
-	h, err := s.eng.History(r.Context(), rel.ID)
+	v, err := s.view(r.Context(), rel)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	setETag(w, rel)
-	evs := release.Available(rel.State)
-	if evs == nil {
-		evs = []release.Event{}
-	}
-	writeJSON(w, http.StatusOK, ReleaseView{Release: rel, Events: evs, Evidence: evidenceOf(rel, h)})
+	writeJSON(w, http.StatusOK, v)
 }
 
 // HistoryResponse is the answer of GET /releases/{id}/history: the hash-chained
-// entries, oldest first, and whether they verify against the release's head.
+// entries up to the release's revision (its ETag), oldest first, and whether they
+// verify: the chain up to the release's head, and the stored release against what
+// its history says (release.VerifyRelease).
 type HistoryResponse struct {
-	Entries  []release.AuditEntry `json:"entries"`
-	Verified bool                 `json:"verified"`
+	Entries  []AuditEntry `json:"entries"`
+	Verified bool         `json:"verified"`
 	// Problem names the first entry that does not verify, when one does not.
 	Problem string `json:"problem,omitempty"`
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request, _ Identity) {
 	rel, ok := s.release(w, r)
-	if !ok {
+	if !ok || notModified(w, r, rel) {
 		return
 	}
 	h, err := s.eng.History(r.Context(), rel.ID)
@@ -295,16 +352,10 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, _ Identity) {
 		s.fail(w, r, err)
 		return
 	}
-	resp := HistoryResponse{Entries: h, Verified: true}
-	if err := release.VerifyHistory(h, rel.Head); err != nil {
-		// Entries committed after the Get above extend the chain past rel.Head: check
-		// the chain alone then, and report tampering only if that fails too.
-		if len(h) > 0 && h[len(h)-1].Sequence > rel.Revision && release.VerifyHistory(h, "") == nil {
-			err = nil
-		}
-		if err != nil {
-			resp.Verified, resp.Problem = false, err.Error()
-		}
+	h = upTo(h, rel.Revision)
+	resp := HistoryResponse{Entries: wireEntries(h), Verified: true}
+	if err := release.VerifyRelease(rel, h); err != nil {
+		resp.Verified, resp.Problem = false, err.Error()
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -338,9 +389,9 @@ type WaiverRequest struct {
 // finish_rollback or fail too), the gate decision when the request approved, and
 // warnings for what failed after the commit (a notification, a rollback step).
 type FireResponse struct {
-	Release  release.Release      `json:"release"`
-	Entries  []release.AuditEntry `json:"entries"`
-	Decision *gate.Decision       `json:"decision,omitempty"`
+	Release  Release      `json:"release"`
+	Entries  []AuditEntry `json:"entries"`
+	Decision *Decision    `json:"decision,omitempty"`
 	// Reasons summarise the decision: one line per gate.
 	Reasons  []string `json:"reasons,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -401,7 +452,7 @@ func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
 		s.fail(w, r, err)
 		return
 	}
-	resp := FireResponse{Release: rel, Entries: []release.AuditEntry{}}
+	resp := FireResponse{Release: wireRelease(rel), Entries: []AuditEntry{}}
 	if err != nil {
 		resp.Warnings = append(resp.Warnings, err.Error())
 		s.log.LogAttrs(r.Context(), slog.LevelWarn, "transition committed with a problem after it",
@@ -411,15 +462,16 @@ func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
 	if herr != nil {
 		resp.Warnings = append(resp.Warnings, "the history could not be read back: "+herr.Error())
 	}
-	resp.Entries = committedBy(h, rel, ev)
-	for _, e := range resp.Entries {
+	committed := committedBy(h, rel, ev)
+	resp.Entries = wireEntries(committed)
+	for _, e := range committed {
 		raw, ok := e.Annotations["gates"]
 		if !ok {
 			continue
 		}
 		var d gate.Decision
 		if json.Unmarshal(raw, &d) == nil {
-			resp.Decision = &d
+			resp.Decision = wireDecision(d)
 			resp.Reasons = decisionReasons(d)
 		}
 	}
@@ -664,7 +716,40 @@ func ifMatch(r *http.Request) (int64, error) {
 }
 
 func setETag(w http.ResponseWriter, r release.Release) {
-	w.Header().Set("ETag", `"`+strconv.FormatInt(r.Revision, 10)+`"`)
+	w.Header().Set("ETag", etag(r))
+}
+
+func etag(r release.Release) string { return `"` + strconv.FormatInt(r.Revision, 10) + `"` }
+
+// notModified sets rel's ETag and, when the request's If-None-Match names it (or is
+// "*"), answers 304 Not Modified and reports true. Tags compare weakly (RFC 9110
+// §13.1.2): W/"3" matches "3".
+func notModified(w http.ResponseWriter, r *http.Request, rel release.Release) bool {
+	setETag(w, rel)
+	inm := r.Header.Get("If-None-Match")
+	if inm == "" {
+		return false
+	}
+	cur := etag(rel)
+	for tag := range strings.SplitSeq(inm, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == cur {
+			w.WriteHeader(http.StatusNotModified)
+			return true
+		}
+	}
+	return false
+}
+
+// upTo is the entries of h up to revision rev: what a release read at rev had.
+func upTo(h []release.AuditEntry, rev int64) []release.AuditEntry {
+	out := h[:0:0]
+	for _, e := range h {
+		if e.Sequence <= rev {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // decode reads a JSON body into v: unknown fields and trailing data are errors; an
@@ -688,12 +773,32 @@ func decode(w http.ResponseWriter, r *http.Request, v any, required bool) error 
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
+		return bodyError(err)
 	}
 	if dec.More() {
 		return apiErr(KindInvalid, "the body has data after the JSON value")
 	}
 	return nil
+}
+
+// fieldHints say how to write the fields people get wrong most.
+var fieldHints = map[string]string{
+	"duration": `duration is a Go duration string such as "45m" or "1h30m"`,
+	"at":       `at is an RFC 3339 time such as "2026-03-03T09:00:00Z"`,
+	"expires":  `expires is an RFC 3339 time such as "2026-03-03T09:00:00Z"`,
+}
+
+// bodyError says what is wrong with a body that does not decode, and how to write it.
+func bodyError(err error) *APIError {
+	ae := apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if hint, ok := fieldHints[te.Field]; ok {
+			ae.Reasons = append(ae.Reasons, hint)
+		}
+	}
+	ae.Reasons = append(ae.Reasons, "GET /openapi.json describes every route's body")
+	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -715,6 +820,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // fail sends err as an [APIError] body with its status.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	ae := Classify(err)
+	if len(ae.Reasons) == 0 {
+		c := *ae
+		c.Reasons = []string{ae.Kind.advice()}
+		ae = &c
+	}
 	if ae.Kind == KindInternal {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Any("error", err))

@@ -117,14 +117,14 @@ func (f *fixture) call(t *testing.T, method, path, token string, body any, heade
 }
 
 // create makes a release authored by ana and returns it.
-func (f *fixture) create(t *testing.T, name, version, env string) release.Release {
+func (f *fixture) create(t *testing.T, name, version, env string) bot.Release {
 	t.Helper()
 	res := f.call(t, "POST", "/releases", tokAna, bot.CreateRequest{Name: name, Version: version, Environment: env,
 		Duration: "1h", Components: []release.Component{{Name: name, Version: version, PreviousVersion: "1.0.0"}}})
 	require.Equal(t, http.StatusCreated, res.status, "create: %s", res.body)
-	var r release.Release
-	res.decode(t, &r)
-	return r
+	var v bot.ReleaseView
+	res.decode(t, &v)
+	return v.Release
 }
 
 // fire fires ev as token and requires success.

@@ -36,7 +36,5 @@ func (s *Server) promote(w http.ResponseWriter, r *http.Request, who Identity) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/releases/"+rel.ID.String())
-	setETag(w, rel)
-	writeJSON(w, http.StatusCreated, rel)
+	s.created(w, r, rel)
 }

@@ -42,8 +42,9 @@ func TestPromoteThroughTheAPI(t *testing.T) {
 
 	res = f.call(t, "POST", path, tokRui, bot.PromoteRequest{Environment: "staging", Reason: "dev is green"})
 	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-	var st release.Release
-	res.decode(t, &st)
+	var sv bot.ReleaseView
+	res.decode(t, &sv)
+	st := sv.Release
 	assert.Equal(t, dev.ID, st.Predecessor)
 	assert.Equal(t, "staging", st.Environment)
 	assert.Equal(t, "2.7.0", st.Version)

@@ -83,10 +83,11 @@ func TestPropertyRefusalsChangeNothing(t *testing.T) {
 		env := rapid.SampledFrom([]string{"dev", "staging", "prod"}).Draw(t, "env")
 		rec := serve(h, "POST", "/releases", tokAna, []byte(`{"name": "checkout", "version": "1.0.0", "environment": "`+env+`", "components": [{"name": "checkout", "version": "1.0.0", "previous_version": "0.9.0"}]}`))
 		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
-		var r release.Release
-		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &r))
+		var created bot.ReleaseView
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &created))
+		r := created.Release
 		base := "/releases/" + r.ID.String()
-		get := func() release.Release {
+		get := func() bot.Release {
 			var v bot.ReleaseView
 			require.NoError(t, json.Unmarshal(serve(h, "GET", base, tokAna, nil).Body.Bytes(), &v))
 			return v.Release

@@ -34,12 +34,12 @@ func TestCIReceiversRecordVendorResults(t *testing.T) {
 	res := f.call(t, "POST", "/releases", tokAna, bot.CreateRequest{Name: "hello", Version: "1.4.0", Environment: "staging",
 		Labels: map[string]string{"commit": "ec26c3e57ca3a959ca5aad62de7213c562f8c821"}})
 	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-	var ghRel release.Release
+	var ghRel bot.ReleaseView
 	res.decode(t, &ghRel)
 	res = f.call(t, "POST", "/releases", tokAna, bot.CreateRequest{Name: "asgard", Version: "18", Environment: "staging",
 		Labels: map[string]string{"commit": "c6d86dc654b12425e706bcf951adfe5a8627a517"}})
 	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-	var jkRel release.Release
+	var jkRel bot.ReleaseView
 	res.decode(t, &jkRel)
 
 	headers := []string{"Content-Type", "application/json", "X-GitHub-Event", "check_run",
@@ -55,15 +55,20 @@ func TestCIReceiversRecordVendorResults(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 
 	for _, c := range []struct {
-		rel  release.Release
+		rel  bot.ReleaseView
 		name string
 	}{{ghRel, "Octocoders-linter"}, {jkRel, "asgard"}} {
-		res = f.call(t, "GET", "/releases/"+c.rel.ID.String()+"/history", tokRui, nil)
+		res = f.call(t, "GET", "/releases/"+c.rel.Release.ID.String()+"/history", tokRui, nil)
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 		var h bot.HistoryResponse
 		res.decode(t, &h)
 		assert.True(t, h.Verified, h.Problem)
-		evs := release.Evidences(h.Entries)
+		var evs []release.Evidence
+		for _, e := range h.Entries {
+			if e.Evidence != nil {
+				evs = append(evs, e.Evidence.Evidence)
+			}
+		}
 		require.Len(t, evs, 1, "one record per result, none for the replay or the forgery")
 		assert.Equal(t, c.name, evs[0].Name)
 		assert.Equal(t, "success", string(evs[0].Status))

@@ -102,7 +102,7 @@ func TestWalkThroughTheAPI(t *testing.T) {
 	assert.Equal(t, release.StateApproved, got.Release.State)
 	require.NotNil(t, got.Decision, "approve answers with the decision")
 	assert.True(t, got.Decision.Go)
-	require.NoError(t, got.Decision.Verify())
+	require.NoError(t, got.Decision.Gate().Verify(), "the decision travels with its durations as strings and still verifies")
 	approvers := []string{}
 	for _, a := range got.Decision.Input.Approvals {
 		approvers = append(approvers, a.Actor)
@@ -263,8 +263,9 @@ func TestIdempotencyKeyHeader(t *testing.T) {
 	res = f.call(t, "POST", "/releases", tokAna, body, "Idempotency-Key", "create-ledger-4")
 	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
 
-	var r release.Release
-	first.decode(t, &r)
+	var v bot.ReleaseView
+	first.decode(t, &v)
+	r := v.Release
 	plan := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/plan", tokAna, nil, "Idempotency-Key", "plan-ledger")
 	require.Equal(t, http.StatusOK, plan.status, "%s", plan.body)
 	again := f.call(t, "POST", "/releases/"+r.ID.String()+"/events/plan", tokAna, nil, "Idempotency-Key", "plan-ledger")
