@@ -270,6 +270,28 @@ func Example_lockdown() {
 	// true
 }
 
+// Bookings as people read them: the export names a booking by what it ships, not by
+// its ID (which stays in X-RELEASEKIT-BOOKING).
+func Example_bookingText() {
+	from := time.Date(2026, time.March, 2, 0, 0, 0, 0, time.UTC)
+	cal, _ := calendar.NewWithOptions(nil, calendar.WithBookings(calendar.Booking{
+		ID: "01a24fbb#3", Environment: "prod", Services: []string{"payments"},
+		Start: from.Add(10 * time.Hour), End: from.Add(11 * time.Hour)}))
+	var w strings.Builder
+	_ = cal.WriteICS(&w, from, from.Add(24*time.Hour),
+		calendar.WithBookingText(func(b calendar.Booking) (summary, description string) {
+			return "payments 2.4.0 in " + b.Environment, "promoted dev → staging → prod"
+		}))
+	for _, line := range strings.Split(w.String(), "\r\n") {
+		if strings.HasPrefix(line, "SUMMARY:") || strings.HasPrefix(line, "DESCRIPTION:") {
+			fmt.Println(line)
+		}
+	}
+	// Output:
+	// SUMMARY:payments 2.4.0 in prod
+	// DESCRIPTION:promoted dev → staging → prod
+}
+
 // Scoping: a rule applies only to the environments, services and teams its Scope
 // names (each list empty means all; every non-empty list must match).
 func Example_scope() {

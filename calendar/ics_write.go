@@ -20,6 +20,7 @@ type ICSOption func(*icsConfig)
 type icsConfig struct {
 	stamp time.Time
 	name  string
+	text  func(Booking) (summary, description string)
 }
 
 // WithStamp sets the DTSTAMP written on every event. The default is the start of the
@@ -29,6 +30,15 @@ func WithStamp(t time.Time) ICSOption { return func(c *icsConfig) { c.stamp = t 
 
 // WithCalendarName sets X-WR-CALNAME, the name clients show for the calendar.
 func WithCalendarName(name string) ICSOption { return func(c *icsConfig) { c.name = name } }
+
+// WithBookingText names each booking's event as people should read it: text returns
+// its SUMMARY (used when not empty) and DESCRIPTION (written when not empty). The
+// default SUMMARY is the booking's services and environment ("payments in prod");
+// its ID stays in X-RELEASEKIT-BOOKING either way. release.Engine.WriteICS uses it
+// to name each booking's release, version and promotion lineage.
+func WithBookingText(text func(b Booking) (summary, description string)) ICSOption {
+	return func(c *icsConfig) { c.text = text }
+}
 
 // ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
 var ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
@@ -139,7 +149,15 @@ func writeICS(w io.Writer, rules []Rule, bookings []Booking, from, to time.Time,
 		writeRuleEvent(lw, rules[i], compiled[i], x, stamp)
 	}
 	for _, b := range bookings {
-		writeBookingEvent(lw, b, stamp)
+		summary, description := bookingSummary(b), ""
+		if cfg.text != nil {
+			s, d := cfg.text(cloneBooking(b))
+			if s != "" {
+				summary = s
+			}
+			description = d
+		}
+		writeBookingEvent(lw, b, stamp, summary, description)
 	}
 	lw.line("END:VCALENDAR")
 	if lw.err != nil {
@@ -483,15 +501,26 @@ func transp(k Kind) string {
 	return "TRANSPARENT"
 }
 
-func writeBookingEvent(lw *lineWriter, b Booking, stamp string) {
-	lw.line("BEGIN:VEVENT")
-	lw.line("UID:" + bookingUID(b.ID))
-	lw.line("DTSTAMP:" + stamp)
-	summary := "Booking " + b.ID
+// bookingSummary is the default SUMMARY of a booking: its services and environment.
+func bookingSummary(b Booking) string {
+	summary := strings.Join(b.Services, ", ")
+	if summary == "" {
+		summary = "Booking " + b.ID
+	}
 	if b.Environment != "" {
 		summary += " in " + b.Environment
 	}
+	return summary
+}
+
+func writeBookingEvent(lw *lineWriter, b Booking, stamp, summary, description string) {
+	lw.line("BEGIN:VEVENT")
+	lw.line("UID:" + bookingUID(b.ID))
+	lw.line("DTSTAMP:" + stamp)
 	lw.line("SUMMARY:" + escapeText(summary))
+	if description != "" {
+		lw.line("DESCRIPTION:" + escapeText(description))
+	}
 	lw.line("DTSTART:" + formatUTC(b.Start))
 	lw.line("DTEND:" + formatUTC(b.End))
 	lw.line("CATEGORIES:Booking")

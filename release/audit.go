@@ -193,7 +193,7 @@ func (e AuditEntry) check() error {
 		if e.From != "" || e.To != StateDraft {
 			return fmt.Errorf("create entry goes from %q to %q, want \"\" to %q", e.From, e.To, StateDraft)
 		}
-	case e.Event == EventRecord || e.Event == EventDecision:
+	case e.Event == EventRecord || e.Event == EventDecision || e.Event == EventHalt:
 		if e.From != e.To || !e.From.Valid() {
 			return fmt.Errorf("%s entry goes from %q to %q; it must stay in one state", e.Event, e.From, e.To)
 		}

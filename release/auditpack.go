@@ -66,6 +66,8 @@ type packRecord struct {
 	Waiver    *gate.Waiver    `json:"waiver,omitempty"`
 	Override  json.RawMessage `json:"override,omitempty"`
 	Evidence  *Evidence       `json:"evidence,omitempty"`
+	// lockdown
+	Lockdown *LockdownEntry `json:"lockdown,omitempty"`
 	// summary
 	Markdown string `json:"markdown,omitempty"`
 }
@@ -84,7 +86,11 @@ type packRecord struct {
 //   - "summary": a Markdown summary for the reviewer: who requested each change, who
 //     approved it before the deploy, whether separation of duties held, the gates,
 //     emergency changes and overrides with their later review, and how much of it the
-//     checkpoint anchors.
+//     checkpoint anchors;
+//
+// and, before the summary, the whole runtime lockdown history, one "lockdown" per
+// entry (when the store keeps lockdowns and any were declared), which the summary
+// lists with the lockdowns and freezes that overlap the period.
 //
 // [VerifyAuditPack] (and `releasekit verify-audit`) checks a pack offline with the
 // checkpoints' public key. AuditPack checks every history as it writes it and fails,
@@ -115,6 +121,11 @@ func (e *Engine) AuditPack(ctx context.Context, w io.Writer, f AuditFilter) erro
 	p := pack{header: packRecord{Type: "header", Format: packFormat, Environment: f.Environment, From: &from, To: &to, Generated: &now}, checkpoint: cp}
 	if p.header.Environment == "" {
 		p.header.Environment = "prod"
+	}
+	if ls, ok := e.store.(LockdownStore); ok {
+		if p.lockdowns, err = e.readLockdowns(ctx, ls); err != nil {
+			return fmt.Errorf("release: audit pack: %w", err)
+		}
 	}
 	for _, r := range rs {
 		h, err := e.store.History(ctx, r.ID)
@@ -166,6 +177,7 @@ type pack struct {
 	header     packRecord
 	checkpoint *Checkpoint
 	releases   []packRelease
+	lockdowns  []LockdownEntry
 }
 
 type packRelease struct {
@@ -201,6 +213,11 @@ func (p *pack) write(w io.Writer) error {
 			if err := put(d); err != nil {
 				return err
 			}
+		}
+	}
+	for i := range p.lockdowns {
+		if err := put(packRecord{Type: "lockdown", Lockdown: &p.lockdowns[i]}); err != nil {
+			return err
 		}
 	}
 	return put(packRecord{Type: "summary", Markdown: p.summary()})
@@ -293,7 +310,35 @@ func (p *pack) summary() string {
 	for _, x := range exceptions {
 		pf("%s", x)
 	}
+	p.lockdownSummary(pf)
 	return b.String()
+}
+
+// lockdownSummary lists the runtime lockdowns and freezes that overlap the period,
+// when the pack carries a lockdown history.
+func (p *pack) lockdownSummary(pf func(format string, args ...any)) {
+	if len(p.lockdowns) == 0 {
+		return
+	}
+	pf("\n## Lockdowns and freezes declared at runtime\n\n")
+	last := lockdownsOf(p.lockdowns)
+	n := 0
+	for _, en := range p.lockdowns {
+		l := last[en.Lockdown.ID]
+		if en.Event != EventDeclare || !l.From.Before(*p.header.To) || !l.end().IsZero() && !l.end().After(*p.header.From) {
+			continue
+		}
+		n++
+		pf("- %s", oneLine(l.describe()))
+		if !l.LiftedAt.IsZero() {
+			pf("; lifted by %s at %s UTC: %s", oneLine(l.LiftedBy.ID), utc(l.LiftedAt), oneLine(l.LiftReason))
+		}
+		pf(".\n")
+	}
+	if n == 0 {
+		pf("None in this period.\n")
+	}
+	pf("\nThe lockdown history (%d entries) is in the pack and its chain verifies.\n", len(p.lockdowns))
 }
 
 type sod struct {
@@ -467,6 +512,9 @@ func VerifyAuditPack(r io.Reader, key note.Verifier, published []Checkpoint) (Au
 		info.Releases++
 		info.Entries += len(pr.entries)
 	}
+	if err := VerifyLockdownHistory(p.lockdowns); err != nil {
+		return info, err
+	}
 	if want := p.summary(); summary != want {
 		return info, &CorruptError{What: "audit pack", Reason: "the summary is not the one the verified entries give"}
 	}
@@ -538,13 +586,13 @@ func readPack(r io.Reader) (*pack, string, error) {
 			}
 			p.checkpoint = rec.Checkpoint
 		case "release":
-			if rec.Release == nil {
+			if rec.Release == nil || len(p.lockdowns) > 0 {
 				return nil, "", bad("a release record without its release")
 			}
 			p.releases = append(p.releases, packRelease{release: *rec.Release})
 		case "entry":
 			c := cur()
-			if c == nil || rec.Entry == nil || len(c.derived) > 0 {
+			if c == nil || rec.Entry == nil || len(c.derived) > 0 || len(p.lockdowns) > 0 {
 				return nil, "", bad("an entry out of place")
 			}
 			if rec.Entry.ReleaseID != c.release.ID {
@@ -562,6 +610,11 @@ func readPack(r io.Reader) (*pack, string, error) {
 				return nil, "", bad("a %s record out of place", rec.Type)
 			}
 			c.derived = append(c.derived, rec)
+		case "lockdown":
+			if rec.Lockdown == nil {
+				return nil, "", bad("a lockdown record without its entry")
+			}
+			p.lockdowns = append(p.lockdowns, *rec.Lockdown)
 		case "summary":
 			s := rec.Markdown
 			summary = &s

@@ -55,6 +55,17 @@
 // between T1 and T2?" for an incident, with who requested and approved each change and
 // how to roll it back now. docs/DAY-TO-DAY.md has the details.
 //
+// # Stop the line
+//
+// [Engine.Lockdown] declares a [Lockdown] while the engine runs: a lockdown refuses
+// every start in its environments, with no override; a freeze ([KindFreeze]) refuses
+// them as a calendar freeze does. It is kept in a hash-chained lockdown history in the
+// store ([LockdownStore], [VerifyLockdownHistory]); every engine on the store reads
+// it on each start and commits the start fenced on it, so a lockdown declared by one
+// replica is obeyed by all at once. Releases already deploying in its scope get an
+// [EventHalt] entry and a notification. [Engine.Lift] ends it, for authorized actors
+// only ([EventDeclare] and [EventLift] in the [Policy]).
+//
 // # The audit, anchored
 //
 // [WithCheckpoints] anchors the history outside the database: after commits the

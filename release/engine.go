@@ -133,6 +133,9 @@ func New(store Store, opts ...Option) (*Engine, error) {
 		}
 	}
 	e.stages = append(e.stages, reviewStage{required: e.requireReview})
+	if _, ok := store.(LockdownStore); ok {
+		e.stages = append(e.stages, lockdownStage{e: e})
+	}
 	return e, nil
 }
 
@@ -376,6 +379,12 @@ func (e *Engine) Fire(ctx context.Context, id ID, event Event, actor Actor, opts
 	req := request{Op: "fire", ID: id, Event: event, Actor: &actor, Reason: o.reason, Data: o.data, Expected: o.expected,
 		At: o.at, Override: o.override, Waivers: o.waivers, Review: o.review, Failed: o.failed}
 	return e.keyed(ctx, o, req, func(k *KeyRecord) (Release, error) {
+		for range maxLockdownAttempts - 1 {
+			r, err := e.fire(ctx, id, event, actor, o, k)
+			if !errors.Is(err, errLockdownsMoved) {
+				return r, err
+			}
+		}
 		return e.fire(ctx, id, event, actor, o, k)
 	})
 }
@@ -444,11 +453,11 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	next.Head = entry.Hash
-	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
+	if err := e.update(ctx, cur.Revision, next, entry, k, p); err != nil {
 		switch e.committed(ctx, id, entry.Hash) {
 		case commitAbsent:
 			undo()
-			return Release{}, err
+			return Release{}, e.fenceMoved(ctx, p, err)
 		case commitUnknown:
 			// Keep the reservations: a slot held by a release that did not move is
 			// a smaller harm than a scheduled release whose slot was given away.

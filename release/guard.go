@@ -25,6 +25,10 @@ type Proposal struct {
 
 	guard       string
 	annotations map[string]json.RawMessage
+	// fence is the length of the lockdown history a start was decided on; fenced
+	// says the commit must check it (LockdownStore.UpdateFenced).
+	fence  int64
+	fenced bool
 }
 
 // From is the state the transition leaves.

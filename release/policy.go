@@ -54,6 +54,7 @@ type Policy struct {
 //	approve  approve, revoke                                         approver, release-manager
 //	deploy   start, complete, verify, fail, rollback, finish_rollback deployer, release-manager
 //	close    close                                                   release-manager
+//	stop     declare, lift (runtime lockdowns and freezes)           release-manager
 //
 // in every environment, for every class and kind of actor, with separation of duties.
 func DefaultPolicy() Policy {
@@ -62,13 +63,14 @@ func DefaultPolicy() Policy {
 		{Name: "approve", Events: []Event{EventApprove, EventRevoke}, Roles: []string{RoleApprover, RoleReleaseManager}},
 		{Name: "deploy", Events: []Event{EventStart, EventComplete, EventVerify, EventFail, EventRollback, EventFinishRollback}, Roles: []string{RoleDeployer, RoleReleaseManager}},
 		{Name: "close", Events: []Event{EventClose}, Roles: []string{RoleReleaseManager}},
+		{Name: "stop", Events: []Event{EventDeclare, EventLift}, Roles: []string{RoleReleaseManager}},
 	}}
 }
 
-// AllowAll is a policy that lets every actor fire every event, with separation of
-// duties still on. It suits tests and single-user tools.
+// AllowAll is a policy that lets every actor fire every event, and declare and lift
+// lockdowns, with separation of duties still on. It suits tests and single-user tools.
 func AllowAll() Policy {
-	return Policy{Permissions: []Permission{{Name: "allow-all", Events: Events(), Roles: nil}}}
+	return Policy{Permissions: []Permission{{Name: "allow-all", Events: append(Events(), EventDeclare, EventLift), Roles: nil}}}
 }
 
 // Validate reports every problem with p at once, as a *ValidationError.
@@ -88,7 +90,7 @@ func (p Policy) Validate() error {
 			probs = append(probs, fmt.Sprintf("permission %q names no events", name))
 		}
 		for _, e := range perm.Events {
-			if !e.Valid() {
+			if !e.Valid() && e != EventDeclare && e != EventLift {
 				probs = append(probs, fmt.Sprintf("permission %q: %q is not an event", name, e))
 			}
 		}

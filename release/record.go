@@ -99,7 +99,7 @@ func (e *Engine) record(ctx context.Context, id ID, ev Evidence, o *fireOptions,
 		return Release{}, err
 	}
 	next.Head = entry.Hash
-	if err := e.update(ctx, cur.Revision, next, entry, k); err != nil {
+	if err := e.update(ctx, cur.Revision, next, entry, k, nil); err != nil {
 		if e.committed(ctx, id, entry.Hash) != commitPresent {
 			return Release{}, err
 		}
@@ -153,7 +153,10 @@ func (e *Engine) Evidence(ctx context.Context, id ID) ([]Evidence, error) {
 }
 
 // update commits a change, keyed when k is not nil.
-func (e *Engine) update(ctx context.Context, expected int64, next Release, entry AuditEntry, k *KeyRecord) error {
+func (e *Engine) update(ctx context.Context, expected int64, next Release, entry AuditEntry, k *KeyRecord, p *Proposal) error {
+	if p != nil && p.fenced {
+		return e.store.(LockdownStore).UpdateFenced(ctx, expected, next, entry, k, p.fence)
+	}
 	if k == nil {
 		return e.store.Update(ctx, expected, next, entry)
 	}

@@ -33,11 +33,11 @@ var (
 	bucketBookings    = []byte("bookings")
 	bucketBookingsEnv = []byte("bookings_by_env")
 	bucketBookingSpan = []byte("bookings_span")
+	bucketLockdowns   = []byte("lockdowns")
 	keySchema         = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketIndex}
-
-	// schema1Buckets are the buckets of a schema-1 file.
+	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketIndex, bucketLockdowns}
+	// schema1Buckets are the buckets every file of schema 1 has.
 	schema1Buckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv}
 )
 
@@ -246,6 +246,11 @@ func initSchema(tx *bbolt.Tx, path string) error {
 		if err := upgrade2to3(tx, path); err != nil {
 			return err
 		}
+	}
+	// The lockdown history came after schema 2 without changing any existing row:
+	// a file written before it gets the (empty) bucket when it is next opened.
+	if _, err := tx.CreateBucketIfNotExists(bucketLockdowns); err != nil {
+		return fmt.Errorf("bolt: create bucket %s in %s: %w", bucketLockdowns, path, err)
 	}
 	for _, name := range allBuckets {
 		if tx.Bucket(name) == nil {

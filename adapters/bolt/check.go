@@ -29,12 +29,13 @@ const maxProblems = 100
 // every outbox row decodes, is in the due index, and is the notification of an entry
 // that exists in its release's history with the same hash (no orphan rows); every
 // booking decodes, is in the environment index and is no longer than its
-// environment's recorded longest booking, and every index entry points to its row. It
-// returns nil or the problems joined (errors.Join, at most 100), each matching
-// release.ErrCorrupt or release.ErrTampered. A file too damaged for bbolt to read is a
-// *DamagedError, and so is a meta page found damaged when the file was opened (bbolt
-// then opened it at the transaction before, so the last commit may be lost). Its cost
-// is linear in the size of the file.
+// environment's recorded longest booking, and every index entry points to its row;
+// every lockdown history row decodes under its sequence and the history verifies
+// (release.VerifyLockdownHistory). It returns nil or the problems joined (errors.Join,
+// at most 100), each matching release.ErrCorrupt or release.ErrTampered. A file too
+// damaged for bbolt to read is a *DamagedError, and so is a meta page found damaged
+// when the file was opened (bbolt then opened it at the transaction before, so the
+// last commit may be lost). Its cost is linear in the size of the file.
 func (s *Store) Check(ctx context.Context) error {
 	var problems []error
 	report := func(err error) error {
@@ -67,6 +68,9 @@ func (s *Store) Check(ctx context.Context) error {
 			return err
 		}
 		if err := checkOutbox(tx, heads, report, corrupt); err != nil {
+			return err
+		}
+		if err := checkLockdowns(tx, report); err != nil {
 			return err
 		}
 		return checkBookings(tx, report, corrupt)

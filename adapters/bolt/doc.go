@@ -36,6 +36,9 @@
 //	                 -> 12-byte end (overlap search)
 //	bookings_span    environment -> 8-byte big-endian duration of its longest
 //	                 booking (where an overlap search starts)
+//	lockdowns        8-byte big-endian sequence -> JSON of release.LockdownEntry
+//	                 (the runtime lockdown history; added, empty, to older files
+//	                 when they are opened)
 //
 // Times in keys are Unix seconds with the sign bit flipped (8 bytes, big-endian) then
 // nanoseconds (4 bytes), so byte order is time order.
@@ -56,6 +59,10 @@
 // error. The package's tests open a file written by the schema-1 code
 // (testdata/upgrade) and one written by the schema-2 code (testdata/upgrade-schema2),
 // and list through the index built on the way.
+//
+// The store is a [release.LockdownStore]: a start's update counts the lockdowns
+// bucket in the same transaction (bbolt has one writer at a time), so no start
+// commits after a lockdown it did not see.
 //
 // # Damaged files
 //

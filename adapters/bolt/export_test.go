@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -69,4 +70,22 @@ func PutIndexKey(s *Store, k []byte) error {
 
 func DeleteIndexKey(s *Store, k []byte) error {
 	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketIndex).Delete(k) })
+}
+
+// EditLockdown rewrites lockdown entry seq with edit applied, resealed, as someone
+// with write access to the file would.
+func EditLockdown(s *Store, seq int64, edit func(*release.LockdownEntry)) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketLockdowns)
+		e, err := decodeLockdown(seqKey(seq), b.Get(seqKey(seq)))
+		if err != nil {
+			return err
+		}
+		edit(&e)
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return tLockdowns.put(b, seqKey(seq), v)
+	})
 }

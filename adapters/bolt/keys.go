@@ -34,7 +34,7 @@ func (s *Store) CreateKeyed(ctx context.Context, r release.Release, first releas
 
 // UpdateKeyed implements [release.KeyStore]: Update, and k in the same transaction.
 func (s *Store) UpdateKeyed(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k release.KeyRecord) error {
-	return s.updateRelease(ctx, expected, r, e, &k)
+	return s.updateRelease(ctx, expected, r, e, &k, nil)
 }
 
 // LookupKey implements [release.KeyStore]. A stored record that does not decode is

@@ -159,11 +159,13 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // at the stored head: entries missing, or a last entry that is not the head or does
 // not verify (release.VerifyAppend).
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
-	return s.updateRelease(ctx, expected, r, e, nil)
+	return s.updateRelease(ctx, expected, r, e, nil, nil)
 }
 
-// updateRelease is Update that also stores k, when not nil, in the same transaction.
-func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
+// updateRelease is Update that also stores k, when not nil, in the same transaction,
+// and, when fence is not nil, first checks that the lockdown history holds *fence
+// entries.
+func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence *int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -214,6 +216,11 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		}
 		if err := checkTail(cur, hb); err != nil {
 			return refuse(err)
+		}
+		if fence != nil {
+			if n := lockdownCount(tx); n != *fence {
+				return refuse(fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrConflict, n, *fence))
+			}
 		}
 		sk := seqKey(e.Sequence)
 		if hb.Get(sk) != nil {

@@ -16,7 +16,7 @@ func (s *Store) CreateKeyed(ctx context.Context, r release.Release, first releas
 
 // UpdateKeyed implements [release.KeyStore]: Update and the key under one lock.
 func (s *Store) UpdateKeyed(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k release.KeyRecord) error {
-	return s.update(ctx, expected, r, e, &k)
+	return s.update(ctx, expected, r, e, &k, nil)
 }
 
 // LookupKey implements [release.KeyStore].

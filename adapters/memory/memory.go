@@ -1,5 +1,5 @@
-// Package memory is the reference [release.Store], [release.Outbox] and
-// [release.CapacityBooker]: every method follows the contracts exactly, in memory,
+// Package memory is the reference [release.Store], [release.Outbox],
+// [release.CapacityBooker] and [release.LockdownStore]: every method follows the contracts exactly, in memory,
 // for one process.
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
@@ -40,6 +40,8 @@ type Store struct {
 	bookings map[string]*calendar.Booking
 	envs     map[string]*envBookings
 	keys     map[string]release.KeyRecord
+	// lockdowns is the lockdown history (lockdown.go).
+	lockdowns []release.LockdownEntry
 }
 
 var _ release.Store = (*Store)(nil)
@@ -126,11 +128,12 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 
 // Update implements [release.Store].
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
-	return s.update(ctx, expected, r, e, nil)
+	return s.update(ctx, expected, r, e, nil, nil)
 }
 
-// update is Update that also stores k, when not nil, under the same lock.
-func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
+// update is Update that also stores k, when not nil, under the same lock, and first
+// asks fence, when not nil, whether it may go.
+func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -150,6 +153,11 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	if err := release.VerifyAppend(cur, int64(len(h)), last); err != nil {
 		return err
+	}
+	if fence != nil {
+		if err := fence(); err != nil {
+			return err
+		}
 	}
 	if err := s.keyFree(k); err != nil {
 		return err

@@ -1,8 +1,9 @@
 // Package postgres is a shared [release.Store] on PostgreSQL (pgx v5), for platforms
 // that run several replicas of a release engine over one database. It also implements
 // [release.Outbox] (a transactional outbox, so a crash between commit and
-// notification loses nothing) and [release.Booker] (calendar bookings that two
-// replicas can never double-book). It lives in its own Go module so that the core
+// notification loses nothing), [release.Booker] (calendar bookings that two
+// replicas can never double-book) and [release.LockdownStore] (runtime lockdowns
+// that every replica obeys at once). It lives in its own Go module so that the core
 // module does not depend on pgx.
 //
 // # Configuration
@@ -49,6 +50,9 @@
 //     later let a database owner create it). When stores in several schemas share a
 //     database, create it once beforehand, e.g. CREATE EXTENSION btree_gist WITH
 //     SCHEMA public, so that dropping one store's schema does not take it away.
+//   - lockdowns (seq primary key, entry bytea) and lockdown_head (one row: how many
+//     entries the lockdown history holds), migration 0005: the runtime lockdown
+//     history, each entry the JSON of release.LockdownEntry exactly.
 //
 // # Guarantees
 //
@@ -71,6 +75,14 @@
 //     acknowledges what its notifier delivered right after the commit, and a
 //     [release.Dispatcher] delivers the rest. A host that runs neither a notifier nor
 //     a dispatcher opens the store [WithoutOutbox], or the rows accumulate.
+//   - A lockdown declared on any replica is obeyed by every replica's next start, and
+//     by every start already under way that has not committed: [Store.AppendLockdown]
+//     moves the one row of lockdown_head (a row lock held to its commit) and
+//     [Store.UpdateFenced], the update of a start, swaps only while that row still
+//     holds the count of entries the start was decided on, taking it FOR SHARE in
+//     the same statement. At read committed a row updated by a committed append is
+//     re-read, so the swap does not happen; an append that comes later waits for the
+//     start's transaction. A start thus commits before the lockdown or not at all.
 //   - [Store.ClaimNotifications] leases rows with SELECT … FOR UPDATE SKIP LOCKED, so
 //     dispatchers in many replicas share the outbox and never hold the same row at
 //     once while its lease runs. Delivery is at least once.

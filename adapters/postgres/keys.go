@@ -26,7 +26,7 @@ func (s *Store) CreateKeyed(ctx context.Context, r release.Release, first releas
 // UpdateKeyed implements [release.KeyStore]: the key row is inserted by the same
 // statement as the swap, so both commit or neither does.
 func (s *Store) UpdateKeyed(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k release.KeyRecord) error {
-	return s.update(ctx, expected, r, e, &k)
+	return s.update(ctx, expected, r, e, &k, nil)
 }
 
 // LookupKey implements [release.KeyStore].

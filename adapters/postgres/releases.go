@@ -260,11 +260,12 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // history with entries missing, or whose last entry is not the head or does not
 // verify) apart. With [WithoutOutbox] no outbox row is written.
 func (s *Store) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
-	return s.update(ctx, expected, r, e, nil)
+	return s.update(ctx, expected, r, e, nil, nil)
 }
 
-// update is Update that also stores k, when not nil, in the same statement.
-func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord) error {
+// update is Update that also stores k, when not nil, in the same statement, and
+// swaps only while the lockdown history holds *fence entries when fence is not nil.
+func (s *Store) update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence *int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -288,6 +289,9 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
 	}
 	if q, args, err = s.withKey(q, args, "u", e.Sequence, k); err != nil {
+		return err
+	}
+	if q, args, err = s.fenced(q, args, fence); err != nil {
 		return err
 	}
 	var n int64
@@ -314,6 +318,9 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	if n == 1 {
 		return nil
+	}
+	if err := s.fenceMoved(ctx, fence); err != nil {
+		return err
 	}
 	return s.whyNotAppended(ctx, r.ID, expected)
 }

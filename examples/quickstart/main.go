@@ -124,7 +124,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 	// The files.
 	from := time.Date(year, 12, 1, 0, 0, 0, 0, time.UTC)
 	to := time.Date(year+1, 2, 1, 0, 0, 0, 0, time.UTC)
-	files, err := writeFiles(ctx, s.eng, store, cal, shop, payments, outDir, from, to, year)
+	files, err := writeFiles(ctx, s.eng, shop, payments, outDir, from, to, year)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 
 // writeFiles writes the calendar, the dependency graph, the failed release's
 // rollback runbook and the report of the run's period.
-func writeFiles(ctx context.Context, eng *release.Engine, store *bolt.Store, cal *calendar.Calendar, shop *depgraph.Graph[string],
+func writeFiles(ctx context.Context, eng *release.Engine, shop *depgraph.Graph[string],
 	failed *release.Release, dir string, from, to time.Time, year int) ([]string, error) {
 	var files []string
 	write := func(name string, fill func(io.Writer) error) error {
@@ -165,17 +165,10 @@ func writeFiles(ctx context.Context, eng *release.Engine, store *bolt.Store, cal
 		return f.Close()
 	}
 
-	// The calendar's rules, with the bookings the store holds for the period.
-	booked, err := store.Bookings(ctx, "", from, to)
-	if err != nil {
-		return nil, err
-	}
-	view := cal.Clone()
-	if err := view.Restore(booked...); err != nil {
-		return nil, err
-	}
+	// The calendar people see: the rules, the bookings the store holds (named by
+	// service, version and environment) and any runtime lockdown, in one call.
 	if err := write("calendar.ics", func(w io.Writer) error {
-		return view.WriteICS(w, from, to, calendar.WithCalendarName("shop release calendar"))
+		return eng.WriteICS(ctx, w, from, to, calendar.WithCalendarName("shop release calendar"))
 	}); err != nil {
 		return nil, err
 	}

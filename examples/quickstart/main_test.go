@@ -75,7 +75,9 @@ func TestQuickstartTwice(t *testing.T) {
 			// shipped but is not among what payments depends on.
 			"incident at 11:52 on payments: what changed in prod since 09:52?",
 			"rolled_back, within its blast radius; requested by ana, approved by rui, kim",
-			"closed, outside its dependencies", "to roll back: it is rolled back already"} {
+			"closed, outside its dependencies", "to roll back: it is rolled back already",
+			// Stop the line while the incident is worked.
+			"lockdown prod at 11:52 by rui: incident on payments", "lifted the prod lockdown at 12:20 by rui"} {
 			assert.Contains(t, oneLine(log.String()), refusal)
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")
@@ -101,6 +103,12 @@ func TestQuickstartTwice(t *testing.T) {
 			names = append(names, r.Name)
 		}
 		assert.Subset(t, names, []string{"prod release train", "staging window", "holiday freeze"})
+		raw, err := os.ReadFile(filepath.Join(out, "calendar.ics"))
+		require.NoError(t, err)
+		unfolded := strings.ReplaceAll(string(raw), "\r\n ", "")
+		assert.Contains(t, unfolded, "SUMMARY:payments ", "bookings are named by service and version")
+		assert.Contains(t, unfolded, "SUMMARY:Lockdown of prod: incident on payments", "the runtime lockdown is in the calendar")
+		assert.NotContains(t, unfolded, "SUMMARY:Booking", "no booking is named by its internal ID")
 	}
 
 	// Afterwards the store opens cleanly and every history of both runs verifies.

@@ -415,6 +415,13 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 	if err := s.incident("payments"); err != nil {
 		return nil, err
 	}
+	// Stop the line while the incident is worked: nothing starts in prod, on any
+	// replica, until the release manager lifts the lockdown.
+	stop, err := s.eng.Lockdown(s.ctx, rui, release.Lockdown{Reason: "incident on payments: hold prod until the ledger is understood", Environments: []string{"prod"}})
+	if err != nil {
+		return nil, err
+	}
+	s.say("  lockdown  prod at %s by %s: %s\n", stop.From.In(s.berlin).Format("15:04"), stop.DeclaredBy.ID, stop.Reason)
 	if payments.State != release.StateRolledBack {
 		return nil, fmt.Errorf("payments ended the rollback %s, want %s", payments.State, release.StateRolledBack)
 	}
@@ -426,6 +433,11 @@ func (s *story) play(cal *calendar.Calendar) (*release.Release, error) {
 		return nil, err
 	}
 	s.say("  rollback  %s %s is rolled back, then closed with its review\n", payments.Name, payments.Version)
+	s.clock.Set(payments.Slot.Start.Add(80 * time.Minute)) // 12:20
+	if stop, err = s.eng.Lift(s.ctx, stop.ID, rui, "payments is rolled back and reviewed"); err != nil {
+		return nil, err
+	}
+	s.say("  lifted    the prod lockdown at %s by %s: %s\n", stop.LiftedAt.In(s.berlin).Format("15:04"), stop.LiftedBy.ID, stop.LiftReason)
 
 	s.clock.Set(checkout.Slot.Start)
 	if err := s.refused(checkout, release.EventStart, bot); err != nil {

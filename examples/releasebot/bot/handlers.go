@@ -44,8 +44,12 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /releases/{id}/checks", s.authed(s.postCheck))
 	m.HandleFunc("POST /releases/{id}/approvals", s.authed(s.postApproval))
 	m.HandleFunc("POST /releases/{id}/waivers", s.authed(s.postWaiver))
+	m.HandleFunc("POST /lockdowns", s.authed(s.declareLockdown))
+	m.HandleFunc("GET /lockdowns", s.authed(s.listLockdowns))
+	m.HandleFunc("POST /lockdowns/{id}/lift", s.authed(s.liftLockdown))
 	routes := "GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, " +
-		"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, GET /calendar.ics, GET /report"
+		"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, " +
+		"POST /lockdowns, GET /lockdowns, POST /lockdowns/{id}/lift, GET /calendar.ics, GET /report"
 	for _, src := range WebhookSources() {
 		if h := s.receivers[src]; h != nil {
 			// The receivers authenticate the sender themselves (signature or token).
@@ -645,26 +649,10 @@ func (s *Server) calendarICS(w http.ResponseWriter, r *http.Request, _ Identity)
 		s.fail(w, r, err)
 		return
 	}
-	cal := s.cal.Clone()
-	if bk, ok := s.store.(release.Booker); ok {
-		stored, err := bk.Bookings(r.Context(), "", from, to)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		var add []calendar.Booking
-		for _, b := range stored {
-			if _, dup := cal.Booking(b.ID); !dup {
-				add = append(add, b)
-			}
-		}
-		if err := cal.Restore(add...); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
+	// The rules, the bookings every replica made (named by service, version and
+	// environment) and the runtime lockdowns and freezes, in one call.
 	var buf bytes.Buffer
-	if err := cal.WriteICS(&buf, from, to, calendar.WithCalendarName("releasebot")); err != nil {
+	if err := s.eng.WriteICS(r.Context(), &buf, from, to, calendar.WithCalendarName("releasebot")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

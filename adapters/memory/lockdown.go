@@ -1,0 +1,49 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/releasekit/releasekit/release"
+)
+
+var _ release.LockdownStore = (*Store)(nil)
+
+// AppendLockdown implements [release.LockdownStore].
+func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := int64(len(s.lockdowns)); e.Sequence != n+1 {
+		return fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrConflict, e.Sequence, n)
+	}
+	s.lockdowns = append(s.lockdowns, e.Clone())
+	return nil
+}
+
+// LockdownHistory implements [release.LockdownStore].
+func (s *Store) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]release.LockdownEntry, len(s.lockdowns))
+	for i, e := range s.lockdowns {
+		out[i] = e.Clone()
+	}
+	return out, nil
+}
+
+// UpdateFenced implements [release.LockdownStore]: the fence is checked under the
+// lock that every Update and AppendLockdown take.
+func (s *Store) UpdateFenced(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence int64) error {
+	return s.update(ctx, expected, r, e, k, func() error {
+		if n := int64(len(s.lockdowns)); n != fence {
+			return fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrConflict, n, fence)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,712 @@
+package release
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// LockdownKind says what a runtime stop of the line ([Lockdown]) holds back.
+type LockdownKind string
+
+// The kinds of [Lockdown].
+const (
+	// KindLockdown refuses every start in its scope. Nothing passes it: no change
+	// class, no Override, no waiver.
+	KindLockdown LockdownKind = "lockdown"
+	// KindFreeze refuses starts in its scope as a calendar freeze does: a release of
+	// one of its AllowClasses passes, and so does Override(reason) by an actor with
+	// one of CalendarConfig.OverrideRoles (recorded in the history).
+	KindFreeze LockdownKind = "freeze"
+)
+
+// LockdownKinds lists every [LockdownKind].
+func LockdownKinds() []LockdownKind { return []LockdownKind{KindLockdown, KindFreeze} }
+
+// The events of the lockdown history ([LockdownEntry]) and of the entry that marks a
+// deploying release for halting. They cannot be fired; [Policy] permissions name
+// EventDeclare and EventLift to say who may declare and lift lockdowns and freezes.
+const (
+	// EventDeclare declares a lockdown or freeze ([Engine.Lockdown]).
+	EventDeclare Event = "declare"
+	// EventLift lifts one ([Engine.Lift]).
+	EventLift Event = "lift"
+	// EventHalt is the entry a lockdown appends to the history of every release
+	// that is deploying in its scope when it is declared: the release stays in
+	// StateDeploying, and the entry's "lockdown" annotation says which lockdown asks
+	// the host to halt it. The notifier is told, as after a transition.
+	EventHalt Event = "halt"
+)
+
+// Lockdown stops the line while the engine runs: declared with [Engine.Lockdown],
+// stored in the hash-chained lockdown history of a [LockdownStore], obeyed by every
+// engine on that store from the moment it is declared, and lifted with [Engine.Lift].
+type Lockdown struct {
+	// ID identifies the lockdown; Engine.Lockdown sets it.
+	ID ID `json:"id"`
+	// Kind is KindLockdown (the zero value counts as such) or KindFreeze.
+	Kind LockdownKind `json:"kind"`
+	// Reason says why; it is required.
+	Reason string `json:"reason"`
+	// Environments are the environments it covers; none means every environment.
+	Environments []string `json:"environments,omitempty"`
+	// AllowClasses are the change classes that pass a freeze (never a lockdown).
+	AllowClasses []Class `json:"allow_classes,omitempty"`
+	// From is when it takes effect; zero means when it is declared.
+	From time.Time `json:"from"`
+	// Until is when it ends by itself; zero means when it is lifted.
+	Until time.Time `json:"until,omitzero"`
+	// DeclaredBy and DeclaredAt are set by Engine.Lockdown.
+	DeclaredBy Actor     `json:"declared_by"`
+	DeclaredAt time.Time `json:"declared_at"`
+	// LiftedBy, LiftedAt and LiftReason are set by Engine.Lift; LiftedAt is zero
+	// while the lockdown has not been lifted.
+	LiftedBy   Actor     `json:"lifted_by,omitzero"`
+	LiftedAt   time.Time `json:"lifted_at,omitzero"`
+	LiftReason string    `json:"lift_reason,omitempty"`
+}
+
+// Active reports whether l is in effect at the instant at: from From, before Until, and not lifted
+// at or before t.
+func (l Lockdown) Active(at time.Time) bool {
+	return !at.Before(l.From) && (l.Until.IsZero() || at.Before(l.Until)) &&
+		(l.LiftedAt.IsZero() || at.Before(l.LiftedAt))
+}
+
+// end is when l stops being in effect (its Until or when it was lifted, whichever
+// comes first), or zero when neither is set.
+func (l Lockdown) end() time.Time {
+	switch {
+	case l.LiftedAt.IsZero():
+		return l.Until
+	case l.Until.IsZero() || l.LiftedAt.Before(l.Until):
+		return l.LiftedAt
+	}
+	return l.Until
+}
+
+// covers reports whether l holds back a deployment of r from now for d (or at now,
+// when d is not positive): the environment is in its scope, l has not been lifted,
+// and the deployment's time overlaps the time l is in effect. A lift, and a
+// lockdown declared to take effect at once, count from the moment they are in the
+// history, whatever the clock of the engine that reads them says: a replica whose
+// clock lags behind the declarer's still obeys at once.
+func (l Lockdown) covers(r Release, now time.Time, d time.Duration) bool {
+	if len(l.Environments) > 0 && !slices.Contains(l.Environments, r.Environment) || !l.LiftedAt.IsZero() {
+		return false
+	}
+	if !l.Until.IsZero() && !now.Before(l.Until) {
+		return false
+	}
+	return !l.From.After(l.DeclaredAt) || now.Add(max(d, 0)).After(l.From) || !now.Before(l.From)
+}
+
+func (l Lockdown) kind() LockdownKind {
+	if l.Kind == "" {
+		return KindLockdown
+	}
+	return l.Kind
+}
+
+func (l Lockdown) describe() string {
+	scope := "every environment"
+	if len(l.Environments) > 0 {
+		scope = strings.Join(l.Environments, ", ")
+	}
+	s := fmt.Sprintf("%s %s in %s, declared by %s at %s: %s", l.kind(), l.ID, scope, l.DeclaredBy.ID, l.DeclaredAt.Format(time.RFC3339), l.Reason)
+	if !l.Until.IsZero() {
+		s += fmt.Sprintf(" (until %s)", l.Until.Format(time.RFC3339))
+	}
+	return s
+}
+
+// clone returns a deep copy of l.
+func (l Lockdown) clone() Lockdown {
+	l.Environments = slices.Clone(l.Environments)
+	l.AllowClasses = slices.Clone(l.AllowClasses)
+	l.DeclaredBy.Roles = slices.Clone(l.DeclaredBy.Roles)
+	l.LiftedBy.Roles = slices.Clone(l.LiftedBy.Roles)
+	return l
+}
+
+// validate reports every problem of a lockdown about to be declared at now.
+func (l Lockdown) validate(now time.Time) error {
+	var probs []string
+	if strings.TrimSpace(l.Reason) == "" {
+		probs = append(probs, "the reason is empty: say why the line stops (people read it in the history and the calendar)")
+	}
+	if !slices.Contains(LockdownKinds(), l.kind()) {
+		probs = append(probs, fmt.Sprintf("kind %q is not one of %v", l.Kind, LockdownKinds()))
+	}
+	if l.kind() == KindLockdown && len(l.AllowClasses) > 0 {
+		probs = append(probs, "a lockdown lets no change class through; declare a freeze to allow some")
+	}
+	for _, c := range l.AllowClasses {
+		if !c.Valid() {
+			probs = append(probs, fmt.Sprintf("%q is not a change class (one of %v)", c, Classes()))
+		}
+	}
+	seen := map[string]bool{}
+	for _, env := range l.Environments {
+		switch {
+		case strings.TrimSpace(env) == "" || strings.TrimSpace(env) != env:
+			probs = append(probs, fmt.Sprintf("environment %q is empty or has surrounding white space", env))
+		case seen[env]:
+			probs = append(probs, fmt.Sprintf("environment %q is named twice", env))
+		}
+		seen[env] = true
+	}
+	from := l.From
+	if from.IsZero() {
+		from = now
+	}
+	if !l.Until.IsZero() {
+		switch {
+		case !l.Until.After(from):
+			probs = append(probs, fmt.Sprintf("it ends at %s, not after it starts at %s", l.Until.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339)))
+		case !l.Until.After(now):
+			probs = append(probs, fmt.Sprintf("it ends at %s, which has passed (it is %s)", l.Until.UTC().Format(time.RFC3339), now.Format(time.RFC3339)))
+		}
+	}
+	return validation("lockdown", probs)
+}
+
+// LockdownEntry is one entry of the lockdown history: a declaration or a lift. Like a
+// release's history it is hash-chained: each Hash is SHA-256 over the entry's
+// canonical encoding, which includes the previous entry's hash.
+type LockdownEntry struct {
+	// Sequence numbers the entries 1, 2, 3…
+	Sequence int64 `json:"sequence"`
+	// Event is EventDeclare or EventLift.
+	Event Event `json:"event"`
+	// Lockdown is the lockdown as this entry leaves it (with LiftedBy, LiftedAt and
+	// LiftReason set by a lift).
+	Lockdown Lockdown `json:"lockdown"`
+	PrevHash string   `json:"prev_hash"`
+	Hash     string   `json:"hash"`
+}
+
+// canonicalLockdown is the hashed form of a LockdownEntry: version, fields in a fixed
+// order, times in UTC.
+type canonicalLockdown struct {
+	V        int      `json:"v"`
+	Sequence int64    `json:"sequence"`
+	Event    Event    `json:"event"`
+	Lockdown Lockdown `json:"lockdown"`
+	PrevHash string   `json:"prev_hash"`
+}
+
+// ComputeHash returns the hash the entry should carry: hex SHA-256 over its canonical
+// encoding (every field but Hash).
+func (e LockdownEntry) ComputeHash() (string, error) {
+	l := e.Lockdown.clone()
+	for _, t := range []*time.Time{&l.From, &l.Until, &l.DeclaredAt, &l.LiftedAt} {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
+	}
+	if len(l.Environments) == 0 {
+		l.Environments = nil
+	}
+	if len(l.AllowClasses) == 0 {
+		l.AllowClasses = nil
+	}
+	if len(l.DeclaredBy.Roles) == 0 {
+		l.DeclaredBy.Roles = nil
+	}
+	if len(l.LiftedBy.Roles) == 0 {
+		l.LiftedBy.Roles = nil
+	}
+	b, err := json.Marshal(canonicalLockdown{V: 1, Sequence: e.Sequence, Event: e.Event, Lockdown: l, PrevHash: e.PrevHash})
+	if err != nil {
+		return "", &CorruptError{What: "lockdown entry", Reason: err.Error()}
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Clone returns a deep copy of e.
+func (e LockdownEntry) Clone() LockdownEntry {
+	e.Lockdown = e.Lockdown.clone()
+	return e
+}
+
+// VerifyLockdownHistory checks a whole lockdown history: sequence numbers 1…n without
+// gaps, every hash matching its content and chained to the one before, each
+// declaration of a new lockdown with a reason, a declarer and no lift, each lift of a
+// declared lockdown not lifted before, by someone, with a reason, that leaves every
+// declared field as it was. It returns nil or a *LockdownHistoryError (ErrTampered)
+// naming the first bad entry. Like a release history without its head, it cannot
+// tell a history whose last entries were cut off from a shorter one.
+func VerifyLockdownHistory(h []LockdownEntry) error {
+	declared := map[ID]Lockdown{}
+	prev := ""
+	for i, e := range h {
+		bad := func(format string, args ...any) error {
+			return &LockdownHistoryError{Sequence: int64(i + 1), Reason: fmt.Sprintf(format, args...)}
+		}
+		l := e.Lockdown
+		switch {
+		case e.Sequence != int64(i+1):
+			return bad("has sequence %d (an entry was removed, inserted or moved)", e.Sequence)
+		case e.PrevHash != prev:
+			return bad("does not chain to the entry before it")
+		}
+		want, err := e.ComputeHash()
+		if err != nil {
+			return bad("%v", err)
+		}
+		if want != e.Hash {
+			return bad("its hash does not match its content (the entry was edited)")
+		}
+		old, seen := declared[l.ID]
+		switch e.Event {
+		case EventDeclare:
+			switch {
+			case seen:
+				return bad("declares %s a second time", l.ID)
+			case strings.TrimSpace(l.Reason) == "" || l.DeclaredBy.ID == "" || l.DeclaredAt.IsZero():
+				return bad("declares %s without a reason, a declarer or a time", l.ID)
+			case !l.LiftedAt.IsZero() || l.LiftedBy.ID != "":
+				return bad("declares %s as lifted already", l.ID)
+			}
+		case EventLift:
+			switch {
+			case !seen:
+				return bad("lifts %s, which was never declared", l.ID)
+			case !old.LiftedAt.IsZero():
+				return bad("lifts %s, which was lifted already", l.ID)
+			case l.LiftedBy.ID == "" || l.LiftedAt.IsZero() || strings.TrimSpace(l.LiftReason) == "":
+				return bad("lifts %s without a lifter, a time or a reason", l.ID)
+			}
+			cmp := l.clone()
+			cmp.LiftedBy, cmp.LiftedAt, cmp.LiftReason = Actor{}, time.Time{}, ""
+			a, _ := json.Marshal(cmp)
+			b, _ := json.Marshal(old)
+			if string(a) != string(b) {
+				return bad("lifts %s but changes what was declared", l.ID)
+			}
+		default:
+			return bad("event %q is neither %s nor %s", e.Event, EventDeclare, EventLift)
+		}
+		declared[l.ID] = l
+		prev = e.Hash
+	}
+	return nil
+}
+
+// LockdownHistoryError says where a lockdown history does not verify.
+type LockdownHistoryError struct {
+	// Sequence is the first bad entry's place in the history (1-based).
+	Sequence int64
+	Reason   string
+}
+
+func (e *LockdownHistoryError) Error() string {
+	return fmt.Sprintf("release: lockdown history entry %d does not verify: %s", e.Sequence, e.Reason)
+}
+
+// Unwrap makes the error match ErrTampered.
+func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
+
+// LockdownStore is an optional interface of a [Store] (found by type assertion) that
+// keeps runtime lockdowns and freezes. An Engine over a store without it refuses
+// [Engine.Lockdown]; over one with it, every start reads the lockdown history from
+// the store, so a lockdown declared by any engine on the store is obeyed by all of
+// them at once.
+//
+// Contract (release/storetest checks it):
+//   - AppendLockdown appends e when the history holds exactly e.Sequence-1 entries;
+//     otherwise it changes nothing and returns an error matching ErrConflict. Of
+//     concurrent appends with the same sequence, exactly one succeeds.
+//   - LockdownHistory returns every entry in sequence order (none: an empty slice and
+//     a nil error). Entries are copied out; decoding failures are ErrCorrupt.
+//   - UpdateFenced is Update (UpdateKeyed when k is not nil, for a [KeyStore]) that,
+//     in the same atomic step, checks that the lockdown history still holds exactly
+//     fence entries; when it holds more it changes nothing and returns an error
+//     matching ErrConflict. So an Update that succeeds is ordered before every
+//     append the caller did not see: a start decided on an older lockdown history
+//     never commits after a newer declaration.
+type LockdownStore interface {
+	AppendLockdown(ctx context.Context, e LockdownEntry) error
+	LockdownHistory(ctx context.Context) ([]LockdownEntry, error)
+	UpdateFenced(ctx context.Context, expected int64, r Release, e AuditEntry, k *KeyRecord, fence int64) error
+}
+
+// maxLockdownAttempts bounds how often a declaration, a lift, a halt mark or a start
+// reads again after losing a race with another change of the lockdown history.
+const maxLockdownAttempts = 16
+
+// errLockdownsMoved says that a start lost its race with an append to the lockdown
+// history: it is decided again on the new history.
+var errLockdownsMoved = errors.New("release: the lockdown history changed while the start was decided")
+
+// fenceMoved turns the failed commit of a fenced start into errLockdownsMoved when
+// the lockdown history grew since the start was decided (so Fire decides again), and
+// returns err as it is otherwise.
+func (e *Engine) fenceMoved(ctx context.Context, p *Proposal, err error) error {
+	if !p.fenced || !errors.Is(err, ErrConflict) {
+		return err
+	}
+	h, rerr := e.store.(LockdownStore).LockdownHistory(context.WithoutCancel(ctx))
+	if rerr != nil || int64(len(h)) == p.fence {
+		return err
+	}
+	return errLockdownsMoved
+}
+
+func (e *Engine) lockdownStore() (LockdownStore, error) {
+	ls, ok := e.store.(LockdownStore)
+	if !ok {
+		return nil, fmt.Errorf("%w: the store (%T) keeps no lockdowns; use adapters/memory, adapters/bolt or adapters/postgres, or implement release.LockdownStore", ErrInvalid, e.store)
+	}
+	return ls, nil
+}
+
+// authorizeLockdown asks the policy whether a may fire event (EventDeclare or
+// EventLift) in every environment of l: a lockdown of every environment needs a
+// permission that is not limited to some environments.
+func (e *Engine) authorizeLockdown(a Actor, event Event, l Lockdown) error {
+	envs := l.Environments
+	if len(envs) == 0 {
+		envs = []string{""}
+	}
+	for _, env := range envs {
+		if err := e.policy.Authorize(a, event, Release{Environment: env}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Lockdown declares l on behalf of actor and returns it as stored (with its ID, From,
+// DeclaredBy and DeclaredAt set). From then on, every engine on the store refuses
+// every start in its scope (environments, and time from From to Until or the lift) as
+// its Kind says: a lockdown with no override at all, a freeze as a calendar freeze
+// does. The declaration is the next entry of the hash-chained lockdown history.
+//
+// A lockdown (not a freeze) that is in effect when declared also marks every release
+// deploying in its scope: an [EventHalt] entry in the release's history, and a
+// notification, so the host (a bot, a webhook, Slack) can halt the deployment.
+// Rollbacks are never held back.
+//
+// The actor needs a permission for EventDeclare in every environment of l
+// ([DefaultPolicy]: release managers); otherwise a *ForbiddenError (ErrForbidden). A
+// lockdown without a reason, one whose Until is not after its From or has passed,
+// an unknown kind or class, or classes allowed through a lockdown give a
+// *ValidationError (ErrInvalid) naming every problem; a store that keeps no
+// lockdowns, ErrInvalid. Nothing is written then. When some deploying releases could
+// not be marked, the lockdown stands and is returned with the error.
+func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown) (Lockdown, error) {
+	if err := ctx.Err(); err != nil {
+		return Lockdown{}, err
+	}
+	if p := actor.validate(); len(p) > 0 {
+		return Lockdown{}, validation("actor", p)
+	}
+	now := e.now()
+	if err := l.validate(now); err != nil {
+		return Lockdown{}, err
+	}
+	ls, err := e.lockdownStore()
+	if err != nil {
+		return Lockdown{}, err
+	}
+	if err := e.authorizeLockdown(actor, EventDeclare, l); err != nil {
+		return Lockdown{}, err
+	}
+	l = l.clone()
+	l.Kind = l.kind()
+	if l.From.IsZero() {
+		l.From = now
+	}
+	l.From = l.From.UTC().Truncate(time.Microsecond)
+	if !l.Until.IsZero() {
+		l.Until = l.Until.UTC().Truncate(time.Microsecond)
+	}
+	if l.ID, err = e.ids.next(now); err != nil {
+		return Lockdown{}, err
+	}
+	l.DeclaredBy, l.DeclaredAt = actor, now
+	l.DeclaredBy.Roles = slices.Clone(actor.Roles)
+	l.LiftedBy, l.LiftedAt, l.LiftReason = Actor{}, time.Time{}, ""
+	if _, err := e.appendLockdown(ctx, ls, EventDeclare, l); err != nil {
+		return Lockdown{}, err
+	}
+	if l.Kind != KindLockdown || !l.Active(now) {
+		return l, nil
+	}
+	return l, e.haltDeploying(ctx, l)
+}
+
+// appendLockdown appends an entry for l to the lockdown history, reading it again
+// when another append wins the race. A lift is checked against the history it
+// appends to: the lockdown must be declared and not lifted yet.
+func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown) (LockdownEntry, error) {
+	var err error
+	for range maxLockdownAttempts {
+		var h []LockdownEntry
+		if h, err = e.readLockdowns(ctx, ls); err != nil {
+			return LockdownEntry{}, err
+		}
+		if event == EventLift {
+			cur, ok := lockdownsOf(h)[l.ID]
+			if !ok {
+				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
+			}
+			if !cur.LiftedAt.IsZero() {
+				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted by %s at %s", ErrConflict, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
+			}
+		}
+		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone()}
+		if len(h) > 0 {
+			en.PrevHash = h[len(h)-1].Hash
+		}
+		if en.Hash, err = en.ComputeHash(); err != nil {
+			return LockdownEntry{}, err
+		}
+		if err = ls.AppendLockdown(ctx, en); err == nil {
+			return en, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+		}
+	}
+	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+}
+
+// readLockdowns reads the lockdown history and verifies it.
+func (e *Engine) readLockdowns(ctx context.Context, ls LockdownStore) ([]LockdownEntry, error) {
+	h, err := ls.LockdownHistory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("release: read the lockdown history: %w", err)
+	}
+	if err := VerifyLockdownHistory(h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// lockdownsOf replays a history: every lockdown as its last entry leaves it.
+func lockdownsOf(h []LockdownEntry) map[ID]Lockdown {
+	m := make(map[ID]Lockdown, len(h))
+	for _, en := range h {
+		m[en.Lockdown.ID] = en.Lockdown
+	}
+	return m
+}
+
+// Lift lifts the lockdown or freeze id on behalf of actor, for reason, and returns it
+// as lifted. The lift is the next entry of the lockdown history. The actor needs a
+// permission for EventLift in every environment of the lockdown ([DefaultPolicy]:
+// release managers); otherwise a *ForbiddenError (ErrForbidden) and nothing changes.
+// An empty reason is a *ValidationError; an unknown id, ErrNotFound; one lifted
+// already, ErrConflict.
+func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string) (Lockdown, error) {
+	if err := ctx.Err(); err != nil {
+		return Lockdown{}, err
+	}
+	var probs []string
+	if p := actor.validate(); len(p) > 0 {
+		probs = append(probs, p...)
+	}
+	if strings.TrimSpace(reason) == "" {
+		probs = append(probs, "the reason is empty: say why the line may move again")
+	}
+	if err := validation("lift", probs); err != nil {
+		return Lockdown{}, err
+	}
+	ls, err := e.lockdownStore()
+	if err != nil {
+		return Lockdown{}, err
+	}
+	h, err := e.readLockdowns(ctx, ls)
+	if err != nil {
+		return Lockdown{}, err
+	}
+	l, ok := lockdownsOf(h)[id]
+	if !ok {
+		return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
+	}
+	if err := e.authorizeLockdown(actor, EventLift, l); err != nil {
+		return Lockdown{}, err
+	}
+	l = l.clone()
+	l.LiftedBy, l.LiftedAt, l.LiftReason = actor, e.now(), reason
+	l.LiftedBy.Roles = slices.Clone(actor.Roles)
+	if _, err := e.appendLockdown(ctx, ls, EventLift, l); err != nil {
+		return Lockdown{}, err
+	}
+	return l, nil
+}
+
+// Lockdowns returns every lockdown and freeze declared at runtime, lifted or not, in
+// the order they were declared, each as its last entry leaves it ([Lockdown.Active]
+// tells which are in effect). It reads and verifies the whole lockdown history: a
+// history that does not verify gives a *LockdownHistoryError (ErrTampered). A store
+// that keeps no lockdowns has none.
+func (e *Engine) Lockdowns(ctx context.Context) ([]Lockdown, error) {
+	ls, ok := e.store.(LockdownStore)
+	if !ok {
+		return nil, nil
+	}
+	h, err := e.readLockdowns(ctx, ls)
+	if err != nil {
+		return nil, err
+	}
+	last := lockdownsOf(h)
+	var out []Lockdown
+	for _, en := range h {
+		if en.Event == EventDeclare {
+			out = append(out, last[en.Lockdown.ID])
+		}
+	}
+	return out, nil
+}
+
+// LockdownHistory returns the lockdown history as stored, oldest first, for audit
+// ([VerifyLockdownHistory] checks it). A store that keeps no lockdowns has none.
+func (e *Engine) LockdownHistory(ctx context.Context) ([]LockdownEntry, error) {
+	ls, ok := e.store.(LockdownStore)
+	if !ok {
+		return nil, nil
+	}
+	return ls.LockdownHistory(ctx)
+}
+
+// haltDeploying marks every release deploying in l's scope with an EventHalt entry
+// and notifies. A start that commits after l cannot exist (UpdateFenced), and one
+// that committed before is deploying by the time this lists, so none is missed.
+func (e *Engine) haltDeploying(ctx context.Context, l Lockdown) error {
+	envs := l.Environments
+	if len(envs) == 0 {
+		envs = []string{""}
+	}
+	var errs []error
+	for _, env := range envs {
+		rs, err := e.store.List(ctx, Filter{Environment: env, States: []State{StateDeploying}})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("release: %s %s is declared but the deploying releases of %q could not be listed to be halted: %w", l.Kind, l.ID, env, err))
+			continue
+		}
+		for _, r := range rs {
+			if err := e.halt(ctx, r.ID, l); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// halt appends the EventHalt entry for l to release id while it is deploying.
+func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
+	note, err := json.Marshal(map[string]any{"id": l.ID, "kind": l.Kind, "reason": l.Reason, "by": l.DeclaredBy.ID})
+	if err != nil {
+		return err
+	}
+	for range maxLockdownAttempts {
+		cur, err := e.store.Get(ctx, id)
+		if err != nil {
+			return named(id, err)
+		}
+		if cur.State != StateDeploying {
+			return nil // it finished, failed or rolled back meanwhile: nothing to halt
+		}
+		now := e.now()
+		next := cur.Clone()
+		next.Revision = cur.Revision + 1
+		next.UpdatedAt = now
+		entry := AuditEntry{
+			ReleaseID: id, Sequence: next.Revision, Event: EventHalt, From: cur.State, To: cur.State,
+			Actor: l.DeclaredBy, Reason: l.Reason, Time: now,
+			Annotations: map[string]json.RawMessage{"lockdown": note},
+			PrevHash:    cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
+		}
+		entry.Actor.Roles = slices.Clone(l.DeclaredBy.Roles)
+		if entry.Hash, err = entry.ComputeHash(); err != nil {
+			return err
+		}
+		next.Head = entry.Hash
+		err = e.store.Update(ctx, cur.Revision, next, entry)
+		if err != nil && e.committed(ctx, id, entry.Hash) != commitPresent {
+			if errors.Is(err, ErrConflict) {
+				continue
+			}
+			return fmt.Errorf("release %s: %s %s is declared but the release was not marked to halt: %w", id, l.Kind, l.ID, err)
+		}
+		if err := e.notify(ctx, Notification{Release: next, Entry: entry}); err != nil {
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("release %s: %s %s is declared but the release changed too often to be marked to halt", id, l.Kind, l.ID)
+}
+
+// lockdownStage refuses starts that a runtime lockdown or freeze covers, and fences
+// the start's commit on the lockdown history it decided on.
+type lockdownStage struct {
+	baseStage
+	e *Engine
+}
+
+func (lockdownStage) name() string { return "lockdown" }
+
+func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fireOptions) error {
+	if p.Event != EventStart {
+		return nil
+	}
+	ls, ok := s.e.store.(LockdownStore)
+	if !ok {
+		return nil
+	}
+	// Fail closed: a start that cannot tell whether the line is stopped does not go.
+	h, err := s.e.readLockdowns(ctx, ls)
+	if err != nil {
+		return err
+	}
+	p.fence, p.fenced = int64(len(h)), true
+	var roles []string
+	for _, st := range s.e.stages {
+		if c, ok := st.(*calendarStage); ok {
+			roles = c.cfg.OverrideRoles
+		}
+	}
+	var stops, freezes []string
+	var overridden []ID
+	last := lockdownsOf(h)
+	for _, en := range h {
+		if en.Event != EventDeclare {
+			continue
+		}
+		l := last[en.Lockdown.ID]
+		if !l.covers(p.Release, p.Now, p.Release.Duration) {
+			continue
+		}
+		switch {
+		case l.kind() == KindLockdown:
+			stops = append(stops, l.describe())
+		case slices.Contains(l.AllowClasses, p.Release.Class):
+		case o.override != "" && slices.ContainsFunc(roles, p.Actor.HasRole):
+			overridden = append(overridden, l.ID)
+		default:
+			freezes = append(freezes, l.describe())
+		}
+	}
+	switch {
+	case len(stops) > 0:
+		return errors.New(strings.Join(append(stops, freezes...), "; ") + " (a lockdown cannot be overridden; it holds until it is lifted)")
+	case len(freezes) > 0 && o.override != "":
+		return fmt.Errorf("%s (%s may not override a freeze: it takes one of the roles %s)", strings.Join(freezes, "; "), p.Actor.ID, strings.Join(roles, ", "))
+	case len(freezes) > 0:
+		return errors.New(strings.Join(freezes, "; "))
+	case len(overridden) > 0:
+		return p.Annotate(map[string]any{"override": o.override, "by": p.Actor.ID, "overridden": overridden})
+	}
+	return nil
+}
