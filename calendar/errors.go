@@ -140,11 +140,22 @@ type NoSlotError struct {
 	// Ready, when not zero, is when the request's dependencies (plus its soak) end:
 	// no candidate before it was tried.
 	Ready time.Time
+	// LongestWindow, when not zero, is the real cause: the request is longer than
+	// every window open to it in the range, and this is the longest of them (windows
+	// that touch count as one), opened by the rule LongestRule.
+	LongestWindow time.Duration
+	LongestRule   string
 }
 
 // Error summarises the blockers and says what to change.
 func (e *NoSlotError) Error() string {
 	var b strings.Builder
+	if e.LongestWindow > 0 {
+		fmt.Fprintf(&b, "calendar: no slot for request %q in %s: it takes %v, longer than the longest window open to it between %s and %s (%v, rule %q); shorten or split the change, or add a window at least %v long",
+			e.Request, e.Environment, e.Duration, e.NotBefore.Format(timeLayout), e.NotAfter.Format(timeLayout),
+			e.LongestWindow, e.LongestRule, e.Duration)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "calendar: no slot of %v for request %q in %s starting between %s and %s",
 		e.Duration, e.Request, e.Environment, e.NotBefore.Format(timeLayout), e.NotAfter.Format(timeLayout))
 	if !e.Ready.IsZero() {

@@ -130,6 +130,15 @@ func (c *Calendar) slotLocked(req Request, lo int64) (Booking, error) {
 		if lo > nanos(req.NotBefore) {
 			ns.Ready = toTime(lo, loc)
 		}
+		if app := c.applicable(sub); len(app.windows) > 0 {
+			longest, rule, err := longestWindow(app.windows, lo, hi+int64(req.Duration))
+			if err != nil {
+				return Booking{}, fmt.Errorf("calendar: %w", err)
+			}
+			if longest < int64(req.Duration) && rule != nil {
+				ns.LongestWindow, ns.LongestRule = time.Duration(longest), rule.rule.Name
+			}
+		}
 		return Booking{}, ns
 	}
 	return Booking{ID: req.ID, Environment: req.Environment, Services: slices.Clone(req.Services), Team: req.Team,
@@ -270,4 +279,27 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 		t = c.alignUp(next)
 	}
 	return 0, false, nil
+}
+
+// longestWindow returns the longest stretch of [s, e) that the windows keep open
+// (occurrences that touch or overlap count as one), and the rule that opens it; nil
+// when no window opens in [s, e).
+func longestWindow(windows []*ruleEntry, s, e int64) (int64, *ruleEntry, error) {
+	occs, err := windowOccs(windows, s, e)
+	if err != nil {
+		return 0, nil, err
+	}
+	var best, cs, ce int64
+	var bestRule, cur *ruleEntry
+	for _, o := range occs {
+		if cur != nil && o.s <= ce {
+			ce = max(ce, o.e)
+		} else {
+			cs, ce, cur = o.s, o.e, o.r
+		}
+		if n := min(ce, e) - max(cs, s); n > best {
+			best, bestRule = n, cur
+		}
+	}
+	return best, bestRule, nil
 }

@@ -164,6 +164,10 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	if spec.Duration == 0 && e.booksSlots() {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{
+			"duration is zero, but this engine books a calendar slot of the release's Duration at schedule (WithCalendar); set Spec.Duration to how long the deployment takes, e.g. 30 * time.Minute"}}
+	}
 	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
 		return e.create(ctx, spec, k, nil)
 	})
@@ -173,6 +177,11 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 // of another release (see Promote).
 func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *lineage) (Release, error) {
 	now := e.now()
+	if spec.CommittedAt.After(now) {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{fmt.Sprintf(
+			"committed at %s, after now (%s); give the time of the commit the release ships, or leave CommittedAt zero",
+			spec.CommittedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}}
+	}
 	id, err := e.ids.next(now)
 	if err != nil {
 		return Release{}, err
@@ -186,7 +195,7 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *line
 		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
-	r.Team, r.Duration = spec.Team, spec.Duration
+	r.Team, r.Duration, r.CommittedAt = spec.Team, spec.Duration, spec.CommittedAt
 	r.Needs = append([]Need(nil), spec.Needs...)
 	r.Components = append([]Component(nil), spec.Components...)
 	if len(spec.Labels) > 0 {
@@ -416,7 +425,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Release: peopleName(cur), Refusals: refusals}
 		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
@@ -549,4 +558,14 @@ func named(id ID, err error) error {
 		}
 	}
 	return err
+}
+
+// booksSlots reports whether the engine books calendar slots (WithCalendar).
+func (e *Engine) booksSlots() bool {
+	for _, st := range e.stages {
+		if _, ok := st.(*calendarStage); ok {
+			return true
+		}
+	}
+	return false
 }

@@ -38,6 +38,7 @@ type Snapshot struct {
 	Review      *Review           `json:"review,omitempty"`
 	Scope       int64             `json:"scope,omitempty"`
 	Predecessor ID                `json:"predecessor,omitzero"`
+	CommittedAt time.Time         `json:"committed_at,omitzero"`
 }
 
 // Snapshot returns r's fields as a history entry records them (see [Snapshot]),
@@ -53,7 +54,7 @@ func snapshotOf(r Release) *Snapshot {
 		Name: r.Name, Version: r.Version, Components: r.Components, Environment: r.Environment,
 		Class: r.Class, Author: r.Author, Labels: r.Labels, Team: r.Team, Duration: r.Duration,
 		Needs: r.Needs, Slot: r.Slot, Risk: r.Risk, Rollback: r.Rollback, Review: r.Review,
-		Scope: r.Scope, Predecessor: r.Predecessor,
+		Scope: r.Scope, Predecessor: r.Predecessor, CommittedAt: r.CommittedAt,
 	}
 	return s.normalized()
 }
@@ -73,6 +74,7 @@ func (s *Snapshot) normalized() *Snapshot {
 	if len(c.Needs) == 0 {
 		c.Needs = nil
 	}
+	c.CommittedAt = c.CommittedAt.UTC()
 	if c.Slot != nil {
 		sl := *c.Slot
 		sl.Start, sl.End = sl.Start.UTC(), sl.End.UTC()

@@ -193,6 +193,9 @@ type Release struct {
 	// Predecessor is the release this one was promoted from ([Engine.Promote]): the
 	// same version verified in the environment before; zero when it was created.
 	Predecessor ID `json:"predecessor,omitzero"`
+	// CommittedAt is Spec.CommittedAt: when the change was committed, zero when the
+	// host did not say. Lead time ([Engine.Deployments]) runs from it when set.
+	CommittedAt time.Time `json:"committed_at,omitzero"`
 }
 
 // Need names a release that must be in the environment first: a release Name whose
@@ -283,6 +286,10 @@ type Spec struct {
 	Duration time.Duration
 	// Needs are releases that must be deployed in the same environment first.
 	Needs []Need
+	// CommittedAt, when the host knows it, is when the change was committed (the
+	// newest commit the release ships). DORA's lead time for changes runs from it;
+	// without it, lead time runs from the release's creation and reports say so.
+	CommittedAt time.Time
 }
 
 // Validate reports every problem with s at once, as a *ValidationError.

@@ -10,7 +10,7 @@
 // a plan derived from the dependency graph. An emergency fix passes the freeze.
 //
 // It writes out/calendar.ics, out/graph.mmd, out/graph.dot, out/runbook.md and
-// out/report.md, and verifies every audit history in the store. A clock that the
+// out/report.md (and the same report as out/report.html), and verifies every audit history in the store. A clock that the
 // story moves makes it run in a second, the same way every time. Run it again and
 // it continues on the same store with the next year's train.
 //
@@ -40,7 +40,7 @@ import (
 
 func main() {
 	db := flag.String("db", filepath.Join("out", "quickstart.db"), "the bolt database file (created if missing)")
-	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md and report.md")
+	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md, report.md and report.html")
 	flag.Parse()
 	if _, err := run(context.Background(), os.Stdout, config{db: *db, out: *out}); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -190,6 +190,12 @@ func writeFiles(ctx context.Context, eng *release.Engine, shop *depgraph.Graph[s
 	}
 	if err := write("report.md", func(w io.Writer) error {
 		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop,
+			Title: fmt.Sprintf("Release report: the December %d train", year)})
+	}); err != nil {
+		return nil, err
+	}
+	if err := write("report.html", func(w io.Writer) error {
+		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop, Format: release.ReportHTML,
 			Title: fmt.Sprintf("Release report: the December %d train", year)})
 	}); err != nil {
 		return nil, err

@@ -88,13 +88,14 @@ func hotfixSpec(run int) release.Spec {
 		Components: []release.Component{{Name: "auth", Version: v, PreviousVersion: fmt.Sprintf("5.%d.0", run)}}}
 }
 
-// changes: what version control says about each release (size, test coverage).
+// changes: what version control says about each release (size, test coverage, how
+// long before the release its last commit landed).
 var changes = map[string]change{
-	"inventory":     {lines: 120, files: 6, coverage: 86},
-	"notifications": {lines: 640, files: 14, coverage: 74},
-	"payments":      {lines: 2400, files: 48, coverage: 45},
-	"checkout":      {lines: 900, files: 22, coverage: 71},
-	"auth":          {lines: 35, files: 2, coverage: 91},
+	"inventory":     {lines: 120, files: 6, coverage: 86, age: 30 * time.Hour},
+	"notifications": {lines: 640, files: 14, coverage: 74, age: 52 * time.Hour},
+	"payments":      {lines: 2400, files: 48, coverage: 45, age: 4 * 24 * time.Hour},
+	"checkout":      {lines: 900, files: 22, coverage: 71, age: 3 * 24 * time.Hour},
+	"auth":          {lines: 35, files: 2, coverage: 91, age: 3 * time.Hour},
 }
 
 // story plays one run of the scenario against the engine.
@@ -198,6 +199,7 @@ func (s *story) create(env string, spec release.Spec) (release.Release, error) {
 	}
 	spec.Environment, spec.Author = env, ana.ID
 	spec.Labels = map[string]string{"run": fmt.Sprint(s.run)}
+	spec.CommittedAt = s.clock.Now().Add(-changes[spec.Name].age)
 	return s.eng.Create(s.ctx, spec)
 }
 
