@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Sentinel errors of the booking half of the package; the typed errors below unwrap to them.
+// Sentinel errors; the typed errors unwrap to them.
 var (
 	// ErrConflict means a booking was refused because of conflicts; [*ConflictError] unwraps to it.
 	ErrConflict = errors.New("calendar: booking conflicts")
@@ -28,6 +28,18 @@ var (
 	// ErrDependency means a request depends on something that is neither in its batch
 	// nor booked, or on a request that could not be placed.
 	ErrDependency = errors.New("calendar: unsatisfied dependency")
+	// ErrInvalidRule is the sentinel every rule validation error unwraps to.
+	ErrInvalidRule = errors.New("calendar: invalid rule")
+	// ErrUnknownZone is the sentinel for a zone name that is not an IANA time zone. A
+	// [RuleError] whose rule names such a zone unwraps to it as well.
+	ErrUnknownZone = errors.New("calendar: unknown time zone")
+	// ErrTooManyInstances is the sentinel of a rule expansion that would pass
+	// [MaxInstances].
+	ErrTooManyInstances = errors.New("calendar: a rule expands to too many instances")
+	// ErrMalformedICS is the sentinel every iCalendar parse error unwraps to.
+	ErrMalformedICS = errors.New("calendar: malformed iCalendar data")
+	// ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
+	ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
 )
 
 // ConflictError is returned by [Calendar.Book] when a booking conflicts; it lists every

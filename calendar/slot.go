@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// ValidateRequest reports every problem of r at once as a [*RequestError]: an empty ID
-// or environment, an empty service name, a duration that is not positive, a zero
+// Validate reports every problem of r at once as a [*RequestError]: an empty ID or
+// environment, an empty service name, a duration that is not positive, a zero
 // NotBefore, a NotAfter before NotBefore, a negative soak, an instant outside
 // 1900–2200, an unknown class or action, a dependency on itself or with an empty name.
-func ValidateRequest(r Request) error {
+func (r Request) Validate() error {
 	var p []string
 	if r.ID == "" {
 		p = append(p, "ID is empty; give every request a unique ID")
@@ -94,7 +94,7 @@ func (r Request) latest() time.Time {
 // the start of the next window, aligned up. Its cost grows with the number of
 // blockers met, not with the length of the range.
 func (c *Calendar) NextSlot(req Request) (Booking, error) {
-	if err := ValidateRequest(req); err != nil {
+	if err := req.Validate(); err != nil {
 		return Booking{}, err
 	}
 	c.mu.RLock()

@@ -26,11 +26,11 @@
 // [Engine.Fire] reads the release, checks the transition, the [Policy] (separation of
 // duties included) and every [Guard], then commits the new state and one [AuditEntry]
 // with compare-and-swap on the revision. A refused Fire changes nothing. Of concurrent
-// Fires on one release, each either commits or returns [ErrConflict]: no update is
+// Fires on one release, each either commits or returns [ErrStale]: no update is
 // lost and the history has no gap. The history is a SHA-256 hash chain that
 // [VerifyHistory] checks, given the release's Head, against edits, deletions,
 // insertions, reordering and truncation. Every entry carries a [Snapshot] of the
-// release after it, so [VerifyRelease] (and [Engine.Verify]) also finds a release
+// release after it, so [VerifyRelease] (and [Engine.VerifyAudit]) also finds a release
 // edited in the database without an entry, and names the field; stores refuse to
 // append to such a release, or to a history with entries missing ([VerifyAppend]).
 // Notifications go out after the commit; a failing notifier never undoes a transition
@@ -88,10 +88,10 @@
 //
 // # Errors
 //
-// Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],
+// Sentinels name the kind ([ErrNotFound], [ErrStale], [ErrForbidden],
 // [ErrInvalidTransition], [ErrGuardRefused], [ErrInvalid], [ErrCorrupt],
 // [ErrTampered], [ErrNotify], [ErrKeyReused]); typed errors carry the details
-// ([*TransitionError], [*ConflictError], [*ForbiddenError], [*GuardError],
+// ([*TransitionError], [*StaleError], [*ForbiddenError], [*GuardError],
 // [*HistoryError], [*MismatchError], [*ValidationError], [*NotifyError],
 // [*KeyReusedError], [*PromotionError]).
 package release

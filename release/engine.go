@@ -253,7 +253,7 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 	return h, named(id, err)
 }
 
-// Verify reads the release and its history and checks both ([VerifyRelease]): the
+// VerifyAudit reads the release and its history and checks both ([VerifyRelease]): the
 // chain up to the release's head, and the stored release against what its history
 // says (state, author, environment, class, version, components, revision, head and
 // every other field). It returns nil, a *HistoryError naming the first bad entry, or
@@ -261,7 +261,7 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 // (joined; all match ErrTampered). The release and its history are read one after
 // the other: a change committed in between shows as a mismatch, so verify what no one
 // is changing, or verify again.
-func (e *Engine) Verify(ctx context.Context, id ID) error {
+func (e *Engine) VerifyAudit(ctx context.Context, id ID) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
 		return named(id, err)
@@ -272,6 +272,12 @@ func (e *Engine) Verify(ctx context.Context, id ID) error {
 	}
 	return VerifyRelease(r, h)
 }
+
+// Verify is the old name of [Engine.VerifyAudit].
+//
+// Deprecated: use [Engine.VerifyAudit]; Verify read as the verify event
+// ([EventVerify]), which moves a deployed release to verified.
+func (e *Engine) Verify(ctx context.Context, id ID) error { return e.VerifyAudit(ctx, id) }
 
 // FireOption qualifies one [Engine.Fire].
 type FireOption func(*fireOptions)
@@ -321,7 +327,7 @@ func withRollbackReport(b json.RawMessage) FireOption {
 // Reason records why the actor fires the event.
 func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } }
 
-// ExpectRevision makes Fire refuse with ErrConflict unless the release is at
+// ExpectRevision makes Fire refuse with ErrStale unless the release is at
 // revision n: the caller decided on what it saw at revision n and must not act on a
 // release that changed since. n must be at least 1 (a *[ValidationError] otherwise:
 // a zero must not switch the check off).
@@ -360,12 +366,12 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 }
 
 // Fire moves release id along the lifecycle by event, on behalf of actor. In order,
-// it: reads the release; refuses with ErrConflict when ExpectRevision does not match;
+// it: reads the release; refuses with ErrStale when ExpectRevision does not match;
 // with a *TransitionError (ErrInvalidTransition) when the event cannot be fired in the
 // release's state; with a *ForbiddenError (ErrForbidden) when the policy refuses the
 // actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
 // commits the new state and its history entry with compare-and-swap, returning
-// ErrConflict if another change won the race (nothing is written then; read again and
+// ErrStale if another change won the race (nothing is written then; read again and
 // decide again). A refused Fire changes nothing, with one exception: an approve that
 // the gates of [WithGates] refuse (No-Go) records its decision as an [EventDecision]
 // entry, which moves the revision but not the state. With [IdempotencyKey], a retry
@@ -404,7 +410,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, named(id, err)
 	}
 	if o.expect && cur.Revision != o.expected {
-		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
+		return Release{}, &StaleError{ID: id, Expected: o.expected, Actual: cur.Revision}
 	}
 	to, ok := Next(cur.State, event)
 	if !ok {

@@ -14,9 +14,15 @@ var (
 	ErrNotFound = errors.New("release: not found")
 	// ErrAlreadyExists: a release with that ID is already stored.
 	ErrAlreadyExists = errors.New("release: already exists")
-	// ErrConflict: the release changed since it was read (stale revision); read it
-	// again and decide again.
-	ErrConflict = errors.New("release: conflict")
+	// ErrStale: the release changed since it was read (its revision is stale); read
+	// it again and decide again. A booking clash is not stale: the calendar reports it
+	// as calendar.ErrConflict.
+	ErrStale = errors.New("release: stale revision")
+	// ErrConflict is the old name of ErrStale.
+	//
+	// Deprecated: use [ErrStale]; it is the same error. "Conflict" names a booking
+	// clash (calendar.ErrConflict).
+	ErrConflict = ErrStale
 	// ErrForbidden: the policy does not let the actor fire the event.
 	ErrForbidden = errors.New("release: forbidden")
 	// ErrInvalidTransition: the event cannot be fired in the release's state.
@@ -87,22 +93,28 @@ func (e *TransitionError) Error() string {
 // Unwrap returns [ErrInvalidTransition].
 func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
-// ConflictError says that a release's revision was not the one expected.
-type ConflictError struct {
+// StaleError says that a release's revision was not the one expected: someone else
+// changed the release since it was read.
+type StaleError struct {
 	ID       ID
 	Expected int64
 	Actual   int64
 }
 
-func (e *ConflictError) Error() string {
+func (e *StaleError) Error() string {
 	if e.Actual == 0 {
 		return fmt.Sprintf("release %s: expected revision %d was overtaken by a concurrent change; read the release again", e.ID, e.Expected)
 	}
 	return fmt.Sprintf("release %s: expected revision %d but it is at %d; read the release again and decide again", e.ID, e.Expected, e.Actual)
 }
 
-// Unwrap returns [ErrConflict].
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// Unwrap returns [ErrStale].
+func (e *StaleError) Unwrap() error { return ErrStale }
+
+// ConflictError is the old name of [StaleError].
+//
+// Deprecated: use [StaleError]; it is the same type.
+type ConflictError = StaleError
 
 // ForbiddenError names the policy rule that refused an actor.
 type ForbiddenError struct {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/releasekit/releasekit/dora"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/risk"
 	"github.com/releasekit/releasekit/rollback"
@@ -118,8 +119,8 @@ func (b leadBasis) label() string {
 
 // band qualifies a lead time band: one measured (partly) from creation is shorter
 // than DORA's, so its band is the best the real one can be.
-func (b leadBasis) band(band risk.Band) string {
-	if b.FromCommit == b.Total || band == risk.BandNoData {
+func (b leadBasis) band(band dora.Band) string {
+	if b.FromCommit == b.Total || band == dora.BandNoData {
 		return string(band)
 	}
 	return string(band) + " at best (DORA measures from the commit, before the release was created)"
@@ -499,7 +500,7 @@ func (m *reportModel) serviceRows() []serviceRow {
 	for _, k := range names {
 		s := m.DORA.Services[k]
 		lead := fmt.Sprintf("%s (%s)", medianShort(s.LeadTime), s.LeadTime.Band)
-		if m.Lead.FromCommit != m.Lead.Total && s.LeadTime.Band != risk.BandNoData {
+		if m.Lead.FromCommit != m.Lead.Total && s.LeadTime.Band != dora.BandNoData {
 			lead = fmt.Sprintf("%s (%s at best)", medianShort(s.LeadTime), s.LeadTime.Band)
 		}
 		out = append(out, serviceRow{Service: k, Deployments: s.Deployments,

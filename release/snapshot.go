@@ -263,7 +263,7 @@ func checkSnapshot(entries []AuditEntry, i int, prev *Snapshot) error {
 // extra), that the last one is cur's head and verifies on its own, and that cur is
 // what that entry says (its state, update time and snapshot: a *MismatchError per
 // field otherwise), so that an edited release is never built upon. Damage to an
-// earlier entry is found by [VerifyRelease] (Engine.Verify) and by reading the
+// earlier entry is found by [VerifyRelease] (Engine.VerifyAudit) and by reading the
 // history, which decodes and checks every entry; checking the whole chain on every
 // append would make each write cost as much as the history is long.
 func VerifyAppend(cur Release, count int64, last AuditEntry) error {

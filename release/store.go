@@ -16,7 +16,7 @@ import (
 //   - A cancelled or expired context makes the method return ctx.Err() (wrapped or
 //     not) without changing anything, or complete the change fully; never half of it.
 //   - Errors map onto the package's sentinels: ErrNotFound, ErrAlreadyExists,
-//     ErrConflict; decoding failures of stored data onto ErrCorrupt.
+//     ErrStale; decoding failures of stored data onto ErrCorrupt.
 type Store interface {
 	// Create stores a new release together with the first entry of its history (the
 	// EventCreate entry, Sequence 1). It returns ErrAlreadyExists when a release with
@@ -36,7 +36,7 @@ type Store interface {
 	// Update is compare-and-swap on the revision: when the stored release r.ID is at
 	// revision expected, it atomically replaces it with r and appends e to its
 	// history; otherwise it changes nothing and returns an error matching
-	// ErrConflict (a *ConflictError). ErrNotFound when r.ID is not stored. Callers
+	// ErrStale (a *StaleError). ErrNotFound when r.ID is not stored. Callers
 	// pass r.Revision == expected+1 and e.Sequence == r.Revision. Of many concurrent
 	// Updates with the same expected revision, exactly one succeeds.
 	//

@@ -135,7 +135,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 		return nil, err
 	}
 	for _, r := range all {
-		if err := s.eng.Verify(ctx, r.ID); err != nil {
+		if err := s.eng.VerifyAudit(ctx, r.ID); err != nil {
 			return nil, fmt.Errorf("the history of %s %s in %s does not verify: %w", r.Name, r.Version, r.Environment, err)
 		}
 	}

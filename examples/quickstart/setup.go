@@ -275,6 +275,6 @@ func newEngine(store release.Store, clk release.Clock, cal *calendar.Calendar, s
 			},
 			Executor: exec,
 		}),
-		release.WithReviews(true), // closing a release needs a post-implementation review
+		release.WithReviewRequired(true), // closing a release needs a post-implementation review
 	)
 }
