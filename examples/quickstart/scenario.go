@@ -120,11 +120,21 @@ func (s *story) day(what string) {
 
 func (s *story) fire(r release.Release, ev release.Event, who release.Actor, opts ...release.FireOption) (release.Release, error) {
 	got, err := s.eng.Fire(s.ctx, r.ID, ev, who, opts...)
-	if err != nil {
+	if err = s.committed(err); err != nil {
 		return r, fmt.Errorf("%s %s in %s: %s by %s: %w", r.Name, r.Version, r.Environment, ev, who.ID, err)
 	}
 	s.keep(got)
 	return got, nil
+}
+
+// committed passes err on unless only the notification failed: the transition
+// (or record) committed, and the store's outbox delivers the notification later.
+func (s *story) committed(err error) error {
+	if err != nil && release.Committed(err) {
+		s.say("  notify    delivery failed, kept in the outbox for later: %v\n", err)
+		return nil
+	}
+	return err
 }
 
 // refused fires an event the scenario expects to be refused, and prints why.
@@ -233,7 +243,7 @@ func (s *story) recordCI(r release.Release) (release.Release, error) {
 		got, err := s.eng.Record(s.ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: name,
 			Status: gate.CheckSuccess, Source: "ci", ExternalID: fmt.Sprintf("%s-%s-%s", r.Name, r.Version, name)},
 			release.IdempotencyKey(fmt.Sprintf("ci/%s/%s", r.ID, name))) // a redelivered CI webhook records nothing twice
-		if err != nil {
+		if err = s.committed(err); err != nil {
 			return r, fmt.Errorf("%s %s in %s: record check %s: %w", r.Name, r.Version, r.Environment, name, err)
 		}
 		r = got
@@ -247,7 +257,7 @@ func (s *story) recordCI(r release.Release) (release.Release, error) {
 func (s *story) signOff(r release.Release) (release.Release, error) {
 	got, err := s.eng.Record(s.ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: kim,
 		Role: risk.RoleChangeAdvisoryBoard, Reason: "CAB review"})
-	if err != nil {
+	if err = s.committed(err); err != nil {
 		return r, fmt.Errorf("%s %s in %s: CAB sign-off: %w", r.Name, r.Version, r.Environment, err)
 	}
 	s.keep(got)
