@@ -236,8 +236,14 @@ func (e *Engine) Get(ctx context.Context, id ID) (Release, error) {
 	return r, named(id, err)
 }
 
-// List returns the releases that match f, in creation order.
+// List returns the releases that match f, in ascending ID order (creation order),
+// served by the store's indexes (see [Filter]). A filter that [Filter.Validate]
+// rejects (an unknown state, an inverted creation range) is a *[ValidationError]
+// (ErrInvalid), and the store is not asked.
 func (e *Engine) List(ctx context.Context, f Filter) ([]Release, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	return e.store.List(ctx, f)
 }
 

@@ -26,10 +26,11 @@ type Store interface {
 	// Get returns the release with the given ID, or ErrNotFound.
 	Get(ctx context.Context, id ID) (Release, error)
 
-	// List returns the releases that match f, in ascending ID order (creation order
-	// for IDs made by an Engine), at most f.Limit of them when f.Limit > 0, only those
-	// with an ID greater than f.After when it is set. No match is an empty slice and
-	// a nil error.
+	// List returns the releases that match f ([Filter.Match]), in ascending ID order
+	// (creation order for IDs made by an Engine), at most f.Limit of them when
+	// f.Limit > 0, only those with an ID greater than f.After when it is set. No
+	// match is an empty slice and a nil error. A filter that [Filter.Validate]
+	// rejects returns its *ValidationError (ErrInvalid).
 	List(ctx context.Context, f Filter) ([]Release, error)
 
 	// Update is compare-and-swap on the revision: when the stored release r.ID is at

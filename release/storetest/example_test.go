@@ -130,6 +130,9 @@ func (s *kvStore) List(ctx context.Context, f release.Filter) ([]release.Release
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	var docs [][]byte
 	if err := s.db.tx(func(rows map[string][]byte) (map[string][]byte, error) {
 		for k, v := range rows {
