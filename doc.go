@@ -15,7 +15,10 @@
 //   - [github.com/releasekit/releasekit/depgraph]: dependency graphs between services and
 //     releases: waves, cycles, blast radius, critical path.
 //   - [github.com/releasekit/releasekit/gate]: readiness gates and the Go/No-Go decision.
-//   - [github.com/releasekit/releasekit/risk]: explainable risk scoring and DORA metrics.
+//   - [github.com/releasekit/releasekit/risk]: explainable risk scoring.
+//   - [github.com/releasekit/releasekit/dora]: the DORA delivery metrics.
+//   - [github.com/releasekit/releasekit/change]: the change class (standard, normal,
+//     emergency) that release, calendar and risk share.
 //   - [github.com/releasekit/releasekit/rollback]: rollback plans derived from the
 //     dependency graph, runbooks and execution.
 //   - [github.com/releasekit/releasekit/calendar/calendartest]: rapid generators and
@@ -39,7 +42,8 @@
 //   - [github.com/releasekit/releasekit/adapters/jira]: one Jira issue per release kept
 //     in step through the outbox (docs/ITSM.md); Service Management approvals as evidence.
 //
-// Dependency direction: depgraph, gate and risk are leaves; calendar and rollback use
-// depgraph; release orchestrates all of them; adapters import release; nothing imports
-// an adapter except examples and tests.
+// Dependency direction: change, depgraph, dora and gate are leaves; risk uses change,
+// gate and dora; calendar uses change and depgraph; rollback uses depgraph; release
+// orchestrates all of them; adapters import release; nothing imports an adapter except
+// examples and tests.
 package releasekit

@@ -3,6 +3,7 @@ package releasekit_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -19,9 +20,12 @@ import (
 // have more recipes.
 func Example() {
 	ctx := context.Background()
-	train, _ := calendar.New(calendar.Rule{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
+	train, err := calendar.New(calendar.Rule{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
 		Start: calendar.Wall(2026, time.January, 6, 10, 0, 0), End: calendar.Wall(2026, time.January, 6, 16, 0, 0),
 		RRule: "FREQ=WEEKLY;BYDAY=TU,TH", Scope: calendar.Scope{Environments: []string{"prod"}}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	clock := releasetest.NewClock(time.Date(2026, time.May, 4, 7, 0, 0, 0, time.UTC), 0) // Monday 09:00 Berlin
 	eng, err := release.New(memory.New(), release.WithClock(clock),
 		release.WithCalendar(release.CalendarConfig{Calendar: train}),
@@ -39,12 +43,27 @@ func Example() {
 	rui := release.Person("rui", release.RoleReleaseManager)
 	bot := release.Automation("deploy-bot", release.RoleDeployer)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID, Duration: time.Hour})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, ana)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, ana)
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID, Duration: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, ana)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, ana)
+	if err != nil {
+		log.Fatal(err)
+	}
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("slot:", r.Slot.Start.In(berlin).Format("Mon 15:04 MST"))
-	r, _ = eng.Fire(ctx, r.ID, release.EventApprove, rui)
+	r, err = eng.Fire(ctx, r.ID, release.EventApprove, rui)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	_, err = eng.Fire(ctx, r.ID, release.EventStart, bot)
 	fmt.Println("start on Monday:", release.Committed(err))

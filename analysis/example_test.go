@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"sync"
 	"time"
 
@@ -54,9 +55,11 @@ func ExampleEvaluate() {
 		Count: 2, Interval: time.Minute, Success: []string{"<=+10%"},
 	}}}
 	var recorded []analysis.Measurement
-	_ = json.Unmarshal([]byte(`[
+	if err := json.Unmarshal([]byte(`[
 		{"run":"r1","metric":"p95","index":0,"value":0.210,"baseline":0.200,"phase":"Successful","reason":"0.21 (baseline 0.2) meets <=+10% (<=0.22)"},
-		{"run":"r1","metric":"p95","index":1,"value":0.260,"baseline":0.200,"phase":"Failed","reason":"0.26 (baseline 0.2) misses <=+10% (<=0.22)"}]`), &recorded)
+		{"run":"r1","metric":"p95","index":1,"value":0.260,"baseline":0.200,"phase":"Failed","reason":"0.26 (baseline 0.2) misses <=+10% (<=0.22)"}]`), &recorded); err != nil {
+		log.Fatal(err)
+	}
 	res, err := analysis.Evaluate(a, recorded)
 	fmt.Println(res.Phase, err)
 	fmt.Println(res.Reason)

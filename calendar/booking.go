@@ -8,15 +8,22 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ---- validation ----
 
-// ValidateBooking reports every problem of b at once as a [*BookingError]: an empty ID
-// or environment, an empty service name, a zero start or end, an end not after the
-// start, an instant outside 1900–2200, an unknown class or action. It returns nil for a
+// ValidateBooking reports every problem of b at once.
+//
+// Deprecated: use [Booking.Validate]; it is the same check.
+func ValidateBooking(b Booking) error { return b.Validate() }
+
+// Validate reports every problem of b at once as a [*BookingError]: an empty ID or
+// environment, an empty service name, a zero start or end, an end not after the start,
+// an instant outside 1900–2200, an unknown class or action. It returns nil for a
 // well-formed booking; whether the calendar admits it is [Calendar.Check]'s business.
-func ValidateBooking(b Booking) error {
+func (b Booking) Validate() error {
 	var p []string
 	if b.ID == "" {
 		p = append(p, "ID is empty; give every booking a unique ID")
@@ -56,10 +63,10 @@ func intervalProblems(start, end time.Time) []string {
 	return p
 }
 
-func classActionProblems(c Class, a Action) []string {
+func classActionProblems(c change.Class, a Action) []string {
 	var p []string
-	if c != "" && !slices.Contains(Classes(), c) {
-		p = append(p, fmt.Sprintf("class %q is unknown; use one of %v (or leave it empty for %q)", c, Classes(), ClassNormal))
+	if c != "" && !slices.Contains(change.Classes(), c) {
+		p = append(p, fmt.Sprintf("class %q is unknown; use one of %v (or leave it empty for %q)", c, change.Classes(), change.Normal))
 	}
 	if a != "" && !slices.Contains(Actions(), a) {
 		p = append(p, fmt.Sprintf("action %q is unknown; use one of %v (or leave it empty for %q)", a, Actions(), ActionDeploy))
@@ -329,7 +336,7 @@ func (x *bookingIndex) overlapping(dst []*bEntry, env string, s, e int64, skip s
 // (unwrapping to [ErrConflict]) listing every conflict otherwise. Book keeps its own
 // copy of b.
 func (c *Calendar) Book(b Booking) error {
-	if err := ValidateBooking(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -376,7 +383,7 @@ type sweepItem struct {
 // AllConflicts returns every pair of bookings in bs that touch a shared service in
 // the same environment at the same time, one [ConflictOverlap] per pair (Booking is
 // the one that starts first, With the other, Services every service they share),
-// sorted by start. A malformed booking (see [ValidateBooking]) yields a
+// sorted by start. A malformed booking (see [Booking.Validate]) yields a
 // [ConflictInvalid] and takes no further part. Capacity and rules are not
 // considered: use [Calendar.Check] for them.
 //
@@ -396,7 +403,7 @@ func AllConflicts(bs []Booking) []Conflict {
 	dense := make(map[[2]string]int32, n/2)
 	for i, b := range bs {
 		if !quickValid(&b) {
-			if err := ValidateBooking(b); err != nil {
+			if err := b.Validate(); err != nil {
 				out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
 				continue
 			}
@@ -479,13 +486,13 @@ func AllConflicts(bs []Booking) []Conflict {
 	return out
 }
 
-// quickValid is a fast path of ValidateBooking for the common well-formed booking.
+// quickValid is a fast path of Booking.Validate for the common well-formed booking.
 func quickValid(b *Booking) bool {
 	if b.ID == "" || b.Environment == "" || !b.End.After(b.Start) || b.Start.Before(minInstant) || b.End.After(maxInstant) {
 		return false
 	}
 	switch b.Class {
-	case "", ClassStandard, ClassNormal, ClassEmergency:
+	case "", change.Standard, change.Normal, change.Emergency:
 	default:
 		return false
 	}

@@ -44,10 +44,6 @@ type settings struct {
 	bookings   []Booking
 }
 
-// DefaultAlignment is the slot alignment of a Calendar built without [WithAlignment]:
-// slots start on whole minutes.
-const DefaultAlignment = time.Minute
-
 // WithCapacity sets the maximum number of concurrent bookings in environment env.
 // Zero means unlimited. It overrides [WithDefaultCapacity] for that environment.
 func WithCapacity(env string, n int) Option {
@@ -115,8 +111,8 @@ func WithBookings(bs ...Booking) Option {
 // problem at once: the returned error joins each rule's [Rule.Validate] error and a
 // [*DuplicateRuleError] for every name used more than once.
 //
-// New keeps the variadic form of the design sketch (calendar.New(rules...));
-// [NewWithOptions] takes the rules as a slice so that options can follow them.
+// To set capacity, alignment or initial bookings, use [NewWithOptions], which takes
+// the rules as a slice so that options can follow them.
 func New(rules ...Rule) (*Calendar, error) {
 	return NewWithOptions(rules)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // ConflictKind says why a booking may not run as asked.
@@ -29,7 +31,7 @@ const (
 	// ConflictDependency: the booking starts before a booking it depends on has ended
 	// (plus its soak time). Reported for plans, see [Calendar.CheckPlan].
 	ConflictDependency ConflictKind = "dependency"
-	// ConflictInvalid: the booking itself is malformed (see [ValidateBooking]).
+	// ConflictInvalid: the booking itself is malformed (see [Booking.Validate]).
 	ConflictInvalid ConflictKind = "invalid"
 )
 
@@ -222,9 +224,9 @@ func (r *ruleEntry) nextStart(from, limit int64) (int64, bool, error) {
 	return 0, false, nil
 }
 
-func normClass(c Class) Class {
+func normClass(c change.Class) change.Class {
 	if c == "" {
-		return ClassNormal
+		return change.Normal
 	}
 	return c
 }
@@ -237,7 +239,7 @@ func normAction(a Action) Action {
 }
 
 // subject is what rules are matched against: a booking or a request. Its class and
-// action are as given; Rule.Excepts reads the zero values as ClassNormal and
+// action are as given; Rule.Excepts reads the zero values as change.Normal and
 // ActionDeploy, in one place.
 type subject struct {
 	id       string
@@ -256,11 +258,11 @@ func requestSubject(r Request) subject {
 	return subject{id: r.ID, env: r.Environment, services: r.Services, team: r.Team, class: r.Class, action: r.Action}
 }
 
-// ScopeMatches reports whether a rule scoped to sc applies to a change in environment
-// env touching services, owned by team. Each non-empty list of sc must match: env must
-// be in Environments, at least one of services in Services, team in Teams; an empty
-// list matches everything.
-func ScopeMatches(sc Scope, env string, services []string, team string) bool {
+// Matches reports whether a rule scoped to sc applies to a change in environment env
+// touching services, owned by team. Each non-empty list of sc must match: env must be
+// in Environments, at least one of services in Services, team in Teams; an empty list
+// matches everything.
+func (sc Scope) Matches(env string, services []string, team string) bool {
 	if len(sc.Environments) > 0 && !slices.Contains(sc.Environments, env) {
 		return false
 	}
@@ -275,9 +277,9 @@ func ScopeMatches(sc Scope, env string, services []string, team string) bool {
 
 // Excepts reports whether freeze rule r lets a change of class and action pass: the
 // class is in AllowClasses or the action is in AllowActions. A zero class counts as
-// [ClassNormal], a zero action as [ActionDeploy]. It is false for every other kind:
+// [change.Normal], a zero action as [ActionDeploy]. It is false for every other kind:
 // nothing passes a lockdown, and windows close nothing.
-func (r Rule) Excepts(class Class, action Action) bool {
+func (r Rule) Excepts(class change.Class, action Action) bool {
 	if r.Kind != Freeze {
 		return false
 	}
@@ -299,7 +301,7 @@ func (c *Calendar) applicable(sub subject) applicable {
 		} else {
 			r, b = b[0], b[1:]
 		}
-		if !ScopeMatches(r.rule.Scope, sub.env, sub.services, sub.team) {
+		if !r.rule.Scope.Matches(sub.env, sub.services, sub.team) {
 			continue
 		}
 		switch r.rule.Kind {
@@ -426,7 +428,7 @@ func overCapacity(bs []*bEntry, s, e int64, capacity int) []seg {
 // A malformed booking yields a single [ConflictInvalid]. Check costs O(R + log N + K)
 // for R rules, N bookings and K bookings overlapping b.
 func (c *Calendar) Check(b Booking) []Conflict {
-	if err := ValidateBooking(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return []Conflict{{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()}}
 	}
 	c.mu.RLock()

@@ -12,7 +12,7 @@
 // A [Rule] is written in wall-clock time in an IANA zone, as people say it ("Tuesdays
 // and Thursdays 10:00–16:00 Europe/Berlin"): a [WallTime] start and end (or an exact
 // Duration), an RFC 5545 RRULE, exception dates, a [Scope], and for a [Freeze] the change
-// classes ([Class]) and actions ([Action]) that may pass it. [Rule.Validate] reports
+// classes ([change.Class]) and actions ([Action]) that may pass it. [Rule.Validate] reports
 // every problem of a rule at once as a [*RuleError]; [Rule.Occurrences] expands a rule
 // into [Occurrence] values over a range.
 //

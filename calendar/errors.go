@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Sentinel errors of the booking half of the package; the typed errors below unwrap to them.
+// Sentinel errors; the typed errors unwrap to them.
 var (
 	// ErrConflict means a booking was refused because of conflicts; [*ConflictError] unwraps to it.
 	ErrConflict = errors.New("calendar: booking conflicts")
@@ -28,6 +28,18 @@ var (
 	// ErrDependency means a request depends on something that is neither in its batch
 	// nor booked, or on a request that could not be placed.
 	ErrDependency = errors.New("calendar: unsatisfied dependency")
+	// ErrInvalidRule is the sentinel every rule validation error unwraps to.
+	ErrInvalidRule = errors.New("calendar: invalid rule")
+	// ErrUnknownZone is the sentinel for a zone name that is not an IANA time zone. A
+	// [RuleError] whose rule names such a zone unwraps to it as well.
+	ErrUnknownZone = errors.New("calendar: unknown time zone")
+	// ErrTooManyInstances is the sentinel of a rule expansion that would pass
+	// [MaxInstances].
+	ErrTooManyInstances = errors.New("calendar: a rule expands to too many instances")
+	// ErrMalformedICS is the sentinel every iCalendar parse error unwraps to.
+	ErrMalformedICS = errors.New("calendar: malformed iCalendar data")
+	// ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
+	ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
 )
 
 // ConflictError is returned by [Calendar.Book] when a booking conflicts; it lists every
@@ -140,11 +152,22 @@ type NoSlotError struct {
 	// Ready, when not zero, is when the request's dependencies (plus its soak) end:
 	// no candidate before it was tried.
 	Ready time.Time
+	// LongestWindow, when not zero, is the real cause: the request is longer than
+	// every window open to it in the range, and this is the longest of them (windows
+	// that touch count as one), opened by the rule LongestRule.
+	LongestWindow time.Duration
+	LongestRule   string
 }
 
 // Error summarises the blockers and says what to change.
 func (e *NoSlotError) Error() string {
 	var b strings.Builder
+	if e.LongestWindow > 0 {
+		fmt.Fprintf(&b, "calendar: no slot for request %q in %s: it takes %v, longer than the longest window open to it between %s and %s (%v, rule %q); shorten or split the change, or add a window at least %v long",
+			e.Request, e.Environment, e.Duration, e.NotBefore.Format(timeLayout), e.NotAfter.Format(timeLayout),
+			e.LongestWindow, e.LongestRule, e.Duration)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "calendar: no slot of %v for request %q in %s starting between %s and %s",
 		e.Duration, e.Request, e.Environment, e.NotBefore.Format(timeLayout), e.NotAfter.Format(timeLayout))
 	if !e.Ready.IsZero() {

@@ -3,9 +3,11 @@ package calendar_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/depgraph"
 )
 
@@ -16,13 +18,16 @@ func exampleRules() []calendar.Rule {
 			Scope: calendar.Scope{Environments: []string{"prod"}}},
 		{Name: "holiday freeze", Kind: calendar.Freeze, Zone: "Europe/Berlin",
 			Start: calendar.Wall(2026, time.December, 18, 17, 0, 0), End: calendar.Wall(2027, time.January, 4, 9, 0, 0),
-			AllowClasses: []calendar.Class{calendar.ClassEmergency}},
+			AllowClasses: []change.Class{change.Emergency}},
 	}
 }
 
 // Check explains every reason a booking may not run.
 func ExampleCalendar_Check() {
-	berlin, _ := time.LoadLocation("Europe/Berlin")
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	cal, err := calendar.New(exampleRules()...)
 	if err != nil {
 		panic(err)
@@ -32,7 +37,7 @@ func ExampleCalendar_Check() {
 	for _, c := range cal.Check(b) {
 		fmt.Println(c.Kind, "-", c.Reason)
 	}
-	b.Class = calendar.ClassEmergency
+	b.Class = change.Emergency
 	fmt.Println("as an emergency:", len(cal.Check(b)), "conflicts")
 	// Output:
 	// freeze - prod is frozen from 2026-12-18 17:00 CET to 2027-01-04 09:00 CET by rule "holiday freeze"; book after it ends at 2027-01-04 09:00 CET, or use an emergency change, which the freeze allows
@@ -42,12 +47,19 @@ func ExampleCalendar_Check() {
 // Book refuses a conflicting booking with a *ConflictError; Cancel frees the slot.
 func ExampleCalendar_Book() {
 	at := func(h int) time.Time { return time.Date(2026, time.May, 5, h, 0, 0, 0, time.UTC) }
-	cal, _ := calendar.NewWithOptions(nil, calendar.WithCapacity("prod", 1))
-	_ = cal.Book(calendar.Booking{ID: "a", Environment: "prod", Start: at(10), End: at(12)})
-	err := cal.Book(calendar.Booking{ID: "b", Environment: "prod", Start: at(11), End: at(13)})
+	cal, err := calendar.NewWithOptions(nil, calendar.WithCapacity("prod", 1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cal.Book(calendar.Booking{ID: "a", Environment: "prod", Start: at(10), End: at(12)}); err != nil {
+		log.Fatal(err)
+	}
+	err = cal.Book(calendar.Booking{ID: "b", Environment: "prod", Start: at(11), End: at(13)})
 	var ce *calendar.ConflictError
 	fmt.Println(errors.Is(err, calendar.ErrConflict), errors.As(err, &ce) && ce.Conflicts[0].Kind == calendar.ConflictCapacity)
-	_ = cal.Cancel("a")
+	if err := cal.Cancel("a"); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(cal.Book(calendar.Booking{ID: "b", Environment: "prod", Start: at(11), End: at(13)}))
 	// Output:
 	// true true
@@ -57,8 +69,14 @@ func ExampleCalendar_Book() {
 // NextSlot finds the earliest start on the alignment grid; when there is none it says
 // what blocked.
 func ExampleCalendar_NextSlot() {
-	berlin, _ := time.LoadLocation("Europe/Berlin")
-	cal, _ := calendar.NewWithOptions(exampleRules(), calendar.WithAlignment(15*time.Minute))
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cal, err := calendar.NewWithOptions(exampleRules(), calendar.WithAlignment(15*time.Minute))
+	if err != nil {
+		log.Fatal(err)
+	}
 	req := calendar.Request{ID: "deploy-43", Environment: "prod", Services: []string{"checkout"}, Duration: 2 * time.Hour,
 		NotBefore: time.Date(2026, time.December, 17, 14, 30, 0, 0, berlin)}
 	slot, err := cal.NextSlot(req)
@@ -78,9 +96,15 @@ func ExampleCalendar_NextSlot() {
 // Schedule places dependent releases in waves; the plan is booked only by Apply.
 func ExampleCalendar_Schedule() {
 	at := func(d, h int) time.Time { return time.Date(2026, time.May, d, h, 0, 0, 0, time.UTC) }
-	cal, _ := calendar.NewWithOptions(nil, calendar.WithCapacity("prod", 1), calendar.WithAlignment(time.Hour))
+	cal, err := calendar.NewWithOptions(nil, calendar.WithCapacity("prod", 1), calendar.WithAlignment(time.Hour))
+	if err != nil {
+		log.Fatal(err)
+	}
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments") // checkout goes after payments
+	// checkout goes after payments
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
 	plan, err := cal.Schedule([]calendar.Request{
 		{ID: "checkout", Environment: "prod", Duration: time.Hour, NotBefore: at(4, 9)},
 		{ID: "payments", Environment: "prod", Duration: 2 * time.Hour, NotBefore: at(4, 9)},

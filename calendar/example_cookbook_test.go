@@ -6,10 +6,12 @@ package calendar_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/depgraph"
 )
 
@@ -193,7 +195,7 @@ func Example_holidayFreezeFromICS() {
 	}
 	// Holidays may still take emergency fixes.
 	for i := range holidays {
-		holidays[i].AllowClasses = []calendar.Class{calendar.ClassEmergency}
+		holidays[i].AllowClasses = []change.Class{change.Emergency}
 	}
 	cal, err := calendar.New(holidays...)
 	if err != nil {
@@ -221,7 +223,7 @@ func Example_freezeWithExceptions() {
 		Zone:         "Europe/Berlin",
 		Start:        calendar.Wall(2026, time.November, 26, 0, 0, 0),
 		End:          calendar.Wall(2026, time.December, 1, 0, 0, 0),
-		AllowClasses: []calendar.Class{calendar.ClassEmergency},
+		AllowClasses: []change.Class{change.Emergency},
 		AllowActions: []calendar.Action{calendar.ActionRollback},
 	})
 	if err != nil {
@@ -232,9 +234,9 @@ func Example_freezeWithExceptions() {
 		Start: time.Date(2026, time.November, 27, 14, 0, 0, 0, berlin), End: time.Date(2026, time.November, 27, 15, 0, 0, 0, berlin)}
 	b.ID = "normal"
 	printConflicts(cal, b)
-	b.ID, b.Class = "emergency", calendar.ClassEmergency
+	b.ID, b.Class = "emergency", change.Emergency
 	printConflicts(cal, b)
-	b.ID, b.Class, b.Action = "rollback", calendar.ClassNormal, calendar.ActionRollback
+	b.ID, b.Class, b.Action = "rollback", change.Normal, calendar.ActionRollback
 	printConflicts(cal, b)
 	// Output:
 	// normal: freeze - prod is frozen from 2026-11-26 00:00 CET to 2026-12-01 00:00 CET by rule "Black Friday freeze"; book after it ends at 2026-12-01 00:00 CET, or use an emergency change or a rollback, which the freeze allows
@@ -260,10 +262,10 @@ func Example_lockdown() {
 		return
 	}
 	printConflicts(cal, calendar.Booking{ID: "hotfix", Environment: "prod", Services: []string{"payments"},
-		Class: calendar.ClassEmergency, Action: calendar.ActionHotfix,
+		Class: change.Emergency, Action: calendar.ActionHotfix,
 		Start: time.Date(2026, time.March, 3, 10, 0, 0, 0, berlin), End: time.Date(2026, time.March, 3, 10, 30, 0, 0, berlin)})
 
-	lockdown.AllowClasses = []calendar.Class{calendar.ClassEmergency}
+	lockdown.AllowClasses = []change.Class{change.Emergency}
 	fmt.Println(lockdown.Validate() != nil)
 	// Output:
 	// hotfix: lockdown - prod is locked down from 2026-03-03 09:00 CET to 2026-03-03 18:00 CET by rule "incident INC-4711 lockdown"; nothing may run then, emergencies included; book after it is lifted at 2026-03-03 18:00 CET
@@ -396,7 +398,10 @@ func Example_capacityAndEarliestSlot() {
 	fmt.Println(slot.Start.Format("Mon 15:04"), "–", slot.End.Format("15:04 MST"))
 
 	req.Duration = 3 * time.Hour // does not fit before 16:00 on Tuesday any more
-	slot, _ = cal.NextSlot(req)
+	slot, err = cal.NextSlot(req)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(slot.Start.Format("Mon 15:04"), "–", slot.End.Format("15:04 MST"))
 
 	req.NotAfter = time.Date(2026, time.May, 5, 23, 0, 0, 0, berlin)
@@ -424,8 +429,13 @@ func Example_batchScheduling() {
 		return
 	}
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments") // checkout needs payments first
-	_ = g.AddDependency("payments", "ledger")
+	// checkout needs payments first
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 
 	monday := time.Date(2026, time.May, 4, 9, 0, 0, 0, berlin)
 	plan, err := cal.Schedule([]calendar.Request{

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log"
 	"strings"
 	"time"
 
@@ -26,7 +27,10 @@ func ExampleRule_Occurrences() {
 		fmt.Println(err)
 		return
 	}
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, o := range occ {
 		fmt.Println(o.Start.In(berlin).Format("Mon 02 Jan 15:04 MST"), "-", o.End.In(berlin).Format("15:04 MST"), "shifted:", o.Shifted)
 	}
@@ -60,7 +64,10 @@ func ExampleRule_Validate() {
 
 // Resolve applies the DST contract to a single wall-clock time.
 func ExampleResolve() {
-	ny, _ := calendar.LoadZone("America/New_York")
+	ny, err := calendar.LoadZone("America/New_York")
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, w := range []calendar.WallTime{
 		calendar.Wall(2026, 3, 8, 2, 30, 0),  // does not exist: clocks jump from 02:00 to 03:00
 		calendar.Wall(2026, 11, 1, 1, 30, 0), // occurs twice: the first one (EDT) is taken

@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// ErrMalformedICS is the sentinel every iCalendar parse error unwraps to.
-var ErrMalformedICS = errors.New("calendar: malformed iCalendar data")
+	"github.com/releasekit/releasekit/change"
+)
 
 // ParseError reports malformed iCalendar input at a line (1-based, counting physical
 // lines before unfolding). It unwraps to [ErrMalformedICS] and to the cause, if any
@@ -788,7 +787,7 @@ func (p *icsParser) event(ev *vevent) (*parsedEvent, error) {
 	}
 	if l, ok := ev.get("X-RELEASEKIT-ALLOW-CLASSES"); ok {
 		for _, x := range splitText(l.value) {
-			r.AllowClasses = append(r.AllowClasses, Class(x))
+			r.AllowClasses = append(r.AllowClasses, change.Class(x))
 		}
 	}
 	if l, ok := ev.get("X-RELEASEKIT-ALLOW-ACTIONS"); ok {

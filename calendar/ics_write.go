@@ -40,9 +40,6 @@ func WithBookingText(text func(b Booking) (summary, description string)) ICSOpti
 	return func(c *icsConfig) { c.text = text }
 }
 
-// ErrBadSpan is returned by the iCalendar writer when the span [from, to) is empty.
-var ErrBadSpan = errors.New("calendar: the export span is empty: give from before to")
-
 // WriteICS writes the calendar's rules and bookings (as VEVENTs in UTC) as an
 // iCalendar (RFC 5545) stream that any client reads with the same UTC instants as this
 // package over [from, to), transition days included. See [WriteRulesICS] for what is

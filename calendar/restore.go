@@ -9,7 +9,7 @@ import "fmt"
 // none of bs.
 func (c *Calendar) Restore(bs ...Booking) error {
 	for _, b := range bs {
-		if err := ValidateBooking(b); err != nil {
+		if err := b.Validate(); err != nil {
 			return err
 		}
 	}

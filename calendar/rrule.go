@@ -1,7 +1,6 @@
 package calendar
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,37 +34,28 @@ import (
 //     exist in the zone and is skipped (Rule.SkipNonexistent) is not counted (RFC 5545
 //     §3.3.10: such instances "MUST NOT be counted").
 
-// Frequency names the FREQ of an RRULE.
-type Frequency string
-
-// Frequencies accepted in an RRULE.
-const (
-	Yearly   Frequency = "YEARLY"
-	Monthly  Frequency = "MONTHLY"
-	Weekly   Frequency = "WEEKLY"
-	Daily    Frequency = "DAILY"
-	Hourly   Frequency = "HOURLY"
-	Minutely Frequency = "MINUTELY"
-)
-
-// Frequencies lists every [Frequency] this package accepts. SECONDLY is refused: no
-// release window recurs every few seconds. A MINUTELY rule (the RFC's "every 15
-// minutes", "every 20 minutes from 9:00 to 16:40") is read and exported like any other;
-// like every rule it expands to at most [MaxInstances] instances from its start.
-func Frequencies() []Frequency { return []Frequency{Yearly, Monthly, Weekly, Daily, Hourly, Minutely} }
-
+// freqs are the FREQ values this package accepts. SECONDLY is refused: no release
+// window recurs every few seconds. A MINUTELY rule (the RFC's "every 15 minutes",
+// "every 20 minutes from 9:00 to 16:40") is read and exported like any other; like
+// every rule it expands to at most [MaxInstances] instances from its start.
 var freqs = map[string]rrule.Frequency{
 	"YEARLY": rrule.YEARLY, "MONTHLY": rrule.MONTHLY, "WEEKLY": rrule.WEEKLY,
 	"DAILY": rrule.DAILY, "HOURLY": rrule.HOURLY, "MINUTELY": rrule.MINUTELY,
 }
 
-// MaxInstances bounds the expansion of one rule: a rule yields at most this many
-// instances counted from its start (COUNT may not exceed it either). A query that
-// needs a later instance, such as the occurrences of an endless MINUTELY rule two
-// years after its start, fails with an error wrapping [ErrTooManyInstances]; move the
-// rule's start forward, or make the rule coarser. At one instance a minute the bound
-// is reached after about 23 months; at one an hour, after 114 years.
-const MaxInstances = 1_000_000
+// Limits and defaults.
+const (
+	// MaxInstances bounds the expansion of one rule: a rule yields at most this many
+	// instances counted from its start (COUNT may not exceed it either). A query that
+	// needs a later instance, such as the occurrences of an endless MINUTELY rule two
+	// years after its start, fails with an error wrapping [ErrTooManyInstances]; move
+	// the rule's start forward, or make the rule coarser. At one instance a minute the
+	// bound is reached after about 23 months; at one an hour, after 114 years.
+	MaxInstances = 1_000_000
+	// DefaultAlignment is the slot alignment of a Calendar built without
+	// [WithAlignment]: slots start on whole minutes.
+	DefaultAlignment = time.Minute
+)
 
 var weekdays = map[string]rrule.Weekday{
 	"MO": rrule.MO, "TU": rrule.TU, "WE": rrule.WE, "TH": rrule.TH,
@@ -385,10 +375,6 @@ type wallGen struct {
 	capped bool
 	err    error
 }
-
-// ErrTooManyInstances is the sentinel of a rule expansion that would pass
-// [MaxInstances].
-var ErrTooManyInstances = errors.New("calendar: a rule expands to too many instances")
 
 // newWallGen builds the generator of a recurrence starting at the digits dt. A nil
 // recurrence is a one-off.

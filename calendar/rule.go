@@ -9,14 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
-
-// ErrInvalidRule is the sentinel every rule validation error unwraps to.
-var ErrInvalidRule = errors.New("calendar: invalid rule")
-
-// ErrUnknownZone is the sentinel for a zone name that is not an IANA time zone. A
-// [RuleError] whose rule names such a zone unwraps to it as well.
-var ErrUnknownZone = errors.New("calendar: unknown time zone")
 
 // RuleError lists every problem of one rule. It unwraps to [ErrInvalidRule], and also to
 // [ErrUnknownZone] when the zone is one of the problems.
@@ -241,7 +236,7 @@ func (r Rule) build() (*compiledRule, error) {
 		c.exdates[wallDigits(x)] = struct{}{}
 	}
 	for _, cl := range r.AllowClasses {
-		if !slices.Contains(Classes(), cl) {
+		if !slices.Contains(change.Classes(), cl) {
 			bad("allowed class %q is unknown: use one of standard, normal, emergency", cl)
 		}
 	}

@@ -130,7 +130,7 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 				return nil, err
 			}
 			r := plan.Requests[i]
-			if err := ValidateRequest(r); err != nil {
+			if err := r.Validate(); err != nil {
 				fail(r, err)
 				continue
 			}
@@ -186,7 +186,7 @@ func (c *Calendar) Apply(p *Plan) error {
 	defer c.mu.Unlock()
 	var done []string
 	for _, b := range p.Bookings {
-		err := ValidateBooking(b)
+		err := b.Validate()
 		if err == nil {
 			err = c.bookLocked(b)
 		}
@@ -223,7 +223,7 @@ func (c *Calendar) CheckPlan(p *Plan) []Conflict {
 	}
 	var out []Conflict
 	for _, b := range p.Bookings {
-		if err := ValidateBooking(b); err != nil {
+		if err := b.Validate(); err != nil {
 			out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
 			continue
 		}

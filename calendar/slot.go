@@ -6,11 +6,11 @@ import (
 	"time"
 )
 
-// ValidateRequest reports every problem of r at once as a [*RequestError]: an empty ID
-// or environment, an empty service name, a duration that is not positive, a zero
+// Validate reports every problem of r at once as a [*RequestError]: an empty ID or
+// environment, an empty service name, a duration that is not positive, a zero
 // NotBefore, a NotAfter before NotBefore, a negative soak, an instant outside
 // 1900–2200, an unknown class or action, a dependency on itself or with an empty name.
-func ValidateRequest(r Request) error {
+func (r Request) Validate() error {
 	var p []string
 	if r.ID == "" {
 		p = append(p, "ID is empty; give every request a unique ID")
@@ -94,7 +94,7 @@ func (r Request) latest() time.Time {
 // the start of the next window, aligned up. Its cost grows with the number of
 // blockers met, not with the length of the range.
 func (c *Calendar) NextSlot(req Request) (Booking, error) {
-	if err := ValidateRequest(req); err != nil {
+	if err := req.Validate(); err != nil {
 		return Booking{}, err
 	}
 	c.mu.RLock()
@@ -129,6 +129,15 @@ func (c *Calendar) slotLocked(req Request, lo int64) (Booking, error) {
 			NotBefore: req.NotBefore, NotAfter: req.latest(), Rules: bl.rules, Bookings: bl.bookings, Kinds: bl.kinds}
 		if lo > nanos(req.NotBefore) {
 			ns.Ready = toTime(lo, loc)
+		}
+		if app := c.applicable(sub); len(app.windows) > 0 {
+			longest, rule, err := longestWindow(app.windows, lo, hi+int64(req.Duration))
+			if err != nil {
+				return Booking{}, fmt.Errorf("calendar: %w", err)
+			}
+			if longest < int64(req.Duration) && rule != nil {
+				ns.LongestWindow, ns.LongestRule = time.Duration(longest), rule.rule.Name
+			}
 		}
 		return Booking{}, ns
 	}
@@ -270,4 +279,27 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 		t = c.alignUp(next)
 	}
 	return 0, false, nil
+}
+
+// longestWindow returns the longest stretch of [s, e) that the windows keep open
+// (occurrences that touch or overlap count as one), and the rule that opens it; nil
+// when no window opens in [s, e).
+func longestWindow(windows []*ruleEntry, s, e int64) (int64, *ruleEntry, error) {
+	occs, err := windowOccs(windows, s, e)
+	if err != nil {
+		return 0, nil, err
+	}
+	var best, cs, ce int64
+	var bestRule, cur *ruleEntry
+	for _, o := range occs {
+		if cur != nil && o.s <= ce {
+			ce = max(ce, o.e)
+		} else {
+			cs, ce, cur = o.s, o.e, o.r
+		}
+		if n := min(ce, e) - max(cs, s); n > best {
+			best, bestRule = n, cur
+		}
+	}
+	return best, bestRule, nil
 }

@@ -3,6 +3,8 @@ package calendar
 import (
 	"fmt"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Kind says what a [Rule] does to the time it covers.
@@ -22,17 +24,24 @@ const (
 // Kinds lists every [Kind].
 func Kinds() []Kind { return []Kind{Window, Freeze, Lockdown} }
 
-// Class is a change class (ITIL). Its values match release.Class.
-type Class string
+// Class is the change class.
+//
+// Deprecated: use [change.Class], the one type release, calendar and risk share.
+type Class = change.Class
 
+// The change classes.
+//
+// Deprecated: use [change.Standard], [change.Normal] and [change.Emergency].
 const (
-	ClassStandard  Class = "standard"  // pre-approved, low risk, routine
-	ClassNormal    Class = "normal"    // assessed and approved before it runs
-	ClassEmergency Class = "emergency" // must run now to restore or protect service
+	ClassStandard  = change.Standard
+	ClassNormal    = change.Normal
+	ClassEmergency = change.Emergency
 )
 
-// Classes lists every [Class].
-func Classes() []Class { return []Class{ClassStandard, ClassNormal, ClassEmergency} }
+// Classes lists every change class.
+//
+// Deprecated: use [change.Classes].
+func Classes() []change.Class { return change.Classes() }
 
 // Action is what a booking does to an environment.
 type Action string
@@ -99,15 +108,16 @@ type Rule struct {
 	// be zero.
 	Duration time.Duration
 	// RRule is an RFC 5545 recurrence rule without the "RRULE:" prefix
-	// ("FREQ=WEEKLY;BYDAY=TU,TH"); empty means a single occurrence. UNTIL is read as
-	// wall-clock time in Zone when it has no "Z" suffix.
+	// ("FREQ=WEEKLY;BYDAY=TU,TH"); empty means a single occurrence. FREQ is YEARLY,
+	// MONTHLY, WEEKLY, DAILY, HOURLY or MINUTELY (SECONDLY is refused). UNTIL is read
+	// as wall-clock time in Zone when it has no "Z" suffix.
 	RRule string
 	// ExDates are wall-clock starts of occurrences to leave out.
 	ExDates []WallTime
 	// Scope narrows the rule; the zero Scope covers everything.
 	Scope Scope
 	// AllowClasses are change classes that may pass this freeze (not a lockdown).
-	AllowClasses []Class
+	AllowClasses []change.Class
 	// AllowActions are actions that may pass this freeze (not a lockdown).
 	AllowActions []Action
 	// SkipNonexistent drops occurrences whose start does not exist in Zone (a
@@ -141,8 +151,8 @@ type Booking struct {
 	Team string
 	// Start and End bound the booking, [Start, End).
 	Start, End time.Time
-	// Class is the change class; the zero value counts as ClassNormal.
-	Class Class
+	// Class is the change class; the zero value counts as change.Normal.
+	Class change.Class
 	// Action is what the booking does; the zero value counts as ActionDeploy.
 	Action Action
 }

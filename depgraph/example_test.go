@@ -3,6 +3,7 @@ package depgraph_test
 import (
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"time"
 
@@ -11,10 +12,19 @@ import (
 
 func Example() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments") // payments ships before checkout
-	_ = g.AddDependency("checkout", "cart")
-	_ = g.AddDependency("payments", "ledger")
-	_ = g.AddDependency("cart", "catalog")
+	// payments ships before checkout
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("checkout", "cart"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("cart", "catalog"); err != nil {
+		log.Fatal(err)
+	}
 
 	waves, err := g.Waves()
 	if err != nil {
@@ -34,9 +44,15 @@ func Example() {
 
 func ExampleGraph_Waves_cycle() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("payments", "ledger")
-	_ = g.AddDependency("ledger", "checkout")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("ledger", "checkout"); err != nil {
+		log.Fatal(err)
+	}
 
 	_, err := g.Waves()
 	var cycle *depgraph.CycleError[string]
@@ -53,21 +69,40 @@ func ExampleGraph_Waves_cycle() {
 
 func ExampleGraph_Order() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("api", "db")
-	_ = g.AddDependency("web", "api")
-	order, _ := g.Order()
+	if err := g.AddDependency("api", "db"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("web", "api"); err != nil {
+		log.Fatal(err)
+	}
+	order, err := g.Order()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(order)
 	// Output: [db api web]
 }
 
 func ExampleGraph_Cycles() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("a", "b")
-	_ = g.AddDependency("b", "a")
-	_ = g.AddDependency("c", "d")
-	_ = g.AddDependency("d", "e")
-	_ = g.AddDependency("e", "c")
-	_ = g.AddDependency("e", "d")
+	if err := g.AddDependency("a", "b"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("b", "a"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("c", "d"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("d", "e"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("e", "c"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("e", "d"); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(g.Cycles())
 	fmt.Println(g.CyclicComponents())
 	// Output:
@@ -77,9 +112,15 @@ func ExampleGraph_Cycles() {
 
 func ExampleGraph_Dependents() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("invoices", "payments")
-	_ = g.AddDependency("payments", "ledger")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("invoices", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(g.Dependents("ledger"))
 	fmt.Println(g.Dependencies("checkout"))
 	// Output:
@@ -89,19 +130,35 @@ func ExampleGraph_Dependents() {
 
 func ExampleGraph_Closure() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("payments", "ledger")
-	_ = g.AddDependency("search", "catalog")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("search", "catalog"); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(g.Closure("payments", "search"))
 	// Output: [payments ledger search catalog]
 }
 
 func ExampleGraph_Reduce() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("payments", "ledger")
-	_ = g.AddDependency("checkout", "ledger") // implied by the two above
-	removed, _ := g.Reduce()
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
+	// implied by the two above
+	if err := g.AddDependency("checkout", "ledger"); err != nil {
+		log.Fatal(err)
+	}
+	removed, err := g.Reduce()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(removed)
 	fmt.Println(g.Edges())
 	// Output:
@@ -111,19 +168,32 @@ func ExampleGraph_Reduce() {
 
 func ExampleGraph_CriticalPath() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("checkout", "cart")
-	_ = g.AddDependency("payments", "ledger")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("checkout", "cart"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 	minutes := map[string]time.Duration{"checkout": 10, "payments": 30, "cart": 5, "ledger": 20}
-	path, total, _ := g.CriticalPath(func(k string) time.Duration { return minutes[k] * time.Minute })
+	path, total, err := g.CriticalPath(func(k string) time.Duration { return minutes[k] * time.Minute })
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(path, total)
 	// Output: [ledger payments checkout] 1h0m0s
 }
 
 func ExampleGraph_Unmet() {
 	g := depgraph.New[string]()
-	_ = g.AddRequirement("checkout", "payments", ">= 1.5.0, < 2.0.0")
-	_ = g.AddRequirement("checkout", "ledger", "^3")
+	if err := g.AddRequirement("checkout", "payments", ">= 1.5.0, < 2.0.0"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddRequirement("checkout", "ledger", "^3"); err != nil {
+		log.Fatal(err)
+	}
 	prod := map[string]string{"payments": "1.4.2"}
 	for _, u := range g.Unmet(prod) {
 		fmt.Println(u.Kind, u.Dependency)
@@ -137,9 +207,15 @@ func ExampleGraph_Unmet() {
 
 func ExampleGraph_WriteMermaid() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddRequirement("payments", "ledger", ">= 2.1")
-	_ = g.WriteMermaid(os.Stdout)
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddRequirement("payments", "ledger", ">= 2.1"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.WriteMermaid(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
 	// Output:
 	// flowchart LR
 	//     subgraph wave_0 ["wave 0"]
@@ -157,8 +233,12 @@ func ExampleGraph_WriteMermaid() {
 
 func ExampleGraph_WriteDOT() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.WriteDOT(os.Stdout, depgraph.WithTitle("release train"))
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.WriteDOT(os.Stdout, depgraph.WithTitle("release train")); err != nil {
+		log.Fatal(err)
+	}
 	// Output:
 	// // Drawn by depgraph. An arrow a -> b means a is released before b.
 	// digraph depgraph {

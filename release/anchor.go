@@ -67,7 +67,7 @@ func (a *anchors) check(id ID, h []AuditEntry) error {
 // the checkpoints' public key: it verifies every checkpoint's signature with key,
 // that its leaves hash to its root and that it extends the one before; then that
 // every anchored entry is still in the store unchanged, and that every release's
-// history and row verify (as [Engine.Verify] does) up to its head.
+// history and row verify (as [Engine.VerifyAudit] does) up to its head.
 //
 // A rewrite made after a checkpoint is found even when whoever made it recomputed
 // the chain and the release's head: the rewritten entry's hash is not the anchored

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/gate"
 )
 
@@ -285,13 +286,13 @@ func (p *pack) summary() string {
 		s := sodOf(pr.release, pr.entries)
 		pf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", ref(i), cell(label(pr.release)), pr.release.Class, pr.release.State,
 			cell(pr.release.Author), cell(strings.Join(s.approvers, ", ")), cell(s.verdict), cell(s.gates), cell(strings.Join(s.overrides, "; ")))
-		if pr.release.Class == ClassEmergency || len(s.overrides) > 0 || s.waivers > 0 {
+		if pr.release.Class == change.Emergency || len(s.overrides) > 0 || s.waivers > 0 {
 			review := "no post-implementation review recorded"
 			if pr.release.Review != nil {
 				review = "reviewed: " + oneLine(pr.release.Review.Outcome)
 			}
 			what := []string{}
-			if pr.release.Class == ClassEmergency {
+			if pr.release.Class == change.Emergency {
 				what = append(what, "emergency change")
 			}
 			if len(s.overrides) > 0 {

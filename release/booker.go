@@ -149,9 +149,18 @@ func (e *SlotTakenError) Error() string {
 // Unwrap returns [ErrSlotTaken].
 func (e *SlotTakenError) Unwrap() error { return ErrSlotTaken }
 
-// ValidateBooking reports what a store cannot accept: an empty ID or environment, no
-// services, an empty or inverted interval.
-func ValidateBooking(b calendar.Booking) error {
+// ValidateBooking reports what a store cannot accept.
+//
+// Deprecated: use [CheckBookable]; it is the same check. The name read as
+// calendar.Booking.Validate, which checks much more (classes, actions, the years).
+func ValidateBooking(b calendar.Booking) error { return CheckBookable(b) }
+
+// CheckBookable reports what no [Booker] may store, as a *ValidationError
+// (ErrInvalid): an empty ID or environment, no services, an empty or inverted
+// interval. Booker implementations call it first, as [CheckCapacity] decides
+// capacity. A booking that passes may still fail calendar.Booking.Validate, which
+// checks more.
+func CheckBookable(b calendar.Booking) error {
 	var p []string
 	if b.ID == "" {
 		p = append(p, "booking ID is empty")

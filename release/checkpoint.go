@@ -64,7 +64,7 @@ type CheckpointSink interface {
 	// Publish appends c to the published checkpoints. c extends the latest one: its
 	// first leaf has index c.Size-len(c.Leaves), which must equal the latest
 	// published Size (0 when none is). When it does not (another process published
-	// first), Publish changes nothing and returns an error matching ErrConflict; the
+	// first), Publish changes nothing and returns an error matching ErrStale; the
 	// engine then reads the published checkpoints again and builds on them.
 	Publish(ctx context.Context, c Checkpoint) error
 	// Checkpoints returns every published checkpoint, leaves included, oldest first;
@@ -261,7 +261,7 @@ func (c *checkpointer) once(ctx context.Context, e *Engine) (Checkpoint, error) 
 	var err error
 	for range 8 {
 		var cp Checkpoint
-		if cp, err = c.try(ctx, e); !errors.Is(err, ErrConflict) {
+		if cp, err = c.try(ctx, e); !errors.Is(err, ErrStale) {
 			return cp, err
 		}
 		c.loaded = false
@@ -682,5 +682,5 @@ func (e *Engine) afterCommit(id ID) {
 	}
 }
 
-// verifyStored checks a stored release and its history as Engine.Verify does.
+// verifyStored checks a stored release and its history as Engine.VerifyAudit does.
 func verifyStored(r Release, h []AuditEntry) error { return VerifyRelease(r, h) }

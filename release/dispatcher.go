@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -79,6 +80,11 @@ func (c DispatcherConfig) withDefaults() DispatcherConfig {
 // notification is acknowledged only after the notifier returned nil, and one whose
 // dispatcher dies mid-delivery is claimed again when its lease ends. Many
 // dispatchers may share one outbox.
+//
+// A failed notification waits the backoff of [DispatcherConfig], or longer when
+// the notifier's error (or one it wraps) has a method RetryDelay() time.Duration
+// that asks for more: a receiver's rate limit (Retry-After) is honoured across
+// attempts.
 type Dispatcher struct {
 	outbox   Outbox
 	notifier Notifier
@@ -128,7 +134,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchStats, error) {
 			continue
 		}
 		st.Failed++
-		due := d.cfg.Clock.Now().Add(d.backoff(p.Attempts))
+		delay := d.backoff(p.Attempts)
+		var hint retryDelayer
+		if errors.As(nerr, &hint) && hint.RetryDelay() > delay {
+			delay = hint.RetryDelay() // the receiver asked to wait (a rate limit's Retry-After)
+		}
+		due := d.cfg.Clock.Now().Add(delay)
 		d.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "release notification failed; will retry",
 			slog.String("key", key), slog.Int("attempts", p.Attempts),
 			slog.Time("retry_at", due), slog.Any("error", nerr))
@@ -137,6 +148,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// retryDelayer is implemented by errors that know how long the receiver asked to
+// wait before the next attempt.
+type retryDelayer interface {
+	RetryDelay() time.Duration
 }
 
 func (d *Dispatcher) backoff(attempts int) time.Duration {

@@ -9,6 +9,25 @@
 // release/storetest suite checks your own), a [Notifier] (optional) and a [Clock]
 // (optional; the engine never reads the system clock itself).
 //
+// # Where to start
+//
+// A host calls [New] with a store and options ([WithCalendar], [WithGates],
+// [WithRollback], [WithNotifier], ...), then [Engine.Create] and [Engine.Fire] for each
+// move, [Engine.Record] for evidence, [Engine.Promote] to the next environment,
+// [Engine.Due] for what may start now, [Engine.Changes] for what changed,
+// [Engine.Lockdown] to stop the line, [Engine.Report] and [Engine.WriteICS] for what
+// people read, and [Engine.VerifyAudit] for the record. New, Fire, Record, Promote,
+// Due, Changes, Lockdown and Report have runnable examples.
+//
+// The index of this package is longer than one screen of go doc -short, because it
+// holds three contracts as well as the engine, each for a different reader: what a
+// store author implements and shares ([Store] and its optional [Booker],
+// [CapacityBooker], [KeyStore], [Outbox], [LockdownStore], with EncodeEntry,
+// DecodeRelease and VerifyAppend so every store refuses the same rows); what an
+// auditor runs without an engine ([VerifyHistory], [VerifyRelease],
+// [VerifyCheckpoints], [VerifyAuditPack]); and the typed errors every refusal
+// matches. Hosts need only the names in the paragraph above.
+//
 // # Lifecycle
 //
 //	draft -plan-> planned -schedule-> scheduled -approve-> approved -start-> deploying
@@ -26,11 +45,11 @@
 // [Engine.Fire] reads the release, checks the transition, the [Policy] (separation of
 // duties included) and every [Guard], then commits the new state and one [AuditEntry]
 // with compare-and-swap on the revision. A refused Fire changes nothing. Of concurrent
-// Fires on one release, each either commits or returns [ErrConflict]: no update is
+// Fires on one release, each either commits or returns [ErrStale]: no update is
 // lost and the history has no gap. The history is a SHA-256 hash chain that
 // [VerifyHistory] checks, given the release's Head, against edits, deletions,
 // insertions, reordering and truncation. Every entry carries a [Snapshot] of the
-// release after it, so [VerifyRelease] (and [Engine.Verify]) also finds a release
+// release after it, so [VerifyRelease] (and [Engine.VerifyAudit]) also finds a release
 // edited in the database without an entry, and names the field; stores refuse to
 // append to such a release, or to a history with entries missing ([VerifyAppend]).
 // Notifications go out after the commit; a failing notifier never undoes a transition
@@ -89,10 +108,10 @@
 //
 // # Errors
 //
-// Sentinels name the kind ([ErrNotFound], [ErrConflict], [ErrForbidden],
+// Sentinels name the kind ([ErrNotFound], [ErrStale], [ErrForbidden],
 // [ErrInvalidTransition], [ErrGuardRefused], [ErrInvalid], [ErrCorrupt],
 // [ErrTampered], [ErrNotify], [ErrKeyReused]); typed errors carry the details
-// ([*TransitionError], [*ConflictError], [*ForbiddenError], [*GuardError],
+// ([*TransitionError], [*StaleError], [*ForbiddenError], [*GuardError],
 // [*HistoryError], [*MismatchError], [*ValidationError], [*NotifyError],
 // [*KeyReusedError], [*PromotionError]).
 package release

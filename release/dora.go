@@ -3,45 +3,59 @@ package release
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/releasekit/releasekit/risk"
 )
 
 // Deployments turns the releases of env (every environment when env is "") into DORA
 // deployment records: one per release that reached deployed, by release name as the
-// service and Team as the team. Lead time runs from the release's creation (the
-// engine knows no commit times; hosts that do can build their own records); a release
+// service and Team as the team. Lead time runs from [Release.CommittedAt] when the
+// host gave it (Spec.CommittedAt), otherwise from the release's creation, which
+// comes after the commit: such a lead time is shorter than DORA's; a release
 // that failed or was rolled back after deploying counts as a failure, restored when
 // it was rolled back.
 func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment, error) {
 	var out []risk.Deployment
-	f := Filter{Environment: env, Limit: 1000}
+	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
+		at, ok := r.Reached[StateDeployed]
+		if !ok {
+			return
+		}
+		d := risk.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
+		if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
+			d.Failed = true
+		}
+		if _, ok := r.Reached[StateRollingBack]; ok {
+			d.Failed = true
+		}
+		if d.Failed {
+			if back, ok := r.Reached[StateRolledBack]; ok {
+				d.RestoredAt = back
+			}
+		}
+		out = append(out, d)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachRelease calls fn with every stored release that f selects, a page at a time
+// (f's Limit and After are the pager's own).
+func (e *Engine) eachRelease(ctx context.Context, f Filter, fn func(Release)) error {
+	f.Limit, f.After = 1000, ID{}
 	for {
 		page, err := e.store.List(ctx, f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, r := range page {
-			at, ok := r.Reached[StateDeployed]
-			if !ok {
-				continue
-			}
-			d := risk.Deployment{Service: r.Name, Team: r.Team, CommitAt: r.CreatedAt, DeployedAt: at}
-			if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
-				d.Failed = true
-			}
-			if _, ok := r.Reached[StateRollingBack]; ok {
-				d.Failed = true
-			}
-			if d.Failed {
-				if back, ok := r.Reached[StateRolledBack]; ok {
-					d.RestoredAt = back
-				}
-			}
-			out = append(out, d)
+			fn(r)
 		}
 		if len(page) < f.Limit {
-			return out, nil
+			return nil
 		}
 		f.After = page[len(page)-1].ID
 	}
@@ -58,4 +72,29 @@ func (e *Engine) DORA(ctx context.Context, env string, window risk.Window) (risk
 		return risk.Report{}, err
 	}
 	return risk.DORAReport(ds, window), nil
+}
+
+// leadTimeStart is when r's lead time starts: its commit when the host gave it,
+// else its creation.
+func leadTimeStart(r Release) time.Time {
+	if !r.CommittedAt.IsZero() {
+		return r.CommittedAt
+	}
+	return r.CreatedAt
+}
+
+// leadBasis counts the deployments of env in window and those whose lead time
+// starts at a commit the host gave (Release.CommittedAt), so that a report can say
+// where its lead times start.
+func (e *Engine) leadBasis(ctx context.Context, env string, window risk.Window) (leadBasis, error) {
+	var b leadBasis
+	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
+		if at, ok := r.Reached[StateDeployed]; ok && window.Contains(at) {
+			b.Total++
+			if !r.CommittedAt.IsZero() {
+				b.FromCommit++
+			}
+		}
+	})
+	return b, err
 }

@@ -18,7 +18,7 @@ import (
 //
 // A bot's scheduler is a loop that calls Due and fires [EventStart] on what it
 // returns; concurrent schedulers are safe, as one start wins and the others get
-// ErrConflict or ErrInvalidTransition.
+// ErrStale or ErrInvalidTransition.
 func (e *Engine) Due(ctx context.Context, now time.Time) ([]Release, error) {
 	if now.IsZero() {
 		return nil, &ValidationError{What: "due", Problems: []string{"now is the zero time; pass the clock's time"}}

@@ -165,6 +165,10 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
 	}
+	if spec.Duration == 0 && e.booksSlots() {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{
+			"duration is zero, but this engine books a calendar slot of the release's Duration at schedule (WithCalendar); set Spec.Duration to how long the deployment takes, e.g. 30 * time.Minute"}}
+	}
 	return e.keyed(ctx, o, request{Op: "create", Spec: &spec}, func(k *KeyRecord) (Release, error) {
 		return e.create(ctx, spec, k, nil)
 	})
@@ -174,6 +178,11 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 // of another release (see Promote).
 func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *lineage) (Release, error) {
 	now := e.now()
+	if spec.CommittedAt.After(now) {
+		return Release{}, &ValidationError{What: "spec", Problems: []string{fmt.Sprintf(
+			"committed at %s, after now (%s); give the time of the commit the release ships, or leave CommittedAt zero",
+			spec.CommittedAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))}}
+	}
 	id, err := e.ids.next(now)
 	if err != nil {
 		return Release{}, err
@@ -187,7 +196,7 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *line
 		Class: class, Author: spec.Author, State: StateDraft, Revision: 1, Scope: 1,
 		CreatedAt: now, UpdatedAt: now, Reached: map[State]time.Time{StateDraft: now},
 	}
-	r.Team, r.Duration = spec.Team, spec.Duration
+	r.Team, r.Duration, r.CommittedAt = spec.Team, spec.Duration, spec.CommittedAt
 	r.Needs = append([]Need(nil), spec.Needs...)
 	r.Components = append([]Component(nil), spec.Components...)
 	if len(spec.Labels) > 0 {
@@ -228,8 +237,14 @@ func (e *Engine) Get(ctx context.Context, id ID) (Release, error) {
 	return r, named(id, err)
 }
 
-// List returns the releases that match f, in creation order.
+// List returns the releases that match f, in ascending ID order (creation order),
+// served by the store's indexes (see [Filter]). A filter that [Filter.Validate]
+// rejects (an unknown state, an inverted creation range) is a *[ValidationError]
+// (ErrInvalid), and the store is not asked.
 func (e *Engine) List(ctx context.Context, f Filter) ([]Release, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	return e.store.List(ctx, f)
 }
 
@@ -239,7 +254,7 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 	return h, named(id, err)
 }
 
-// Verify reads the release and its history and checks both ([VerifyRelease]): the
+// VerifyAudit reads the release and its history and checks both ([VerifyRelease]): the
 // chain up to the release's head, and the stored release against what its history
 // says (state, author, environment, class, version, components, revision, head and
 // every other field). It returns nil, a *HistoryError naming the first bad entry, or
@@ -247,7 +262,7 @@ func (e *Engine) History(ctx context.Context, id ID) ([]AuditEntry, error) {
 // (joined; all match ErrTampered). The release and its history are read one after
 // the other: a change committed in between shows as a mismatch, so verify what no one
 // is changing, or verify again.
-func (e *Engine) Verify(ctx context.Context, id ID) error {
+func (e *Engine) VerifyAudit(ctx context.Context, id ID) error {
 	r, err := e.store.Get(ctx, id)
 	if err != nil {
 		return named(id, err)
@@ -258,6 +273,12 @@ func (e *Engine) Verify(ctx context.Context, id ID) error {
 	}
 	return VerifyRelease(r, h)
 }
+
+// Verify is the old name of [Engine.VerifyAudit].
+//
+// Deprecated: use [Engine.VerifyAudit]; Verify read as the verify event
+// ([EventVerify]), which moves a deployed release to verified.
+func (e *Engine) Verify(ctx context.Context, id ID) error { return e.VerifyAudit(ctx, id) }
 
 // FireOption qualifies one [Engine.Fire].
 type FireOption func(*fireOptions)
@@ -307,7 +328,7 @@ func withRollbackReport(b json.RawMessage) FireOption {
 // Reason records why the actor fires the event.
 func Reason(s string) FireOption { return func(o *fireOptions) { o.reason = s } }
 
-// ExpectRevision makes Fire refuse with ErrConflict unless the release is at
+// ExpectRevision makes Fire refuse with ErrStale unless the release is at
 // revision n: the caller decided on what it saw at revision n and must not act on a
 // release that changed since. n must be at least 1 (a *[ValidationError] otherwise:
 // a zero must not switch the check off).
@@ -346,12 +367,12 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 }
 
 // Fire moves release id along the lifecycle by event, on behalf of actor. In order,
-// it: reads the release; refuses with ErrConflict when ExpectRevision does not match;
+// it: reads the release; refuses with ErrStale when ExpectRevision does not match;
 // with a *TransitionError (ErrInvalidTransition) when the event cannot be fired in the
 // release's state; with a *ForbiddenError (ErrForbidden) when the policy refuses the
 // actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
 // commits the new state and its history entry with compare-and-swap, returning
-// ErrConflict if another change won the race (nothing is written then; read again and
+// ErrStale if another change won the race (nothing is written then; read again and
 // decide again). A refused Fire changes nothing, with one exception: an approve that
 // the gates of [WithGates] refuse (No-Go) records its decision as an [EventDecision]
 // entry, which moves the revision but not the state. With [IdempotencyKey], a retry
@@ -390,7 +411,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, named(id, err)
 	}
 	if o.expect && cur.Revision != o.expected {
-		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
+		return Release{}, &StaleError{ID: id, Expected: o.expected, Actual: cur.Revision}
 	}
 	to, ok := Next(cur.State, event)
 	if !ok {
@@ -411,7 +432,7 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		return Release{}, err
 	}
 	if refusals = append(refusals, more...); len(refusals) > 0 {
-		refused := &GuardError{ID: id, Event: event, Refusals: refusals}
+		refused := &GuardError{ID: id, Event: event, Release: peopleName(cur), Refusals: refusals}
 		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
 	// The machine fires on a fresh instance built from the stored state; step checks
@@ -544,4 +565,14 @@ func named(id ID, err error) error {
 		}
 	}
 	return err
+}
+
+// booksSlots reports whether the engine books calendar slots (WithCalendar).
+func (e *Engine) booksSlots() bool {
+	for _, st := range e.stages {
+		if _, ok := st.(*calendarStage); ok {
+			return true
+		}
+	}
+	return false
 }

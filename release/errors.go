@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors. Every error the package returns matches one of them with errors.Is,
@@ -13,9 +14,15 @@ var (
 	ErrNotFound = errors.New("release: not found")
 	// ErrAlreadyExists: a release with that ID is already stored.
 	ErrAlreadyExists = errors.New("release: already exists")
-	// ErrConflict: the release changed since it was read (stale revision); read it
-	// again and decide again.
-	ErrConflict = errors.New("release: conflict")
+	// ErrStale: the release changed since it was read (its revision is stale); read
+	// it again and decide again. A booking clash is not stale: the calendar reports it
+	// as calendar.ErrConflict.
+	ErrStale = errors.New("release: stale revision")
+	// ErrConflict is the old name of ErrStale.
+	//
+	// Deprecated: use [ErrStale]; it is the same error. "Conflict" names a booking
+	// clash (calendar.ErrConflict).
+	ErrConflict = ErrStale
 	// ErrForbidden: the policy does not let the actor fire the event.
 	ErrForbidden = errors.New("release: forbidden")
 	// ErrInvalidTransition: the event cannot be fired in the release's state.
@@ -86,22 +93,28 @@ func (e *TransitionError) Error() string {
 // Unwrap returns [ErrInvalidTransition].
 func (e *TransitionError) Unwrap() error { return ErrInvalidTransition }
 
-// ConflictError says that a release's revision was not the one expected.
-type ConflictError struct {
+// StaleError says that a release's revision was not the one expected: someone else
+// changed the release since it was read.
+type StaleError struct {
 	ID       ID
 	Expected int64
 	Actual   int64
 }
 
-func (e *ConflictError) Error() string {
+func (e *StaleError) Error() string {
 	if e.Actual == 0 {
 		return fmt.Sprintf("release %s: expected revision %d was overtaken by a concurrent change; read the release again", e.ID, e.Expected)
 	}
 	return fmt.Sprintf("release %s: expected revision %d but it is at %d; read the release again and decide again", e.ID, e.Expected, e.Actual)
 }
 
-// Unwrap returns [ErrConflict].
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// Unwrap returns [ErrStale].
+func (e *StaleError) Unwrap() error { return ErrStale }
+
+// ConflictError is the old name of [StaleError].
+//
+// Deprecated: use [StaleError]; it is the same type.
+type ConflictError = StaleError
 
 // ForbiddenError names the policy rule that refused an actor.
 type ForbiddenError struct {
@@ -132,24 +145,102 @@ type Refusal struct {
 	Err error
 }
 
-// GuardError collects every guard's refusal of one transition.
+// GuardError collects every guard's refusal of one transition. Its message is one
+// line that names the release as people know it ("checkout 2.0.0 in prod"), never
+// only by its ID; [GuardError.Lines] gives one line per refusal, each of which a
+// log line can carry on its own.
 type GuardError struct {
-	ID       ID
-	Event    Event
+	ID    ID
+	Event Event
+	// Release names the release for people: "checkout 2.0.0 in prod". The engine
+	// fills it in; when it is empty the message names the ID.
+	Release  string
 	Refusals []Refusal
 }
 
 func (e *GuardError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "release %s: %s refused", e.ID, e.Event)
+	fmt.Fprintf(&b, "%s: %s refused", e.subject(), e.Event)
 	for i, r := range e.Refusals {
 		sep := "; "
 		if i == 0 {
 			sep = ": "
 		}
-		fmt.Fprintf(&b, "%s%s: %s", sep, r.Guard, r.Reason)
+		fmt.Fprintf(&b, "%s%s: %s", sep, r.Guard, oneLine(refusalReason(r)))
 	}
 	return b.String()
+}
+
+// Lines returns one line per refusal: "checkout 2.0.0 in prod: approve refused by
+// gates: gate "checks" failed: …". A No-Go decision gives one line per blocking
+// gate. No line holds a line break.
+func (e *GuardError) Lines() []string {
+	var out []string
+	for _, r := range e.Refusals {
+		reasons := []string{refusalReason(r)}
+		var l liner
+		if errors.As(r.Err, &l) {
+			reasons = l.lines()
+		}
+		for _, why := range reasons {
+			out = append(out, fmt.Sprintf("%s: %s refused by %s: %s", e.subject(), e.Event, r.Guard, oneLine(why)))
+		}
+	}
+	return out
+}
+
+func (e *GuardError) subject() string {
+	if e.Release != "" {
+		return e.Release
+	}
+	return "release " + e.ID.String()
+}
+
+// refusalReason is r's reason without a leading "guard: " that repeats its guard.
+func refusalReason(r Refusal) string {
+	return strings.TrimPrefix(r.Reason, r.Guard+": ")
+}
+
+// liner is an error that splits into reasons of their own (a No-Go decision: one
+// per blocking gate).
+type liner interface {
+	error
+	lines() []string
+}
+
+// peopleName names r for people in messages: "checkout 2.0.0 in prod".
+func peopleName(r Release) string {
+	return r.Name + " " + r.Version + " in " + r.Environment
+}
+
+// SlotError says that a release was started outside its booked slot: too early (wait
+// for the slot, or reschedule) or too late (reschedule). It is the calendar's
+// refusal in a [GuardError]; errors.As finds it.
+type SlotError struct {
+	Slot Slot
+	// Now is when start was fired.
+	Now time.Time
+}
+
+func (e *SlotError) Error() string {
+	const at = "2006-01-02 15:04 MST"
+	start, end, now := e.Slot.Start.UTC(), e.Slot.End.UTC(), e.Now.UTC()
+	const reschedule = "reschedule it: fire unschedule, then schedule (the earliest free slot, or At(t) for a time you choose)"
+	if now.Before(start) {
+		return fmt.Sprintf("its slot runs from %s to %s and it is %s, %s before the slot opens: wait until %s and start it then, or %s",
+			start.Format(at), end.Format("15:04 MST"), now.Format(at), shortDuration(start.Sub(now)), start.Format(at), reschedule)
+	}
+	return fmt.Sprintf("its slot ran from %s to %s and it is %s, %s after the slot closed: %s",
+		start.Format(at), end.Format("15:04 MST"), now.Format(at), shortDuration(now.Sub(end)), reschedule)
+}
+
+// shortDuration writes d for people: to the second under an hour ("12m4s"), in
+// days, hours and minutes above ("3d 22h", "1h 5m").
+func shortDuration(d time.Duration) string {
+	if d < time.Hour {
+		return d.Round(time.Second).String()
+	}
+	return humanDuration(d)
 }
 
 // Unwrap returns [ErrGuardRefused] and each guard's own error.

@@ -363,9 +363,11 @@ func TestReportShowsNoGo(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, w.eng.Report(ctx, &b, release.ReportOptions{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}))
 	out := b.String()
-	require.Contains(t, out, ": No-Go\n\nApprove refused, recorded by kim")
-	require.Contains(t, out, "needs 2 of release-manager (have 1)")
-	require.Contains(t, out, ": Go\n\nApproved by kim")
+	// In the decisions, with who and why; in the appendix, each table once.
+	require.Regexp(t, `\| r1 \| checkout [^|]+ \| No-Go: approve refused \| kim \| [^|]+ \| gate approvals fail: needs 2 of release-manager \(have 1\)`, out)
+	require.Contains(t, out, "- Go, every gate passed: r1 (1)\n- No-Go (see decisions and refusals): r1 (1)\n")
+	require.Contains(t, out, "#### G1: No-Go for r1\n")
+	require.Contains(t, out, "#### G2: Go for r1\n")
 }
 
 // FuzzDecodeKeyRecord: a stored idempotency key record that decodes re-encodes to the

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,33 +26,72 @@ import (
 // alone cannot: the entry rewritten and the chain and head recomputed.
 func ExampleWithCheckpoints() {
 	ctx := context.Background()
-	skey, vkey, _ := note.GenerateKey(rand.Reader, "audit.example.com/releases")
-	signer, _ := note.NewSigner(skey)
-	dir, _ := os.MkdirTemp("", "checkpoints")
+	skey, vkey, err := note.GenerateKey(rand.Reader, "audit.example.com/releases")
+	if err != nil {
+		log.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "checkpoints")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer os.RemoveAll(dir)
 	sink := checkpointfile.New(filepath.Join(dir, "checkpoints.jsonl"))
 
 	store := memory.New()
-	eng, _ := release.New(store, release.WithPolicy(release.AllowAll()),
+	eng, err := release.New(store, release.WithPolicy(release.AllowAll()),
 		release.WithCheckpoints(signer, sink, release.CheckpointEvery(100), release.CheckpointInterval(time.Minute)))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
-	r, _ = eng.Fire(ctx, r.ID, release.EventApprove, release.Person("rui"))
-	cp, _ := eng.Checkpoint(ctx) // at shutdown; otherwise every 100 commits or a minute after one
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventApprove, release.Person("rui"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cp, err := eng.Checkpoint(ctx) // at shutdown; otherwise every 100 commits or a minute after one
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("checkpoint of", cp.Size, "entries")
 
-	key, _ := note.NewVerifier(vkey)
-	published, _ := sink.Checkpoints(ctx)
+	key, err := note.NewVerifier(vkey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	published, err := sink.Checkpoints(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("verifies:", release.VerifyCheckpoints(ctx, store, key, published) == nil)
 
 	// Someone with database access makes mallory the approver and recomputes the
 	// chain and the head: the chain check passes, the checkpoints do not.
-	h, _ := store.History(ctx, r.ID)
+	h, err := store.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	h[3].Actor.ID = "mallory"
-	h[3].Hash, _ = h[3].ComputeHash()
+	h[3].Hash, err = h[3].ComputeHash()
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("chain alone:", release.VerifyHistory(h, h[3].Hash))
-	err := release.VerifyCheckpoints(ctx, rewritten{store, r.ID, h}, key, published)
+	err = release.VerifyCheckpoints(ctx, rewritten{store, r.ID, h}, key, published)
 	var he *release.HistoryError
 	if errors.As(err, &he) {
 		fmt.Println("checkpoints: entry", he.Sequence, "of", he.ID == r.ID, errors.Is(err, release.ErrTampered))
@@ -89,29 +129,55 @@ func (s rewritten) History(ctx context.Context, id release.ID) ([]release.AuditE
 // checkpoints' public key.
 func ExampleEngine_AuditPack() {
 	ctx := context.Background()
-	skey, vkey, _ := note.GenerateKey(rand.Reader, "audit.example.com/releases")
-	signer, _ := note.NewSigner(skey)
-	dir, _ := os.MkdirTemp("", "checkpoints")
+	skey, vkey, err := note.GenerateKey(rand.Reader, "audit.example.com/releases")
+	if err != nil {
+		log.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "checkpoints")
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer os.RemoveAll(dir)
 	sink := checkpointfile.New(filepath.Join(dir, "checkpoints.jsonl"))
 	monday := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
-	eng, _ := release.New(memory.New(), release.WithPolicy(release.AllowAll()), release.WithClock(releasetest.NewClock(monday, time.Minute)),
+	eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()), release.WithClock(releasetest.NewClock(monday, time.Minute)),
 		release.WithCheckpoints(signer, sink))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	ana, rui := release.Person("ana", release.RoleDeveloper), release.Person("rui", release.RoleReleaseManager)
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, step := range []struct {
 		ev release.Event
 		by release.Actor
 	}{{release.EventPlan, ana}, {release.EventSchedule, ana}, {release.EventApprove, rui}, {release.EventStart, ana}, {release.EventComplete, ana}} {
-		r, _ = eng.Fire(ctx, r.ID, step.ev, step.by)
+		r, err = eng.Fire(ctx, r.ID, step.ev, step.by)
+		if err != nil {
+			log.Fatal(err)
+		}
 	}
 	eng.Checkpoint(ctx)
 
 	var pack bytes.Buffer
-	_ = eng.AuditPack(ctx, &pack, release.AuditFilter{From: monday, To: monday.AddDate(0, 0, 7)})
-	key, _ := note.NewVerifier(vkey)
-	published, _ := sink.Checkpoints(ctx)
+	if err := eng.AuditPack(ctx, &pack, release.AuditFilter{From: monday, To: monday.AddDate(0, 0, 7)}); err != nil {
+		log.Fatal(err)
+	}
+	key, err := note.NewVerifier(vkey)
+	if err != nil {
+		log.Fatal(err)
+	}
+	published, err := sink.Checkpoints(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	info, err := release.VerifyAuditPack(&pack, key, published)
 	fmt.Println(err, info.Releases, info.Entries, info.Anchored)
 	for _, line := range strings.Split(info.Summary, "\n") {

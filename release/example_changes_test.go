@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"strings"
 	"time"
 
@@ -19,23 +20,39 @@ func ExampleEngine_Changes() {
 	day := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
 	clock := releasetest.NewClock(day.Add(8*time.Hour), 0)
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("payments", "ledger")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 	g.AddNode("search")
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 		release.WithRollback(release.RollbackConfig{Graph: g}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	rui := release.Person("rui", release.RoleReleaseManager)
 	bot := release.Automation("deploybot", release.RoleDeployer)
 	ship := func(name, version, previous string, at time.Duration) {
 		clock.Set(day.Add(at - time.Hour))
-		r, _ := eng.Create(ctx, release.Spec{Name: name, Version: version, Environment: "prod", Author: "ana",
+		r, err := eng.Create(ctx, release.Spec{Name: name, Version: version, Environment: "prod", Author: "ana",
 			Components: []release.Component{{Name: name, Version: version, PreviousVersion: previous}}})
+		if err != nil {
+			log.Fatal(err)
+		}
 		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
-			r, _ = eng.Fire(ctx, r.ID, ev, rui)
+			r, err = eng.Fire(ctx, r.ID, ev, rui)
+			if err != nil {
+				log.Fatal(err)
+			}
 		}
 		clock.Set(day.Add(at))
 		for _, ev := range []release.Event{release.EventStart, release.EventComplete, release.EventVerify} {
-			r, _ = eng.Fire(ctx, r.ID, ev, bot)
+			r, err = eng.Fire(ctx, r.ID, ev, bot)
+			if err != nil {
+				log.Fatal(err)
+			}
 			clock.Advance(10 * time.Minute)
 		}
 	}
@@ -45,15 +62,18 @@ func ExampleEngine_Changes() {
 	ship("checkout", "3.5.0", "3.4.0", 11*time.Hour+30*time.Minute)
 
 	incident := day.Add(11*time.Hour + 52*time.Minute)
-	changes, _ := eng.Changes(ctx, release.ChangeQuery{Environment: "prod", Service: "payments",
+	changes, err := eng.Changes(ctx, release.ChangeQuery{Environment: "prod", Service: "payments",
 		From: incident.Add(-2 * time.Hour), To: incident})
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, c := range changes {
 		fmt.Printf("%s %s %s: %s, requested by %s, approved by %v\n", c.At.Format("15:04"), c.Release.Name,
 			c.Release.Version, c.Release.State, c.RequestedBy, c.ApprovedBy)
 		fmt.Println("  to roll back:", strings.ReplaceAll(c.HowToRollBack, c.Release.ID.String(), "<id>"))
 	}
 
-	_, err := eng.Changes(ctx, release.ChangeQuery{Environment: "prod", From: incident, To: incident.Add(-time.Hour)})
+	_, err = eng.Changes(ctx, release.ChangeQuery{Environment: "prod", From: incident, To: incident.Add(-time.Hour)})
 	fmt.Println(err)
 	// Output:
 	// 11:20 payments 2.1.0: verified, requested by ana, approved by [rui]

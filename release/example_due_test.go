@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -17,15 +18,27 @@ func ExampleEngine_Due() {
 	ctx := context.Background()
 	nine := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 	clock := releasetest.NewClock(nine, 0)
-	cal, _ := calendar.NewWithOptions(nil) // no rules: any slot will do
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+	cal, err := calendar.NewWithOptions(nil) // no rules: any slot will do
+	if err != nil {
+		log.Fatal(err)
+	}
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 		release.WithCalendar(release.CalendarConfig{Calendar: cal}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	rui := release.Person("rui", release.RoleReleaseManager)
 	bot := release.Automation("scheduler", release.RoleDeployer)
 	book := func(name string, at time.Time) {
-		r, _ := eng.Create(ctx, release.Spec{Name: name, Version: "1.0.0", Environment: "prod", Author: "ana", Duration: 30 * time.Minute})
+		r, err := eng.Create(ctx, release.Spec{Name: name, Version: "1.0.0", Environment: "prod", Author: "ana", Duration: 30 * time.Minute})
+		if err != nil {
+			log.Fatal(err)
+		}
 		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
-			r, _ = eng.Fire(ctx, r.ID, ev, rui, release.At(at))
+			r, err = eng.Fire(ctx, r.ID, ev, rui, release.At(at))
+			if err != nil {
+				log.Fatal(err)
+			}
 		}
 	}
 	book("search", nine.Add(15*time.Minute))
@@ -43,7 +56,10 @@ func ExampleEngine_Due() {
 		fmt.Printf("%s: %d due\n", now.Format("15:04"), len(due))
 		for _, r := range due {
 			if !now.Before(r.Slot.End) {
-				r, _ = eng.Fire(ctx, r.ID, release.EventUnschedule, rui, release.Reason("missed its slot"))
+				r, err = eng.Fire(ctx, r.ID, release.EventUnschedule, rui, release.Reason("missed its slot"))
+				if err != nil {
+					log.Fatal(err)
+				}
 				fmt.Println("  missed:", r.Name, "is", r.State)
 				continue
 			}

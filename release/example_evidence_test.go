@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -17,33 +18,54 @@ import (
 // history too.
 func ExampleEngine_Record() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(),
+	eng, err := release.New(memory.New(),
 		release.WithClock(releasetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC), time.Minute)),
 		release.WithPolicy(release.AllowAll()), // who may fire what is not the point here
 		release.WithGates(release.GateConfig{ByEnvironment: map[string][]gate.Gate{"prod": {
 			gate.Checks("build"), gate.Approvals(gate.Quorum{Role: release.RoleReleaseManager, Min: 2}),
 		}}}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	ana := release.Person("ana", release.RoleDeveloper)
 	ci := release.Automation("ci", release.RoleDeployer)
 	rui, lee := release.Person("rui", release.RoleReleaseManager), release.Person("lee", release.RoleReleaseManager)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, ana)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, ana)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, ana)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, ana)
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	_, _ = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: "build",
-		Status: gate.CheckSuccess, Source: "github", ExternalID: "run-41", Commit: "9fceb02"})
-	_, err := eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: ana})
+	if _, err := eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: "build",
+		Status: gate.CheckSuccess, Source: "github", ExternalID: "run-41", Commit: "9fceb02"}); err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: ana})
 	fmt.Println("author approves:", errors.Is(err, release.ErrForbidden))
-	_, _ = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: lee, Reason: "reviewed"})
+	if _, err := eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: lee, Reason: "reviewed"}); err != nil {
+		log.Fatal(err)
+	}
 
 	_, err = eng.Fire(ctx, r.ID, release.EventApprove, ci) // one approval of two: No-Go
 	fmt.Println("automation approves with one approval:", errors.Is(err, release.ErrGuardRefused))
-	_, _ = eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: rui})
+	if _, err := eng.Record(ctx, r.ID, release.Evidence{Kind: release.EvidenceApproval, By: rui}); err != nil {
+		log.Fatal(err)
+	}
 	r, err = eng.Fire(ctx, r.ID, release.EventApprove, ci)
 	fmt.Println(r.State, err)
 
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range hist[3:] {
 		fmt.Println(e.Sequence, e.Event, e.Actor.ID)
 	}
@@ -64,18 +86,30 @@ func ExampleEngine_Record() {
 // delivery ID is the idempotency key. The same key with another body is refused.
 func ExampleIdempotencyKey() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithPolicy(release.AllowAll()))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	check := release.Evidence{Kind: release.EvidenceCheck, By: release.Automation("github"), Name: "build", Status: gate.CheckSuccess}
 
-	first, _ := eng.Record(ctx, r.ID, check, release.IdempotencyKey("delivery-72d4"))
+	first, err := eng.Record(ctx, r.ID, check, release.IdempotencyKey("delivery-72d4"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	retry, err := eng.Record(ctx, r.ID, check, release.IdempotencyKey("delivery-72d4"))
 	fmt.Println(first.Revision, retry.Revision, err)
 
 	check.Status = gate.CheckFailure
 	_, err = eng.Record(ctx, r.ID, check, release.IdempotencyKey("delivery-72d4"))
 	fmt.Println(errors.Is(err, release.ErrKeyReused))
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(len(hist), "entries")
 	// Output:
 	// 2 2 <nil>

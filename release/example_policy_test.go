@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
@@ -62,7 +64,7 @@ func Example_policyRoles() {
 		{Name: "prod-approve", Events: []release.Event{release.EventApprove, release.EventRevoke},
 			Roles: []string{"release-manager"}, Environments: []string{"prod"}},
 		{Name: "prod-approve-standard", Events: []release.Event{release.EventApprove},
-			Roles: []string{"deployer"}, Environments: []string{"prod"}, Classes: []release.Class{release.ClassStandard}},
+			Roles: []string{"deployer"}, Environments: []string{"prod"}, Classes: []change.Class{change.Standard}},
 		{Name: "prod-deploy", Events: []release.Event{release.EventStart, release.EventComplete, release.EventVerify, release.EventFail, release.EventRollback, release.EventFinishRollback},
 			Roles: []string{"deployer"}, Environments: []string{"prod"}, Kinds: []release.ActorKind{release.ActorAutomation}},
 		{Name: "prod-close", Events: []release.Event{release.EventClose}, Roles: []string{"release-manager"}, Environments: []string{"prod"}},
@@ -74,8 +76,8 @@ func Example_policyRoles() {
 	dev := release.Person("dev", "developer")
 	bot := release.Automation("deploy-bot", "deployer")
 	human := release.Person("ops", "deployer")
-	normal := release.Release{Environment: "prod", Class: release.ClassNormal, Author: "ana"}
-	standard := release.Release{Environment: "prod", Class: release.ClassStandard, Author: "ana"}
+	normal := release.Release{Environment: "prod", Class: change.Normal, Author: "ana"}
+	standard := release.Release{Environment: "prod", Class: change.Standard, Author: "ana"}
 
 	fmt.Println(policy.Authorize(dev, release.EventStart, release.Release{Environment: "staging", Author: "ana"}))
 	fmt.Println(policy.Authorize(bot, release.EventStart, normal))
@@ -99,13 +101,21 @@ func Example_policyRoles() {
 // policy's check off, for single-person tools.
 func Example_separationOfDuties() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)))
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)))
+	if err != nil {
+		log.Fatal(err)
+	}
 	ana := release.Person("ana", release.RoleDeveloper, release.RoleReleaseManager)
 	rui := release.Person("rui", release.RoleReleaseManager)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
-	_ = walk(ctx, eng, r.ID, ana, release.EventPlan, release.EventSchedule)
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, ana)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: ana.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := walk(ctx, eng, r.ID, ana, release.EventPlan, release.EventSchedule); err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, ana)
 	refusals(err)
 	r, err = eng.Fire(ctx, r.ID, release.EventApprove, rui)
 	fmt.Println(r.State, err)
@@ -127,7 +137,7 @@ func Example_separationOfDuties() {
 func Example_gatesByEnvironmentAndRisk() {
 	ctx := context.Background()
 	var approvals []gate.Approval // what the host's approval UI recorded
-	eng, _ := release.New(memory.New(),
+	eng, err := release.New(memory.New(),
 		release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithRisk(release.RiskConfig{
 			// The host knows the size of the change, the migrations, the tests.
@@ -152,13 +162,25 @@ func Example_gatesByEnvironmentAndRisk() {
 				}, nil
 			},
 		}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui", release.RoleReleaseManager)
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "3.0.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana", release.RoleDeveloper))
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "3.0.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana", release.RoleDeveloper))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Printf("risk: %s (score %.0f)\n", r.Risk.Level, r.Risk.Score)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana", release.RoleDeveloper))
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana", release.RoleDeveloper))
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, rm)
 	refusals(err)
 
 	// The change advisory board approves this revision; the release manager's
@@ -168,9 +190,14 @@ func Example_gatesByEnvironmentAndRisk() {
 	fmt.Println(r.State, err)
 
 	// The decision is in the history and replays to the same verdict.
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var d gate.Decision
-	_ = json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d)
+	if err := json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d); err != nil {
+		log.Fatal(err)
+	}
 	for _, res := range d.Results {
 		fmt.Println(res.Gate, res.Status)
 	}
@@ -194,7 +221,7 @@ func Example_freezeOverride() {
 	ctx := context.Background()
 	freeze := calendar.Rule{Name: "quarter-end freeze", Kind: calendar.Freeze, Zone: "UTC",
 		Start: calendar.Wall(2026, time.May, 4, 0, 0, 0), End: calendar.Wall(2026, time.May, 8, 0, 0, 0),
-		AllowClasses: []calendar.Class{calendar.ClassEmergency}}
+		AllowClasses: []change.Class{change.Emergency}}
 	clock := releasetest.NewClock(cookbookStart, 0) // both slots start now
 	store := memory.New()
 	newEngine := func(rules ...calendar.Rule) *release.Engine {
@@ -202,8 +229,11 @@ func Example_freezeOverride() {
 		if err != nil {
 			panic(err)
 		}
-		eng, _ := release.New(store, release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+		eng, err := release.New(store, release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 			release.WithCalendar(release.CalendarConfig{Calendar: cal, OverrideRoles: []string{"incident-commander"}}))
+		if err != nil {
+			log.Fatal(err)
+		}
 		return eng
 	}
 	open := newEngine() // books the slots: no rules yet
@@ -212,14 +242,17 @@ func Example_freezeOverride() {
 	ic := release.Person("ines", "incident-commander")
 
 	mk := func(class release.Class) release.Release {
-		r, _ := open.Create(ctx, release.Spec{Name: "checkout-" + string(class), Version: "2.4.1", Environment: "prod",
+		r, err := open.Create(ctx, release.Spec{Name: "checkout-" + string(class), Version: "2.4.1", Environment: "prod",
 			Author: "ana", Class: class, Duration: 30 * time.Minute})
+		if err != nil {
+			log.Fatal(err)
+		}
 		if err := walk(ctx, open, r.ID, dev, release.EventPlan, release.EventSchedule, release.EventApprove); err != nil {
 			fmt.Println(err)
 		}
 		return r
 	}
-	emergency, normal := mk(release.ClassEmergency), mk(release.ClassNormal)
+	emergency, normal := mk(change.Emergency), mk(change.Normal)
 
 	_, err := frozen.Fire(ctx, emergency.ID, release.EventStart, dev)
 	fmt.Println("emergency:", err)
@@ -229,7 +262,10 @@ func Example_freezeOverride() {
 	refusals(err)
 	r, err := frozen.Fire(ctx, normal.ID, release.EventStart, ic, release.Override("fixes the INC-4711 data loss"))
 	fmt.Println(r.State, err)
-	hist, _ := frozen.History(ctx, r.ID)
+	hist, err := frozen.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(string(hist[len(hist)-1].Annotations["calendar"]))
 	// Output:
 	// emergency: <nil>
@@ -245,7 +281,7 @@ func Example_freezeOverride() {
 // is recorded in the decision.
 func Example_waiver() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(),
+	eng, err := release.New(memory.New(),
 		release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithPolicy(release.AllowAll()),
 		release.WithGates(release.GateConfig{
@@ -255,11 +291,19 @@ func Example_waiver() {
 				return gate.Input{Checks: map[string]gate.Check{"build": {Status: gate.CheckSuccess}, "e2e": {Status: gate.CheckFailure}}}, nil
 			},
 		}))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.2", Environment: "prod", Author: "ana"})
-	_ = walk(ctx, eng, r.ID, release.Person("ana"), release.EventPlan, release.EventSchedule)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.2", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := walk(ctx, eng, r.ID, release.Person("ana"), release.EventPlan, release.EventSchedule); err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui", release.RoleReleaseManager)
 
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, rm)
 	refusals(err)
 
 	expires := cookbookStart.Add(24 * time.Hour)
@@ -271,9 +315,14 @@ func Example_waiver() {
 		release.Waive(gate.Waiver{Gate: "checks", Actor: "vera", Roles: []string{"vp-engineering"},
 			Reason: "e2e fails on the retired payment sandbox; tracked in QA-812", Expires: expires}))
 	fmt.Println(r.State, err)
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var d gate.Decision
-	_ = json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d)
+	if err := json.Unmarshal(hist[len(hist)-1].Annotations["gates"], &d); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(d.Results[0].Gate, d.Results[0].Status, "waived by", d.Results[0].Waived.Actor)
 	// Output:
 	// refused by gates: No-Go: gate "checks" failed: checks not successful: "e2e" is failure: fix or re-run them
@@ -286,25 +335,34 @@ func Example_waiver() {
 // name and version was verified in the one before it.
 func Example_promotionPipeline() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
 		release.WithPolicy(release.AllowAll()),
 		release.WithPipeline(release.Pipeline{"dev", "staging", "prod"}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	bot := release.Automation("deploy-bot")
 	ship := func(env string, events ...release.Event) (release.Release, error) {
 		r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.5.0", Environment: env, Author: "ana"})
 		if err != nil {
 			return r, err
 		}
-		err = walk(ctx, eng, r.ID, bot, events...)
-		r, _ = eng.Get(ctx, r.ID)
-		return r, err
+		walkErr := walk(ctx, eng, r.ID, bot, events...)
+		r, err = eng.Get(ctx, r.ID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		return r, walkErr
 	}
 	toApproved := []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove}
 	all := append(toApproved, release.EventStart, release.EventComplete, release.EventVerify)
 
-	_, err := ship("staging", all...)
+	_, err = ship("staging", all...)
 	refusals(errors.Unwrap(err))
-	d, _ := ship("dev", all...)
+	d, err := ship("dev", all...)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("dev:", d.State)
 	s, err := ship("staging", all...)
 	fmt.Println("staging:", s.State, err)
@@ -317,18 +375,26 @@ func Example_promotionPipeline() {
 	// prod: deploying <nil>
 }
 
-// Requiring a post-implementation review at close: WithReviews(true) refuses a close
+// Requiring a post-implementation review at close: WithReviewRequired(true) refuses a close
 // without one; the review is stored on the release.
 func Example_reviewAtClose() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
-		release.WithPolicy(release.AllowAll()), release.WithReviews(true))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.3", Environment: "prod", Author: "ana"})
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(cookbookStart, time.Minute)),
+		release.WithPolicy(release.AllowAll()), release.WithReviewRequired(true))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.3", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	rm := release.Person("rui")
-	_ = walk(ctx, eng, r.ID, rm, release.EventPlan, release.EventSchedule, release.EventApprove,
-		release.EventStart, release.EventComplete, release.EventVerify)
+	if err := walk(ctx, eng, r.ID, rm, release.EventPlan, release.EventSchedule, release.EventApprove,
+		release.EventStart, release.EventComplete, release.EventVerify); err != nil {
+		log.Fatal(err)
+	}
 
-	_, err := eng.Fire(ctx, r.ID, release.EventClose, rm)
+	_, err = eng.Fire(ctx, r.ID, release.EventClose, rm)
 	refusals(err)
 	r, err = eng.Fire(ctx, r.ID, release.EventClose, rm, release.WithReview(release.Review{
 		Outcome:   "successful",

@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -24,8 +25,11 @@ func ExampleEngine_Rollout() {
 		fmt.Println("rollback step:", s.ID)
 		return nil
 	})
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()),
 		release.WithRollback(release.RollbackConfig{Executor: deploy}))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// The host's side: its load balancer and its metrics.
 	traffic := strategy.TrafficFunc(func(_ context.Context, _ string, s strategy.Step) error {
@@ -35,14 +39,26 @@ func ExampleEngine_Rollout() {
 	errorRate := analysis.ProviderFunc(func(context.Context, analysis.Query) (analysis.Vector, error) {
 		return analysis.Vector{{Value: 0.07}}, nil // 7% of the canary's requests fail
 	})
-	runner, _ := analysis.NewRunner(map[string]analysis.Provider{"prometheus": errorRate}, analysis.WithClock(clock))
-	driver, _ := strategy.NewDriver(traffic, runner, strategy.WithClock(clock))
+	runner, err := analysis.NewRunner(map[string]analysis.Provider{"prometheus": errorRate}, analysis.WithClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
+	driver, err := strategy.NewDriver(traffic, runner, strategy.WithClock(clock))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	bot := release.Automation("deploybot", release.RoleDeployer)
-	r, _ := eng.Create(ctx, release.Spec{Name: "payments", Version: "2.4.0", Environment: "prod", Author: "ana",
+	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "2.4.0", Environment: "prod", Author: "ana",
 		Components: []release.Component{{Name: "payments", Version: "2.4.0", PreviousVersion: "2.3.0"}}})
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart} {
-		r, _ = eng.Fire(ctx, r.ID, ev, bot)
+		r, err = eng.Fire(ctx, r.ID, ev, bot)
+		if err != nil {
+			log.Fatal(err)
+		}
 	}
 
 	canary := strategy.Strategy{Canary: &strategy.Canary{Steps: []strategy.Step{
@@ -56,9 +72,15 @@ func ExampleEngine_Rollout() {
 	res, err := eng.Rollout(ctx, r.ID, driver, strategy.Rollout{ID: "payments-2.4.0", Strategy: canary}, bot)
 	fmt.Println("rollout:", res.Phase, err)
 
-	r, _ = eng.Get(ctx, r.ID)
+	r, err = eng.Get(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("release:", r.State)
-	h, _ := eng.History(ctx, r.ID)
+	h, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range h {
 		if e.Event == release.EventRecord {
 			fmt.Printf("  %s: %s\n", e.Evidence.Kind, e.Reason)

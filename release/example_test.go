@@ -4,28 +4,48 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
 func Example() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithClock(releasetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC), time.Minute)))
+	eng, err := release.New(memory.New(), release.WithClock(releasetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC), time.Minute)))
+	if err != nil {
+		log.Fatal(err)
+	}
 	dev := release.Person("ana", release.RoleDeveloper, release.RoleApprover)
 	rm := release.Person("rui", release.RoleReleaseManager)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: dev.ID})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, dev)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, dev)
-	_, err := eng.Fire(ctx, r.ID, release.EventApprove, dev) // the author may not approve
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: dev.ID})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, dev)
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, dev)
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, dev) // the author may not approve
 	fmt.Println(errors.Is(err, release.ErrForbidden))
-	r, _ = eng.Fire(ctx, r.ID, release.EventApprove, rm, release.Reason("CAB 2026-05-04"))
+	r, err = eng.Fire(ctx, r.ID, release.EventApprove, rm, release.Reason("CAB 2026-05-04"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(r.State, r.Revision)
 
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range hist {
 		fmt.Println(e.Sequence, e.Event, e.To, e.Actor.ID)
 	}
@@ -48,12 +68,21 @@ func ExampleGuardFunc() {
 		}
 		return nil
 	}), release.EventStart)
-	eng, _ := release.New(memory.New(), release.WithGuard(freeze), release.WithPolicy(release.AllowAll()))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
-		r, _ = eng.Fire(ctx, r.ID, ev, release.Person("rui"))
+	eng, err := release.New(memory.New(), release.WithGuard(freeze), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
 	}
-	_, err := eng.Fire(ctx, r.ID, release.EventStart, release.Person("rui"))
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
+		r, err = eng.Fire(ctx, r.ID, ev, release.Person("rui"))
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	_, err = eng.Fire(ctx, r.ID, release.EventStart, release.Person("rui"))
 	var ge *release.GuardError
 	if errors.As(err, &ge) {
 		fmt.Println(ge.Refusals[0].Guard+":", ge.Refusals[0].Reason)
@@ -63,7 +92,7 @@ func ExampleGuardFunc() {
 
 func ExamplePolicy_Authorize() {
 	p := release.DefaultPolicy()
-	r := release.Release{Environment: "prod", Class: release.ClassNormal, Author: "ana"}
+	r := release.Release{Environment: "prod", Class: change.Normal, Author: "ana"}
 	fmt.Println(p.Authorize(release.Person("rui", release.RoleReleaseManager), release.EventClose, r))
 	fmt.Println(p.Authorize(release.Automation("bot", release.RoleDeployer), release.EventClose, r))
 	// Output:
@@ -73,11 +102,26 @@ func ExamplePolicy_Authorize() {
 
 func ExampleVerifyHistory() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New(), release.WithPolicy(release.AllowAll()))
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("rui"))
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("rui"), release.Reason("Tuesday train"))
-	hist, _ := eng.History(ctx, r.ID)
+	eng, err := release.New(memory.New(), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("rui"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("rui"), release.Reason("Tuesday train"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	hist[2].Reason = "Thursday train" // an edit after the fact
 	fmt.Println(release.VerifyHistory(hist, r.Head) != nil)

@@ -62,7 +62,7 @@ type KeyStore interface {
 	CreateKeyed(ctx context.Context, r Release, first AuditEntry, k KeyRecord) error
 	// UpdateKeyed is Update that also stores k, in the same transaction. When k.Key
 	// is already stored it changes nothing and returns an error matching
-	// ErrAlreadyExists (or ErrConflict, when the compare-and-swap fails first).
+	// ErrAlreadyExists (or ErrStale, when the compare-and-swap fails first).
 	UpdateKeyed(ctx context.Context, expected int64, r Release, e AuditEntry, k KeyRecord) error
 	// LookupKey returns the record stored under key, or ErrNotFound.
 	LookupKey(ctx context.Context, key string) (KeyRecord, error)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/looplab/fsm"
+	"github.com/releasekit/releasekit/change"
 )
 
 // State is where a release is in its lifecycle.
@@ -86,21 +87,24 @@ func Events() []Event {
 // Valid reports whether e is one of [Events].
 func (e Event) Valid() bool { return slices.Contains(Events(), e) }
 
-// Class is a change class in the ITIL sense.
-type Class string
+// Class is the change class.
+//
+// Deprecated: use [change.Class], the one type release, calendar and risk share.
+type Class = change.Class
 
 // The change classes.
+//
+// Deprecated: use [change.Standard], [change.Normal] and [change.Emergency].
 const (
-	ClassStandard  Class = "standard"  // pre-approved, low risk, routine
-	ClassNormal    Class = "normal"    // assessed and approved before it runs
-	ClassEmergency Class = "emergency" // must run now to restore or protect service
+	ClassStandard  = change.Standard
+	ClassNormal    = change.Normal
+	ClassEmergency = change.Emergency
 )
 
-// Classes lists every [Class].
-func Classes() []Class { return []Class{ClassStandard, ClassNormal, ClassEmergency} }
-
-// Valid reports whether c is one of [Classes].
-func (c Class) Valid() bool { return slices.Contains(Classes(), c) }
+// Classes lists every change class.
+//
+// Deprecated: use [change.Classes].
+func Classes() []change.Class { return change.Classes() }
 
 // Transition is one edge of the lifecycle: Event moves a release from From to To.
 type Transition struct {

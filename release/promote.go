@@ -129,7 +129,7 @@ func (e *Engine) promote(ctx context.Context, id ID, env string, actor Actor, o 
 	spec := Spec{
 		Name: from.Name, Version: from.Version, Components: from.Components, Environment: env,
 		Class: from.Class, Author: actor.ID, Labels: from.Labels, Team: from.Team,
-		Duration: from.Duration, Needs: from.Needs,
+		Duration: from.Duration, Needs: from.Needs, CommittedAt: from.CommittedAt,
 	}
 	if err := spec.Validate(); err != nil {
 		return Release{}, err
@@ -175,31 +175,4 @@ func (pl Pipeline) step(from, to string) string {
 		return fmt.Sprintf("%s is the last environment", from)
 	}
 	return fmt.Sprintf("it would skip %s; promote to %s first", strings.Join(pl[i+1:j], ", "), pl[i+1])
-}
-
-// lineage writes, under the report's release table, which releases were promoted
-// from which; nothing when none was.
-func (w *reportWriter) lineage() {
-	at := make(map[ID]int, len(w.rs))
-	for i, r := range w.rs {
-		at[r.ID] = i
-	}
-	first := true
-	for i, r := range w.rs {
-		if r.Predecessor.IsZero() {
-			continue
-		}
-		if first {
-			w.p("Promotions:\n\n")
-			first = false
-		}
-		from := "release " + r.Predecessor.String() + " (outside the period)"
-		if j, ok := at[r.Predecessor]; ok {
-			from = ref(j) + " " + label(w.rs[j])
-		}
-		w.p("- %s %s was promoted from %s\n", ref(i), oneLine(label(r)), oneLine(from))
-	}
-	if !first {
-		w.p("\n")
-	}
 }

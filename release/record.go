@@ -15,7 +15,7 @@ const maxRecordAttempts = 16
 // withdrawal, a check result, a metric observation, a waiver) in its history: the
 // evidence is the [EventRecord] entry, written with compare-and-swap in the same
 // store transaction as the release's new revision, so it is hash-chained with every
-// other entry and verified by [VerifyHistory] and [Engine.Verify]. The release's
+// other entry and verified by [VerifyHistory] and [Engine.VerifyAudit]. The release's
 // state and scope do not change; its Revision grows by one. It returns the release
 // as committed.
 //
@@ -33,7 +33,7 @@ const maxRecordAttempts = 16
 //
 // Errors: a *ValidationError (ErrInvalid) naming every bad field of ev; a
 // *NotFoundError for an unknown release; a *TransitionError on a closed or cancelled
-// release; ErrConflict when ExpectRevision does not match (without it, Record reads
+// release; ErrStale when ExpectRevision does not match (without it, Record reads
 // again and retries when another change wins the race). A refused record writes
 // nothing. Options: [IdempotencyKey], [ExpectRevision], [Reason], [Data]; the others
 // are refused. The notifier is told as after a transition.
@@ -56,7 +56,7 @@ func (e *Engine) Record(ctx context.Context, id ID, ev Evidence, opts ...FireOpt
 		for range maxRecordAttempts {
 			var r Release
 			r, err = e.record(ctx, id, ev, o, k)
-			if !errors.Is(err, ErrConflict) || o.expect {
+			if !errors.Is(err, ErrStale) || o.expect {
 				return r, err
 			}
 		}
@@ -70,7 +70,7 @@ func (e *Engine) record(ctx context.Context, id ID, ev Evidence, o *fireOptions,
 		return Release{}, named(id, err)
 	}
 	if o.expect && cur.Revision != o.expected {
-		return Release{}, &ConflictError{ID: id, Expected: o.expected, Actual: cur.Revision}
+		return Release{}, &StaleError{ID: id, Expected: o.expected, Actual: cur.Revision}
 	}
 	if cur.State.Terminal() {
 		return Release{}, &TransitionError{ID: id, State: cur.State, Event: EventRecord, Available: Available(cur.State)}

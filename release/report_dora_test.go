@@ -3,6 +3,7 @@ package release_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -27,7 +28,52 @@ func TestReportDORACountsProduction(t *testing.T) {
 	if err := w.eng.Report(context.Background(), &b, release.ReportOptions{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "Deployments to prod in the period: 1.") {
+	if !strings.Contains(b.String(), "| Deployments to prod | 1 | |") {
 		t.Fatalf("the DORA section does not count only prod:\n%s", b.String())
+	}
+}
+
+// TestReportLeadTimeSaysWhereItStarts: lead time runs from Spec.CommittedAt when
+// every deployment gave it, and the report says which measure it shows when some
+// or none did, claiming the band only as a bound.
+func TestReportLeadTimeSaysWhereItStarts(t *testing.T) {
+	ctx := context.Background()
+	w := newWired(t, nil)
+	deploy := func(name string, committed time.Time) {
+		t.Helper()
+		r, err := w.eng.Create(ctx, release.Spec{Name: name, Version: "1.0.0", Environment: "prod", Author: "ana", CommittedAt: committed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart, release.EventComplete} {
+			w.fire(t, r.ID, ev)
+		}
+	}
+	report := func() string {
+		var b bytes.Buffer
+		if err := w.eng.Report(ctx, &b, release.ReportOptions{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	deploy("checkout", monday.Add(-30*24*time.Hour))
+	ds, err := w.eng.Deployments(ctx, "prod")
+	if err != nil || len(ds) != 1 || !ds[0].CommitAt.Equal(monday.Add(-30*24*time.Hour)) {
+		t.Fatalf("Deployments = %+v, %v; want one whose lead time starts at the commit", ds, err)
+	}
+	if out := report(); !strings.Contains(out, "| Lead time for changes (from commit) | 30d (median of 1) | low |") {
+		t.Errorf("lead time from the commit:\n%s", out)
+	}
+	deploy("payments", time.Time{})
+	out := report()
+	for _, want := range []string{"| Lead time for changes (from commit for 1 of 2 deployments, from release creation for the rest) |",
+		"at best (DORA measures from the commit, before the release was created) |"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report does not say %q:\n%s", want, out)
+		}
+	}
+	if _, err := w.eng.Create(ctx, release.Spec{Name: "web", Version: "1.0.0", Environment: "prod", Author: "ana",
+		CommittedAt: w.clock.Now().Add(time.Hour)}); !errors.Is(err, release.ErrInvalid) || !strings.Contains(err.Error(), "after now") {
+		t.Errorf("a commit in the future: %v, want ErrInvalid saying it is after now", err)
 	}
 }

@@ -38,6 +38,7 @@ type Snapshot struct {
 	Review      *Review           `json:"review,omitempty"`
 	Scope       int64             `json:"scope,omitempty"`
 	Predecessor ID                `json:"predecessor,omitzero"`
+	CommittedAt time.Time         `json:"committed_at,omitzero"`
 }
 
 // Snapshot returns r's fields as a history entry records them (see [Snapshot]),
@@ -53,7 +54,7 @@ func snapshotOf(r Release) *Snapshot {
 		Name: r.Name, Version: r.Version, Components: r.Components, Environment: r.Environment,
 		Class: r.Class, Author: r.Author, Labels: r.Labels, Team: r.Team, Duration: r.Duration,
 		Needs: r.Needs, Slot: r.Slot, Risk: r.Risk, Rollback: r.Rollback, Review: r.Review,
-		Scope: r.Scope, Predecessor: r.Predecessor,
+		Scope: r.Scope, Predecessor: r.Predecessor, CommittedAt: r.CommittedAt,
 	}
 	return s.normalized()
 }
@@ -73,6 +74,7 @@ func (s *Snapshot) normalized() *Snapshot {
 	if len(c.Needs) == 0 {
 		c.Needs = nil
 	}
+	c.CommittedAt = c.CommittedAt.UTC()
 	if c.Slot != nil {
 		sl := *c.Slot
 		sl.Start, sl.End = sl.Start.UTC(), sl.End.UTC()
@@ -261,7 +263,7 @@ func checkSnapshot(entries []AuditEntry, i int, prev *Snapshot) error {
 // extra), that the last one is cur's head and verifies on its own, and that cur is
 // what that entry says (its state, update time and snapshot: a *MismatchError per
 // field otherwise), so that an edited release is never built upon. Damage to an
-// earlier entry is found by [VerifyRelease] (Engine.Verify) and by reading the
+// earlier entry is found by [VerifyRelease] (Engine.VerifyAudit) and by reading the
 // history, which decodes and checks every entry; checking the whole chain on every
 // append would make each write cost as much as the history is long.
 func VerifyAppend(cur Release, count int64, last AuditEntry) error {

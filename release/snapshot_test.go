@@ -93,7 +93,7 @@ func everyField(t *testing.T) (release.Release, []release.AuditEntry) {
 		sl = w.fire(t, sl.ID, ev)
 	}
 	st, err := w.eng.Create(ctx, release.Spec{Name: "payments", Version: "2.0.0", Environment: "staging", Author: "ana", Team: "payments",
-		Duration: time.Hour, Labels: map[string]string{"ticket": "CHG-1"}, Needs: []release.Need{{Name: "ledger"}},
+		Duration: time.Hour, CommittedAt: w.clock.Now().Add(-26 * time.Hour), Labels: map[string]string{"ticket": "CHG-1"}, Needs: []release.Need{{Name: "ledger"}},
 		Components: []release.Component{{Name: "payments", Version: "2.0.0", PreviousVersion: "1.9.0"}}})
 	if err != nil {
 		t.Fatal(err)

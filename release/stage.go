@@ -62,7 +62,7 @@ func (e *Engine) reserveStages(ctx context.Context, p *Proposal, next *Release) 
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, &GuardError{ID: p.Release.ID, Event: p.Event, Refusals: []Refusal{{Guard: st.name(), Reason: err.Error(), Err: err}}}
+			return nil, &GuardError{ID: p.Release.ID, Event: p.Event, Release: peopleName(p.Release), Refusals: []Refusal{{Guard: st.name(), Reason: err.Error(), Err: err}}}
 		}
 		if u != nil {
 			undos = append(undos, u)

@@ -16,7 +16,7 @@ import (
 //   - A cancelled or expired context makes the method return ctx.Err() (wrapped or
 //     not) without changing anything, or complete the change fully; never half of it.
 //   - Errors map onto the package's sentinels: ErrNotFound, ErrAlreadyExists,
-//     ErrConflict; decoding failures of stored data onto ErrCorrupt.
+//     ErrStale; decoding failures of stored data onto ErrCorrupt.
 type Store interface {
 	// Create stores a new release together with the first entry of its history (the
 	// EventCreate entry, Sequence 1). It returns ErrAlreadyExists when a release with
@@ -26,16 +26,17 @@ type Store interface {
 	// Get returns the release with the given ID, or ErrNotFound.
 	Get(ctx context.Context, id ID) (Release, error)
 
-	// List returns the releases that match f, in ascending ID order (creation order
-	// for IDs made by an Engine), at most f.Limit of them when f.Limit > 0, only those
-	// with an ID greater than f.After when it is set. No match is an empty slice and
-	// a nil error.
+	// List returns the releases that match f ([Filter.Match]), in ascending ID order
+	// (creation order for IDs made by an Engine), at most f.Limit of them when
+	// f.Limit > 0, only those with an ID greater than f.After when it is set. No
+	// match is an empty slice and a nil error. A filter that [Filter.Validate]
+	// rejects returns its *ValidationError (ErrInvalid).
 	List(ctx context.Context, f Filter) ([]Release, error)
 
 	// Update is compare-and-swap on the revision: when the stored release r.ID is at
 	// revision expected, it atomically replaces it with r and appends e to its
 	// history; otherwise it changes nothing and returns an error matching
-	// ErrConflict (a *ConflictError). ErrNotFound when r.ID is not stored. Callers
+	// ErrStale (a *StaleError). ErrNotFound when r.ID is not stored. Callers
 	// pass r.Revision == expected+1 and e.Sequence == r.Revision. Of many concurrent
 	// Updates with the same expected revision, exactly one succeeds.
 	//

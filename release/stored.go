@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // DecodeRelease parses the stored form of a release (its JSON encoding, as
@@ -38,7 +40,7 @@ func storedProblems(r Release) []string {
 		p = append(p, fmt.Sprintf("state %q is not one of %v", r.State, States()))
 	}
 	if !r.Class.Valid() {
-		p = append(p, fmt.Sprintf("class %q is not one of %v", r.Class, Classes()))
+		p = append(p, fmt.Sprintf("class %q is not one of %v", r.Class, change.Classes()))
 	}
 	if r.Revision < 1 {
 		p = append(p, fmt.Sprintf("revision %d is not positive", r.Revision))

@@ -38,7 +38,7 @@ func (id ID) String() string { return uuid.UUID(id).String() }
 func (id ID) IsZero() bool { return id == ID{} }
 
 // Compare orders IDs byte-wise, which for UUIDv7 is creation order.
-func (id ID) Compare(other ID) int { return strings.Compare(string(id[:]), string(other[:])) }
+func (id ID) Compare(other ID) int { return bytes.Compare(id[:], other[:]) }
 
 // MarshalText implements encoding.TextMarshaler.
 func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
@@ -193,6 +193,9 @@ type Release struct {
 	// Predecessor is the release this one was promoted from ([Engine.Promote]): the
 	// same version verified in the environment before; zero when it was created.
 	Predecessor ID `json:"predecessor,omitzero"`
+	// CommittedAt is Spec.CommittedAt: when the change was committed, zero when the
+	// host did not say. Lead time ([Engine.Deployments]) runs from it when set.
+	CommittedAt time.Time `json:"committed_at,omitzero"`
 }
 
 // Need names a release that must be in the environment first: a release Name whose
@@ -283,6 +286,10 @@ type Spec struct {
 	Duration time.Duration
 	// Needs are releases that must be deployed in the same environment first.
 	Needs []Need
+	// CommittedAt, when the host knows it, is when the change was committed (the
+	// newest commit the release ships). DORA's lead time for changes runs from it;
+	// without it, lead time runs from the release's creation and reports say so.
+	CommittedAt time.Time
 }
 
 // Validate reports every problem with s at once, as a *ValidationError.
@@ -332,29 +339,75 @@ func (s Spec) Validate() error {
 	return validation("release spec", p)
 }
 
-// Filter selects releases in [Store.List]. Zero fields match everything.
+// Filter selects releases in [Store.List]. Zero fields match everything; the fields
+// that are set combine with AND, as [Filter.Match] defines. The stores in this
+// repository (adapters/memory, bolt, postgres) serve Name, Component, Environment,
+// States and the creation range from indexes, so a selective filter costs about the
+// same whatever the number of stored releases; Version, Class and Labels are checked
+// on what those select (alone, they read every release).
+//
+// Results come in ascending ID order (creation order for IDs made by an [Engine]),
+// whatever the filter: a page ends at its last ID, and passing that ID as After
+// gives the next page, without gaps or repeats, however the filter is served.
 type Filter struct {
 	Environment string
 	Name        string
-	Version     string
-	Class       Class
+	// Component matches releases that carry a component of this name
+	// ([Release.Components]), whatever its version.
+	Component string
+	Version   string
+	Class     Class
 	// States matches releases in any of these states.
 	States []State
 	// Labels matches releases that carry every one of these labels with these values.
 	Labels map[string]string
+	// CreatedFrom and CreatedTo bound the creation time ([Release.CreatedAt]) to the
+	// half-open range [CreatedFrom, CreatedTo); a zero bound leaves that side open.
+	// The creation time never changes, so a page of a range stays what it was. A
+	// CreatedTo before CreatedFrom is invalid.
+	CreatedFrom, CreatedTo time.Time
 	// After skips releases whose ID is not greater than After (a cursor for paging).
 	After ID
 	// Limit caps the number of releases returned; 0 means no limit.
 	Limit int
 }
 
-// Match reports whether r passes f (ignoring After and Limit). Stores may use it.
+// Validate reports every problem with f at once, as a *[ValidationError]
+// (ErrInvalid): a state or class that does not exist, a negative limit, or a
+// creation range whose end is before its start. Stores return it from List.
+func (f Filter) Validate() error {
+	var p []string
+	for _, st := range f.States {
+		if !st.Valid() {
+			p = append(p, fmt.Sprintf("state %q is not one of %v", st, States()))
+		}
+	}
+	if f.Class != "" && !f.Class.Valid() {
+		p = append(p, fmt.Sprintf("class %q is not one of %v", f.Class, Classes()))
+	}
+	if f.Limit < 0 {
+		p = append(p, fmt.Sprintf("limit %d is negative; 0 means no limit", f.Limit))
+	}
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && f.CreatedTo.Before(f.CreatedFrom) {
+		p = append(p, fmt.Sprintf("the creation range is inverted: CreatedTo (%s) is before CreatedFrom (%s); swap them",
+			f.CreatedTo.UTC().Format(time.RFC3339Nano), f.CreatedFrom.UTC().Format(time.RFC3339Nano)))
+	}
+	return validation("list filter", p)
+}
+
+// Match reports whether r passes f (ignoring After and Limit). It is the definition
+// every store's List follows; stores may use it.
 func (f Filter) Match(r Release) bool {
 	if f.Environment != "" && r.Environment != f.Environment ||
 		f.Name != "" && r.Name != f.Name ||
 		f.Version != "" && r.Version != f.Version ||
 		f.Class != "" && r.Class != f.Class ||
-		len(f.States) > 0 && !slices.Contains(f.States, r.State) {
+		len(f.States) > 0 && !slices.Contains(f.States, r.State) ||
+		!f.CreatedFrom.IsZero() && r.CreatedAt.Before(f.CreatedFrom) ||
+		!f.CreatedTo.IsZero() && !r.CreatedAt.Before(f.CreatedTo) {
+		return false
+	}
+	if f.Component != "" && !slices.ContainsFunc(r.Components, func(c Component) bool { return c.Name == f.Component }) {
 		return false
 	}
 	for k, v := range f.Labels {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -143,6 +144,10 @@ func (s *calendarStage) schedule(ctx context.Context, p *Proposal, next *Release
 		}
 	} else {
 		b, err = s.earliest(ctx, r, id, notBefore)
+		var ns *calendar.NoSlotError
+		if errors.As(err, &ns) {
+			return &noSlotError{err: ns, horizon: s.cfg.Horizon}
+		}
 		if err != nil {
 			return err
 		}
@@ -224,9 +229,10 @@ func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) 
 		return errors.New("the release has no booked slot; unschedule and schedule it again")
 	}
 	var problems []string
+	var missed *SlotError
 	if p.Now.Before(r.Slot.Start) || !p.Now.Before(r.Slot.End) {
-		problems = append(problems, fmt.Sprintf("its slot runs from %s to %s and it is %s",
-			r.Slot.Start.Format(time.RFC3339), r.Slot.End.Format(time.RFC3339), p.Now.Format(time.RFC3339)))
+		missed = &SlotError{Slot: *r.Slot, Now: p.Now}
+		problems = append(problems, missed.Error())
 	}
 	b := booking(r, r.Slot.Booking, p.Now)
 	v, err := s.view(ctx, r.Environment, b.Start, b.End)
@@ -246,9 +252,12 @@ func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) 
 		why := strings.Join(problems, "; ")
 		switch {
 		case lockdown:
-			return errors.New(why + " (a lockdown cannot be overridden)")
+			why += " (a lockdown cannot be overridden)"
 		case o.override != "":
-			return fmt.Errorf("%s (%s may not override the calendar: it takes one of the roles %s)", why, p.Actor.ID, strings.Join(s.cfg.OverrideRoles, ", "))
+			why += fmt.Sprintf(" (%s may not override the calendar: it takes one of the roles %s)", p.Actor.ID, strings.Join(s.cfg.OverrideRoles, ", "))
+		}
+		if missed != nil {
+			return &wrapped{msg: why, err: missed}
 		}
 		return errors.New(why)
 	}
@@ -310,4 +319,62 @@ func (s *calendarStage) after(ctx context.Context, p *Proposal, next Release, _ 
 	}
 	_ = s.cfg.Calendar.Cancel(old.Booking)
 	return next, nil
+}
+
+// wrapped is an error with a message of its own that unwraps to err.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.err }
+
+// noSlotError words the calendar's [*calendar.NoSlotError] for the engine: the range
+// searched is now to the horizon (CalendarConfig.Horizon), which is what a host can
+// change, and the message does not repeat the calendar guard's name. It unwraps to
+// the calendar's error.
+type noSlotError struct {
+	err     *calendar.NoSlotError
+	horizon time.Duration
+}
+
+func (e *noSlotError) Unwrap() error { return e.err }
+
+func (e *noSlotError) Error() string {
+	const at = "2006-01-02 15:04 MST"
+	n := e.err
+	from, to := n.NotBefore.UTC().Format(at), n.NotAfter.UTC().Format(at)
+	if n.LongestWindow > 0 {
+		return fmt.Sprintf("it takes %v (Spec.Duration), longer than the longest window open to it in %s from %s to %s (%v, rule %q): no slot can hold it; shorten or split the change, or add a window at least %v long to the calendar",
+			n.Duration, n.Environment, from, to, n.LongestWindow, n.LongestRule, n.Duration)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "no slot of %v in %s starting from %s to %s", n.Duration, n.Environment, from, to)
+	if !n.Ready.IsZero() {
+		fmt.Fprintf(&b, " (the releases it needs, plus the soak, end at %s)", n.Ready.UTC().Format(at))
+	}
+	quoted := func(xs []string) string {
+		q := make([]string, len(xs))
+		for i, x := range xs {
+			q[i] = strconv.Quote(x)
+		}
+		return strings.Join(q, ", ")
+	}
+	var why []string
+	if len(n.Rules) > 0 {
+		why = append(why, "rules "+quoted(n.Rules))
+	}
+	if len(n.Bookings) > 0 {
+		why = append(why, "bookings "+quoted(n.Bookings))
+	}
+	if len(why) > 0 {
+		kinds := make([]string, len(n.Kinds))
+		for i, k := range n.Kinds {
+			kinds[i] = string(k)
+		}
+		fmt.Fprintf(&b, ": blocked by %s (%s)", strings.Join(why, " and "), strings.Join(kinds, ", "))
+	}
+	fmt.Fprintf(&b, "; shorten the change, move the blocking bookings, or search further than %v ahead (CalendarConfig.Horizon)", e.horizon)
+	return b.String()
 }

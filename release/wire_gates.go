@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/risk"
@@ -150,9 +151,29 @@ func (s *gateStage) check(ctx context.Context, p *Proposal, _ *Release, o *fireO
 		return err
 	}
 	if !d.Go {
-		return fmt.Errorf("No-Go: %w", d.Err)
+		return &noGoError{err: d.Err}
 	}
 	return nil
+}
+
+// noGoError is a No-Go decision's refusal: one line, the blocking gates separated
+// by "; ", and one reason per blocking gate for [GuardError.Lines]. It unwraps to
+// the decision's Err (each *gate.GateError).
+type noGoError struct{ err error }
+
+func (e *noGoError) Error() string { return "No-Go: " + strings.Join(e.lines(), "; ") }
+func (e *noGoError) Unwrap() error { return e.err }
+
+func (e *noGoError) lines() []string {
+	var out []string
+	if j, ok := e.err.(interface{ Unwrap() []error }); ok {
+		for _, err := range j.Unwrap() {
+			out = append(out, oneLine(err.Error()))
+		}
+	} else if e.err != nil {
+		out = append(out, oneLine(e.err.Error()))
+	}
+	return out
 }
 
 // uniqueGates drops later gates with a name already seen (an environment's gate and

@@ -79,7 +79,7 @@ func (s *riskStage) facts(ctx context.Context, r Release) (risk.Facts, error) {
 	if s.cfg.Facts != nil {
 		return s.cfg.Facts(ctx, r)
 	}
-	f := risk.Facts{Class: risk.Class(r.Class)}
+	f := risk.Facts{Class: r.Class}
 	for _, c := range r.Components {
 		f.Components = append(f.Components, c.Name)
 		if c.PreviousVersion == "" {

@@ -149,14 +149,20 @@ func (s *rollbackStage) after(ctx context.Context, p *Proposal, next Release, _ 
 	return done, errors.Join(runErr, err)
 }
 
-// WithReviews(true) makes close refuse without a post-implementation review
-// (WithReview). A review given with a close is recorded in Release.Review either way.
-func WithReviews(required bool) Option {
+// WithReviewRequired(true) makes close refuse without a post-implementation review,
+// which each close passes with [WithReview]. A review given with a close is recorded
+// in Release.Review either way.
+func WithReviewRequired(required bool) Option {
 	return func(e *Engine) error {
 		e.requireReview = required
 		return nil
 	}
 }
+
+// WithReviews is the old name of [WithReviewRequired].
+//
+// Deprecated: use [WithReviewRequired]; the plural read as a per-call review.
+func WithReviews(required bool) Option { return WithReviewRequired(required) }
 
 type reviewStage struct {
 	baseStage

@@ -1,9 +1,7 @@
-// Package risk assesses the risk of a release, explains it, maps it to the
-// gates a release must pass, and measures delivery performance with the DORA
-// metrics. It is for platform teams and release bots that must justify why a
-// release needs a change advisory board, and for reporting on delivery KPIs.
-//
-// # Risk
+// Package risk assesses the risk of a release, explains it and maps it to the gates
+// a release must pass. It is for platform teams and release bots that must justify
+// why a release needs a change advisory board. (The DORA delivery metrics are the
+// dora package's; the names of them still here are deprecated aliases.)
 //
 // [Facts] describe a release: its components, size, blast radius, the
 // components' failure history, change class, timing relative to windows,
@@ -17,18 +15,12 @@
 // [ChangeSize], [Spread], [BlastRadius], [FailureHistory], [ChangeClass],
 // [Timing], [Irreversibility], [Novelty] and [TestGap].
 //
-// A [Policy] maps each level to a [Requirement] (approval quorums by role,
-// required gate names, whether warnings block) as plain data;
-// [DefaultPolicy] asks a change advisory board to approve high-risk releases.
-// The package does not import the gate package: names and roles are data.
+// A [Policy] maps each level to a [Requirement] (approval quorums by role as
+// gate.Quorum values, required gate names, whether warnings block) as plain data;
+// [DefaultPolicy] asks a change advisory board to approve high-risk releases. The
+// change class of [Facts] is change.Class, the type the calendar and the release
+// engine use too.
 //
-// # DORA metrics
-//
-// [DORA] computes deployment frequency, lead time for changes, change failure
-// rate and time to restore service from [Deployment] records over a [Window],
-// each with its performance [Band] by the thresholds of the DORA State of
-// DevOps report (see [Metrics] for the table). [DORABy] and [DORAReport] break
-// them down per service and per team.
-//
-// The package uses only the standard library and never reads the clock.
+// The package uses only the standard library and the change, gate and dora leaves,
+// and never reads the clock.
 package risk

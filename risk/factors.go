@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Factor scores one aspect of a release's risk.
@@ -190,11 +192,11 @@ func (ChangeClass) Name() string { return string(FactorClass) }
 // Evaluate implements [Factor].
 func (ChangeClass) Evaluate(f Facts) Finding {
 	switch f.Class {
-	case Standard:
+	case change.Standard:
 		return Finding{Reason: "a pre-approved standard change"}
-	case Normal, "":
+	case change.Normal, "":
 		return Finding{Severity: 0.3, Reason: "a normal change", Mitigation: "make the change a pre-approved standard change if it is routine"}
-	case Emergency:
+	case change.Emergency:
 		return Finding{Severity: 1, Reason: "an emergency change with an abbreviated process", Mitigation: "follow the normal change process unless the incident demands otherwise"}
 	}
 	return Finding{Severity: 1, Reason: fmt.Sprintf("unknown change class %q, scored as emergency", f.Class), Mitigation: "set the class to standard, normal or emergency"}

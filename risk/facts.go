@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Facts are what is known about a release when its risk is assessed. Every
@@ -25,8 +27,8 @@ type Facts struct {
 	DependentNames []string `json:"dependent_names,omitempty"`
 	// History maps a component to its past deployment outcomes.
 	History map[string]Outcomes `json:"history,omitempty"`
-	// Class is the change class; "" counts as [Normal].
-	Class Class `json:"class,omitempty"`
+	// Class is the change class; "" counts as [change.Normal].
+	Class change.Class `json:"class,omitempty"`
 	// Schedule places the release relative to windows, freezes and
 	// business hours.
 	Schedule Schedule `json:"schedule"`
@@ -70,9 +72,6 @@ type TestEvidence struct {
 	Coverage float64 `json:"coverage,omitempty"`
 }
 
-// ErrInvalidFacts is wrapped by every [*FactError].
-var ErrInvalidFacts = errors.New("invalid risk facts")
-
 // FactError names one invalid field of [Facts].
 type FactError struct {
 	// Field is the offending field, e.g. "History[api].Failures".
@@ -90,7 +89,7 @@ func (e *FactError) Unwrap() error { return ErrInvalidFacts }
 // Validate reports every invalid fact at once. [Model.Assess] does not
 // require valid facts: it clamps negative counts to 0, failures to the number
 // of deployments and coverage to 0–100, and scores an unknown class as
-// [Emergency].
+// [change.Emergency].
 func (f Facts) Validate() error {
 	var errs []error
 	add := func(field, problem string) { errs = append(errs, &FactError{Field: field, Problem: problem}) }

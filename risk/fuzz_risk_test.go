@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/risk"
 )
 
@@ -20,7 +21,7 @@ import (
 //	go test -run '^$' -fuzz '^FuzzModelAssess$' -fuzztime 90s ./risk
 func FuzzModelAssess(f *testing.F) {
 	facts, err := json.Marshal(risk.Facts{Components: []string{"api", "db"}, LinesChanged: 800, FilesChanged: 30, Dependents: 7,
-		History: map[string]risk.Outcomes{"api": {Deployments: 10, Failures: 3}}, Class: risk.Emergency,
+		History: map[string]risk.Outcomes{"api": {Deployments: 10, Failures: 3}}, Class: change.Emergency,
 		IrreversibleSteps: []string{"drop column"}, FirstTimeComponents: []string{"db"}})
 	if err != nil {
 		f.Fatal(err)

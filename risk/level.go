@@ -1,10 +1,11 @@
 package risk
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Level is a risk level. Levels are ordered: low < medium < high < critical.
@@ -20,10 +21,6 @@ const (
 
 // Levels lists every [Level], lowest first.
 func Levels() []Level { return []Level{Low, Medium, High, Critical} }
-
-// ErrInvalidLevel is wrapped by the [*LevelError] of [ParseLevel] for an unknown
-// level.
-var ErrInvalidLevel = errors.New("invalid risk level")
 
 // LevelError says that a text is not a risk level.
 type LevelError struct {
@@ -55,21 +52,21 @@ func (l Level) Valid() bool { return slices.Contains(Levels(), l) }
 // Rank is l's position in [Levels] (low is 0), or -1 for an invalid level.
 func (l Level) Rank() int { return slices.Index(Levels(), l) }
 
-// Class is an ITIL change class.
-type Class string
+// Class is the change class.
+//
+// Deprecated: use [change.Class], the one type release, calendar and risk share.
+type Class = change.Class
 
-// The change classes, from least to most risky.
+// The change classes.
+//
+// Deprecated: use [change.Standard], [change.Normal] and [change.Emergency].
 const (
-	// Standard is a pre-approved, low-risk, routine change.
-	Standard Class = "standard"
-	// Normal is a change that goes through the full assessment.
-	Normal Class = "normal"
-	// Emergency is an urgent change made with an abbreviated process.
-	Emergency Class = "emergency"
+	Standard  = change.Standard
+	Normal    = change.Normal
+	Emergency = change.Emergency
 )
 
-// Classes lists every [Class], least risky first.
-func Classes() []Class { return []Class{Standard, Normal, Emergency} }
-
-// Valid reports whether c is one of [Classes].
-func (c Class) Valid() bool { return slices.Contains(Classes(), c) }
+// Classes lists every change class, least urgent first.
+//
+// Deprecated: use [change.Classes].
+func Classes() []change.Class { return change.Classes() }

@@ -69,9 +69,6 @@ func DefaultModel() Model {
 	}
 }
 
-// ErrInvalidModel is wrapped by every [*ModelError].
-var ErrInvalidModel = errors.New("invalid risk model")
-
 // ModelError names one problem with a [Model].
 type ModelError struct {
 	// Field is the offending part, e.g. "Weights[size]".

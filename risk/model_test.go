@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/risk"
 )
 
@@ -23,7 +24,7 @@ func factsGen() *rapid.Generator[risk.Facts] {
 			LinesChanged: rapid.IntRange(0, 20000).Draw(t, "lines"),
 			FilesChanged: rapid.IntRange(0, 500).Draw(t, "files"),
 			Dependents:   rapid.IntRange(0, 100).Draw(t, "dependents"),
-			Class:        rapid.SampledFrom([]risk.Class{"", risk.Standard, risk.Normal, risk.Emergency}).Draw(t, "class"),
+			Class:        rapid.SampledFrom([]change.Class{"", change.Standard, change.Normal, change.Emergency}).Draw(t, "class"),
 			Schedule: risk.Schedule{
 				OutsideWindow:        rapid.Bool().Draw(t, "outsideWindow"),
 				InFreeze:             rapid.Bool().Draw(t, "inFreeze"),
@@ -65,8 +66,8 @@ func worsen(t *rapid.T, f risk.Facts) risk.Facts {
 		}
 		w.History[c] = o
 	}
-	classRank := map[risk.Class]int{risk.Standard: 0, "": 1, risk.Normal: 1, risk.Emergency: 2}
-	if c := rapid.SampledFrom([]risk.Class{risk.Standard, risk.Normal, risk.Emergency}).Draw(t, "worseClass"); classRank[c] > classRank[f.Class] {
+	classRank := map[change.Class]int{change.Standard: 0, "": 1, change.Normal: 1, change.Emergency: 2}
+	if c := rapid.SampledFrom([]change.Class{change.Standard, change.Normal, change.Emergency}).Draw(t, "worseClass"); classRank[c] > classRank[f.Class] {
 		w.Class = c
 	}
 	w.Schedule.OutsideWindow = f.Schedule.OutsideWindow || rapid.Bool().Draw(t, "leaveWindow")
@@ -155,7 +156,7 @@ func TestPropertyAssessmentIsBoundedDeterministicAndExplained(t *testing.T) {
 }
 
 func TestAssessExtremes(t *testing.T) {
-	calm := risk.Facts{Components: []string{"api"}, Class: risk.Standard, Tests: risk.TestEvidence{Passed: true, Coverage: 90}}
+	calm := risk.Facts{Components: []string{"api"}, Class: change.Standard, Tests: risk.TestEvidence{Passed: true, Coverage: 90}}
 	a := risk.Assess(calm)
 	assert.Equal(t, 0.0, a.Score, a.Summary())
 	assert.Equal(t, risk.Low, a.Level)
@@ -166,7 +167,7 @@ func TestAssessExtremes(t *testing.T) {
 
 	storm := risk.Facts{
 		Components: append(slices.Clone(componentPool), "x", "y", "z"), LinesChanged: 1e6, FilesChanged: 1e4, Dependents: 1000,
-		History: map[string]risk.Outcomes{"api": {Deployments: 10, Failures: 9}}, Class: risk.Emergency,
+		History: map[string]risk.Outcomes{"api": {Deployments: 10, Failures: 9}}, Class: change.Emergency,
 		Schedule:          risk.Schedule{InFreeze: true, OutsideWindow: true, OutsideBusinessHours: true, FreezeIn: time.Minute},
 		IrreversibleSteps: []string{"drop table", "rewrite keys"}, FirstTimeComponents: []string{"a", "b", "c"},
 	}
@@ -187,7 +188,7 @@ func TestFactorReasons(t *testing.T) {
 		{"components", risk.Facts{Components: []string{"a", "b", "c"}}, risk.FactorComponents, "3 components change together: a, b, c", "separately"},
 		{"blast", risk.Facts{Dependents: 4, DependentNames: []string{"w", "x", "y", "z"}}, risk.FactorBlastRadius, "4 components depend on the change: w, x, y, z", "canary"},
 		{"history", risk.Facts{Components: []string{"api"}, History: map[string]risk.Outcomes{"api": {Deployments: 10, Failures: 2}}}, risk.FactorHistory, "api failed 2 of its last 10 deployments (20%)", "review api"},
-		{"emergency", risk.Facts{Class: risk.Emergency}, risk.FactorClass, "emergency change", "normal change process"},
+		{"emergency", risk.Facts{Class: change.Emergency}, risk.FactorClass, "emergency change", "normal change process"},
 		{"unknown class", risk.Facts{Class: "yolo"}, risk.FactorClass, `unknown change class "yolo"`, "set the class"},
 		{"freeze", risk.Facts{Schedule: risk.Schedule{InFreeze: true, FreezeIn: 12 * time.Hour}}, risk.FactorTiming, "it falls in a freeze; it ends 12h0m0s before a freeze", "after the freeze"},
 		{"irreversible", risk.Facts{IrreversibleSteps: []string{"drop column x"}}, risk.FactorIrreversible, "1 irreversible step: drop column x", "down-migration"},
@@ -279,7 +280,7 @@ func TestLevels(t *testing.T) {
 	}{{0, risk.Low}, {24.99, risk.Low}, {25, risk.Medium}, {50, risk.High}, {74.9, risk.High}, {75, risk.Critical}, {100, risk.Critical}} {
 		assert.Equal(t, tt.want, th.Level(tt.score), "score %v", tt.score)
 	}
-	assert.Len(t, risk.Classes(), 3)
+	assert.Len(t, change.Classes(), 3)
 	assert.Len(t, risk.FactorNames(), len(risk.DefaultModel().Factors))
 }
 
@@ -301,7 +302,7 @@ func TestFactsValidate(t *testing.T) {
 func ExampleAssessment_Summary() {
 	a := risk.Assess(risk.Facts{
 		Components: []string{"db"}, IrreversibleSteps: []string{"drop column users.legacy"},
-		Class: risk.Standard, Tests: risk.TestEvidence{Passed: true, Coverage: 85},
+		Class: change.Standard, Tests: risk.TestEvidence{Passed: true, Coverage: 85},
 	})
 	fmt.Println(a.Summary())
 	// Output:

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/releasekit/releasekit/gate"
 )
 
 // Role names used by [DefaultPolicy]. Roles are plain data: a host application
@@ -27,20 +29,16 @@ const (
 	GateObjectives = "objectives"
 )
 
-// Quorum asks for at least Min distinct approvers holding Role ("" means any
-// role). It mirrors the gate package's Quorum without importing it, so that a
-// policy stays plain data.
-type Quorum struct {
-	// Role is the role an approver must hold; "" means any role.
-	Role string `json:"role"`
-	// Min is how many distinct people are needed; at least 1.
-	Min int `json:"min"`
-}
+// Quorum asks for at least Min distinct approvers holding Role.
+//
+// Deprecated: use [gate.Quorum]: a policy's approvals are the gate package's quorums,
+// one type for one idea, so a requirement feeds gate.Approvals without conversion.
+type Quorum = gate.Quorum
 
 // Requirement is what a release of one risk level needs before it may go.
 type Requirement struct {
 	// Approvals must all be met, by distinct people.
-	Approvals []Quorum `json:"approvals,omitempty"`
+	Approvals []gate.Quorum `json:"approvals,omitempty"`
 	// Gates names the gates that must be evaluated as required gates.
 	Gates []string `json:"gates,omitempty"`
 	// WarningsBlock makes a warning of a required gate block the release.
@@ -67,21 +65,14 @@ type Policy struct {
 // advisory board, and a critical one adds security and lets no warning pass.
 func DefaultPolicy() Policy {
 	return Policy{Requirements: map[Level]Requirement{
-		Low:    {Approvals: []Quorum{{RoleReleaseManager, 1}}, Gates: []string{GateChecks}},
-		Medium: {Approvals: []Quorum{{RoleReleaseManager, 1}}, Gates: []string{GateChecks, GateObjectives}},
-		High: {Approvals: []Quorum{{RoleReleaseManager, 1}, {RoleChangeAdvisoryBoard, 1}},
+		Low:    {Approvals: []gate.Quorum{{Role: RoleReleaseManager, Min: 1}}, Gates: []string{GateChecks}},
+		Medium: {Approvals: []gate.Quorum{{Role: RoleReleaseManager, Min: 1}}, Gates: []string{GateChecks, GateObjectives}},
+		High: {Approvals: []gate.Quorum{{Role: RoleReleaseManager, Min: 1}, {Role: RoleChangeAdvisoryBoard, Min: 1}},
 			Gates: []string{GateChecks, GateObjectives}},
-		Critical: {Approvals: []Quorum{{RoleReleaseManager, 1}, {RoleChangeAdvisoryBoard, 1}, {RoleSecurity, 1}},
+		Critical: {Approvals: []gate.Quorum{{Role: RoleReleaseManager, Min: 1}, {Role: RoleChangeAdvisoryBoard, Min: 1}, {Role: RoleSecurity, Min: 1}},
 			Gates: []string{GateChecks, GateObjectives}, WarningsBlock: true},
 	}}
 }
-
-// ErrInvalidPolicy is wrapped by every [*PolicyError].
-var ErrInvalidPolicy = errors.New("invalid risk policy")
-
-// ErrNoRequirement is returned by [Policy.For] for a level the policy does
-// not cover.
-var ErrNoRequirement = errors.New("no requirement for risk level")
 
 // PolicyError names one problem with a [Policy].
 type PolicyError struct {
@@ -163,7 +154,7 @@ func (p Policy) Validate() error {
 	return errors.Join(errs...)
 }
 
-func rolesOf(qs []Quorum) []string {
+func rolesOf(qs []gate.Quorum) []string {
 	var out []string
 	for _, q := range qs {
 		if !slices.Contains(out, q.Role) {
@@ -173,7 +164,7 @@ func rolesOf(qs []Quorum) []string {
 	return out
 }
 
-func need(qs []Quorum, role string) int {
+func need(qs []gate.Quorum, role string) int {
 	n := 0
 	for _, q := range qs {
 		if q.Role == role {
@@ -183,7 +174,7 @@ func need(qs []Quorum, role string) int {
 	return n
 }
 
-func totalMin(qs []Quorum) int {
+func totalMin(qs []gate.Quorum) int {
 	n := 0
 	for _, q := range qs {
 		n += q.Min

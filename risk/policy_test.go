@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/risk"
 )
 
@@ -15,11 +16,11 @@ func TestDefaultPolicy(t *testing.T) {
 	require.NoError(t, p.Validate())
 	high, err := p.For(risk.High)
 	require.NoError(t, err)
-	assert.Equal(t, []risk.Quorum{{Role: risk.RoleReleaseManager, Min: 1}, {Role: risk.RoleChangeAdvisoryBoard, Min: 1}}, high.Approvals,
+	assert.Equal(t, []gate.Quorum{{Role: risk.RoleReleaseManager, Min: 1}, {Role: risk.RoleChangeAdvisoryBoard, Min: 1}}, high.Approvals,
 		"high needs two approvals including the change advisory board")
 	crit, err := p.For(risk.Critical)
 	require.NoError(t, err)
-	assert.Contains(t, crit.Approvals, risk.Quorum{Role: risk.RoleSecurity, Min: 1})
+	assert.Contains(t, crit.Approvals, gate.Quorum{Role: risk.RoleSecurity, Min: 1})
 	assert.True(t, crit.WarningsBlock)
 
 	// For hands out copies.
@@ -53,7 +54,7 @@ func TestPolicyValidate(t *testing.T) {
 		{"missing level", func(p *risk.Policy) { delete(p.Requirements, risk.Medium) }, "level medium: has no requirement", "every level needs a requirement"},
 		{"unknown level", func(p *risk.Policy) { p.Requirements["severe"] = risk.Requirement{} }, "level severe: is not a risk level", "typos in levels are caught"},
 		{"bad quorum", func(p *risk.Policy) {
-			p.Requirements[risk.Low] = risk.Requirement{Approvals: []risk.Quorum{{Role: "rm", Min: 0}}, Gates: []string{"checks"}}
+			p.Requirements[risk.Low] = risk.Requirement{Approvals: []gate.Quorum{{Role: "rm", Min: 0}}, Gates: []string{"checks"}}
 		}, "Min 0", "a quorum needs at least one person"},
 		{"empty gate", func(p *risk.Policy) {
 			r := p.Requirements[risk.Critical]

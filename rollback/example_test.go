@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"os"
 	"time"
 
@@ -15,8 +16,12 @@ import (
 // ledger. The rollback runs the other way round: checkout first, ledger last.
 func ExamplePlan() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	_ = g.AddDependency("payments", "ledger")
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	if err := g.AddDependency("payments", "ledger"); err != nil {
+		log.Fatal(err)
+	}
 	g.AddNode("search")
 
 	deployed := rollback.Deployment{
@@ -68,8 +73,14 @@ func ExamplePlan_irreversible() {
 	if errors.As(err, &ie) {
 		fmt.Println("refused:", ie.Steps[0].ID)
 	}
-	rb, _ := rollback.Plan(g, deployed, rollback.Options{RollForward: true})
-	s, _ := rb.Step("w1/ledger/roll-forward/0043_drop_legacy")
+	rb, err := rollback.Plan(g, deployed, rollback.Options{RollForward: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, ok := rb.Step("w1/ledger/roll-forward/0043_drop_legacy")
+	if !ok {
+		log.Fatal("the plan has no roll-forward step for 0043_drop_legacy")
+	}
 	fmt.Println("instead:", s.Kind, "->", s.Command)
 	// Output:
 	// refused: w1/ledger/revert-migration/0043_drop_legacy
@@ -79,14 +90,19 @@ func ExamplePlan_irreversible() {
 // Check the plan against a calendar slot before running it.
 func ExampleRunbook_FitsIn() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	rb, _ := rollback.Plan(g, rollback.Deployment{Components: []rollback.ComponentChange{
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	rb, err := rollback.Plan(g, rollback.Deployment{Components: []rollback.ComponentChange{
 		{Name: "checkout", From: "1", To: "2"},
 		{Name: "payments", From: "1", To: "2"},
 	}}, rollback.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	slot := time.Date(2026, 11, 24, 22, 0, 0, 0, time.UTC)
 	fmt.Println(rb.FitsIn(slot, slot.Add(30*time.Minute)))
-	err := rb.FitsIn(slot, slot.Add(15*time.Minute))
+	err = rb.FitsIn(slot, slot.Add(15*time.Minute))
 	fmt.Println(errors.Is(err, rollback.ErrDoesNotFit))
 	// Output:
 	// <nil>
@@ -96,13 +112,18 @@ func ExampleRunbook_FitsIn() {
 func ExampleRunbook_WriteMarkdown() {
 	g := depgraph.New[string]()
 	g.AddNode("payments")
-	rb, _ := rollback.Plan(g, rollback.Deployment{Release: "2026.11.3", Components: []rollback.ComponentChange{
+	rb, err := rollback.Plan(g, rollback.Deployment{Release: "2026.11.3", Components: []rollback.ComponentChange{
 		{Name: "payments", From: "2.7.1", To: "2.8.0", Finished: true},
 	}}, rollback.Options{
 		Commands: map[rollback.StepKind]string{rollback.KindRedeploy: "deployctl rollout {component} --version {version}"},
 		Notify:   []string{"#release-managers"},
 	})
-	_ = rb.WriteMarkdown(os.Stdout)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := rb.WriteMarkdown(os.Stdout); err != nil {
+		log.Fatal(err)
+	}
 	// Output:
 	// # Rollback runbook: 2026.11.3
 	//
@@ -139,11 +160,16 @@ func ExampleRunbook_WriteMarkdown() {
 // what was not done.
 func ExampleRun() {
 	g := depgraph.New[string]()
-	_ = g.AddDependency("checkout", "payments")
-	rb, _ := rollback.Plan(g, rollback.Deployment{Release: "r1", Components: []rollback.ComponentChange{
+	if err := g.AddDependency("checkout", "payments"); err != nil {
+		log.Fatal(err)
+	}
+	rb, err := rollback.Plan(g, rollback.Deployment{Release: "r1", Components: []rollback.ComponentChange{
 		{Name: "checkout", From: "1.0", To: "1.1"},
 		{Name: "payments", From: "2.0", To: "2.1"},
 	}}, rollback.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	broken := true
 	exec := rollback.ExecutorFunc(func(ctx context.Context, s rollback.Step) error {

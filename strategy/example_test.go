@@ -3,6 +3,7 @@ package strategy_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/analysis"
@@ -53,11 +54,17 @@ func ExampleDriver() {
 	canaryErrors := analysis.ProviderFunc(func(ctx context.Context, q analysis.Query) (analysis.Vector, error) {
 		return analysis.Vector{{Value: 0.07}}, nil // 7% of canary requests fail
 	})
-	runner, _ := analysis.NewRunner(map[string]analysis.Provider{"prometheus": canaryErrors})
-	driver, _ := strategy.NewDriver(traffic, runner, strategy.WithRollback(func(ctx context.Context, rollout, reason string) error {
+	runner, err := analysis.NewRunner(map[string]analysis.Provider{"prometheus": canaryErrors})
+	if err != nil {
+		log.Fatal(err)
+	}
+	driver, err := strategy.NewDriver(traffic, runner, strategy.WithRollback(func(ctx context.Context, rollout, reason string) error {
 		fmt.Println("rollback of", rollout)
 		return nil
 	}))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	res, err := driver.Run(context.Background(), strategy.Rollout{ID: "payments-2.4.0", Strategy: strategy.Strategy{Canary: &strategy.Canary{Steps: []strategy.Step{
 		strategy.SetWeight(10),

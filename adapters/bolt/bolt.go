@@ -21,7 +21,7 @@ import (
 // SchemaVersion is the version of the file layout this code writes. Open refuses a
 // file with a newer version (*SchemaError) rather than misreading it, and upgrades a
 // file with an older one in place (see the package documentation).
-const SchemaVersion uint64 = 2
+const SchemaVersion uint64 = 3
 
 // Bucket and key names of the file layout (see the package documentation).
 var (
@@ -36,7 +36,7 @@ var (
 	bucketLockdowns   = []byte("lockdowns")
 	keySchema         = []byte("schema")
 
-	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketLockdowns}
+	allBuckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv, bucketBookingSpan, bucketIndex, bucketLockdowns}
 	// schema1Buckets are the buckets every file of schema 1 has.
 	schema1Buckets = [][]byte{bucketMeta, bucketReleases, bucketHistory, bucketOutbox, bucketOutboxDue, bucketBookings, bucketBookingsEnv}
 )
@@ -242,6 +242,11 @@ func initSchema(tx *bbolt.Tx, path string) error {
 			return err
 		}
 	}
+	if found <= 2 {
+		if err := upgrade2to3(tx, path); err != nil {
+			return err
+		}
+	}
 	// The lockdown history came after schema 2 without changing any existing row:
 	// a file written before it gets the (empty) bucket when it is next opened.
 	if _, err := tx.CreateBucketIfNotExists(bucketLockdowns); err != nil {
@@ -321,6 +326,24 @@ func upgrade1to2(tx *bbolt.Tx, path string) error {
 		}
 	}
 	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, 2))
+}
+
+// upgrade2to3 upgrades a file of schema 2 in the transaction that opens it: it builds
+// the releases' index (releases_index) from every release row. A row that does not
+// read (a checksum or decoding failure) fails the upgrade, and the file is left as it
+// was (the transaction rolls back): restore it from a backup, or open it with the
+// code of schema 2 to read what it can.
+func upgrade2to3(tx *bbolt.Tx, path string) error {
+	if tx.Bucket(bucketIndex) != nil {
+		return &SchemaError{Path: path, Found: 2, Supported: SchemaVersion, Reason: fmt.Sprintf("a schema-2 file already holds bucket %s", bucketIndex)}
+	}
+	if _, err := tx.CreateBucket(bucketIndex); err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 3: %w", path, err)
+	}
+	if err := buildIndex(tx); err != nil {
+		return fmt.Errorf("bolt: upgrade %s to schema 3: index the releases: %w", path, err)
+	}
+	return tx.Bucket(bucketMeta).Put(keySchema, binary.BigEndian.AppendUint64(nil, 3))
 }
 
 // Path returns the database file's path.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -18,21 +19,23 @@ const maxProblems = 100
 // Check reads the whole file in one read transaction (writers are not blocked) and
 // verifies what the store promises: every value in every bucket matches its checksum
 // (a byte altered on disk or by hand is found, wherever it is) and a lookup by its key
-// finds it (damage to a page's keys is found); every release decodes,
-// has a history that verifies against its head and is what that history says,
-// field by field (release.VerifyRelease: an edited state, author or environment is
-// named), with as many entries as its revision; no history without its release; every outbox row decodes,
-// is in the due index, and is the notification of an entry that exists in its
-// release's history with the same hash (no orphan rows); every booking decodes, is in
-// the environment index and is no longer than its environment's recorded longest
-// booking, and every index entry points to its row; every lockdown history row
-// decodes under its sequence and the history verifies (release.VerifyLockdownHistory).
-// It returns nil or the problems
-// joined (errors.Join, at most 100), each matching release.ErrCorrupt or
-// release.ErrTampered. A file too damaged for bbolt to read is a *DamagedError, and so
-// is a meta page found damaged when the file was opened (bbolt then opened it at the
-// transaction before, so the last commit may be lost). Its cost is linear in the
-// size of the file.
+// finds it (damage to a page's keys is found); every release decodes, has a history
+// that verifies against its head and is what that history says, field by field
+// (release.VerifyRelease: an edited state, author or environment is named), with as
+// many entries as its revision; no history without its release; the releases' index
+// holds exactly the keys the release rows give (a release missing from it under its
+// name, a component, its environment, state or creation time is reported, and so is
+// a key that points to a release that is not stored or whose row has another value);
+// every outbox row decodes, is in the due index, and is the notification of an entry
+// that exists in its release's history with the same hash (no orphan rows); every
+// booking decodes, is in the environment index and is no longer than its
+// environment's recorded longest booking, and every index entry points to its row;
+// every lockdown history row decodes under its sequence and the history verifies
+// (release.VerifyLockdownHistory). It returns nil or the problems joined (errors.Join,
+// at most 100), each matching release.ErrCorrupt or release.ErrTampered. A file too
+// damaged for bbolt to read is a *DamagedError, and so is a meta page found damaged
+// when the file was opened (bbolt then opened it at the transaction before, so the
+// last commit may be lost). Its cost is linear in the size of the file.
 func (s *Store) Check(ctx context.Context) error {
 	var problems []error
 	report := func(err error) error {
@@ -57,8 +60,11 @@ func (s *Store) Check(ctx context.Context) error {
 		if err := checkLookups(ctx, tx, corrupt); err != nil {
 			return err
 		}
-		heads, err := checkReleases(ctx, s, tx, report, corrupt)
+		heads, want, err := checkReleases(ctx, s, tx, report, corrupt)
 		if err != nil {
+			return err
+		}
+		if err := checkIndex(ctx, tx, want, report, corrupt); err != nil {
 			return err
 		}
 		if err := checkOutbox(tx, heads, report, corrupt); err != nil {
@@ -108,22 +114,32 @@ type reporter func(err error) error
 type corrupter func(what, format string, args ...any) error
 
 // checkReleases checks every release row and its history, and returns the hashes of
-// every release's entries by sequence.
-func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter, corrupt corrupter) (map[release.ID]map[int64]string, error) {
+// every release's entries by sequence and the index keys the readable rows must have.
+func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter, corrupt corrupter) (map[release.ID]map[int64]string, indexWant, error) {
 	rels := tx.Bucket(bucketReleases)
 	hist := tx.Bucket(bucketHistory)
 	heads := map[release.ID]map[int64]string{}
+	want := indexWant{keys: map[string]bool{}, unreadable: map[release.ID]bool{}}
 	err := rels.ForEach(func(k, v []byte) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		payload, err := tReleases.open(k, v)
 		if err != nil {
+			if len(k) == 16 {
+				want.unreadable[release.ID(k)] = true
+			}
 			return report(err)
 		}
 		r, err := decodeRelease(k, payload)
 		if err != nil {
+			if len(k) == 16 {
+				want.unreadable[release.ID(k)] = true
+			}
 			return report(err)
+		}
+		for _, ik := range indexKeys(r) {
+			want.keys[string(ik)] = true
 		}
 		h, err := s.historyIn(tx, r.ID)
 		if err != nil {
@@ -147,7 +163,7 @@ func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter,
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, want, err
 	}
 	err = hist.ForEach(func(k, v []byte) error {
 		if v != nil {
@@ -158,7 +174,78 @@ func checkReleases(ctx context.Context, s *Store, tx *bbolt.Tx, report reporter,
 		}
 		return nil
 	})
-	return heads, err
+	return heads, want, err
+}
+
+// indexWant is what the releases' index must hold: the keys of every readable
+// release row, and the IDs of the rows that did not read (already reported).
+type indexWant struct {
+	keys       map[string]bool
+	unreadable map[release.ID]bool
+}
+
+// checkIndex checks every index key against the release rows: each key must be one
+// a row has (a key of a release that is not stored, or that the row's fields do not
+// give, is reported), and each key a row has must be in the index (a release missing
+// from an index is never listed by a filter on that field).
+func checkIndex(ctx context.Context, tx *bbolt.Tx, want indexWant, report reporter, corrupt corrupter) error {
+	rels := tx.Bucket(bucketReleases)
+	err := tx.Bucket(bucketIndex).ForEach(func(k, v []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := tIndex.open(k, v); err != nil {
+			return report(err)
+		}
+		if want.keys[string(k)] {
+			delete(want.keys, string(k))
+			return nil
+		}
+		what := fmt.Sprintf("index key %x (bucket %s)", k, bucketIndex)
+		if len(k) < 17 {
+			return corrupt(what, "it is too short to end with a release ID")
+		}
+		id := release.ID(k[len(k)-16:])
+		switch {
+		case want.unreadable[id]:
+			return nil
+		case rels.Get(id[:]) == nil:
+			return corrupt(what, "it points to release %s, which is not stored", id)
+		}
+		return corrupt(what, "it points to release %s, whose row does not have this %s (a stale or forged entry: filters on it list the wrong releases)", id, indexField(k[0]))
+	})
+	if err != nil {
+		return err
+	}
+	missing := make([]string, 0, len(want.keys))
+	for k := range want.keys {
+		missing = append(missing, k)
+	}
+	slices.Sort(missing)
+	for _, k := range missing {
+		id := release.ID([]byte(k[len(k)-16:]))
+		if err := corrupt(fmt.Sprintf("release %s", id), "its %s is missing from the index (key %x): filters on it do not list the release", indexField(k[0]), k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexField names the field of an index key's tag.
+func indexField(tag byte) string {
+	switch tag {
+	case 'n':
+		return "name"
+	case 'c':
+		return "component"
+	case 'e':
+		return "environment"
+	case 's':
+		return "state"
+	case createdTag:
+		return "creation time"
+	}
+	return fmt.Sprintf("field %q", tag)
 }
 
 // checkOutbox checks every outbox row against its due index entry and the history

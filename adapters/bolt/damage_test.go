@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -169,6 +170,9 @@ func copyTo(t *testing.T, src string, edit func([]byte) []byte) string {
 // never panics: Open refuses it with a *DamagedError naming the file (or the cut fell
 // in unused space and everything reads back the same).
 func TestTruncated(t *testing.T) {
+	if withoutRace(t) {
+		return
+	}
 	src, want := damageSource(t)
 	fi, err := os.Stat(src)
 	require.NoError(t, err)
@@ -200,6 +204,9 @@ func TestTruncated(t *testing.T) {
 // data unnoticed: Open refuses the file, a read or Check returns a typed error, or
 // (damage in unused space) everything reads back the same and Check passes.
 func TestDamagedBytes(t *testing.T) {
+	if withoutRace(t) {
+		return
+	}
 	src, want := damageSource(t)
 	files := 200
 	if testing.Short() {
@@ -227,6 +234,9 @@ func TestDamagedBytes(t *testing.T) {
 // meta page's high water mark), where nothing should go unnoticed but damage to
 // pages bbolt has freed.
 func TestDamagedBytesInUse(t *testing.T) {
+	if withoutRace(t) {
+		return
+	}
 	src, want := damageSource(t)
 	b, err := os.ReadFile(src)
 	require.NoError(t, err)
@@ -273,4 +283,26 @@ func TestDamagedMetaPage(t *testing.T) {
 	assert.Contains(t, err.Error(), fmt.Sprintf("meta page %d did not match its checksum", newest))
 	assert.Contains(t, err.Error(), fmt.Sprintf("opened at transaction %d", min(txid(0), txid(1))))
 	assert.NotEqual(t, want, got, "the file's last commit (a booking) is lost with its meta page")
+}
+
+// withoutRace runs the calling test in a child `go test` built without the race
+// detector (see damage_race_test.go) and reports whether it did; the caller returns
+// when it did. The child's output is logged, and its failure fails t.
+func withoutRace(t *testing.T) bool {
+	t.Helper()
+	if !raceEnabled {
+		return false
+	}
+	args := []string{"test", "-count=1", "-run", "^" + t.Name() + "$", "-v"}
+	if testing.Short() {
+		args = append(args, "-short")
+	}
+	cmd := exec.Command("go", append(args, ".")...)
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	out, err := cmd.CombinedOutput()
+	t.Logf("run without the race detector (checkptr stops bbolt's reads of damaged pages):\n%s", out)
+	if err != nil {
+		t.Fatalf("go %s: %v", strings.Join(args, " "), err)
+	}
+	return true
 }

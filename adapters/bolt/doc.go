@@ -15,10 +15,16 @@
 // ([ErrLocked]). A file written by a newer schema is refused with a *[SchemaError]
 // ([ErrSchema]). [WithNoSync] turns fsync off, for tests and benchmarks only.
 //
-// # File layout (schema version 2)
+// # File layout (schema version 3)
 //
-//	meta             "schema" -> 8-byte big-endian schema version (2)
+//	meta             "schema" -> 8-byte big-endian schema version (3)
 //	releases         16-byte release ID -> JSON of release.Release
+//	releases_index   one key per indexed field value of each release -> nothing
+//	                 but the checksum:
+//	                 'n' | 'c' | 'e' | 's' + 4-byte length + the name, a
+//	                 component name, the environment or the state + release ID
+//	                 (a value over 512 bytes: length 0xFFFFFFFF + its SHA-256)
+//	                 't' + 12-byte creation time + release ID
 //	history          one nested bucket per release (key: 16-byte ID), in it
 //	                 8-byte big-endian sequence -> release.EncodeEntry bytes
 //	outbox           notification key ("<id>/<sequence>") -> JSON of the
@@ -45,11 +51,14 @@
 //
 // # Upgrades
 //
-// [Open] upgrades a file of schema 1 (written before checksums) in place, in the
-// transaction that opens it: it seals every value with its checksum and builds
-// bookings_span from the bookings. The upgrade is all or nothing; a file it cannot
-// read is left as it was and Open returns the error. The package's tests open a file
-// written by the schema-1 code (testdata/upgrade).
+// [Open] upgrades an older file in place, in the transaction that opens it. From
+// schema 1 (written before checksums) to 2 it seals every value with its checksum and
+// builds bookings_span from the bookings; from schema 2 to 3 it builds
+// releases_index from the release rows (one read of every release). The upgrade is
+// all or nothing; a file it cannot read is left as it was and Open returns the
+// error. The package's tests open a file written by the schema-1 code
+// (testdata/upgrade) and one written by the schema-2 code (testdata/upgrade-schema2),
+// and list through the index built on the way.
 //
 // The store is a [release.LockdownStore]: a start's update counts the lockdowns
 // bucket in the same transaction (bbolt has one writer at a time), so no start
@@ -71,9 +80,9 @@
 // # Durability and atomicity
 //
 // Every write is one bbolt read-write transaction, fsynced before the method returns
-// (unless [WithNoSync]): [Store.Update] checks the revision, replaces the release,
-// appends the history entry (never overwriting one) and inserts the outbox row, all
-// or nothing. A process killed at any moment leaves either the whole transition or
+// (unless [WithNoSync]): [Store.Update] checks the revision, replaces the release and
+// the index keys that changed with it, appends the history entry (never overwriting
+// one) and inserts the outbox row, all or nothing. A process killed at any moment leaves either the whole transition or
 // none of it; the package's tests kill a writing process with SIGKILL in a loop and
 // verify every history afterwards. [Store.Check] verifies a whole file; [Store.Backup]
 // copies it while it is in use.
@@ -94,8 +103,15 @@
 //     millisecond; a lone writer waits for nothing). A write refused before it changed
 //     anything (a conflict, a taken slot) drops out of its group without affecting the
 //     others.
-//   - [Store.List] scans the releases in ID order and decodes each one: O(n) in the
-//     releases after the cursor (a Limit stops it early).
+//   - [Store.List] walks releases_index: the keys of the name, component,
+//     environment or states the filter sets (several are intersected, each seeking
+//     past the others), from the After cursor, reading only the candidates' rows:
+//     O(k log n) for k candidates, whatever the number of releases the filter
+//     excludes. A filter with only a creation range reads the range's keys and sorts
+//     their IDs (O(k log k) for the k releases created in it); a filter on none of
+//     these fields (version, class, labels alone) scans the releases in ID order and
+//     decodes each one. A write that changes an indexed field rewrites its keys (an
+//     update that changes the state: one delete and one put).
 //   - [Store.Bookings] for one environment seeks that environment's index to the start
 //     of the range minus its longest booking and walks to the end of the range
 //     (O(log n + k)); for all environments it scans every booking. The longest

@@ -65,7 +65,10 @@ func Example() {
 		fmt.Println(e.Sequence, e.Event, e.Actor.ID, e.Time.Format(time.Kitchen))
 	}
 	fmt.Println("history verifies:", release.VerifyHistory(h, got.Head) == nil)
-	pending, _ := s.Pending(ctx) // no notifier: the transition waits in the outbox
+	pending, err := s.Pending(ctx) // no notifier: the transition waits in the outbox
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println("pending notifications:", len(pending))
 	// Output:
 	// checkout 2.4.0 planned revision 2

@@ -6,6 +6,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/releasekit/releasekit/adapters/internal/listplan"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/storetest"
 )
@@ -27,7 +28,17 @@ var Tamper = storetest.Tamper{
 		if err != nil {
 			return err
 		}
-		return st.(*Store).db.Update(func(tx *bbolt.Tx) error { return tReleases.put(tx.Bucket(bucketReleases), r.ID[:], b) })
+		return st.(*Store).db.Update(func(tx *bbolt.Tx) error {
+			rel := tx.Bucket(bucketReleases)
+			if v, err := tReleases.get(rel, r.ID[:]); err == nil && v != nil {
+				if old, err := decodeRelease(r.ID[:], v); err == nil {
+					if err := reindex(tx, &old, r); err != nil {
+						return err
+					}
+				}
+			}
+			return tReleases.put(rel, r.ID[:], b)
+		})
 	},
 	SetEntry: func(_ context.Context, st release.Store, e release.AuditEntry) error {
 		b, err := release.EncodeEntry(e)
@@ -43,6 +54,22 @@ var Tamper = storetest.Tamper{
 			return tx.Bucket(bucketHistory).Bucket(id[:]).Delete(seqKey(seq))
 		})
 	},
+}
+
+// IndexKey is the key of the releases' index under which release id carries value v
+// of the field with tag ('n' name, 'c' component, 'e' environment, 's' state).
+func IndexKey(tag byte, v string, id release.ID) []byte {
+	return append(valuePrefix(listplan.Field(tag), v), id[:]...)
+}
+
+// PutIndexKey writes k (sealed) into the releases' index behind the store's methods;
+// DeleteIndexKey removes it.
+func PutIndexKey(s *Store, k []byte) error {
+	return s.db.Update(func(tx *bbolt.Tx) error { return tIndex.put(tx.Bucket(bucketIndex), k, nil) })
+}
+
+func DeleteIndexKey(s *Store, k []byte) error {
+	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketIndex).Delete(k) })
 }
 
 // EditLockdown rewrites lockdown entry seq with edit applied, resealed, as someone

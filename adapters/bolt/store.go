@@ -1,21 +1,22 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/releasekit/releasekit/adapters/internal/listplan"
 	"github.com/releasekit/releasekit/release"
 )
 
-// Create implements [release.Store]. In one read-write transaction it stores r, the
-// first history entry, and nothing else; ErrAlreadyExists when r.ID is stored. It
-// refuses (release.ErrInvalid, nothing stored) a release or entry it could not read
-// back: a zero ID, a revision other than 1, an entry of another release or with
-// another sequence than 1, an entry whose hash does not match its content.
+// Create implements [release.Store]. In one read-write transaction it stores r, its
+// index keys, the first history entry, and nothing else; ErrAlreadyExists when r.ID
+// is stored. It refuses (release.ErrInvalid, nothing stored) a release or entry it
+// could not read back: a zero ID, a revision other than 1, an entry of another
+// release or with another sequence than 1, an entry whose hash does not match its
+// content.
 func (s *Store) Create(ctx context.Context, r release.Release, first release.AuditEntry) error {
 	return s.create(ctx, r, first, nil)
 }
@@ -58,6 +59,9 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
 			return err
 		}
+		if err := reindex(tx, nil, r); err != nil {
+			return err
+		}
 		hb, err := hist.CreateBucket(r.ID[:])
 		if err != nil {
 			return err
@@ -96,44 +100,46 @@ func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error)
 	return r, err
 }
 
-// List implements [release.Store]. It scans the releases bucket in key (= ID) order
-// from f.After and decodes every row until f.Limit matches are found: O(n) in the
-// number of stored releases after the cursor, one JSON decode each, in one read
-// transaction that does not block writers.
+// List implements [release.Store] from the releases' index, in one read transaction
+// that does not block writers. The fields f sets choose the index keys it walks from
+// f.After (see listplan): one field value's keys, the intersection of several (each
+// seeks past the others, so the shortest decides the cost), the union of f.States, or
+// the creation-time keys in range when it sets none of those; only a filter on none
+// of them walks the releases themselves. Each candidate's row is read and checked
+// against f, until f.Limit match: O(log n) per candidate, independent of the number
+// of releases the filter excludes.
 func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	out := []release.Release{}
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketReleases).Cursor()
-		var k, v []byte
-		if f.After.IsZero() {
-			k, v = c.First()
-		} else {
-			k, v = c.Seek(f.After[:])
-			if k != nil && bytes.Equal(k, f.After[:]) {
-				k, v = c.Next()
-			}
+		plan, err := listplan.Plan(f, indexes{tx})
+		if err != nil {
+			return err
 		}
-		for ; k != nil; k, v = c.Next() {
+		rel := tx.Bucket(bucketReleases)
+		return listplan.Walk(plan, f.After, func(id release.ID) (bool, error) {
 			if err := ctx.Err(); err != nil {
-				return err
+				return false, err
 			}
-			payload, err := tReleases.open(k, v)
+			payload, err := tReleases.get(rel, id[:])
 			if err != nil {
-				return err
+				return false, err
 			}
-			r, err := decodeRelease(k, payload)
+			if payload == nil {
+				return false, &release.CorruptError{What: fmt.Sprintf("index of bucket %s", bucketIndex),
+					Reason: fmt.Sprintf("it lists release %s, which is not stored; run Check, and restore the file from a backup", id)}
+			}
+			r, err := decodeRelease(id[:], payload)
 			if err != nil {
-				return err
+				return false, err
 			}
-			if !f.Match(r) {
-				continue
+			if f.Match(r) {
+				out = append(out, r)
 			}
-			out = append(out, r)
-			if f.Limit > 0 && len(out) == f.Limit {
-				break
-			}
-		}
-		return nil
+			return f.Limit == 0 || len(out) < f.Limit, nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -143,8 +149,8 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 
 // Update implements [release.Store]. In one read-write transaction it checks the
 // stored revision (a *release.ConflictError when it is not expected), replaces the
-// release, appends e to the history and inserts the pending notification into the
-// outbox: all of it or nothing. It never overwrites a history entry. Beyond the
+// release and the index keys that changed with it, appends e to the history and
+// inserts the pending notification into the outbox: all of it or nothing. It never overwrites a history entry. Beyond the
 // contract it refuses (release.ErrInvalid, nothing stored) what would break the
 // history: r.Revision other than expected+1, e.Sequence other than r.Revision, an
 // entry of another release, one that does not chain to the stored head or does not
@@ -224,6 +230,9 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 			return err
 		}
 		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
+			return err
+		}
+		if err := reindex(tx, &cur, r); err != nil {
 			return err
 		}
 		if err := historyTable(r.ID[:]).put(hb, sk, ev); err != nil {

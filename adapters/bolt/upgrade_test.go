@@ -1,7 +1,9 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"flag"
 	"io"
 	"os"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bbolt "go.etcd.io/bbolt"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/adapters/internal/upgradetest"
@@ -54,12 +57,23 @@ func TestWriteUpgradeFixture(t *testing.T) {
 // code.
 func UpgradeFixture(t testing.TB) (string, upgradetest.Manifest) {
 	t.Helper()
-	m, err := upgradetest.ReadManifest(filepath.Join(upgradeDir, "manifest.json"))
+	return upgradeFixtureIn(t, upgradeDir)
+}
+
+// upgradeSchema2Dir holds a file written by the schema-2 code (before the releases'
+// index).
+const upgradeSchema2Dir = "testdata/upgrade-schema2"
+
+// upgradeFixtureIn copies the fixture in dir to a temporary directory and returns
+// its path and manifest.
+func upgradeFixtureIn(t testing.TB, dir string) (string, upgradetest.Manifest) {
+	t.Helper()
+	m, err := upgradetest.ReadManifest(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "store.db")
-	if err := copyFile(path, filepath.Join(upgradeDir, "store.db")); err != nil {
+	if err := copyFile(path, filepath.Join(dir, "store.db")); err != nil {
 		t.Fatal(err)
 	}
 	return path, m
@@ -82,9 +96,10 @@ func copyFile(dst, src string) error {
 	return out.Close()
 }
 
-// TestUpgrade opens the fixture written by an earlier version with this code: every
-// release reads and verifies, and the store keeps working (a transition, a booking,
-// an outbox claim).
+// TestUpgrade opens the fixture written by an earlier version (schema 1) with this
+// code: it is upgraded through schema 2 to 3, List finds every release through the
+// index built on the way, every release reads and verifies, and the store keeps
+// working (a transition, a booking, an outbox claim).
 func TestUpgrade(t *testing.T) {
 	path, m := UpgradeFixture(t)
 	s, err := bolt.Open(path)
@@ -92,6 +107,7 @@ func TestUpgrade(t *testing.T) {
 		t.Fatalf("open the fixture: %v", err)
 	}
 	defer s.Close()
+	upgradetest.CheckList(t, s, m)
 	upgradetest.Check(t, s, m)
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatalf("Check after the upgrade: %v", err)
@@ -126,4 +142,65 @@ func TestUpgradeSeals(t *testing.T) {
 	assert.Contains(t, err.Error(), "do not match their checksum")
 	_, err = s.List(ctx, release.Filter{})
 	require.ErrorIs(t, err, release.ErrCorrupt, "a read of the edited row")
+}
+
+// TestUpgradeSchema2 opens a file written by the schema-2 code (no releases' index)
+// with this code: the upgrade builds the index, List finds every release by name,
+// component, state, environment and creation range through it, Check finds the index
+// consistent, the file reopens as it is, and the store keeps working (and indexing).
+func TestUpgradeSchema2(t *testing.T) {
+	ctx := context.Background()
+	path, m := upgradeFixtureIn(t, upgradeSchema2Dir)
+	s, err := bolt.Open(path)
+	require.NoError(t, err, "open the schema-2 fixture")
+	upgradetest.CheckList(t, s, m)
+	require.NoError(t, s.Check(ctx), "Check after the upgrade")
+	require.NoError(t, s.Close())
+
+	s, err = bolt.Open(path)
+	require.NoError(t, err, "the upgraded file opens again")
+	defer s.Close()
+	upgradetest.CheckList(t, s, m)
+	upgradetest.Check(t, s, m)
+	require.NoError(t, s.Check(ctx), "Check after the store moved on")
+	planned := m.Releases["planned"]
+	got, err := s.List(ctx, release.Filter{Name: "planned"})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, planned.ID, got[0].ID)
+	require.NotEqual(t, planned.State, got[0].State, "the transition after the upgrade moved the release")
+	again, err := s.List(ctx, release.Filter{States: []release.State{got[0].State}, Name: "planned"})
+	require.NoError(t, err)
+	require.Len(t, again, 1, "found under its new state")
+}
+
+// TestUpgradeSchema2Refused: a schema-2 file whose release row does not match its
+// checksum cannot be indexed; Open returns the row's *release.CorruptError and leaves
+// the file as it was (schema 2, no index), all or nothing.
+func TestUpgradeSchema2Refused(t *testing.T) {
+	path, m := upgradeFixtureIn(t, upgradeSchema2Dir)
+	id := m.Releases["planned"].ID
+	db, err := bbolt.Open(path, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte("releases"))
+		v := bytes.Clone(b.Get(id[:]))
+		v[10] ^= 0x01
+		return b.Put(id[:], v)
+	}))
+	require.NoError(t, db.Close())
+
+	_, err = bolt.Open(path)
+	var ce *release.CorruptError
+	require.ErrorAs(t, err, &ce)
+	require.Contains(t, err.Error(), "schema 3")
+
+	db, err = bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bbolt.Tx) error {
+		require.Equal(t, uint64(2), binary.BigEndian.Uint64(tx.Bucket([]byte("meta")).Get([]byte("schema"))), "still schema 2")
+		require.Nil(t, tx.Bucket([]byte("releases_index")), "no half-built index")
+		return nil
+	}))
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,9 +21,15 @@ import (
 // same delivery again is refused as a replay.
 func ExampleNewGitHub() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New())
-	rel, _ := eng.Create(ctx, release.Spec{Name: "octo-repo", Version: "1.4.0", Environment: "prod", Author: "ana",
+	eng, err := release.New(memory.New())
+	if err != nil {
+		log.Fatal(err)
+	}
+	rel, err := eng.Create(ctx, release.Spec{Name: "octo-repo", Version: "1.4.0", Environment: "prod", Author: "ana",
 		Labels: map[string]string{"commit": "3484a3fb816e0859fd6e1cea078d76385ff50625"}})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	const secret = "the webhook's secret"
 	h, err := ci.NewGitHub(eng, secret)
@@ -30,7 +37,10 @@ func ExampleNewGitHub() {
 		fmt.Println(err)
 		return
 	}
-	body, _ := os.ReadFile("testdata/github/workflow_run.completed.json") // GitHub's sample
+	body, err := os.ReadFile("testdata/github/workflow_run.completed.json") // GitHub's sample
+	if err != nil {
+		log.Fatal(err)
+	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	deliver := func() int {
@@ -46,7 +56,10 @@ func ExampleNewGitHub() {
 	fmt.Println("first delivery:", deliver())
 	fmt.Println("redelivery:", deliver())
 
-	evs, _ := eng.Evidence(ctx, rel.ID)
+	evs, err := eng.Evidence(ctx, rel.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, ev := range evs {
 		fmt.Printf("%s %q %s by %s, commit %.7s\n", ev.Kind, ev.Name, ev.Status, ev.By.ID, ev.Commit)
 	}
@@ -59,11 +72,20 @@ func ExampleNewGitHub() {
 // The generic shape: any CI system posts one signed JSON object.
 func ExampleNewGeneric() {
 	ctx := context.Background()
-	eng, _ := release.New(memory.New())
-	rel, _ := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.4.0", Environment: "prod", Author: "ana"})
+	eng, err := release.New(memory.New())
+	if err != nil {
+		log.Fatal(err)
+	}
+	rel, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	const secret = "shared with the pipeline"
-	h, _ := ci.NewGeneric(eng, secret, ci.WithMatch(ci.ByVersion()))
+	h, err := ci.NewGeneric(eng, secret, ci.WithMatch(ci.ByVersion()))
+	if err != nil {
+		log.Fatal(err)
+	}
 	body := []byte(`{"delivery":"azure-4711-1","name":"integration-tests","status":"failure","version":"1.4.0"}`)
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
@@ -73,7 +95,10 @@ func ExampleNewGeneric() {
 	h.ServeHTTP(w, req)
 	fmt.Println(w.Code)
 
-	evs, _ := eng.Evidence(ctx, rel.ID)
+	evs, err := eng.Evidence(ctx, rel.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(evs[0].Name, evs[0].Status)
 	// Output:
 	// 200

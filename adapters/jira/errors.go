@@ -38,6 +38,10 @@ type APIError struct {
 	Err error
 }
 
+// RetryDelay returns RetryAfter, so that a [release.Dispatcher] redelivers no sooner
+// than Jira asked.
+func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }
+
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "jira: %s %s", e.Method, e.Path)

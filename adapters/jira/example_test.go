@@ -3,6 +3,7 @@ package jira_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/jira"
@@ -38,13 +39,19 @@ func Example() {
 		return
 	}
 	clock := releasetest.NewClock(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), time.Minute)
-	eng, _ := release.New(store, release.WithNotifier(jiraNotifier), release.WithClock(clock),
+	eng, err := release.New(store, release.WithNotifier(jiraNotifier), release.WithClock(clock),
 		release.WithNotifyTimeout(5*time.Second), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
 	// In production a Dispatcher delivers what the engine could not (Jira down):
 	//   d, _ := release.NewDispatcher(store, jiraNotifier, release.DispatcherConfig{})
 	//   go d.Run(ctx)
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})
+	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove,
 		release.EventStart, release.EventComplete, release.EventVerify, release.EventClose} {
 		if r, err = eng.Fire(ctx, r.ID, ev, release.Person("rui")); err != nil {
@@ -69,11 +76,23 @@ func ExampleNotifier_SyncApprovals() {
 	site := jiratest.New()
 	defer site.Close()
 	store := memory.New()
-	n, _ := jira.New(jira.Config{BaseURL: site.URL, Email: "bot@your-site.example", APIToken: "api-token",
+	n, err := jira.New(jira.Config{BaseURL: site.URL, Email: "bot@your-site.example", APIToken: "api-token",
 		Project: "REL", ApprovalRole: "cab"}, store)
-	eng, _ := release.New(store, release.WithNotifier(n), release.WithPolicy(release.AllowAll()))
-	r, _ := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("rui"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	eng, err := release.New(store, release.WithNotifier(n), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("rui"))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	site.SetApprovals("REL-1", jiratest.Approval{ID: "7", Name: "Change Advisory Board", Approvers: []jiratest.Approver{
 		{AccountID: "5b10a2844c20165700ede21g", Email: "mia@your-site.example", DisplayName: "Mia", Decision: "approved"},
@@ -81,7 +100,10 @@ func ExampleNotifier_SyncApprovals() {
 	}})
 	res, err := n.SyncApprovals(ctx, eng, r)
 	fmt.Println(res, err)
-	evs, _ := eng.Evidence(ctx, r.ID)
+	evs, err := eng.Evidence(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(evs[0].Kind, evs[0].By.ID, evs[0].Role)
 	// Output:
 	// {REL-1 1 1} <nil>

@@ -10,6 +10,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/storetest"
 )
 
 // benchSizes are the numbers of stored bookings the scaling benchmarks run at.
@@ -107,4 +108,10 @@ func BenchmarkScheduleFire(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkListIndexed: List by name and by component at 1,000, 10,000 and 100,000
+// stored releases (storetest.BenchmarkList), beside a List that scans them all.
+func BenchmarkListIndexed(b *testing.B) {
+	storetest.BenchmarkList(b, func(*testing.B) release.Store { return memory.New() })
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -16,20 +17,35 @@ import (
 func Example() {
 	ctx := context.Background()
 	store := memory.New()
-	eng, _ := release.New(store, release.WithPolicy(release.AllowAll()),
+	eng, err := release.New(store, release.WithPolicy(release.AllowAll()),
 		release.WithClock(release.ClockFunc(func() time.Time { return time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC) })))
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
-	got, _ := store.Get(ctx, r.ID)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	got, err := store.Get(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(got.Name, got.State, got.Revision)
 
 	// No notifier acknowledged the plan, so a Dispatcher would deliver it.
-	pending, _ := store.ClaimNotifications(ctx, time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC), 0, time.Minute, 10)
+	pending, err := store.ClaimNotifications(ctx, time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC), 0, time.Minute, 10)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, p := range pending {
 		fmt.Println(p.Notification.Entry.Event, p.Attempts)
 	}
-	_, err := store.Get(ctx, release.ID{})
+	_, err = store.Get(ctx, release.ID{})
 	fmt.Println(errors.Is(err, release.ErrNotFound))
 	// Output:
 	// checkout planned 2

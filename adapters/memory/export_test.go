@@ -15,6 +15,8 @@ var Tamper = storetest.Tamper{
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		old := s.releases[r.ID]
+		s.reindex(&old, r)
 		s.releases[r.ID] = r.Clone()
 		return nil
 	},

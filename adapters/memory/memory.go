@@ -4,9 +4,13 @@
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
 // process; everything lives in the heap (a history entry costs a few hundred bytes);
-// List scans every release; bookings are indexed per environment by start, so Book
-// and Bookings cost O(log n + k) for the k bookings near the range asked about; the
-// outbox keeps every transition until it is acknowledged; one mutex serialises
+// List walks sorted per-field indexes (name, component, environment, state: a binary
+// search per seek, so a selective filter costs O(k log n) for k candidates; several
+// fields are intersected; a creation range alone gathers and sorts the IDs created
+// in it; no indexed field scans every release), and a write that changes an indexed
+// field moves the release between two sorted lists (a copy of each list's tail);
+// bookings are indexed per environment by start, so Book and Bookings cost
+// O(log n + k) for the k bookings near the range asked about; the outbox keeps every transition until it is acknowledged; one mutex serialises
 // writers, which is fast for one process and meaningless across processes. For a
 // durable store use adapters/bolt (one machine) or adapters/postgres (many replicas).
 package memory
@@ -16,6 +20,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/releasekit/releasekit/adapters/internal/listplan"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
 )
@@ -27,6 +32,10 @@ type Store struct {
 	releases map[release.ID]release.Release
 	history  map[release.ID][]release.AuditEntry
 	order    []release.ID // ascending
+	// index holds, per indexed field value, the IDs of the releases that carry it
+	// (ascending); created is every release by creation time, then ID.
+	index    map[indexKey][]release.ID
+	created  []createdID
 	outbox   map[string]*outboxRow
 	bookings map[string]*calendar.Booking
 	envs     map[string]*envBookings
@@ -42,6 +51,7 @@ func New() *Store {
 	return &Store{
 		releases: map[release.ID]release.Release{},
 		history:  map[release.ID][]release.AuditEntry{},
+		index:    map[indexKey][]release.ID{},
 		outbox:   map[string]*outboxRow{},
 		bookings: map[string]*calendar.Booking{},
 		envs:     map[string]*envBookings{},
@@ -71,6 +81,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	s.history[r.ID] = []release.AuditEntry{first.Clone()}
 	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
 	s.order = slices.Insert(s.order, i, r.ID)
+	s.reindex(nil, r)
 	s.keep(k)
 	return nil
 }
@@ -89,32 +100,30 @@ func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error)
 	return r.Clone(), nil
 }
 
-// List implements [release.Store].
+// List implements [release.Store]. It walks the indexes of the fields f sets (see
+// the package documentation for the costs) from f.After, under the read lock.
 func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	start := 0
-	if !f.After.IsZero() {
-		start, _ = slices.BinarySearchFunc(s.order, f.After, release.ID.Compare)
-		if start < len(s.order) && s.order[start] == f.After {
-			start++
-		}
+	plan, err := listplan.Plan(f, indexes{s})
+	if err != nil {
+		return nil, err
 	}
 	out := []release.Release{}
-	for _, id := range s.order[start:] {
+	err = listplan.Walk(plan, f.After, func(id release.ID) (bool, error) {
 		r := s.releases[id]
-		if !f.Match(r) {
-			continue
+		if f.Match(r) {
+			out = append(out, r.Clone())
 		}
-		out = append(out, r.Clone())
-		if f.Limit > 0 && len(out) == f.Limit {
-			break
-		}
-	}
-	return out, nil
+		return f.Limit == 0 || len(out) < f.Limit, nil
+	})
+	return out, err
 }
 
 // Update implements [release.Store].
@@ -154,6 +163,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 		return err
 	}
 	s.keep(k)
+	s.reindex(&cur, r)
 	s.releases[r.ID] = r.Clone()
 	s.history[r.ID] = append(s.history[r.ID], e.Clone())
 	n := release.Notification{Release: r.Clone(), Entry: e.Clone()}

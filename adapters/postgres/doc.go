@@ -28,10 +28,14 @@
 // and [Migrate] split migration off into a deployment step. The tables:
 //
 //   - releases (id uuid primary key, name, version, environment, class, state,
-//     revision, labels jsonb, doc bytea): one row per release; doc is the release's
-//     JSON form, kept as bytes. Never jsonb for what must come back exactly: jsonb
-//     reorders keys and normalises numbers, which would change the raw JSON payloads a
-//     release carries.
+//     revision, labels jsonb, components text[], created_at, doc bytea): one row per
+//     release; doc is the release's JSON form, kept as bytes. Never jsonb for what
+//     must come back exactly: jsonb reorders keys and normalises numbers, which would
+//     change the raw JSON payloads a release carries. The other columns copy fields
+//     of doc for List, which they serve through indexes (migration 0004): (name, id),
+//     (environment, id), (state, id) and (created_at, id) btrees, which return a
+//     filter's matches in page order so that LIMIT stops the scan, and a GIN index on
+//     components.
 //   - history (release_id, seq, entry bytea, primary key (release_id, seq)): the audit
 //     entries exactly as [release.EncodeEntry] wrote them; they are hash-chained over
 //     their content.

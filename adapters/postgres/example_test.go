@@ -49,7 +49,10 @@ func Example() {
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	_ = d.Run(ctx) // until ctx ends
+	// until ctx ends
+	if err := d.Run(ctx); err != nil {
+		log.Fatal(err)
+	}
 }
 
 // A host that already owns a pgx pool hands it to New; Close then leaves it open.

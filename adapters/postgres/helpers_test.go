@@ -116,8 +116,8 @@ func tamper(t testing.TB) storetest.Tamper {
 				return err
 			}
 			_, err = admin(t).Exec(ctx, "UPDATE "+table(st.(*postgres.Store).Schema(), "releases")+
-				" SET doc = $2, state = $3, revision = $4, environment = $5, class = $6, name = $7, version = $8 WHERE id = $1",
-				[16]byte(r.ID), doc, string(r.State), r.Revision, r.Environment, string(r.Class), r.Name, r.Version)
+				" SET doc = $2, state = $3, revision = $4, environment = $5, class = $6, name = $7, version = $8, created_at = $9 WHERE id = $1",
+				[16]byte(r.ID), doc, string(r.State), r.Revision, r.Environment, string(r.Class), r.Name, r.Version, r.CreatedAt)
 			return err
 		},
 		SetEntry: func(ctx context.Context, st release.Store, e release.AuditEntry) error {

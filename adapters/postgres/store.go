@@ -373,18 +373,20 @@ func newQueries(schema string) queries {
 	rel, hist, out, bk, slots := t("releases"), t("history"), t("outbox"), t("bookings"), t("booking_slots")
 	return queries{
 		create: `WITH r AS (
-	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc, labels)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11) RETURNING id)
+	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc, labels, components, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $12, $13) RETURNING id)
 INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
 		get: `SELECT doc FROM ` + rel + ` WHERE id = $1`,
 		update: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
+		components = $14, created_at = $15
 	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
-o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $14, id, $10, $9, $11, $15 FROM u)
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $16, id, $10, $9, $11, $17 FROM u)
 SELECT count(*) FROM u`,
 		updateNoOutbox: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
+		components = $14, created_at = $15
 	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
 h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)
 SELECT count(*) FROM u`,

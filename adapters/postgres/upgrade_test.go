@@ -136,12 +136,15 @@ func loadUpgradeFixture(t testing.TB) (string, upgradetest.Manifest) {
 }
 
 // TestUpgrade opens the fixture written by an earlier version with this code (which
-// migrates it): every release reads and verifies, and the store keeps working (a
-// transition, a booking, an outbox claim).
+// migrates it): migration 0004 fills the components and creation times of the rows
+// written before it, so List finds every release by name, component, state,
+// environment and creation range; every release reads and verifies, and the store
+// keeps working (a transition, a booking, an outbox claim).
 func TestUpgrade(t *testing.T) {
 	t.Parallel()
 	schema, m := loadUpgradeFixture(t)
 	s := openStore(t, schema)
 	require.Equal(t, postgres.LatestVersion(), s.SchemaVersion())
+	upgradetest.CheckList(t, s, m)
 	upgradetest.Check(t, s, m)
 }

@@ -161,7 +161,7 @@ func excepted(r calendar.Rule, b calendar.Booking) bool {
 
 func violations(cal *calendar.Calendar, others []calendar.Booking, b calendar.Booking) []string {
 	var out []string
-	if err := calendar.ValidateBooking(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return []string{err.Error()}
 	}
 	var windows []calendar.Occurrence

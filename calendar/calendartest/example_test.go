@@ -2,6 +2,7 @@ package calendartest_test
 
 import (
 	"fmt"
+	"log"
 	"testing"
 	"time"
 
@@ -58,13 +59,19 @@ func TestCheckersCatchANaiveScheduler(t *testing.T) {
 // Checking one plan outside a property test: Violations lists what is wrong.
 func ExampleViolations() {
 	at := func(h int) time.Time { return time.Date(2026, time.March, 10, h, 0, 0, 0, time.UTC) }
-	cal, _ := calendar.New(calendar.Rule{Name: "maintenance", Kind: calendar.Freeze, Zone: "UTC",
+	cal, err := calendar.New(calendar.Rule{Name: "maintenance", Kind: calendar.Freeze, Zone: "UTC",
 		Start: calendar.Wall(2026, time.March, 10, 9, 0, 0), End: calendar.Wall(2026, time.March, 10, 11, 0, 0)})
+	if err != nil {
+		log.Fatal(err)
+	}
 	req := calendar.Request{ID: "deploy-api", Environment: "prod", Services: []string{"api"}, Duration: 2 * time.Hour, NotBefore: at(8), NotAfter: at(12)}
 
 	fmt.Println(len(calendartest.Violations(cal, naivePlan([]calendar.Request{{ID: "x", Environment: "prod", Duration: time.Hour, NotBefore: at(10)}}))), "violation in the naive plan")
 
-	plan, _ := cal.Schedule([]calendar.Request{req}, nil)
+	plan, err := cal.Schedule([]calendar.Request{req}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(plan.Bookings[0].Start.Format("15:04"), len(calendartest.Violations(cal, plan)), "violations")
 	// Output:
 	// 1 violation in the naive plan

@@ -741,7 +741,7 @@ func (d *decoder) booking(n *yaml.Node) {
 		b.End = b.Start.Add(dur)
 	}
 	if good {
-		if err := calendar.ValidateBooking(b); err != nil {
+		if err := b.Validate(); err != nil {
 			var be *calendar.BookingError
 			if errors.As(err, &be) {
 				for _, p := range be.Problems {

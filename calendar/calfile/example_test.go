@@ -2,10 +2,12 @@ package calfile_test
 
 import (
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/calendar/calfile"
+	"github.com/releasekit/releasekit/change"
 )
 
 func ExampleLoad() {
@@ -27,9 +29,12 @@ freezes:
 		fmt.Println(err)
 		return
 	}
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	start := time.Date(2026, 12, 22, 10, 0, 0, 0, berlin) // a Tuesday in the freeze
-	for _, class := range []calendar.Class{calendar.ClassStandard, calendar.ClassEmergency} {
+	for _, class := range []calendar.Class{change.Standard, change.Emergency} {
 		b := calendar.Booking{ID: "deploy", Environment: "prod", Start: start, End: start.Add(45 * time.Minute), Class: class}
 		fmt.Printf("%s: %d conflicts\n", class, len(f.Calendar.Check(b)))
 	}
@@ -63,12 +68,15 @@ func deployConflicts(path string, start time.Time) ([]calendar.Conflict, error) 
 		return nil, err // a *calfile.Error listing every problem, or a read error
 	}
 	conflicts := f.Calendar.Check(calendar.Booking{ID: "deploy-42", Environment: "prod",
-		Start: start, End: start.Add(45 * time.Minute), Class: calendar.ClassStandard})
+		Start: start, End: start.Add(45 * time.Minute), Class: change.Standard})
 	return conflicts, nil
 }
 
 func ExampleLoadFile() {
-	berlin, _ := calendar.LoadZone("Europe/Berlin")
+	berlin, err := calendar.LoadZone("Europe/Berlin")
+	if err != nil {
+		log.Fatal(err)
+	}
 	conflicts, err := deployConflicts("../../docs/examples/release-calendar.yaml", time.Date(2026, 12, 22, 10, 0, 0, 0, berlin))
 	if err != nil {
 		fmt.Println(err)

@@ -10,11 +10,17 @@
 // a plan derived from the dependency graph. An emergency fix passes the freeze.
 //
 // It writes out/calendar.ics, out/graph.mmd, out/graph.dot, out/runbook.md and
-// out/report.md, and verifies every audit history in the store. A clock that the
+// out/report.md (and the same report as out/report.html), and verifies every audit history in the store. A clock that the
 // story moves makes it run in a second, the same way every time. Run it again and
 // it continues on the same store with the next year's train.
 //
-//	go run ./examples/quickstart [-db out/quickstart.db] [-out out]
+//	go run ./examples/quickstart [-db out/quickstart.db] [-out out] [-servicenow https://your-instance.example]
+//
+// With -servicenow, every prod release also gets a change request in that
+// ServiceNow instance (adapters/servicenow), created at plan and moved along with
+// the release to its close; the user and password are read from
+// RELEASEKIT_SERVICENOW_USER and RELEASEKIT_SERVICENOW_PASSWORD. Its test runs
+// the story against a local stand-in (adapters/servicenow/snowtest).
 //
 // docs/QUICKSTART.md walks through what it prints.
 package main
@@ -32,6 +38,8 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
+	"github.com/releasekit/releasekit/adapters/fanout"
+	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/release"
@@ -40,9 +48,15 @@ import (
 
 func main() {
 	db := flag.String("db", filepath.Join("out", "quickstart.db"), "the bolt database file (created if missing)")
-	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md and report.md")
+	out := flag.String("out", "out", "the directory for calendar.ics, graph.mmd, graph.dot, runbook.md, report.md and report.html")
+	instance := flag.String("servicenow", "", "sync prod releases to change requests in this ServiceNow instance (base URL); credentials from RELEASEKIT_SERVICENOW_USER and RELEASEKIT_SERVICENOW_PASSWORD")
 	flag.Parse()
-	if _, err := run(context.Background(), os.Stdout, config{db: *db, out: *out}); err != nil {
+	cfg := config{db: *db, out: *out}
+	if *instance != "" {
+		cfg.servicenow = &servicenow.Config{Instance: *instance, User: os.Getenv("RELEASEKIT_SERVICENOW_USER"),
+			Password: os.Getenv("RELEASEKIT_SERVICENOW_PASSWORD"), Environments: []string{"prod"}}
+	}
+	if _, err := run(context.Background(), os.Stdout, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
@@ -61,6 +75,10 @@ type outcome struct {
 type config struct {
 	db, out string
 	noSync  bool // tests only: skip fsync (bolt.WithNoSync)
+	// servicenow, when set, syncs prod releases to change requests; syncOpts
+	// are the syncer's options (tests replace its sleep).
+	servicenow *servicenow.Config
+	syncOpts   []servicenow.Option
 }
 
 func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
@@ -106,7 +124,18 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 	s := &story{ctx: ctx, clock: clk, ev: newEvidence(), w: w, run: runNo, berlin: berlin, rel: map[string]map[string]release.Release{}}
 	notes := &chat{}
 	tool := &deployTool{clock: clk, say: s.say}
-	if s.eng, err = newEngine(store, clk, cal, shop, s.ev, changes, tool, notes); err != nil {
+	var notifier release.Notifier = notes
+	var syncer *servicenow.Syncer
+	if cfg.servicenow != nil {
+		// The change requests follow the prod releases. The engine tells the
+		// syncer right after each commit; what the instance could not take then,
+		// the outbox keeps and a dispatcher delivers below.
+		if syncer, err = servicenow.New(*cfg.servicenow, append([]servicenow.Option{servicenow.WithReleases(store), servicenow.WithClock(clk)}, cfg.syncOpts...)...); err != nil {
+			return nil, err
+		}
+		notifier = fanout.InOrder(notes, syncer)
+	}
+	if s.eng, err = newEngine(store, clk, cal, shop, s.ev, changes, tool, notifier); err != nil {
 		return nil, err
 	}
 
@@ -135,15 +164,42 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 		return nil, err
 	}
 	for _, r := range all {
-		if err := s.eng.Verify(ctx, r.ID); err != nil {
+		if err := s.eng.VerifyAudit(ctx, r.ID); err != nil {
 			return nil, fmt.Errorf("the history of %s %s in %s does not verify: %w", r.Name, r.Version, r.Environment, err)
 		}
+	}
+	if syncer != nil {
+		if err := deliverPending(ctx, store, syncer, clk); err != nil {
+			return nil, err
+		}
+		s.say("\nservicenow every prod release has its change request in %s, in step with the release\n", cfg.servicenow.Instance)
 	}
 	s.say("\nprod      %s\n", s.prodSummary())
 	s.say("wrote     %s\n", strings.Join(files, ", "))
 	s.say("audit     all %d histories in the store verify (%d from this run); %d notifications delivered to the chat notifier (#release-train)\n",
 		len(all), len(all)-len(earlier), notes.count())
 	return &outcome{Run: runNo, Year: year, Releases: s.rel, Files: files, Verified: len(all)}, nil
+}
+
+// deliverPending delivers what the engine could not deliver right after a commit
+// (the instance was down or slow): a dispatcher over the store's outbox, run until
+// it is empty. A long-running host runs Dispatcher.Run instead.
+func deliverPending(ctx context.Context, store *bolt.Store, n release.Notifier, clk *clock) error {
+	d, err := release.NewDispatcher(store, n, release.DispatcherConfig{Clock: clk, MinAge: time.Nanosecond, BaseDelay: time.Second, MaxDelay: time.Minute})
+	if err != nil {
+		return err
+	}
+	for range 10 {
+		clk.Advance(2 * time.Minute) // past every backoff
+		st, err := d.RunOnce(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Claimed == 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("the ServiceNow instance did not take every change after 10 rounds; see the errors above")
 }
 
 // writeFiles writes the calendar, the dependency graph, the failed release's
@@ -190,6 +246,12 @@ func writeFiles(ctx context.Context, eng *release.Engine, shop *depgraph.Graph[s
 	}
 	if err := write("report.md", func(w io.Writer) error {
 		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop,
+			Title: fmt.Sprintf("Release report: the December %d train", year)})
+	}); err != nil {
+		return nil, err
+	}
+	if err := write("report.html", func(w io.Writer) error {
+		return eng.Report(ctx, w, release.ReportOptions{From: from, To: to, Graph: shop, Format: release.ReportHTML,
 			Title: fmt.Sprintf("Release report: the December %d train", year)})
 	}); err != nil {
 		return nil, err

@@ -82,7 +82,7 @@ func TestQuickstartTwice(t *testing.T) {
 		}
 		assert.Equal(t, 15*want, got.Verified, "every history in the store verified")
 
-		require.Len(t, got.Files, 5)
+		require.Len(t, got.Files, 6)
 		for _, f := range got.Files {
 			st, err := os.Stat(f)
 			require.NoError(t, err)
@@ -90,6 +90,22 @@ func TestQuickstartTwice(t *testing.T) {
 		}
 		report, err := os.ReadFile(filepath.Join(out, "report.md"))
 		require.NoError(t, err)
+		// The report leads with the summary, says what became of each release and
+		// who stopped which, and fits its main body on two printed pages.
+		main, _, ok := strings.Cut(string(report), "\n## Appendix\n")
+		require.True(t, ok, "the report has an appendix")
+		assert.LessOrEqual(t, strings.Count(main, "\n"), reportMainLines, "the main body of the report is longer than two printed pages")
+		assert.Contains(t, main, "## Summary\n\n| Environment | Shipped | Rolled back | Held | Booked | Releases |\n")
+		assert.Contains(t, main, "| prod | 2 | 1 | 1 | 1 | 5 |\n")
+		assert.Regexp(t, `\| r\d+ \| payments \| 2\.\d+\.0 \| prod \| normal \| rolled back \| closed \|`, main)
+		assert.Regexp(t, `\| r\d+ \| checkout \| 3\.\d+\.0 \| prod \| normal \| held \| planned \|`, main)
+		assert.Regexp(t, `\| payments 2\.\d+\.0 \(prod\) \| No-Go: approve refused \| rui \| [^|]+ \| gate approvals \(high risk\) fail: needs 1 of change-advisory-board`, main)
+		assert.Contains(t, main, "| Lead time for changes (from commit) |")
+		assert.NotContains(t, main, "| Gate | Required |", "the gate tables are in the appendix")
+		html, err := os.ReadFile(filepath.Join(out, "report.html"))
+		require.NoError(t, err)
+		assert.Contains(t, string(html), `<table id="summary-table">`)
+		assert.Contains(t, string(html), `<svg id="gantt"`)
 		assert.Contains(t, string(report), "## Rollouts")
 		assert.Contains(t, string(report), "measured error-ratio #1: Failed | 0.0417 (baseline 0.0079) meets the failure condition &gt;=0.02 |")
 		assert.Contains(t, string(report), "step 1 (analysis) restored | weight 0% |")
@@ -163,3 +179,7 @@ func requireCanaryHistory(t *testing.T, ctx context.Context, db string, id relea
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// reportMainLines bounds the main body of the quickstart's report (the lines before
+// its appendix): two printed pages of about 60 lines each.
+const reportMainLines = 120

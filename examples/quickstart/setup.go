@@ -131,6 +131,9 @@ func (e *evidence) input(_ context.Context, r release.Release) (gate.Input, erro
 type change struct {
 	lines, files int
 	coverage     float64
+	// age is how long before the release was created its last commit landed:
+	// the release gives it as Spec.CommittedAt, and lead time runs from there.
+	age time.Duration
 }
 
 // riskModel is the default model, sized for a shop of eight services: six
@@ -272,6 +275,6 @@ func newEngine(store release.Store, clk release.Clock, cal *calendar.Calendar, s
 			},
 			Executor: exec,
 		}),
-		release.WithReviews(true), // closing a release needs a post-implementation review
+		release.WithReviewRequired(true), // closing a release needs a post-implementation review
 	)
 }

@@ -6,7 +6,17 @@
 //
 // On first run it writes a demo identity configuration (-config, one bearer token
 // per person) and prints where; README.md in this directory walks through the API
-// with curl. The server itself is package bot, so that it can be tested and reused.
+// with curl.
+//
+// With -servicenow (or a "sync" section in the configuration file, see
+// bot.SyncConfig) every prod release gets a ServiceNow change request that follows
+// it, and the change requests' approvals are read back as evidence:
+//
+//	RELEASEKIT_SERVICENOW_PASSWORD=… go run ./examples/releasebot -servicenow https://your-instance.example -servicenow-user releasekit
+//
+// The -jira flags fill in the Jira sync (adapters/jira) the same way
+// (RELEASEKIT_JIRA_TOKEN, or RELEASEKIT_JIRA_EMAIL and RELEASEKIT_JIRA_API_TOKEN);
+// secrets are read from the environment, never from the command line. The server itself is package bot, so that it can be tested and reused.
 package main
 
 import (
@@ -52,6 +62,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	before := fs.Duration("span-before", 7*24*time.Hour, "GET /calendar.ics starts this long before now by default")
 	after := fs.Duration("span-after", 90*24*time.Hour, "GET /calendar.ics ends this long after now by default")
 	grace := fs.Duration("shutdown-timeout", 10*time.Second, "how long a shutdown waits for requests in flight")
+	var sf syncFlags
+	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +78,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	if created {
 		log.Info("wrote a demo identity configuration; each person's bearer token and each CI receiver's secret is in it", slog.String("config", *config))
+	}
+	if err := sf.apply(&cfg, os.Getenv); err != nil {
+		return err
 	}
 
 	var store release.Store
@@ -108,9 +123,17 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			dispatchErr <- err
 		}
 	})
+	wg.Go(func() { _ = srv.RunReadBack(dctx) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- hs.Serve(ln) }()
 	log.Info("releasebot listening", slog.String("addr", ln.Addr().String()), slog.Bool("memory", *inMemory), slog.String("db", *db))
+	if cfg.Sync != nil && cfg.Sync.ServiceNow != nil {
+		log.Info("syncing change requests to servicenow", slog.String("instance", cfg.Sync.ServiceNow.Instance),
+			slog.Any("environments", cfg.Sync.ServiceNow.Environments))
+	}
+	if cfg.Sync != nil && cfg.Sync.Jira != nil {
+		log.Info("syncing issues to jira", slog.Any("environments", cfg.Sync.Jira.Environments))
+	}
 	for _, src := range bot.WebhookSources() {
 		if cfg.Webhooks[src] != "" {
 			log.Info("CI receiver mounted; its secret is in the configuration", slog.String("route", "POST /ci/"+src), slog.String("config", *config))

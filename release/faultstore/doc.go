@@ -34,7 +34,7 @@
 //   - with an Outbox store the notification was recorded in the same atomic step, so
 //     a Dispatcher delivers it although Fire returned an error;
 //   - a retry of the same Fire with [release.ExpectRevision] of the revision the
-//     caller acted on returns ErrConflict rather than applying the change twice.
+//     caller acted on returns ErrStale rather than applying the change twice.
 //
 // A caller that got an error from Fire therefore reads back: Get the release and, if
 // its revision moved past the one the caller acted on, look at the History entry at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -38,14 +39,20 @@ func Example() {
 	fmt.Println("fire failed:", errors.Is(err, faultstore.ErrInjected))
 
 	// Read back: did the release move past the revision acted on, with our entry?
-	cur, _ := e.Get(ctx, r.ID)
-	h, _ := e.History(ctx, r.ID)
+	cur, err := e.Get(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := e.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	mine := cur.Revision > r.Revision && h[r.Revision].Reason == "request 7f3a"
 	fmt.Println("state:", cur.State, "revision:", cur.Revision, "our transition:", mine)
 
 	// Retrying blindly with the same expected revision cannot apply it twice.
 	_, err = e.Fire(ctx, r.ID, release.EventPlan, bob, release.ExpectRevision(r.Revision))
-	fmt.Println("retry:", errors.Is(err, release.ErrConflict))
+	fmt.Println("retry:", errors.Is(err, release.ErrStale))
 	fmt.Println("faults injected:", s.Injector().Stats().Total())
 	// Output:
 	// fire failed: true

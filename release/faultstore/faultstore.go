@@ -82,7 +82,7 @@ type Fault struct {
 	// context's error (after making the inner call, for After).
 	Hang bool
 	// Err, when set, is the cause carried by the returned *FaultError (errors.Is
-	// finds it), e.g. release.ErrConflict for a spurious conflict.
+	// finds it), e.g. release.ErrStale for a spurious stale revision.
 	Err error
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -18,13 +19,22 @@ func Example() {
 	ctx := context.Background()
 	clock := releasetest.NewClock(time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC), time.Minute)
 	notes := &releasetest.Notifier{}
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithNotifier(notes), release.WithPolicy(release.AllowAll()))
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithNotifier(notes), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
 	clock.Advance(time.Hour)
 	notes.FailNext(1)
-	r, err := eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
 	fmt.Println(release.Committed(err), errors.Is(err, releasetest.ErrInjected), r.State)
 
 	for _, n := range notes.Notifications() {

@@ -140,7 +140,7 @@ func RequireState(t testing.TB, g Getter, id release.ID, want release.State) rel
 func RequireHistory(t testing.TB, e *release.Engine, id release.ID, want ...release.Event) {
 	t.Helper()
 	ctx := context.Background()
-	if err := e.Verify(ctx, id); err != nil {
+	if err := e.VerifyAudit(ctx, id); err != nil {
 		t.Fatalf("releasetest: history of %s does not verify: %v", id, err)
 	}
 	h, err := e.History(ctx, id)

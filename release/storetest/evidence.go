@@ -27,7 +27,7 @@ func init() {
 	)
 	tamperCases = append(tamperCases,
 		// Evidence edited in the stored history (who approved, their kind, the
-		// scope, the kind of evidence) is detected by Engine.Verify, and the store
+		// scope, the kind of evidence) is detected by Engine.VerifyAudit, and the store
 		// appends nothing after it.
 		tamperCase{"Integrity/EvidenceEdited", testEvidenceEdited},
 	)
@@ -103,7 +103,7 @@ func testEvidenceOrder(t *testing.T, s release.Store) {
 	if got[2].Baseline == nil || *got[2].Baseline != base || got[2].Window != 5*time.Minute || !got[3].Expires.Equal(far) {
 		t.Errorf("a field of the evidence was not stored exactly: %+v %+v", got[2], got[3])
 	}
-	if err := e.Verify(ctx, r.ID); err != nil {
+	if err := e.VerifyAudit(ctx, r.ID); err != nil {
 		t.Fatalf("the history with evidence does not verify: %v", err)
 	}
 	cur, err := s.Get(ctx, r.ID)
@@ -260,7 +260,7 @@ func testEvidenceEdited(t *testing.T, s release.Store, tp *Tamper) {
 			}
 			// The chain no longer ends at the release's head (a *HistoryError);
 			// a store that checks entries as it reads them may say ErrCorrupt.
-			err = e.Verify(ctx, r.ID)
+			err = e.VerifyAudit(ctx, r.ID)
 			if !errors.Is(err, release.ErrTampered) && !errors.Is(err, release.ErrCorrupt) {
 				t.Fatalf("Verify after %s of recorded evidence was edited = %v, want ErrTampered", tc.what, err)
 			}

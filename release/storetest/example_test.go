@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"slices"
 	"strings"
 	"sync"
@@ -129,15 +130,20 @@ func (s *kvStore) List(ctx context.Context, f release.Filter) ([]release.Release
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
 	var docs [][]byte
-	_ = s.db.tx(func(rows map[string][]byte) (map[string][]byte, error) {
+	if err := s.db.tx(func(rows map[string][]byte) (map[string][]byte, error) {
 		for k, v := range rows {
 			if strings.HasPrefix(k, "r/") {
 				docs = append(docs, v)
 			}
 		}
 		return nil, nil
-	})
+	}); err != nil {
+		log.Fatal(err)
+	}
 	out := []release.Release{} // no match is an empty slice, not nil
 	for _, d := range docs {
 		r, err := decodeRelease(d)
@@ -181,16 +187,16 @@ func (s *kvStore) Update(ctx context.Context, expected int64, r release.Release,
 		}
 		if stored.Revision != expected { // the compare of compare-and-swap
 			actual = stored.Revision
-			return nil, release.ErrConflict
+			return nil, release.ErrStale
 		}
 		if _, dup := rows[entryKey(r.ID, e.Sequence)]; dup {
-			return nil, release.ErrConflict // never overwrite an entry
+			return nil, release.ErrStale // never overwrite an entry
 		}
 		// The swap: the release and its new entry in one transaction.
 		return map[string][]byte{releaseKey(r.ID): doc, entryKey(r.ID, e.Sequence): entry}, nil
 	})
-	if errors.Is(err, release.ErrConflict) {
-		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: actual}
+	if errors.Is(err, release.ErrStale) {
+		return &release.StaleError{ID: r.ID, Expected: expected, Actual: actual}
 	}
 	return mapErr("update", r.ID, err)
 }
@@ -250,15 +256,27 @@ func Example_store() {
 		fmt.Println(err)
 		return
 	}
-	r, _ := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.4.0", Environment: "prod", Author: "ana"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventPlan, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = eng.Fire(ctx, r.ID, release.EventSchedule, release.Person("ana"))
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// A caller that decided on revision 2 acts on a release that has moved on: refused.
 	_, err = eng.Fire(ctx, r.ID, release.EventCancel, release.Person("rui"), release.ExpectRevision(2))
-	fmt.Println(errors.Is(err, release.ErrConflict))
+	fmt.Println(errors.Is(err, release.ErrStale))
 
-	hist, _ := eng.History(ctx, r.ID)
+	hist, err := eng.History(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range hist {
 		fmt.Println(e.Sequence, e.Event, e.To, e.Time.Format("15:04:05.000000"))
 	}

@@ -15,7 +15,7 @@ import (
 // run with WithTamper.
 var tamperCases = []tamperCase{
 	// A release row edited field by field (state, author, environment, class,
-	// version, components, revision, head, and every other field): Engine.Verify names
+	// version, components, revision, head, and every other field): Engine.VerifyAudit names
 	// the edited field; the row put back verifies again.
 	{"Integrity/RowEditsDetected", testRowEdits},
 	// Fire on an edited row, on a history with an entry missing, or on a history whose
@@ -68,7 +68,7 @@ func testRowEdits(t *testing.T, s release.Store, tp *Tamper) {
 	r := mustCreate(t, e, spec("checkout", "prod"))
 	mustFire(t, e, r.ID, release.EventPlan)
 	r = mustFire(t, e, r.ID, release.EventSchedule)
-	if err := e.Verify(ctx, r.ID); err != nil {
+	if err := e.VerifyAudit(ctx, r.ID); err != nil {
 		t.Fatalf("an untouched release does not verify: %v", err)
 	}
 	for _, tc := range rowEdits() {
@@ -80,7 +80,7 @@ func testRowEdits(t *testing.T, s release.Store, tp *Tamper) {
 		if err := tp.SetRelease(ctx, s, edited); err != nil {
 			t.Fatalf("tamper: set the release with its %s edited: %v", tc.field, err)
 		}
-		err := e.Verify(ctx, r.ID)
+		err := e.VerifyAudit(ctx, r.ID)
 		var me *release.MismatchError
 		if !errors.As(err, &me) || !errors.Is(err, release.ErrTampered) || me.Field != tc.field {
 			t.Errorf("Verify after the %s of the stored release was edited = %v, want a *MismatchError naming %s", tc.field, err, tc.field)
@@ -96,13 +96,13 @@ func testRowEdits(t *testing.T, s release.Store, tp *Tamper) {
 		t.Fatal(err)
 	}
 	var he *release.HistoryError
-	if err := e.Verify(ctx, r.ID); !errors.As(err, &he) {
+	if err := e.VerifyAudit(ctx, r.ID); !errors.As(err, &he) {
 		t.Errorf("Verify after the head was edited = %v, want a *HistoryError", err)
 	}
 	if err := tp.SetRelease(ctx, s, r); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Verify(ctx, r.ID); err != nil {
+	if err := e.VerifyAudit(ctx, r.ID); err != nil {
 		t.Fatalf("the release put back does not verify: %v", err)
 	}
 }

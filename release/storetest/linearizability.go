@@ -117,7 +117,7 @@ type LinearizabilityReport struct {
 	Operations int
 	// Reads, Commits, Conflicts, Invalid and Ambiguous count the operations by
 	// outcome: a Get that returned a release, a Fire that committed, one refused with
-	// ErrConflict, one refused with ErrInvalidTransition, and one whose error left it
+	// ErrStale, one refused with ErrInvalidTransition, and one whose error left it
 	// open whether it took effect (only with Ambiguous).
 	Reads, Commits, Conflicts, Invalid, Ambiguous int
 	// CheckTime is the time the checker took, over all rounds.
@@ -494,7 +494,7 @@ func (r *recorder) fire(ctx context.Context, e *release.Engine, client, i int, i
 	got, err := e.Fire(ctx, id, ev, actor, opts...)
 	ret := r.now()
 	var (
-		ce *release.ConflictError
+		ce *release.StaleError
 		te *release.TransitionError
 	)
 	switch {
@@ -502,7 +502,7 @@ func (r *recorder) fire(ctx context.Context, e *release.Engine, client, i int, i
 		r.add(client, in, call, linOutput{kind: outCommitted, state: got.State, revision: got.Revision}, ret)
 	case errors.As(err, &ce):
 		r.add(client, in, call, linOutput{kind: outConflict, expected: ce.Expected, actual: ce.Actual}, ret)
-	case errors.Is(err, release.ErrConflict):
+	case errors.Is(err, release.ErrStale):
 		r.add(client, in, call, linOutput{kind: outConflict, expected: expected}, ret)
 	case errors.As(err, &te):
 		r.add(client, in, call, linOutput{kind: outInvalid, state: te.State}, ret)

@@ -70,8 +70,8 @@ func testOutboxRecords(t *testing.T, s release.Store, o release.Outbox) {
 	r2 := mustFire(t, e, r.ID, release.EventSchedule)
 	stale := r2.Clone()
 	stale.Revision = 3
-	if err := s.Update(ctx, 2, stale, release.AuditEntry{ReleaseID: r.ID, Sequence: 3}); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("stale Update = %v, want ErrConflict", err)
+	if err := s.Update(ctx, 2, stale, release.AuditEntry{ReleaseID: r.ID, Sequence: 3}); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("stale Update = %v, want ErrStale", err)
 	}
 	got, err := o.ClaimNotifications(ctx, far, 0, time.Minute, 10)
 	if err != nil {

@@ -84,7 +84,7 @@ func testPromoteLineage(t *testing.T, s release.Store) {
 		h[0].Snapshot == nil || h[0].Snapshot.Predecessor != dev.ID {
 		t.Fatalf("first history entry %+v does not record the promotion from %s", h, dev.ID)
 	}
-	if err := e.Verify(ctx, st.ID); err != nil {
+	if err := e.VerifyAudit(ctx, st.ID); err != nil {
 		t.Fatalf("Verify of the promoted release: %v", err)
 	}
 

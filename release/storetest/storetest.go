@@ -104,7 +104,7 @@ var cases = []testCase{
 	// change the store.
 	{"Copies", testCopies},
 	// Update with the stored revision succeeds; with any other revision it returns
-	// ErrConflict and changes neither the release nor its history.
+	// ErrStale and changes neither the release nor its history.
 	{"CompareAndSwap", testCompareAndSwap},
 	// A history written through the engine comes back in sequence order, byte-exact,
 	// and verifies against the release's head (hashes, payloads and annotations kept).
@@ -114,7 +114,7 @@ var cases = []testCase{
 	// (not an error) when nothing matches.
 	{"ListFilters", testListFilters},
 	// 64 writers racing on one release with compare-and-swap: every Update either
-	// commits or returns ErrConflict, the revision counts exactly the commits, and the
+	// commits or returns ErrStale, the revision counts exactly the commits, and the
 	// history has no gap and verifies (no lost update).
 	{"ConcurrentWriters", testConcurrentWriters},
 	// 64 writers each on its own release never conflict with each other.
@@ -335,8 +335,8 @@ func testCompareAndSwap(t *testing.T, s release.Store) {
 	stale.Revision = 2
 	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventCancel, From: release.StateDraft, To: release.StateCancelled, Actor: bob, Time: t0}
 	err := s.Update(ctx, 1, stale, entry)
-	if !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("Update with stale revision = %v, want ErrConflict", err)
+	if !errors.Is(err, release.ErrStale) {
+		t.Fatalf("Update with stale revision = %v, want ErrStale", err)
 	}
 	got, _ := s.Get(ctx, r.ID)
 	requireEqual(t, "after a refused Update", r, got)
@@ -344,12 +344,12 @@ func testCompareAndSwap(t *testing.T, s release.Store) {
 		t.Fatalf("history has %d entries after a refused Update, want 2", len(h))
 	}
 	// A writer from the future is refused too.
-	if err := s.Update(ctx, 5, stale, entry); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("Update with a revision ahead of the store = %v, want ErrConflict", err)
+	if err := s.Update(ctx, 5, stale, entry); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("Update with a revision ahead of the store = %v, want ErrStale", err)
 	}
 	// The engine's ExpectRevision maps onto the same error.
-	if _, err := e.Fire(ctx, r.ID, release.EventSchedule, bob, release.ExpectRevision(1)); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("Fire with ExpectRevision(1) at revision 2 = %v, want ErrConflict", err)
+	if _, err := e.Fire(ctx, r.ID, release.EventSchedule, bob, release.ExpectRevision(1)); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("Fire with ExpectRevision(1) at revision 2 = %v, want ErrStale", err)
 	}
 }
 
@@ -376,8 +376,8 @@ func testHistoryVerifies(t *testing.T, s release.Store) {
 	if err := release.VerifyHistory(h, r.Head); err != nil {
 		t.Fatalf("stored history does not verify (a field was not stored exactly): %v", err)
 	}
-	if err := e.Verify(ctx, r.ID); err != nil {
-		t.Fatalf("Engine.Verify: %v", err)
+	if err := e.VerifyAudit(ctx, r.ID); err != nil {
+		t.Fatalf("Engine.VerifyAudit: %v", err)
 	}
 }
 
@@ -462,7 +462,7 @@ func testConcurrentWriters(t *testing.T, s release.Store) {
 				switch {
 				case err == nil:
 					commits.Add(1)
-				case errors.Is(err, release.ErrConflict):
+				case errors.Is(err, release.ErrStale):
 					conflicts.Add(1)
 				default:
 					errs <- fmt.Errorf("writer %d: %s at revision %d: %w", w, ev, cur.Revision, err)
@@ -473,7 +473,7 @@ func testConcurrentWriters(t *testing.T, s release.Store) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Fatalf("a writer failed other than with ErrConflict: %v", err)
+		t.Fatalf("a writer failed other than with ErrStale: %v", err)
 	}
 	final, err := s.Get(ctx, r.ID)
 	if err != nil {

@@ -65,6 +65,9 @@ type Config struct {
 	// token of the Notification plugin's URL, or the HMAC key) and "generic" (the
 	// HMAC key of the generic shape). A receiver without a secret is not mounted.
 	Webhooks map[string]string `json:"webhooks,omitempty"`
+	// Sync names the change-management systems releases are synced to (a
+	// ServiceNow change request, a Jira issue per release); see [SyncConfig].
+	Sync *SyncConfig `json:"sync,omitempty"`
 }
 
 // WebhookSources lists the keys of [Config.Webhooks].
@@ -132,6 +135,7 @@ func (c Config) Validate() error {
 			p = append(p, fmt.Sprintf("webhooks: the %s secret is %d characters long; use at least %d random characters", src, len(c.Webhooks[src]), MinTokenLength))
 		}
 	}
+	p = append(p, c.Sync.problems()...)
 	ids := make([]string, 0, len(owner))
 	for id, n := range owner {
 		if n > 1 {

@@ -78,4 +78,13 @@
 // dependencies, rollback plans run by an executor that logs, the promotion
 // [Pipeline], and a slognotify notifier. [Server.RunDispatcher] delivers what the
 // store's outbox still holds.
+//
+// # Change requests
+//
+// With [Config.Sync] ([SyncConfig]) the bot also keeps a ServiceNow change request
+// (adapters/servicenow) and/or a Jira issue (adapters/jira) per release of the
+// configured environments, through the same notifier and outbox, and
+// [Server.RunReadBack] reads their approvals back as evidence (and, with
+// honour_window, the change requests' planned windows as the releases' slots).
+// docs/ITSM.md describes the mapping.
 package bot

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"net/http/httptest"
 	"strings"
 	"time"
@@ -36,7 +37,9 @@ func ExampleNew() {
 
 	rec := send("POST", "/releases", `{"name": "checkout", "version": "2.4.0", "environment": "dev"}`)
 	var v bot.ReleaseView
-	_ = json.Unmarshal(rec.Body.Bytes(), &v)
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		log.Fatal(err)
+	}
 	r := v.Release
 	fmt.Println(rec.Code, r.State, "by", r.Author, "revision", rec.Header().Get("ETag"))
 
@@ -47,7 +50,9 @@ func ExampleNew() {
 
 	rec = send("POST", "/releases/"+r.ID.String()+"/events/approve", "")
 	var e bot.APIError
-	_ = json.Unmarshal(rec.Body.Bytes(), &e)
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(rec.Code, e.Kind)
 	fmt.Println(e.Reasons[0])
 	// Output:

@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/releasekit/releasekit/adapters/fanout"
+	"github.com/releasekit/releasekit/adapters/jira"
+	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/slognotify"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/depgraph"
@@ -41,6 +44,12 @@ type Server struct {
 	mux         *http.ServeMux
 	// receivers are the CI receivers by source (adapters/ci), mounted at /ci/<source>.
 	receivers map[string]http.Handler
+	// snow syncs change requests (Config.Sync), read back every readBackEvery.
+	snow          *servicenow.Syncer
+	readBackEvery time.Duration
+	// jira syncs issues for the releases of jiraEnvs (Config.Sync).
+	jira     *jira.Notifier
+	jiraEnvs []string
 }
 
 // Option sets an optional setting of a [Server].
@@ -123,6 +132,15 @@ func New(store release.Store, cfg Config, opts ...Option) (*Server, error) {
 	}
 	if !s.notifierSet {
 		s.notifier = slognotify.New(s.log)
+	}
+	syncs, err := s.newSync(cfg.Sync)
+	if err != nil {
+		return nil, err
+	}
+	if len(syncs) > 0 {
+		// The same fan-out goes to the engine and to the outbox's dispatcher, so a
+		// change request the instance could not take after a commit is synced later.
+		s.notifier = fanout.InOrder(append([]release.Notifier{s.notifier}, syncs...)...)
 	}
 	cal, err := DemoCalendar()
 	if err != nil {

@@ -283,6 +283,9 @@ func DefaultGroups() []Group {
 				"as busy near now at every size, so the figures show what grows with the bookings stored, not with a busier week. " +
 				"Write-up: [docs/bench/stores.md](bench/stores.md).",
 		},
+		listsGroup("lists-memory", "adapters/memory", ModuleRoot, "./adapters/memory"),
+		listsGroup("lists-bolt", "adapters/bolt", ModuleRoot, "./adapters/bolt"),
+		listsGroup("lists-postgres", "adapters/postgres", ModulePostgres, "."),
 		{
 			ID: "postgres-interleaved", Title: "adapters/postgres: engine vs raw pgx, 16 writers, interleaved rounds", Issue: "issue 7",
 			Module: ModulePostgres, Package: ".", NeedsPostgres: true,
@@ -420,4 +423,39 @@ func DefaultGroups() []Group {
 			Notes: "No targets. Write-up: [docs/bench/notifiers.md](bench/notifiers.md).",
 		},
 	}
+}
+
+// listsGroup is the group of BenchmarkListIndexed (storetest.BenchmarkList) on one
+// store: List by name and by component at 1,000, 10,000 and 100,000 releases, which
+// the index must keep flat, beside the scan of every release it replaced.
+func listsGroup(id, store string, m Module, pkg string) Group {
+	flat := func(label, by, unit string) Scaling {
+		return Scaling{Label: label, Pattern: `^BenchmarkListIndexed/releases=(\d+)/` + by + `$`, SizeName: "stored releases", Unit: unit,
+			MaxExponent: 0.2, TargetText: "flat in the stored releases: growth exponent <= 0.2 (issue 15 measured 1.0 on bolt: every row scanned)"}
+	}
+	notes := "Each List matches 10 releases at every size: by name, 10 releases spread over the whole ID range; by component, 10 releases created one after another. " +
+		"The scan (a filter on version, which no index serves) reads every release, as every List did before the indexes. " +
+		"Write-up: [docs/bench/lists.md](bench/lists.md)."
+	g := Group{
+		ID: id, Title: store + ": List by name and by component as stored releases grow", Issue: "issue 15",
+		Module: m, Package: pkg,
+		Full:  Settings{Bench: `^BenchmarkListIndexed$`, BenchTime: "1s", Timeout: 30 * time.Minute},
+		Quick: Settings{BenchTime: quickTime},
+		Scalings: []Scaling{
+			flat("List by name", "name", ""),
+			flat("List by component", "component", ""),
+			{Label: "List scanning every release (reference: no index serves the filter)", Pattern: `^BenchmarkListIndexed/releases=(\d+)/scan$`, SizeName: "stored releases"},
+		},
+		Notes: notes,
+	}
+	if m != ModulePostgres { // the server's CPU time is not the client's
+		g.Scalings = append(g.Scalings,
+			flat("List by name, CPU time", "name", "cpu-ns/op"),
+			flat("List by component, CPU time", "component", "cpu-ns/op"))
+	}
+	if m == ModulePostgres {
+		g.NeedsPostgres = true
+		g.Notes = "The releases table is analyzed once after the load, as autovacuum does on a live database. Needs RELEASEKIT_POSTGRES_DSN. " + notes
+	}
+	return g
 }

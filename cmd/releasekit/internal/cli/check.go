@@ -151,7 +151,7 @@ func verdictFor(cal *calendar.Calendar, sub subjectFlags, at time.Time, d time.D
 		ID: unusedID(cal, "releasekit-check"), Environment: sub.env, Services: sub.services, Team: sub.team,
 		Start: at, End: at.Add(d), Class: calendar.Class(sub.class), Action: calendar.Action(sub.action),
 	}
-	if err := calendar.ValidateBooking(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return verdict{err: err}
 	}
 	v := verdict{change: b}

@@ -118,7 +118,7 @@ func (c *occurrencesCmd) run(cmd *cobra.Command, _ []string) error {
 		if len(c.kinds) > 0 && !slices.Contains(c.kinds, string(r.Kind)) {
 			continue
 		}
-		if c.env != "" && !calendar.ScopeMatches(r.Scope, c.env, c.services, c.team) {
+		if c.env != "" && !r.Scope.Matches(c.env, c.services, c.team) {
 			continue
 		}
 		occs, err := instances(r.Rule, from, to)

@@ -1,4 +1,4 @@
-package risk_test
+package dora_test
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
-	"github.com/releasekit/releasekit/risk"
+	"github.com/releasekit/releasekit/dora"
 )
 
 var w0 = time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
@@ -18,39 +18,39 @@ func TestBands(t *testing.T) {
 	h := time.Hour
 	tests := []struct {
 		name string
-		got  risk.Band
-		want risk.Band
+		got  dora.Band
+		want dora.Band
 	}{
-		{"frequency twice a day", risk.FrequencyBand(2), risk.BandElite},
-		{"frequency once a day is not yet multiple per day", risk.FrequencyBand(1), risk.BandHigh},
-		{"frequency once a week", risk.FrequencyBand(1.0 / 7), risk.BandHigh},
-		{"frequency just under weekly", risk.FrequencyBand(0.99 / 7), risk.BandMedium},
-		{"frequency once a month", risk.FrequencyBand(1.0 / 30), risk.BandMedium},
-		{"frequency under monthly", risk.FrequencyBand(1.0 / 31), risk.BandLow},
-		{"frequency none", risk.FrequencyBand(0), risk.BandLow},
-		{"lead time 23h", risk.LeadTimeBand(23 * h), risk.BandElite},
-		{"lead time 1 day", risk.LeadTimeBand(risk.Day), risk.BandHigh},
-		{"lead time 1 week", risk.LeadTimeBand(risk.Week), risk.BandMedium},
-		{"lead time 1 month", risk.LeadTimeBand(risk.Month), risk.BandLow},
-		{"failure rate 5%", risk.FailureRateBand(0.05), risk.BandElite},
-		{"failure rate 6%", risk.FailureRateBand(0.06), risk.BandHigh},
-		{"failure rate 10%", risk.FailureRateBand(0.10), risk.BandHigh},
-		{"failure rate 15%", risk.FailureRateBand(0.15), risk.BandMedium},
-		{"failure rate 16%", risk.FailureRateBand(0.16), risk.BandLow},
-		{"restore 59m", risk.RestoreBand(59 * time.Minute), risk.BandElite},
-		{"restore 1h", risk.RestoreBand(h), risk.BandHigh},
-		{"restore 1 day", risk.RestoreBand(risk.Day), risk.BandMedium},
-		{"restore 1 week", risk.RestoreBand(risk.Week), risk.BandLow},
+		{"frequency twice a day", dora.FrequencyBand(2), dora.BandElite},
+		{"frequency once a day is not yet multiple per day", dora.FrequencyBand(1), dora.BandHigh},
+		{"frequency once a week", dora.FrequencyBand(1.0 / 7), dora.BandHigh},
+		{"frequency just under weekly", dora.FrequencyBand(0.99 / 7), dora.BandMedium},
+		{"frequency once a month", dora.FrequencyBand(1.0 / 30), dora.BandMedium},
+		{"frequency under monthly", dora.FrequencyBand(1.0 / 31), dora.BandLow},
+		{"frequency none", dora.FrequencyBand(0), dora.BandLow},
+		{"lead time 23h", dora.LeadTimeBand(23 * h), dora.BandElite},
+		{"lead time 1 day", dora.LeadTimeBand(dora.Day), dora.BandHigh},
+		{"lead time 1 week", dora.LeadTimeBand(dora.Week), dora.BandMedium},
+		{"lead time 1 month", dora.LeadTimeBand(dora.Month), dora.BandLow},
+		{"failure rate 5%", dora.FailureRateBand(0.05), dora.BandElite},
+		{"failure rate 6%", dora.FailureRateBand(0.06), dora.BandHigh},
+		{"failure rate 10%", dora.FailureRateBand(0.10), dora.BandHigh},
+		{"failure rate 15%", dora.FailureRateBand(0.15), dora.BandMedium},
+		{"failure rate 16%", dora.FailureRateBand(0.16), dora.BandLow},
+		{"restore 59m", dora.RestoreBand(59 * time.Minute), dora.BandElite},
+		{"restore 1h", dora.RestoreBand(h), dora.BandHigh},
+		{"restore 1 day", dora.RestoreBand(dora.Day), dora.BandMedium},
+		{"restore 1 week", dora.RestoreBand(dora.Week), dora.BandLow},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.got, tt.name)
 	}
-	assert.Len(t, risk.Bands(), 5)
+	assert.Len(t, dora.Bands(), 5)
 }
 
-func TestDORA(t *testing.T) {
-	window := risk.Window{From: w0, To: w0.Add(28 * risk.Day)}
-	deps := []risk.Deployment{
+func TestMeasure(t *testing.T) {
+	window := dora.Period{From: w0, To: w0.Add(28 * dora.Day)}
+	deps := []dora.Deployment{
 		{Service: "api", Team: "core", CommitAt: w0.Add(-2 * time.Hour), DeployedAt: w0.Add(time.Hour)},                                                         // lead 3h
 		{Service: "api", Team: "core", CommitAt: w0.Add(24 * time.Hour), DeployedAt: w0.Add(34 * time.Hour), Failed: true, RestoredAt: w0.Add(36 * time.Hour)},  // lead 10h, restore 2h
 		{Service: "web", Team: "ui", CommitAt: w0, DeployedAt: w0.Add(100 * time.Hour), Failed: true},                                                           // lead 100h, unrestored
@@ -59,55 +59,55 @@ func TestDORA(t *testing.T) {
 		{Service: "api", Team: "core", DeployedAt: w0.Add(-time.Hour)},                                                                                          // before the window
 		{Service: "api", Team: "core", DeployedAt: window.To},                                                                                                   // the window is half-open
 	}
-	m := risk.DORA(deps, window)
+	m := dora.Measure(deps, window)
 	assert.Equal(t, 5, m.Deployments)
 	assert.InDelta(t, 5.0/28, m.DeploymentFrequency.PerDay, 1e-12)
-	assert.Equal(t, risk.BandHigh, m.DeploymentFrequency.Band)
-	assert.Equal(t, risk.DurationMetric{Median: 10 * time.Hour, Samples: 3, Band: risk.BandElite}, m.LeadTime, "median of 3h, 10h, 100h")
-	assert.Equal(t, risk.Rate{Rate: 0.6, Failures: 3, Band: risk.BandLow}, m.ChangeFailureRate)
-	assert.Equal(t, risk.DurationMetric{Median: 2 * time.Hour, Samples: 1, Band: risk.BandHigh}, m.TimeToRestore)
+	assert.Equal(t, dora.BandHigh, m.DeploymentFrequency.Band)
+	assert.Equal(t, dora.DurationMetric{Median: 10 * time.Hour, Samples: 3, Band: dora.BandElite}, m.LeadTime, "median of 3h, 10h, 100h")
+	assert.Equal(t, dora.Rate{Rate: 0.6, Failures: 3, Band: dora.BandLow}, m.ChangeFailureRate)
+	assert.Equal(t, dora.DurationMetric{Median: 2 * time.Hour, Samples: 1, Band: dora.BandHigh}, m.TimeToRestore)
 	assert.Equal(t, 2, m.Unrestored)
 
-	r := risk.DORAReport(deps, window)
+	r := dora.NewReport(deps, window)
 	assert.Equal(t, m, r.Overall)
 	require.Len(t, r.Services, 2)
 	assert.Equal(t, 2, r.Services["api"].Deployments)
 	assert.Equal(t, 3, r.Teams["ui"].Deployments)
-	assert.Equal(t, risk.BandNoData, r.Services["web"].TimeToRestore.Band)
+	assert.Equal(t, dora.BandNoData, r.Services["web"].TimeToRestore.Band)
 }
 
-func TestDORAMedianOfEvenCount(t *testing.T) {
-	deps := []risk.Deployment{
+func TestMeasureMedianOfEvenCount(t *testing.T) {
+	deps := []dora.Deployment{
 		{CommitAt: w0, DeployedAt: w0.Add(2 * time.Hour)},
 		{CommitAt: w0, DeployedAt: w0.Add(3 * time.Hour)},
 	}
-	m := risk.DORA(deps, risk.Window{From: w0, To: w0.Add(risk.Day)})
+	m := dora.Measure(deps, dora.Period{From: w0, To: w0.Add(dora.Day)})
 	assert.Equal(t, 150*time.Minute, m.LeadTime.Median)
-	assert.Equal(t, risk.BandElite, m.DeploymentFrequency.Band, "two a day is multiple per day")
+	assert.Equal(t, dora.BandElite, m.DeploymentFrequency.Band, "two a day is multiple per day")
 }
 
-func TestDORANoData(t *testing.T) {
-	empty := risk.DORA(nil, risk.Window{From: w0, To: w0.Add(risk.Week)})
-	assert.Equal(t, risk.BandLow, empty.DeploymentFrequency.Band, "no deployments is a low frequency")
-	assert.Equal(t, risk.BandNoData, empty.LeadTime.Band)
-	assert.Equal(t, risk.BandNoData, empty.ChangeFailureRate.Band)
-	assert.Equal(t, risk.BandNoData, empty.TimeToRestore.Band)
+func TestMeasureNoData(t *testing.T) {
+	empty := dora.Measure(nil, dora.Period{From: w0, To: w0.Add(dora.Week)})
+	assert.Equal(t, dora.BandLow, empty.DeploymentFrequency.Band, "no deployments is a low frequency")
+	assert.Equal(t, dora.BandNoData, empty.LeadTime.Band)
+	assert.Equal(t, dora.BandNoData, empty.ChangeFailureRate.Band)
+	assert.Equal(t, dora.BandNoData, empty.TimeToRestore.Band)
 
-	bad := risk.Window{From: w0, To: w0}
-	assert.ErrorIs(t, bad.Validate(), risk.ErrInvalidWindow)
-	m := risk.DORA([]risk.Deployment{{DeployedAt: w0}}, bad)
+	bad := dora.Period{From: w0, To: w0}
+	assert.ErrorIs(t, bad.Validate(), dora.ErrInvalidPeriod)
+	m := dora.Measure([]dora.Deployment{{DeployedAt: w0}}, bad)
 	assert.Equal(t, 0, m.Deployments)
-	assert.Equal(t, risk.BandNoData, m.DeploymentFrequency.Band)
+	assert.Equal(t, dora.BandNoData, m.DeploymentFrequency.Band)
 }
 
 // Per-service and per-team breakdowns partition the deployments of the window.
-func TestPropertyDORABreakdownsPartition(t *testing.T) {
+func TestPropertyBreakdownsPartition(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
-		window := risk.Window{From: w0, To: w0.Add(time.Duration(rapid.IntRange(1, 90).Draw(t, "days")) * risk.Day)}
-		var deps []risk.Deployment
+		window := dora.Period{From: w0, To: w0.Add(time.Duration(rapid.IntRange(1, 90).Draw(t, "days")) * dora.Day)}
+		var deps []dora.Deployment
 		for range rapid.IntRange(0, 40).Draw(t, "n") {
 			at := w0.Add(time.Duration(rapid.IntRange(-10*24, 100*24).Draw(t, "hour")) * time.Hour)
-			d := risk.Deployment{
+			d := dora.Deployment{
 				Service:    fmt.Sprint("svc", rapid.IntRange(0, 3).Draw(t, "svc")),
 				Team:       fmt.Sprint("team", rapid.IntRange(0, 1).Draw(t, "team")),
 				CommitAt:   at.Add(-time.Duration(rapid.IntRange(0, 1000).Draw(t, "leadHours")) * time.Hour),
@@ -119,8 +119,8 @@ func TestPropertyDORABreakdownsPartition(t *testing.T) {
 			}
 			deps = append(deps, d)
 		}
-		r := risk.DORAReport(deps, window)
-		for name, groups := range map[string]map[string]risk.Metrics{"services": r.Services, "teams": r.Teams} {
+		r := dora.NewReport(deps, window)
+		for name, groups := range map[string]map[string]dora.Metrics{"services": r.Services, "teams": r.Teams} {
 			n, f := 0, 0
 			for _, m := range groups {
 				n += m.Deployments
