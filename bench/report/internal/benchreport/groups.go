@@ -331,6 +331,16 @@ func DefaultGroups() []Group {
 				"The recorded variant reads and folds the history; the host variant gets the same facts from a function Write-up: [docs/bench/evidence.md](bench/evidence.md).",
 		},
 		{
+			ID: "lockdown-start", Title: "release: a start as the lockdown history grows (memory)", Issue: "issue 15",
+			Module: ModuleRoot, Package: "./release",
+			Full:  Settings{Bench: `^BenchmarkStartLockdownHistory$`, BenchTime: "400x"},
+			Quick: Settings{BenchTime: "40x"},
+			Scalings: []Scaling{{Label: "Fire(start) with 100 and 1000 lockdown history entries", Pattern: `^BenchmarkStartLockdownHistory/entries=(\d+)$`, SizeName: "history entries",
+				MaxExponent: 0.2, TargetText: "flat in the lockdown history: growth exponent <= 0.2 (reading and verifying the whole history per start was linear, 1.2)"}},
+			Notes: "Memory store; 0, 100 and 1000 entries (lockdowns declared and lifted); the engine's first start, which verifies the whole history, runs before the timer. " +
+				"A start reads the entries from the last one its engine verified. Write-up: [docs/bench/lockdown.md](bench/lockdown.md).",
+		},
+		{
 			ID: "record", Title: "release: Engine.Record beside Engine.Fire on bolt (fsync) and memory, 1 and 16 writers", Issue: "issue 12",
 			Module: ModuleRoot, Package: "./adapters/bolt",
 			Full:  Settings{Bench: `^BenchmarkRecord$`, BenchTime: "2s"},
