@@ -62,7 +62,7 @@ func runWriters(b *testing.B, writers int, op func(w int) error) {
 // At 16 writers with real fsync (sync), at 1 writer with real fsync, and at 16
 // writers without fsync (nosync: unsafe, for comparison only; the engine's CPU work
 // decides there). Each writer works on its own release, scheduling and unscheduling
-// it in turn.
+// it in turn, and moves to a fresh one every perRelease transitions.
 func BenchmarkTransitions(b *testing.B) {
 	for _, mode := range []struct {
 		name    string
@@ -81,6 +81,13 @@ func BenchmarkTransitions(b *testing.B) {
 	}
 }
 
+// perRelease is how many transitions a benchmark writer fires on one release before
+// it moves to a fresh one: releases live for tens of transitions (the quickstart's
+// take 8 to 15), and the store's append check counts the release's history so that
+// a deleted entry is refused, so one release taking thousands would measure that
+// count rather than a transition.
+const perRelease = 20
+
 func benchEngine(b *testing.B, writers int, noSync bool) {
 	ctx := context.Background()
 	s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.WithNoSync(noSync))
@@ -92,25 +99,49 @@ func benchEngine(b *testing.B, writers int, noSync bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]release.ID, writers)
-	for w := range ids {
-		r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", w)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if r, err = e.Fire(ctx, r.ID, release.EventPlan, bob); err != nil {
-			b.Fatal(err)
-		}
-		ids[w] = r.ID
+	// Planned releases for the writers to take, made before the timer starts, in
+	// parallel so that their commits are shared.
+	n := b.N/perRelease + 2*writers
+	pool := make(chan release.ID, n)
+	var wg sync.WaitGroup
+	var setupErr atomic.Value
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += writers {
+				r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", i)))
+				if err == nil {
+					r, err = e.Fire(ctx, r.ID, release.EventPlan, bob)
+				}
+				if err != nil {
+					setupErr.Store(err)
+					return
+				}
+				pool <- r.ID
+			}
+		}()
 	}
-	state := make([]bool, writers) // scheduled?
+	wg.Wait()
+	if err, ok := setupErr.Load().(error); ok {
+		b.Fatal(err)
+	}
+	ids := make([]release.ID, writers)
+	fired := make([]int, writers)
 	runWriters(b, writers, func(w int) error {
-		ev := release.EventSchedule
-		if state[w] {
+		if fired[w]%perRelease == 0 {
+			select {
+			case ids[w] = <-pool:
+			default:
+				return fmt.Errorf("the pool of %d planned releases ran out", n)
+			}
+		}
+		ev := release.EventSchedule // a taken release is planned; it alternates from there
+		if fired[w]%2 == 1 {
 			ev = release.EventUnschedule
 		}
+		fired[w]++
 		_, err := e.Fire(ctx, ids[w], ev, bob, release.Reason("benchmark"))
-		state[w] = !state[w]
 		return err
 	})
 }
