@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,6 +53,8 @@ func TestErrorAnswers(t *testing.T) {
 		{"a check without a name", "POST", rel + "/checks", tokCI, `{"status": "success"}`, nil, bot.KindInvalid, "name: a check needs a name"},
 		{"a check for a release that does not exist", "POST", missing + "/checks", tokCI, `{"name": "build", "status": "success"}`, nil, bot.KindNotFound, "not found"},
 		{"a bad filter", "GET", "/releases?state=shipped&limit=0&class=x&label=novalue", tokAna, nil, nil, bot.KindInvalid, "shipped"},
+		{"a creation time that is not RFC 3339", "GET", "/releases?created_from=yesterday", tokAna, nil, nil, bot.KindInvalid, "RFC 3339"},
+		{"an inverted creation range", "GET", "/releases?created_from=2026-12-08T00:00:00Z&created_to=2026-12-07T00:00:00Z", tokAna, nil, nil, bot.KindInvalid, "created_from must come before created_to"},
 		{"a bad calendar span", "GET", "/calendar.ics?from=yesterday", tokAna, nil, nil, bot.KindInvalid, "RFC 3339"},
 		{"an inverted calendar span", "GET", "/calendar.ics?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", tokAna, nil, nil, bot.KindInvalid, "after from"},
 		{"a report over an empty span", "GET", "/report?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z", tokAna, nil, nil, bot.KindInvalid, "after from"},
@@ -103,6 +106,9 @@ func TestListFilters(t *testing.T) {
 		{"by states, comma separated", "?state=planned,scheduled", []release.ID{c.ID}},
 		{"by state, repeated", "?state=draft&state=planned", []release.ID{a.ID, b.ID, c.ID}},
 		{"a page after a cursor", "?after=" + a.ID.String() + "&limit=1", []release.ID{b.ID}},
+		{"by component", "?component=search", []release.ID{c.ID}},
+		{"created from a time on", "?created_from=" + a.CreatedAt.Format(time.RFC3339Nano), []release.ID{a.ID, b.ID, c.ID}},
+		{"created before a time", "?created_to=" + a.CreatedAt.Format(time.RFC3339Nano), nil},
 		{"no match", "?name=nothing", nil},
 	} {
 		t.Run(tc.why, func(t *testing.T) {

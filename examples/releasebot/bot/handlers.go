@@ -225,7 +225,20 @@ func parseFilter(r *http.Request) (release.Filter, error) {
 	q := r.URL.Query()
 	var problems []string
 	f := release.Filter{Environment: q.Get("environment"), Name: q.Get("name"), Version: q.Get("version"),
-		Class: release.Class(q.Get("class")), Limit: 100}
+		Component: q.Get("component"), Class: release.Class(q.Get("class")), Limit: 100}
+	for name, bound := range map[string]*time.Time{"created_from": &f.CreatedFrom, "created_to": &f.CreatedTo} {
+		if v := q.Get(name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				problems = append(problems, name+" "+strconv.Quote(v)+" is not an RFC 3339 time such as 2026-12-07T09:00:00Z")
+				continue
+			}
+			*bound = t
+		}
+	}
+	if !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedFrom.Before(f.CreatedTo) {
+		problems = append(problems, "created_from must come before created_to")
+	}
 	if f.Class != "" && !f.Class.Valid() {
 		problems = append(problems, "class "+strconv.Quote(string(f.Class))+" is not one of "+joinStrings(release.Classes()))
 	}
