@@ -19,6 +19,11 @@ require (
 	github.com/looplab/fsm v1.0.3 // indirect
 	github.com/teambition/rrule-go v1.8.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/mod v0.38.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
+
+// For GOWORK=off in this directory: the root module from its directory. The release
+// drops this line, so a tagged version stands alone.
+replace github.com/releasekit/releasekit => ../..

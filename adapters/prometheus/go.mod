@@ -19,3 +19,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
+
+// For GOWORK=off in this directory: the root module from its directory. The release
+// drops this line, so a tagged version stands alone.
+replace github.com/releasekit/releasekit => ../..

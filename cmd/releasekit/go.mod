@@ -23,3 +23,7 @@ require (
 	golang.org/x/text v0.14.0 // indirect
 	golang.org/x/tools v0.47.0 // indirect
 )
+
+// For GOWORK=off in this directory: the root module from its directory. The release
+// drops this line, so a tagged version stands alone.
+replace github.com/releasekit/releasekit => ../..

@@ -4,8 +4,10 @@
 // they are added); go.work lists them all, and modules are discovered from it. Every module
 // is published except the few named in [DefaultUnpublished] (bench, the bot's e2e tests, this tool): published
 // modules are tagged together, with one version, and stand alone: they require real
-// versions of their siblings and carry no replace directive, since the go command ignores
-// the replace directives of a dependency. Developers work across modules with go.work.
+// versions of their siblings, and a tagged version carries no replace directive, since the
+// go command ignores the replace directives of a dependency. Between releases each may
+// replace a sibling with the sibling's directory, so that GOWORK=off works in its
+// directory; the release drops those lines. Developers work across modules with go.work.
 //
 // [Repo.Release] is the release process as code (`make release VERSION=v0.2.0`): it
 // refuses a malformed version, a dirty tree, a version not greater than the last tag, a

@@ -172,7 +172,8 @@ var ErrLayout = errors.New("module layout")
 // Check reports every way the repository's modules break the rules that let users
 // consume them, joined in one error (nil when there is none): every go.mod file git
 // tracks belongs to a module go.work uses (outside testdata); each entry of
-// Repo.Unpublished is such a module; a published module has no replace directive and
+// Repo.Unpublished is such a module; a published module replaces nothing but a published
+// sibling (every version) with that sibling's directory, which the release drops, and
 // requires each published sibling at a release version (vX.Y.Z, not a pseudo-version),
 // the same for every sibling, which is the last release when there is one; and go.work
 // replaces each such requirement with the sibling's directory, so that the workspace never
@@ -215,9 +216,11 @@ func (r *Repo) Check(ctx context.Context) error {
 		return err
 	}
 	siblings := map[string]bool{}
+	dirOf := map[string]string{} // published module path -> its directory ("." for the root)
 	for _, m := range mods {
 		if m.Published {
 			siblings[m.Path] = true
+			dirOf[m.Path] = path.Clean(m.Dir)
 		}
 	}
 	versions := map[string][]string{} // sibling version -> "dir/go.mod requires path"
@@ -227,7 +230,11 @@ func (r *Repo) Check(ctx context.Context) error {
 		}
 		gomod := path.Join(m.Dir, "go.mod")
 		for _, rep := range m.file.Replace {
-			fail("%s replaces %s: a published module must stand alone, since the go command ignores a dependency's replace directives; develop across modules with go.work instead", gomod, rep.Old.Path)
+			dir, sibling := dirOf[rep.Old.Path]
+			if sibling && rep.Old.Version == "" && path.Clean(path.Join(m.Dir, rep.New.Path)) == path.Clean(dir) {
+				continue // the sibling's own directory, for GOWORK=off; the release drops it
+			}
+			fail("%s replaces %s: a published module may replace only a published sibling, every version, with that sibling's directory (`replace %s => <relative dir>`), which the release drops; the go command ignores a dependency's replace directives", gomod, rep.Old.Path, rep.Old.Path)
 		}
 		for _, req := range m.file.Require {
 			if !siblings[req.Mod.Path] {

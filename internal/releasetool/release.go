@@ -294,6 +294,18 @@ func (r *Repo) setSiblingVersions(mods []Module, version string) error {
 				changed = true
 			}
 		}
+		if m.Published {
+			// A published module is released standing alone: its development replace
+			// of a sibling with the sibling's directory (see Check) stays out of the tag.
+			for _, rep := range slices.Clone(f.Replace) {
+				if siblings[rep.Old.Path] {
+					if err := f.DropReplace(rep.Old.Path, rep.Old.Version); err != nil {
+						return err
+					}
+					changed = true
+				}
+			}
+		}
 		if !changed {
 			continue
 		}
