@@ -3,6 +3,7 @@ package releasetool_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,21 @@ func TestReleaseTagsEveryPublishedModule(t *testing.T) {
 	}
 }
 
+// TestReleaseDropsDevelopmentReplace: a published module may replace its sibling with
+// the sibling's directory between releases (for GOWORK=off in its directory); the
+// commit the release tags has no replace directive.
+func TestReleaseDropsDevelopmentReplace(t *testing.T) {
+	files := maps.Clone(kitFiles)
+	files["sub/go.mod"] += "\nreplace example.com/kit => ../\n"
+	repo := newKit(t, files)
+	if _, err := repo.Release(context.Background(), quick("v0.1.0")); err != nil {
+		t.Fatalf("Release with a sibling's directory replaced: %v", err)
+	}
+	if got := git(t, repo.Root, "show", "sub/v0.1.0:sub/go.mod"); strings.Contains(got, "replace") {
+		t.Errorf("sub/go.mod at sub/v0.1.0 still replaces:\n%s", got)
+	}
+}
+
 // TestReleasedModulesStandAlone checks what users get: each published module, fetched
 // from a module proxy made from the tags, builds on its own with the go.sum the release
 // wrote (a hash that differed from the proxy's zip would fail as a checksum mismatch).
@@ -187,7 +203,7 @@ func TestReleaseRefuses(t *testing.T) {
 			}},
 		{name: "replace in a published module", why: "the go command ignores a dependency's replace", first: true, opts: quick("v0.1.0"), wantErr: releasetool.ErrLayout, wantMsg: "sub/go.mod replaces example.com/kit",
 			setup: func(t *testing.T, repo *releasetool.Repo) {
-				commit(t, repo.Root, "replace", map[string]string{"sub/go.mod": kitFiles["sub/go.mod"] + "\nreplace example.com/kit => ../\n"})
+				commit(t, repo.Root, "replace", map[string]string{"sub/go.mod": kitFiles["sub/go.mod"] + "\nreplace example.com/kit => ../elsewhere\n"})
 			}},
 		{name: "pseudo-version", why: "siblings are required at release versions", first: true, opts: quick("v0.1.0"), wantErr: releasetool.ErrLayout, wantMsg: "pseudo-version",
 			setup: func(t *testing.T, repo *releasetool.Repo) {
