@@ -16,7 +16,15 @@ import (
 // that failed or was rolled back after deploying counts as a failure, restored when
 // it was rolled back.
 func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment, error) {
+	ds, _, err := e.deployments(ctx, env)
+	return ds, err
+}
+
+// deployments is Deployments, with the CommittedAt each deployment's release gave
+// (zero when its lead time starts at creation), in the same order.
+func (e *Engine) deployments(ctx context.Context, env string) ([]risk.Deployment, []time.Time, error) {
 	var out []risk.Deployment
+	var committed []time.Time
 	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
 		at, ok := r.Reached[StateDeployed]
 		if !ok {
@@ -35,11 +43,12 @@ func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment
 			}
 		}
 		out = append(out, d)
+		committed = append(committed, r.CommittedAt)
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, committed, nil
 }
 
 // eachRelease calls fn with every stored release that f selects, a page at a time
@@ -64,14 +73,29 @@ func (e *Engine) eachRelease(ctx context.Context, f Filter, fn func(Release)) er
 // DORA computes the four DORA metrics of env ("" for all) over window from the
 // releases' history, overall, per service and per team (see [Engine.Deployments]).
 func (e *Engine) DORA(ctx context.Context, env string, window risk.Window) (risk.Report, error) {
+	rep, _, err := e.dora(ctx, env, window)
+	return rep, err
+}
+
+// dora is DORA, with the basis of its lead times, from one pass over the releases.
+func (e *Engine) dora(ctx context.Context, env string, window risk.Window) (risk.Report, leadBasis, error) {
+	var b leadBasis
 	if err := window.Validate(); err != nil {
-		return risk.Report{}, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return risk.Report{}, b, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	ds, err := e.Deployments(ctx, env)
+	ds, committed, err := e.deployments(ctx, env)
 	if err != nil {
-		return risk.Report{}, err
+		return risk.Report{}, b, err
 	}
-	return risk.DORAReport(ds, window), nil
+	for i, d := range ds {
+		if window.Contains(d.DeployedAt) {
+			b.Total++
+			if !committed[i].IsZero() {
+				b.FromCommit++
+			}
+		}
+	}
+	return risk.DORAReport(ds, window), b, nil
 }
 
 // leadTimeStart is when r's lead time starts: its commit when the host gave it,
@@ -81,20 +105,4 @@ func leadTimeStart(r Release) time.Time {
 		return r.CommittedAt
 	}
 	return r.CreatedAt
-}
-
-// leadBasis counts the deployments of env in window and those whose lead time
-// starts at a commit the host gave (Release.CommittedAt), so that a report can say
-// where its lead times start.
-func (e *Engine) leadBasis(ctx context.Context, env string, window risk.Window) (leadBasis, error) {
-	var b leadBasis
-	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
-		if at, ok := r.Reached[StateDeployed]; ok && window.Contains(at) {
-			b.Total++
-			if !r.CommittedAt.IsZero() {
-				b.FromCommit++
-			}
-		}
-	})
-	return b, err
 }

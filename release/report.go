@@ -140,11 +140,7 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 		}
 	}
 	window := risk.Window{From: opts.From, To: opts.To}
-	dora, err := e.DORA(ctx, opts.production(), window)
-	if err != nil {
-		return fmt.Errorf("release: report: DORA metrics: %w", err)
-	}
-	lead, err := e.leadBasis(ctx, opts.production(), window)
+	dora, lead, err := e.dora(ctx, opts.production(), window)
 	if err != nil {
 		return fmt.Errorf("release: report: DORA metrics: %w", err)
 	}
