@@ -76,7 +76,9 @@
 //     release_id = … AND seq = …. Someone who may drop the foreign key or disable its
 //     triggers can rewrite a history unseen by the update, as someone who may rewrite
 //     the rows could before; the signed checkpoints ([release.WithCheckpoints]) are
-//     what finds a rewrite.
+//     what finds a rewrite. Stop replicas running code from before migration 0006
+//     before migrating: the entries they write are not linked, so the releases they
+//     touch would take no appends until linked again.
 //   - Backend errors map onto release's sentinels: a duplicate ID on create is
 //     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
 //     revision [release.ErrConflict], stored bytes that do not decode or verify
