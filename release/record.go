@@ -154,13 +154,16 @@ func (e *Engine) Evidence(ctx context.Context, id ID) ([]Evidence, error) {
 
 // update commits a change, keyed when k is not nil.
 func (e *Engine) update(ctx context.Context, expected int64, next Release, entry AuditEntry, k *KeyRecord, p *Proposal) error {
+	if k != nil {
+		// The key stores the result, fenced or not: a retry returns it.
+		k.Result = next.Clone()
+	}
 	if p != nil && p.fenced {
 		return e.store.(LockdownStore).UpdateFenced(ctx, expected, next, entry, k, p.fence)
 	}
 	if k == nil {
 		return e.store.Update(ctx, expected, next, entry)
 	}
-	k.Result = next.Clone()
 	return e.store.(KeyStore).UpdateKeyed(ctx, expected, next, entry, *k)
 }
 
