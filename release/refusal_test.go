@@ -18,6 +18,7 @@ import (
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/faultstore"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
@@ -90,15 +91,25 @@ func TestRefusedStartIsRecorded(t *testing.T) {
 	ctx := context.Background()
 	freeze := calendar.Rule{Name: "quarter-end freeze", Kind: calendar.Freeze, Zone: "Europe/Berlin",
 		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 12, 0, 0)}
+	lockdown := calendar.Rule{Name: "incident lockdown", Kind: calendar.Lockdown, Zone: "Europe/Berlin",
+		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 12, 0, 0)}
+	// rulesChanged: the release is booked under the train alone, then started
+	// under the train and extra, five minutes into its slot.
+	rulesChanged := func(t *testing.T, extra calendar.Rule) (held, release.Release) {
+		h := newHeld(t, nil, withTrain(t))
+		r := h.approved(t, "checkout", "prod")
+		changed := newHeld(t, h.store, withTrain(t, extra))
+		changed.clock.Set(tue10.Add(5 * time.Minute))
+		return changed, r
+	}
 	for _, tc := range []struct {
 		why string
 		// setup returns the engine that fires the start and the release, at approved.
-		setup       func(t *testing.T) (held, release.Release)
-		guard       string
-		cause       string // a part of the recorded cause
-		reason      string // a part of the recorded reason
-		check       func(t *testing.T, err error)
-		stableCause bool // the message changes with the time of the attempt, the cause does not
+		setup  func(t *testing.T) (held, release.Release)
+		guard  string
+		cause  string // a part of the recorded cause
+		reason string // a part of the recorded reason
+		check  func(t *testing.T, err error)
 	}{
 		{why: "the slot is not open yet (a *SlotError)", guard: "calendar", cause: "not open yet", reason: "before the slot opens",
 			setup: func(t *testing.T) (held, release.Release) {
@@ -110,14 +121,27 @@ func TestRefusedStartIsRecorded(t *testing.T) {
 				require.ErrorAs(t, err, &se, "callers still find the *SlotError")
 				assert.Equal(t, monday, se.Now)
 			}},
-		{why: "a calendar freeze added after booking", guard: "calendar", cause: `freeze "quarter-end freeze"`, reason: "quarter-end freeze",
+		{why: "the window is closed", guard: "calendar", cause: `outside-window "release train"`, reason: "outside its deployment windows",
+			setup: func(t *testing.T) (held, release.Release) {
+				h := newHeld(t, nil, withTrain(t))
+				return h, h.approved(t, "checkout", "prod")
+			}},
+		{why: "the slot has closed", guard: "calendar", cause: "closed", reason: "after the slot closed",
 			setup: func(t *testing.T) (held, release.Release) {
 				h := newHeld(t, nil, withTrain(t))
 				r := h.approved(t, "checkout", "prod")
-				frozen := newHeld(t, h.store, withTrain(t, freeze))
-				frozen.clock.Set(tue10.Add(5 * time.Minute))
-				return frozen, r
+				h.clock.Set(tue10.Add(90 * time.Minute)) // 11:30 Berlin: the train runs, the slot ended at 11:00
+				return h, r
+			},
+			check: func(t *testing.T, err error) {
+				var se *release.SlotError
+				require.ErrorAs(t, err, &se)
+				assert.True(t, se.Now.After(se.Slot.End))
 			}},
+		{why: "a calendar freeze added after booking", guard: "calendar", cause: `freeze "quarter-end freeze"`, reason: "quarter-end freeze",
+			setup: func(t *testing.T) (held, release.Release) { return rulesChanged(t, freeze) }},
+		{why: "a calendar lockdown added after booking", guard: "calendar", cause: `lockdown "incident lockdown"`, reason: "cannot be overridden",
+			setup: func(t *testing.T) (held, release.Release) { return rulesChanged(t, lockdown) }},
 		{why: "a runtime lockdown", guard: "lockdown", cause: "lockdown ", reason: "incident 42",
 			setup: func(t *testing.T) (held, release.Release) {
 				h := newHeld(t, nil)
@@ -587,4 +611,42 @@ func TestReportShowsRefusedStarts(t *testing.T) {
 	var page strings.Builder
 	require.NoError(t, h.eng.Report(ctx, &page, opts))
 	require.Regexp(t, `<td>r1</td><td>checkout 2\.0\.0 \(prod\)</td><td>start refused by lockdown</td><td>deploy-bot</td><td>2026-03-03 09:02</td><td>freeze [0-9a-f-]+ in prod, declared by rui`, page.String())
+}
+
+// A refusal whose entry cannot be written is still the refusal (ErrGuardRefused,
+// the guard's error inside), joined with the store's error; nothing is written. One
+// whose write is reported failed but happened (a lost reply) is the refusal alone.
+func TestRefusedStartWhenTheStoreFails(t *testing.T) {
+	ctx := context.Background()
+	for _, phase := range faultstore.Phases() {
+		t.Run(string(phase), func(t *testing.T) {
+			fs, err := faultstore.New(memory.New(), faultstore.WithFaults(faultstore.Fault{Op: faultstore.OpUpdate, Phase: phase, Nth: 1}))
+			require.NoError(t, err)
+			fs.Injector().Disable()
+			board := errors.New("CHG-7 is not signed off")
+			eng, err := release.New(fs, release.WithClock(releasetest.NewClock(monday, 0)), release.WithGuard(release.OnEvents(
+				release.GuardFunc("change-board", func(context.Context, *release.Proposal) error { return board }), release.EventStart)))
+			require.NoError(t, err)
+			r := approvedIn(t, eng, "checkout", "prod", release.ClassNormal)
+			fs.Injector().Enable()
+			_, err = eng.Fire(ctx, r.ID, release.EventStart, bot)
+			fs.Injector().Disable()
+			require.ErrorIs(t, err, release.ErrGuardRefused)
+			require.ErrorIs(t, err, board, "the guard's own error is still inside")
+			got, err2 := eng.Get(ctx, r.ID)
+			require.NoError(t, err2)
+			h, err2 := eng.History(ctx, r.ID)
+			require.NoError(t, err2)
+			require.NoError(t, release.VerifyRelease(got, h))
+			if phase == faultstore.Before {
+				require.ErrorIs(t, err, faultstore.ErrInjected)
+				require.Contains(t, err.Error(), "the refused start was not recorded")
+				require.Equal(t, r.Revision, got.Revision, "nothing written")
+				return
+			}
+			require.NotErrorIs(t, err, faultstore.ErrInjected, "the entry is there: the refusal alone")
+			require.Equal(t, r.Revision+1, got.Revision)
+			require.Equal(t, release.EventDecision, h[len(h)-1].Event)
+		})
+	}
 }
