@@ -75,6 +75,20 @@ func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) *kno
 	return &known{row: row, rel: rel, keys: indexKeys(rel), entry: entry}
 }
 
+// remember starts checking, in a goroutine of its own, what a write is about to store
+// (see [written]), so that the check runs while the write's transaction commits (a
+// lone writer's CPU is otherwise idle during the fsync). Once the write has committed,
+// call the function it returns: it waits for the check and remembers the result.
+func (s *Store) remember(id release.ID, row, rv, entry []byte, last release.AuditEntry) func() {
+	done := make(chan *known, 1)
+	go func() { done <- written(id, row, rv, entry, last) }()
+	return func() {
+		if k := <-done; k != nil {
+			s.known.put(k)
+		}
+	}
+}
+
 // readRow returns the release stored under id in b: the known's release (cloned)
 // when the stored value is k's row, else the row decoded, with the known it makes
 // (nil on a hit). A missing row is release.ErrNotFound.

@@ -49,7 +49,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	// parallel, and remember what was written.
 	id := r.ID[:]
 	row, entry := tReleases.seal(id, rv), historyTable(id).seal(seqKey(1), ev)
-	next := written(r.ID, row, rv, entry, decoded)
+	remember := s.remember(r.ID, row, rv, entry, decoded)
 	keys := indexKeys(r)
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
@@ -75,8 +75,8 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		}
 		return hb.Put(seqKey(1), entry)
 	})
-	if err == nil && next != nil {
-		s.known.put(next)
+	if err == nil {
+		remember()
 	}
 	return err
 }
@@ -205,10 +205,10 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 	id, sk := r.ID[:], seqKey(e.Sequence)
 	row := tReleases.seal(id, rv)
 	var entry, outbox []byte
-	var next *known
+	remember := func() {}
 	if evErr == nil {
 		entry, outbox = historyTable(id).seal(sk, ev), tOutbox.seal(key, ov)
-		next = written(r.ID, row, rv, entry, decoded)
+		remember = s.remember(r.ID, row, rv, entry, decoded)
 	}
 	dk := dueKey(e.Time, string(key))
 	due := tOutboxDue.seal(dk, leaseValue(time.Time{}))
@@ -284,8 +284,8 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		}
 		return tx.Bucket(bucketOutboxDue).Put(dk, due)
 	})
-	if err == nil && next != nil {
-		s.known.put(next)
+	if err == nil {
+		remember()
 	}
 	return err
 }
