@@ -108,8 +108,8 @@
 //     row and the last entry only when they are not, byte for byte, the ones this
 //     Store last wrote or read (it remembers the last 1,024 releases it touched);
 //     the history's keys are counted on every append all the same (without decoding
-//     them), so that a deleted entry is refused: O(entries) key steps, tens of
-//     nanoseconds each. The same memory serves [Store.Get] of a row it wrote.
+//     them), so that a deleted entry is refused: O(entries) key steps. The same memory
+//     serves [Store.Get] of a row it wrote.
 //   - [Store.List] walks releases_index: the keys of the name, component,
 //     environment or states the filter sets (several are intersected, each seeking
 //     past the others), from the After cursor, reading only the candidates' rows:
