@@ -120,8 +120,9 @@ func (c *Calendar) Conflicts() []Conflict {
 }
 
 type sweepItem struct {
-	s, e int64
-	i    int32
+	s, e     int64
+	i        int32 // index in bs
+	env, svc int32 // interned environment and service
 }
 
 // AllConflicts returns every pair of bookings in bs that touch a shared service in
@@ -131,64 +132,52 @@ type sweepItem struct {
 // [ConflictInvalid] and takes no further part. Capacity and rules are not
 // considered: use [Calendar.Check] for them.
 //
-// It sorts the (environment, service, start) triples and sweeps them, in
-// O(S log S + P) for S booking-service pairs and P conflicting pairs.
+// It groups the (environment, service) pairs of the bookings, sorts each group by
+// start and sweeps it, in O(S log G + P) for S booking-service pairs, groups of at
+// most G of them, and P conflicting pairs.
 func AllConflicts(bs []Booking) []Conflict {
 	var out []Conflict
 	n := 0
-	for _, b := range bs {
-		n += len(b.Services)
+	for i := range bs {
+		n += len(bs[i].Services)
 	}
-	// Bucket the (environment, service) pairs by a dense key with a counting sort,
-	// then sort each bucket by start: buckets are small, so this beats one comparison
-	// sort over (key, start).
-	keyOf := make([]int32, 0, n)
-	raw := make([]sweepItem, 0, n)
-	dense := make(map[[2]string]int32, n/2)
-	for i, b := range bs {
-		if !quickValid(&b) {
+	// Environments and services become small integers, and two counting sorts (by
+	// service, then stably by environment) group the items by (environment, service)
+	// in linear time; groups are small, so sorting each by start is cheap.
+	envs, svcs := map[string]int32{}, map[string]int32{}
+	items := make([]sweepItem, 0, n)
+	for i := range bs {
+		b := &bs[i]
+		if !quickValid(b) {
 			if err := b.Validate(); err != nil {
 				out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
 				continue
 			}
 		}
+		env := intern(envs, b.Environment)
 		s, e := b.Start.UnixNano(), b.End.UnixNano()
 		for _, svc := range b.Services {
-			pk := [2]string{b.Environment, svc}
-			k, ok := dense[pk]
-			if !ok {
-				k = int32(len(dense))
-				dense[pk] = k
-			}
-			keyOf = append(keyOf, k)
-			raw = append(raw, sweepItem{s, e, int32(i)})
+			items = append(items, sweepItem{s, e, int32(i), env, intern(svcs, svc)})
 		}
 	}
-	bounds := make([]int32, len(dense)+1)
-	for _, k := range keyOf {
-		bounds[k+1]++
-	}
-	for k := 1; k < len(bounds); k++ {
-		bounds[k] += bounds[k-1]
-	}
-	items := make([]sweepItem, len(raw))
-	next := slices.Clone(bounds[:len(bounds)-1])
-	for j, it := range raw {
-		k := keyOf[j]
-		items[next[k]] = it
-		next[k]++
-	}
+	tmp := make([]sweepItem, len(items))
+	countingSort(tmp, items, len(svcs), false)
+	countingSort(items, tmp, len(envs), true)
 	type pair struct{ a, b int32 }
 	var pairs []pair
 	var active []sweepItem
-	for k := 0; k+1 < len(bounds); k++ {
-		bucket := items[bounds[k]:bounds[k+1]]
-		if len(bucket) < 2 {
+	for lo := 0; lo < len(items); {
+		hi := lo + 1
+		for hi < len(items) && items[hi].env == items[lo].env && items[hi].svc == items[lo].svc {
+			hi++
+		}
+		group := items[lo:hi]
+		if lo = hi; len(group) < 2 {
 			continue
 		}
-		slices.SortFunc(bucket, func(x, y sweepItem) int { return cmp.Compare(x.s, y.s) })
+		sortByStart(group)
 		active = active[:0]
-		for _, it := range bucket {
+		for _, it := range group {
 			j := 0
 			for _, a := range active {
 				if a.e > it.s {
@@ -228,6 +217,56 @@ func AllConflicts(bs []Booking) []Conflict {
 		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.Booking, b.Booking), slices.Compare(a.With, b.With))
 	})
 	return out
+}
+
+// intern returns the number of k in m, adding k with the next number if it is new.
+func intern(m map[string]int32, k string) int32 {
+	v, ok := m[k]
+	if !ok {
+		v = int32(len(m))
+		m[k] = v
+	}
+	return v
+}
+
+// countingSort moves src into dst ordered by environment (byEnv) or by service, each
+// below k, keeping the order of equal keys.
+func countingSort(dst, src []sweepItem, k int, byEnv bool) {
+	next := make([]int32, k+1)
+	for i := range src {
+		if byEnv {
+			next[src[i].env+1]++
+		} else {
+			next[src[i].svc+1]++
+		}
+	}
+	for j := 1; j <= k; j++ {
+		next[j] += next[j-1]
+	}
+	for _, it := range src {
+		key := it.svc
+		if byEnv {
+			key = it.env
+		}
+		dst[next[key]] = it
+		next[key]++
+	}
+}
+
+// sortByStart sorts items by start: by insertion when there are few, as there are
+// in most groups.
+func sortByStart(items []sweepItem) {
+	if len(items) > 12 {
+		slices.SortFunc(items, func(x, y sweepItem) int { return cmp.Compare(x.s, y.s) })
+		return
+	}
+	for i := 1; i < len(items); i++ {
+		it, j := items[i], i
+		for ; j > 0 && items[j-1].s > it.s; j-- {
+			items[j] = items[j-1]
+		}
+		items[j] = it
+	}
 }
 
 // quickValid is a fast path of Booking.Validate for the common well-formed booking.
