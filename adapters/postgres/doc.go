@@ -63,7 +63,7 @@
 //     a *[release.ConflictError]. No update is lost and no history has a gap.
 //   - Backend errors map onto release's sentinels: a duplicate ID on create is
 //     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
-//     revision [release.ErrConflict], stored bytes that do not decode or verify
+//     revision [release.ErrStale], stored bytes that do not decode or verify
 //     [release.ErrCorrupt], an overlapping booking a *[release.SlotTakenError]. A
 //     cancelled or expired context is returned as the context's error.
 //   - A context that ends during a write cancels the statement on the server (the
@@ -73,7 +73,7 @@
 //     Pools given to [New] need the same setting (see [New]).
 //   - Every transition leaves an outbox row until it is delivered: the engine
 //     acknowledges what its notifier delivered right after the commit, and a
-//     [release.Dispatcher] delivers the rest. A host that runs neither a notifier nor
+//     [dispatch.Dispatcher] delivers the rest. A host that runs neither a notifier nor
 //     a dispatcher opens the store [WithoutOutbox], or the rows accumulate.
 //   - A lockdown declared on any replica is obeyed by every replica's next start, and
 //     by every start already under way that has not committed: [Store.AppendLockdown]

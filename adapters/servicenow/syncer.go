@@ -25,7 +25,7 @@ type Releases interface {
 
 // Syncer keeps one change request per release in step with the release. It is a
 // [release.Notifier]: give it to the engine (release.WithNotifier, with
-// adapters/fanout beside other notifiers) and to a [release.Dispatcher] over the
+// adapters/fanout beside other notifiers) and to a [dispatch.Dispatcher] over the
 // same store's outbox, so every committed transition reaches the instance at
 // least once and none waits for it. It is safe for concurrent use.
 type Syncer struct {
@@ -260,7 +260,7 @@ func (s *Syncer) sync(ctx context.Context, r release.Release) error {
 		}
 		cr = again
 	}
-	return &Error{Op: "update", Table: "change_request", Record: cr["number"], Err: fmt.Errorf("%w: it changed between every read and write in %d rounds", ErrConflict, maxRounds)}
+	return &Error{Op: "update", Table: "change_request", Record: cr["number"], Err: fmt.Errorf("%w: it changed between every read and write in %d rounds", ErrStale, maxRounds)}
 }
 
 // fields the sync reads back.
