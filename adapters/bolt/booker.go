@@ -29,14 +29,14 @@ func (s *Store) Book(ctx context.Context, b calendar.Booking) error {
 // (release.CheckCapacity), and stores b otherwise. The bookings_by_env index is
 // ordered by start and the environment's longest booking is kept, so the walk starts
 // that long before b: O(log n + k) for the k bookings that start in that stretch,
-// however many the environment holds. A booking that release.ValidateBooking refuses
+// however many the environment holds. A booking that release.CheckBookable refuses
 // is a *release.ValidationError (release.ErrInvalid); a stored ID is
 // release.ErrAlreadyExists.
 func (s *Store) BookWithin(ctx context.Context, b calendar.Booking, capacity int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := release.ValidateBooking(b); err != nil {
+	if err := release.CheckBookable(b); err != nil {
 		return err
 	}
 	val, err := json.Marshal(toRow(b))

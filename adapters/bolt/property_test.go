@@ -65,7 +65,7 @@ func TestPropertyBookings(t *testing.T) {
 				}
 				err := s.Book(ctx, b)
 				var want error
-				if release.ValidateBooking(b) != nil {
+				if release.CheckBookable(b) != nil {
 					want = release.ErrInvalid
 				} else if _, ok := model[b.ID]; ok {
 					want = release.ErrAlreadyExists

@@ -22,7 +22,7 @@
 // Delivery is at least once and never on the commit path. Give the Notifier to
 // the Engine (release.WithNotifier, alone or in a fan-out, with a short
 // release.WithNotifyTimeout) on a store with an outbox, and run a
-// release.Dispatcher with the same notifier: a Jira that is down, slow or rate
+// dispatch.Dispatcher with the same notifier: a Jira that is down, slow or rate
 // limited fails the notification, never the transition, and the Dispatcher
 // delivers it later. Every step is idempotent (the issue is found by its label,
 // comments by their marker, transitions by the issue's status and the property),

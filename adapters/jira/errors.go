@@ -38,7 +38,7 @@ type APIError struct {
 	Err error
 }
 
-// RetryDelay returns RetryAfter, so that a [release.Dispatcher] redelivers no sooner
+// RetryDelay returns RetryAfter, so that a [dispatch.Dispatcher] redelivers no sooner
 // than Jira asked.
 func (e *APIError) RetryDelay() time.Duration { return e.RetryAfter }
 

@@ -45,7 +45,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	// In production a Dispatcher delivers what the engine could not (Jira down):
-	//   d, _ := release.NewDispatcher(store, jiraNotifier, release.DispatcherConfig{})
+	//   d, _ := dispatch.New(store, jiraNotifier, dispatch.Config{})
 	//   go d.Run(ctx)
 
 	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})

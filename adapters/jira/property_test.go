@@ -13,6 +13,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/jira"
 	"github.com/releasekit/releasekit/adapters/jira/jiratest"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 // stepClock is a clock the test moves by hand.
@@ -130,7 +131,7 @@ func TestPropertyOutbox(t *testing.T) {
 		f.srv.SetDown(false)
 		f.srv.ClearFaults()
 		clk := &stepClock{t: t0.Add(24 * time.Hour)}
-		d, err := release.NewDispatcher(f.store, f.n, release.DispatcherConfig{Clock: clk, MinAge: time.Nanosecond, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond})
+		d, err := dispatch.New(f.store, f.n, dispatch.Config{Clock: clk, MinAge: time.Nanosecond, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond})
 		if err != nil {
 			rt.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/jira"
 )
 
-// A release.Dispatcher waits at least what a failed notification's error asks for
+// A dispatch.Dispatcher waits at least what a failed notification's error asks for
 // through a RetryDelay method (release/dispatcher_delay_test.go); Jira's Retry-After
 // reaches it through a wrapped *APIError.
 func TestAPIErrorRetryDelay(t *testing.T) {

@@ -53,7 +53,7 @@ func (s *Store) BookWithin(ctx context.Context, b calendar.Booking, capacity int
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := release.ValidateBooking(b); err != nil {
+	if err := release.CheckBookable(b); err != nil {
 		return err
 	}
 	b.Services = slices.Clone(b.Services)

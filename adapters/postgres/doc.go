@@ -73,7 +73,7 @@
 //     Pools given to [New] need the same setting (see [New]).
 //   - Every transition leaves an outbox row until it is delivered: the engine
 //     acknowledges what its notifier delivered right after the commit, and a
-//     [release.Dispatcher] delivers the rest. A host that runs neither a notifier nor
+//     [dispatch.Dispatcher] delivers the rest. A host that runs neither a notifier nor
 //     a dispatcher opens the store [WithoutOutbox], or the rows accumulate.
 //   - A lockdown declared on any replica is obeyed by every replica's next start, and
 //     by every start already under way that has not committed: [Store.AppendLockdown]

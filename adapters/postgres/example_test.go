@@ -11,6 +11,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/postgres"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 // Every replica of a release service opens the same database; the store migrates the
@@ -43,7 +44,7 @@ func Example() {
 	}
 	fmt.Println(r.State, r.Revision)
 
-	d, err := release.NewDispatcher(store, notifier, release.DispatcherConfig{})
+	d, err := dispatch.New(store, notifier, dispatch.Config{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/postgres"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 // fillOutbox creates n releases through e and plans each, leaving n pending
@@ -142,10 +143,10 @@ func TestDispatchersDeliverEverything(t *testing.T) {
 		mu.Unlock()
 		return nil
 	})
-	cfg := release.DispatcherConfig{Batch: 4, Lease: 300 * time.Millisecond, MinAge: time.Nanosecond,
+	cfg := dispatch.Config{Batch: 4, Lease: 300 * time.Millisecond, MinAge: time.Nanosecond,
 		Interval: 5 * time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond}
 	run := func(ctx context.Context, s *postgres.Store, wg *sync.WaitGroup) {
-		d, err := release.NewDispatcher(s, flaky, cfg)
+		d, err := dispatch.New(s, flaky, cfg)
 		require.NoError(t, err)
 		wg.Go(func() {
 			if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/postgres"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 	"github.com/releasekit/releasekit/release/storetest"
 )
 
@@ -225,11 +226,11 @@ func TestRestartMidRun(t *testing.T) {
 
 	// The outbox drains, with the notifier healed: every transition delivered.
 	healed.Store(true)
-	disp, err := release.NewDispatcher(s, notifier, release.DispatcherConfig{MinAge: time.Nanosecond, Lease: 30 * time.Second, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
+	disp, err := dispatch.New(s, notifier, dispatch.Config{MinAge: time.Nanosecond, Lease: 30 * time.Second, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond})
 	require.NoError(t, err)
 	idle := 0
 	for idle < 3 {
-		st := eventually(t, "RunOnce", func(ctx context.Context) (release.DispatchStats, error) { return disp.RunOnce(ctx) })
+		st := eventually(t, "RunOnce", func(ctx context.Context) (dispatch.Stats, error) { return disp.RunOnce(ctx) })
 		if st.Claimed == 0 {
 			idle++
 			time.Sleep(20 * time.Millisecond)

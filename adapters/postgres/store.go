@@ -78,7 +78,7 @@ func WithoutMigrate() Option {
 }
 
 // WithoutOutbox makes [Store.Update] record no outbox rows, for hosts that run no
-// [release.Dispatcher] and accept that a crash between a commit and its notification
+// [dispatch.Dispatcher] and accept that a crash between a commit and its notification
 // loses the notification. Without it, every transition leaves a row until a notifier
 // has delivered it (the engine acknowledges what it delivers) or a dispatcher has.
 // [Store.ClaimNotifications] then finds only rows written before.

@@ -10,7 +10,7 @@
 // # Sync
 //
 // A [Syncer] is a release.Notifier. Give it to the engine and to a
-// release.Dispatcher over the store's outbox (adapters/memory, adapters/bolt and
+// dispatch.Dispatcher over the store's outbox (adapters/memory, adapters/bolt and
 // adapters/postgres keep one): the engine tells it right after each commit, and
 // what could not be delivered then (the instance down, rate limited, slow) the
 // dispatcher delivers later, at least once, with backoff. A transition never

@@ -93,7 +93,7 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // RetryDelay returns how long the instance asked to wait (RetryAfter): a
-// release.Dispatcher tries the notification again no sooner.
+// dispatch.Dispatcher tries the notification again no sooner.
 func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
 
 // retryable reports whether a later attempt may succeed.

@@ -35,9 +35,9 @@ func Example() {
 	cal, _ := calendar.New()
 	eng, _ := release.New(store, release.WithClock(clock), release.WithNotifier(syncer),
 		release.WithCalendar(release.CalendarConfig{Calendar: cal}), release.WithRisk(release.RiskConfig{}))
-	// A release.Dispatcher over the store's outbox, with the same syncer,
+	// A dispatch.Dispatcher over the store's outbox, with the same syncer,
 	// delivers what the engine could not (the instance down):
-	//   d, _ := release.NewDispatcher(store, syncer, release.DispatcherConfig{})
+	//   d, _ := dispatch.New(store, syncer, dispatch.Config{})
 	//   go d.Run(ctx)
 
 	ana := release.Person("ana", release.RoleDeveloper)

@@ -12,6 +12,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/servicenow/snowtest"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 // actorFor is who fires each event in the properties.
@@ -55,7 +56,7 @@ func walk(t *rapid.T, f *fixture, r release.Release, down func(i int) bool) rele
 
 // drain runs a dispatcher over the outbox until nothing is pending.
 func drain(t *rapid.T, f *fixture) {
-	d, err := release.NewDispatcher(f.store, f.sync, release.DispatcherConfig{Clock: f.clock, MinAge: time.Nanosecond, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond})
+	d, err := dispatch.New(f.store, f.sync, dispatch.Config{Clock: f.clock, MinAge: time.Nanosecond, BaseDelay: time.Nanosecond, MaxDelay: time.Nanosecond})
 	require.NoError(t, err)
 	for range 20 {
 		f.clock.Advance(time.Minute)

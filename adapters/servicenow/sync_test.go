@@ -14,6 +14,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/servicenow"
 	"github.com/releasekit/releasekit/adapters/servicenow/snowtest"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 const (
@@ -165,7 +166,7 @@ func TestRateLimitBeyondTheLimitIsAnError(t *testing.T) {
 	// The outbox's dispatcher waits as long as the instance asked before it tries
 	// again; until then the syncer does not call the instance.
 	before := len(f.srv.Requests())
-	d, err := release.NewDispatcher(f.store, f.sync, release.DispatcherConfig{Clock: f.clock, MinAge: time.Nanosecond})
+	d, err := dispatch.New(f.store, f.sync, dispatch.Config{Clock: f.clock, MinAge: time.Nanosecond})
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
 	st, err := d.RunOnce(f.ctx)

@@ -25,7 +25,7 @@ type Releases interface {
 
 // Syncer keeps one change request per release in step with the release. It is a
 // [release.Notifier]: give it to the engine (release.WithNotifier, with
-// adapters/fanout beside other notifiers) and to a [release.Dispatcher] over the
+// adapters/fanout beside other notifiers) and to a [dispatch.Dispatcher] over the
 // same store's outbox, so every committed transition reaches the instance at
 // least once and none waits for it. It is safe for concurrent use.
 type Syncer struct {

@@ -43,6 +43,7 @@ import (
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 	"github.com/releasekit/releasekit/rollback"
 )
 
@@ -185,7 +186,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (*outcome, error) {
 // (the instance was down or slow): a dispatcher over the store's outbox, run until
 // it is empty. A long-running host runs Dispatcher.Run instead.
 func deliverPending(ctx context.Context, store *bolt.Store, n release.Notifier, clk *clock) error {
-	d, err := release.NewDispatcher(store, n, release.DispatcherConfig{Clock: clk, MinAge: time.Nanosecond, BaseDelay: time.Second, MaxDelay: time.Minute})
+	d, err := dispatch.New(store, n, dispatch.Config{Clock: clk, MinAge: time.Nanosecond, BaseDelay: time.Second, MaxDelay: time.Minute})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package faultstore injects faults into a [release.Store] (and its optional
 // [release.Outbox] and [release.Booker]) and into a [release.Notifier], so that tests
-// can prove the engine and the [release.Dispatcher] lose nothing when storage and
+// can prove the engine and the [dispatch.Dispatcher] lose nothing when storage and
 // delivery fail. It is for the tests of host applications and of store adapters, not
 // for production.
 //

@@ -17,6 +17,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 	"github.com/releasekit/releasekit/release/faultstore"
 )
 
@@ -121,7 +122,7 @@ func loseNothing(t *testing.T, inner release.Store, seed uint64, fires int) {
 	require.NoError(t, err)
 	ob, ok := fs.(release.Outbox)
 	require.True(t, ok, "the wrapped store lost its Outbox")
-	disp, err := release.NewDispatcher(ob, fn, release.DispatcherConfig{MinAge: time.Millisecond, Lease: 50 * time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, Interval: time.Millisecond})
+	disp, err := dispatch.New(ob, fn, dispatch.Config{MinAge: time.Millisecond, Lease: 50 * time.Millisecond, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, Interval: time.Millisecond})
 	require.NoError(t, err)
 
 	// Shared releases, created and planned despite the faults (a create that failed

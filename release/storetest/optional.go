@@ -11,6 +11,7 @@ import (
 
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 func init() {
@@ -231,7 +232,7 @@ func testOutboxEngine(t *testing.T, s release.Store, o release.Outbox) {
 		t.Fatalf("Fire: %v", err)
 	}
 	later := release.ClockFunc(func() time.Time { return t0.Add(time.Hour) })
-	d, err := release.NewDispatcher(o, n, release.DispatcherConfig{Clock: later})
+	d, err := dispatch.New(o, n, dispatch.Config{Clock: later})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 	"github.com/releasekit/releasekit/rollback"
 )
 
@@ -166,7 +167,7 @@ func (s *Server) RunDispatcher(ctx context.Context) error {
 	if !ok || s.notifier == nil {
 		return nil
 	}
-	d, err := release.NewDispatcher(ob, s.notifier, release.DispatcherConfig{Clock: s.clock, Logger: s.log})
+	d, err := dispatch.New(ob, s.notifier, dispatch.Config{Clock: s.clock, Logger: s.log})
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package release
+package dispatch
 
 import (
 	"context"
@@ -7,13 +7,15 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"github.com/releasekit/releasekit/release"
 )
 
-// DispatcherConfig configures a [Dispatcher]. The zero value is useful: every zero
+// Config configures a [Dispatcher]. The zero value is useful: every zero
 // field takes the default named on it.
-type DispatcherConfig struct {
-	// Clock tells the time; default SystemClock().
-	Clock Clock
+type Config struct {
+	// Clock tells the time; default release.SystemClock().
+	Clock release.Clock
 	// Logger receives one record per failed delivery; default discards.
 	Logger *slog.Logger
 	// Batch is how many notifications one claim takes; default 100.
@@ -34,7 +36,7 @@ type DispatcherConfig struct {
 }
 
 // Validate reports every negative duration or batch at once.
-func (c DispatcherConfig) Validate() error {
+func (c Config) Validate() error {
 	var p []string
 	if c.Batch < 0 {
 		p = append(p, fmt.Sprintf("batch %d is negative", c.Batch))
@@ -50,12 +52,15 @@ func (c DispatcherConfig) Validate() error {
 	if c.BaseDelay > 0 && c.MaxDelay > 0 && c.MaxDelay < c.BaseDelay {
 		p = append(p, fmt.Sprintf("max delay %v is below base delay %v", c.MaxDelay, c.BaseDelay))
 	}
-	return validation("dispatcher config", p)
+	if len(p) > 0 {
+		return &release.ValidationError{What: "dispatcher config", Problems: p}
+	}
+	return nil
 }
 
-func (c DispatcherConfig) withDefaults() DispatcherConfig {
+func (c Config) withDefaults() Config {
 	if c.Clock == nil {
-		c.Clock = SystemClock()
+		c.Clock = release.SystemClock()
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -76,30 +81,30 @@ func (c DispatcherConfig) withDefaults() DispatcherConfig {
 	return c
 }
 
-// Dispatcher delivers the notifications waiting in an [Outbox], at least once: a
+// Dispatcher delivers the notifications waiting in an [release.Outbox], at least once: a
 // notification is acknowledged only after the notifier returned nil, and one whose
 // dispatcher dies mid-delivery is claimed again when its lease ends. Many
 // dispatchers may share one outbox.
 //
-// A failed notification waits the backoff of [DispatcherConfig], or longer when
+// A failed notification waits the backoff of [Config], or longer when
 // the notifier's error (or one it wraps) has a method RetryDelay() time.Duration
 // that asks for more: a receiver's rate limit (Retry-After) is honoured across
 // attempts.
 type Dispatcher struct {
-	outbox   Outbox
-	notifier Notifier
-	cfg      DispatcherConfig
+	outbox   release.Outbox
+	notifier release.Notifier
+	cfg      Config
 }
 
-// DispatchStats counts what one [Dispatcher.RunOnce] did.
-type DispatchStats struct {
+// Stats counts what one [Dispatcher.RunOnce] did.
+type Stats struct {
 	Claimed, Delivered, Failed int
 }
 
-// NewDispatcher returns a Dispatcher that delivers o's notifications to n.
-func NewDispatcher(o Outbox, n Notifier, cfg DispatcherConfig) (*Dispatcher, error) {
+// New returns a Dispatcher that delivers o's notifications to n.
+func New(o release.Outbox, n release.Notifier, cfg Config) (*Dispatcher, error) {
 	if o == nil || n == nil {
-		return nil, fmt.Errorf("%w: NewDispatcher needs an Outbox and a Notifier", ErrInvalid)
+		return nil, fmt.Errorf("%w: dispatch.New needs an Outbox and a Notifier", release.ErrInvalid)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -110,12 +115,12 @@ func NewDispatcher(o Outbox, n Notifier, cfg DispatcherConfig) (*Dispatcher, err
 // RunOnce claims one batch and delivers it: each delivered notification is
 // acknowledged, each failed one is scheduled again with backoff. It returns the
 // counts, and an error only when the outbox itself failed.
-func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchStats, error) {
-	var st DispatchStats
+func (d *Dispatcher) RunOnce(ctx context.Context) (Stats, error) {
+	var st Stats
 	now := d.cfg.Clock.Now()
 	batch, err := d.outbox.ClaimNotifications(ctx, now, d.cfg.MinAge, d.cfg.Lease, d.cfg.Batch)
 	if err != nil {
-		return st, fmt.Errorf("release: claim notifications: %w", err)
+		return st, fmt.Errorf("dispatch: claim notifications: %w", err)
 	}
 	st.Claimed = len(batch)
 	for _, p := range batch {
@@ -129,7 +134,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchStats, error) {
 		if nerr == nil {
 			st.Delivered++
 			if err := d.outbox.AckNotification(ctx, key); err != nil {
-				return st, fmt.Errorf("release: acknowledge notification %s: %w", key, err)
+				return st, fmt.Errorf("dispatch: acknowledge notification %s: %w", key, err)
 			}
 			continue
 		}
@@ -144,7 +149,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (DispatchStats, error) {
 			slog.String("key", key), slog.Int("attempts", p.Attempts),
 			slog.Time("retry_at", due), slog.Any("error", nerr))
 		if err := d.outbox.RetryNotification(ctx, key, due, nerr.Error()); err != nil {
-			return st, fmt.Errorf("release: reschedule notification %s: %w", key, err)
+			return st, fmt.Errorf("dispatch: reschedule notification %s: %w", key, err)
 		}
 	}
 	return st, nil

@@ -1,4 +1,4 @@
-package release_test
+package dispatch_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 )
 
 // TestDispatcherRunDeliversEverything: with a notifier that fails every other call,
@@ -45,7 +46,7 @@ func TestDispatcherRunDeliversEverything(t *testing.T) {
 			delivered[note.Key()]++
 			return nil
 		})
-		d, err := release.NewDispatcher(store, n, release.DispatcherConfig{MinAge: time.Nanosecond, Batch: 7, BaseDelay: time.Second, MaxDelay: 10 * time.Second})
+		d, err := dispatch.New(store, n, dispatch.Config{MinAge: time.Nanosecond, Batch: 7, BaseDelay: time.Second, MaxDelay: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,12 +71,12 @@ func TestDispatcherRunDeliversEverything(t *testing.T) {
 }
 
 func TestDispatcherConfigValidate(t *testing.T) {
-	err := release.DispatcherConfig{Batch: -1, Lease: -time.Second, BaseDelay: time.Minute, MaxDelay: time.Second}.Validate()
+	err := dispatch.Config{Batch: -1, Lease: -time.Second, BaseDelay: time.Minute, MaxDelay: time.Second}.Validate()
 	var ve *release.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 3 {
 		t.Fatalf("Validate = %v, want 3 problems", err)
 	}
-	if _, err := release.NewDispatcher(nil, nil, release.DispatcherConfig{}); !errors.Is(err, release.ErrInvalid) {
+	if _, err := dispatch.New(nil, nil, dispatch.Config{}); !errors.Is(err, release.ErrInvalid) {
 		t.Fatalf("NewDispatcher(nil, nil) = %v, want ErrInvalid", err)
 	}
 }

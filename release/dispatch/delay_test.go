@@ -1,4 +1,4 @@
-package release_test
+package dispatch_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/dispatch"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
 
@@ -44,7 +45,7 @@ func TestDispatcherHonoursRetryDelay(t *testing.T) {
 		{rateLimited{time.Millisecond}, time.Second}, // the backoff is longer
 	} {
 		n := release.NotifierFunc(func(context.Context, release.Notification) error { return tc.err })
-		d, err := release.NewDispatcher(store, n, release.DispatcherConfig{Clock: clock, MinAge: time.Nanosecond, BaseDelay: time.Second, MaxDelay: time.Second})
+		d, err := dispatch.New(store, n, dispatch.Config{Clock: clock, MinAge: time.Nanosecond, BaseDelay: time.Second, MaxDelay: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
