@@ -115,15 +115,26 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 	if err != nil {
 		return nil, err
 	}
-	out := []release.Release{}
+	// The matches are found first and copied out after, into a slice of their
+	// number: growing the result by appends would allocate about three times the
+	// page, and on a large heap every byte allocated costs garbage-collector work in
+	// proportion to the whole store.
+	var buf [32]release.ID
+	ids := buf[:0]
 	err = listplan.Walk(plan, f.After, func(id release.ID) (bool, error) {
-		r := s.releases[id]
-		if f.Match(r) {
-			out = append(out, r.Clone())
+		if f.Match(s.releases[id]) {
+			ids = append(ids, id)
 		}
-		return f.Limit == 0 || len(out) < f.Limit, nil
+		return f.Limit == 0 || len(ids) < f.Limit, nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]release.Release, len(ids))
+	for i, id := range ids {
+		out[i] = s.releases[id].Clone()
+	}
+	return out, nil
 }
 
 // Update implements [release.Store].
@@ -164,9 +175,14 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.keep(k)
 	s.reindex(&cur, r)
-	s.releases[r.ID] = r.Clone()
-	s.history[r.ID] = append(s.history[r.ID], e.Clone())
-	n := release.Notification{Release: r.Clone(), Entry: e.Clone()}
+	stored, entry := r.Clone(), e.Clone()
+	s.releases[r.ID] = stored
+	s.history[r.ID] = append(s.history[r.ID], entry)
+	// The pending notification shares the stored copies: the store never changes a
+	// stored release or entry in place (an update stores new copies), and the outbox
+	// copies what it hands out. One copy fewer per update is less heap for the
+	// garbage collector to mark.
+	n := release.Notification{Release: stored, Entry: entry}
 	s.outbox[n.Key()] = &outboxRow{pending: release.PendingNotification{Notification: n, Due: e.Time}}
 	return nil
 }
