@@ -26,13 +26,14 @@
 //
 // A Fire commits the new state and one [AuditEntry] with compare-and-swap on the
 // revision, after the transition, the [Policy] and every [Guard] allowed it. A
-// refused Fire changes nothing but, for a No-Go, the decision it records. Of
-// concurrent Fires on one release each commits or returns [ErrStale]: no update is
-// lost. The history is a SHA-256 hash chain with a snapshot of the release in every
-// entry, so [VerifyHistory] and [VerifyRelease] find edits, deletions and rows
-// changed behind the engine's back, and [WithCheckpoints] anchors it outside the
-// database (docs/AUDIT.md). Notifications go out after the commit; a failing
-// notifier never undoes a transition ([Committed]), and package release/dispatch
+// refused Fire changes nothing but, for a refused approve or start, the decision it
+// records (once per cause). Of concurrent Fires on one release each commits or
+// returns [ErrStale]: no update is lost. The history is a SHA-256 hash chain with a
+// snapshot of the release in every entry, so [VerifyHistory] and [VerifyRelease]
+// find edits, deletions and rows changed behind the engine's back, and
+// [WithCheckpoints] anchors it outside the database (docs/AUDIT.md). Notifications
+// go out after the commit; a failing notifier never undoes a transition
+// ([Committed]), and package release/dispatch
 // delivers what is left in the outbox.
 //
 // # The rest of the index

@@ -14,6 +14,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/releasekit/releasekit/depgraph"
+	"github.com/releasekit/releasekit/dora"
 	"github.com/releasekit/releasekit/risk"
 )
 
@@ -90,10 +91,11 @@ func (o ReportOptions) Validate() error {
 //     failed, cancelled…), lifecycle state, slot, risk, and the release it was
 //     promoted from;
 //   - decisions and refusals, from the histories: No-Go decisions (which gates
-//     blocked), people's rejections, failures, unschedules, cancels, revoked
-//     approvals and calendar overrides, each with who, when and why. A refusal the
-//     engine answers without recording it (a start outside the slot) is not in the
-//     store and not here;
+//     blocked), refused starts (the calendar, a lockdown, a guard), people's
+//     rejections, failures, unschedules, cancels, revoked approvals and calendar
+//     overrides, and the lockdowns and freezes declared and lifted in the period,
+//     each with who, when and why; a reason longer than a line or two is cut
+//     there and given in full in the appendix;
 //   - the calendar: a Gantt chart of the booked slots per environment, in UTC;
 //   - gate decisions, in a few lines: which approvals passed every gate, which
 //     passed with a waiver or a failing advisory gate, which were No-Go;
@@ -106,12 +108,13 @@ func (o ReportOptions) Validate() error {
 //     release is created after its commit, so the real lead time is longer);
 //   - the audit: whether every history verifies ([VerifyRelease]).
 //
-// The appendix holds each distinct gate table once (G1, G2…, with the decisions
-// that had it), the full risk reasons, every rollout step and measurement, the
-// dependency graphs (ReportOptions.Graph and the needs between the releases),
-// the DORA metrics per service and the audit per release. For the quickstart's
-// December train (15 releases in three environments) the main body is at most 120
-// lines: two printed pages.
+// The appendix holds the decisions' reasons in full, each distinct gate table once
+// (G1, G2…, with the decisions that had it), the full risk reasons, every rollout
+// step and measurement, the dependency graphs (ReportOptions.Graph and the needs
+// between the releases), the DORA metrics per service and the audit per release.
+// For the quickstart's December train (15 releases in three environments) the HTML
+// rendering's main body prints on two pages (US Letter), and the Markdown's is at
+// most 125 lines.
 //
 // With Format ReportHTML the same report is one HTML page (html/template, every
 // value escaped) whose calendar and dependency graph are inline SVG; it needs no
@@ -139,12 +142,16 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 			return fmt.Errorf("release: report: history of %s %s: %w", r.Name, r.Version, err)
 		}
 	}
-	window := risk.Window{From: opts.From, To: opts.To}
-	dora, lead, err := e.dora(ctx, opts.production(), window)
+	metrics, lead, err := e.dora(ctx, opts.production(), dora.Period{From: opts.From, To: opts.To})
 	if err != nil {
 		return fmt.Errorf("release: report: DORA metrics: %w", err)
 	}
-	m := newReportModel(opts, rs, hist, dora, lead)
+	stops, err := e.periodLockdowns(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("release: report: lockdowns: %w", err)
+	}
+	m := newReportModel(opts, rs, hist, metrics, lead)
+	m.Decisions = append(m.Decisions, stops...)
 	var b bytes.Buffer
 	if opts.Format == ReportHTML {
 		err = writeHTMLReport(&b, m, opts.Graph)
@@ -159,6 +166,48 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 	}
 	_, err = w.Write(b.Bytes())
 	return err
+}
+
+// periodLockdowns are the decisions table's rows for the lockdowns and freezes
+// declared or lifted in the period that cover the report's environment: who
+// stopped the line, and who started it again, and why. A store that keeps no
+// lockdowns has none.
+func (e *Engine) periodLockdowns(ctx context.Context, opts ReportOptions) ([]decisionRow, error) {
+	if _, ok := e.store.(LockdownStore); !ok {
+		return nil, nil
+	}
+	h, err := e.LockdownHistory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []decisionRow
+	for _, en := range h {
+		l := en.Lockdown
+		if opts.Environment != "" && len(l.Environments) > 0 && !slices.Contains(l.Environments, opts.Environment) {
+			continue
+		}
+		scope := "every environment"
+		if len(l.Environments) > 0 {
+			scope = strings.Join(l.Environments, ", ")
+		}
+		row := decisionRow{Ref: "–", Release: string(l.kind()) + " of " + scope}
+		switch en.Event {
+		case EventDeclare:
+			row.What, row.Who, row.At, row.Why = string(l.kind())+" declared", l.DeclaredBy.ID, l.DeclaredAt, l.Reason
+		case EventLift:
+			row.What, row.Who, row.At, row.Why = "lifted", l.LiftedBy.ID, l.LiftedAt, l.LiftReason
+		default:
+			continue
+		}
+		if row.At.Before(opts.From) || !row.At.Before(opts.To) {
+			continue
+		}
+		if strings.TrimSpace(row.Why) == "" {
+			row.Why = "no reason given"
+		}
+		out = append(out, row)
+	}
+	return out, nil
 }
 
 // periodReleases lists the releases of the period in report order.

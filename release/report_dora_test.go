@@ -119,3 +119,48 @@ func TestDeploymentsCountFailedRollouts(t *testing.T) {
 		}
 	}
 }
+
+// TestReportClipsLongReasons: the decisions table keeps each reason to a line or
+// two, cut at a word with an ellipsis, and the appendix gives it in full; a short
+// reason is shown whole and not repeated.
+func TestReportClipsLongReasons(t *testing.T) {
+	ctx := context.Background()
+	w := newWired(t, nil)
+	long := strings.Repeat("the error ratio stayed above the limit ", 6) + "END"
+	for _, why := range []string{long, "missed the train"} {
+		r, err := w.eng.Create(ctx, release.Spec{Name: "payments", Version: "2.1.0", Environment: "prod", Author: "ana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart} {
+			w.fire(t, r.ID, ev)
+		}
+		if _, err := w.eng.Fire(ctx, r.ID, release.EventFail, release.Person("rui", release.RoleReleaseManager), release.Reason(why)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b bytes.Buffer
+	if err := w.eng.Report(ctx, &b, release.ReportOptions{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	main, appendix, _ := strings.Cut(b.String(), "## Appendix")
+	var row string
+	for _, l := range strings.Split(main, "\n") {
+		if strings.Contains(l, "| failed |") && strings.Contains(l, "the error ratio") {
+			row = l
+		}
+	}
+	why := row[strings.LastIndex(strings.TrimSuffix(row, " |"), "| ")+2:]
+	if !strings.HasSuffix(why, " … |") || strings.Contains(why, "END") || len([]rune(why)) > 110+4 {
+		t.Errorf("the long reason is not cut at a word with an ellipsis: %q", why)
+	}
+	if !strings.Contains(main, "| missed the train |") {
+		t.Errorf("the short reason is not shown whole:\n%s", main)
+	}
+	if !strings.Contains(appendix, "### Decisions in full") || !strings.Contains(appendix, long) {
+		t.Errorf("the appendix does not give the long reason in full:\n%s", appendix)
+	}
+	if strings.Contains(appendix, "missed the train") {
+		t.Errorf("the appendix repeats a reason shown whole:\n%s", appendix)
+	}
+}

@@ -44,6 +44,7 @@ type htmlView struct {
 	DORA               []doraRow
 	Services           []serviceRow
 	Stopped            []string
+	Clipped            []decisionRow
 	Rollouts           []htmlRollout
 	AuditRows          []htmlAudit
 }
@@ -61,7 +62,7 @@ type htmlAudit struct {
 
 // writeHTMLReport writes m as one HTML page whose charts are inline SVG.
 func writeHTMLReport(b *bytes.Buffer, m *reportModel, graph *depgraph.Graph[string]) error {
-	v := htmlView{M: m, Summary: m.Summary, DORA: m.doraRows(), Services: m.serviceRows(), Stopped: m.stoppedEarly(),
+	v := htmlView{M: m, Summary: m.Summary, DORA: m.doraRows(), Services: m.serviceRows(), Stopped: m.stoppedEarly(), Clipped: m.clippedDecisions(),
 		Rollbacks: m.rollbacks(), Reviews: m.reviews()}
 	if len(m.Summary) > 1 {
 		v.Summary = append(v.Summary[:len(v.Summary):len(v.Summary)], m.All)

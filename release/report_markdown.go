@@ -37,6 +37,7 @@ func writeMarkdownReport(b *bytes.Buffer, m *reportModel, graph *depgraph.Graph[
 	w.audit()
 
 	w.p("%s\n\nThe detail behind the sections above.\n\n", appendixHeading)
+	w.decisionReasons()
 	w.gateTables()
 	w.riskReasons()
 	w.rolloutSteps()
@@ -139,7 +140,20 @@ func (w *reportWriter) decisions() {
 	}
 	w.p("| # | Release | What | Who | When (UTC) | Why |\n|---|---|---|---|---|---|\n")
 	for _, d := range w.m.Decisions {
-		w.p("| %s | %s | %s | %s | %s | %s |\n", d.Ref, cell(d.Release), cell(d.What), cell(d.Who), utc(d.At), cell(foldLines(d.Why)))
+		w.p("| %s | %s | %s | %s | %s | %s |\n", d.Ref, cell(d.Release), cell(d.What), cell(d.Who), utc(d.At), cell(d.Short()))
+	}
+	w.p("\n")
+}
+
+// decisionReasons gives in full the reasons the decisions table cut short.
+func (w *reportWriter) decisionReasons() {
+	ds := w.m.clippedDecisions()
+	if len(ds) == 0 {
+		return
+	}
+	w.p("### Decisions in full\n\n")
+	for _, d := range ds {
+		w.p("- %s %s, %s by %s at %s UTC: %s\n", d.Ref, oneLine(d.Release), oneLine(d.What), oneLine(d.Who), utc(d.At), oneLine(foldLines(d.Why)))
 	}
 	w.p("\n")
 }
@@ -219,11 +233,7 @@ func (w *reportWriter) risk() {
 	}
 	w.p("| Release | Level | Score (0–100) | Assessed for | Top reason (every reason, with what lowers it, in the appendix) |\n|---|---|---|---|---|\n")
 	for _, g := range w.m.Risks {
-		top := "nothing adds risk"
-		if len(g.Reasons) > 0 {
-			top, _, _ = strings.Cut(g.Reasons[0], "; to lower it:")
-		}
-		w.p("| %s | %s | %.1f | %s | %s |\n", cell(g.Release), cell(g.Level), g.Score, strings.Join(g.Refs, ", "), cell(top))
+		w.p("| %s | %s | %.1f | %s | %s |\n", cell(g.Release), cell(g.Level), g.Score, strings.Join(g.Refs, ", "), cell(g.Top()))
 	}
 	w.p("\n")
 }
@@ -295,7 +305,7 @@ func (w *reportWriter) dora() {
 		w.p("%d failed deployments are not restored yet.\n\n", o.Unrestored)
 	}
 	if refs := w.m.stoppedEarly(); len(refs) > 0 {
-		w.p("Not counted as deployments: %s, turned back before the deployment completed (DORA counts completed deployments).\n\n", strings.Join(refs, ", "))
+		w.p("Counted as failed deployments though they never completed: %s, turned back while deploying (a canary reaches users).\n\n", strings.Join(refs, ", "))
 	}
 }
 

@@ -3,6 +3,7 @@ package release
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,45 @@ type decisionRow struct {
 	What, Who    string
 	At           time.Time
 	Why          string
+	// Causes names what refused a recorded refusal in a few words (Refusal.Cause),
+	// when every refusal of it has one.
+	Causes string
+}
+
+// whyLimit is how much of a decision's reason the main body shows; the appendix
+// gives every reason that is longer in full. It keeps a decisions row to one or
+// two printed lines.
+const whyLimit = 110
+
+// Short is the reason as the main body shows it: on one line, cut at a word before
+// whyLimit characters, with an ellipsis when it was cut.
+func (d decisionRow) Short() string {
+	if c := oneLine(d.Causes); c != "" && len([]rune(c)) <= whyLimit {
+		return c
+	}
+	why := oneLine(foldLines(d.Why))
+	if len([]rune(why)) <= whyLimit {
+		return why
+	}
+	cut := string([]rune(why)[:whyLimit])
+	if i := strings.LastIndexByte(cut, ' '); i > whyLimit/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:") + " …"
+}
+
+// Clipped reports whether the main body shows less than the whole reason.
+func (d decisionRow) Clipped() bool { return d.Short() != oneLine(foldLines(d.Why)) }
+
+// clippedDecisions are the decisions whose reason the appendix gives in full.
+func (m *reportModel) clippedDecisions() []decisionRow {
+	var out []decisionRow
+	for _, d := range m.Decisions {
+		if d.Clipped() {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // gateRow is one gate's line in a gate table.
@@ -101,6 +141,16 @@ type riskGroup struct {
 	Score   float64
 	Reasons []string
 	Refs    []string
+}
+
+// Top is the main body's line for g: its first reason without the advice that
+// follows it (the appendix gives every reason with its advice).
+func (g riskGroup) Top() string {
+	if len(g.Reasons) == 0 {
+		return "nothing adds risk"
+	}
+	top, _, _ := strings.Cut(g.Reasons[0], "; to lower it:")
+	return top
 }
 
 // leadBasis says where the lead times of a DORA report start.
@@ -222,6 +272,7 @@ func (m *reportModel) decisions() {
 			switch h.Event {
 			case EventDecision:
 				row.What, row.Why = decisionText(h)
+				row.Causes = refusalCauses(h)
 			case EventRecord:
 				if h.Evidence == nil || h.Evidence.Kind != EvidenceRejection {
 					continue
@@ -301,6 +352,25 @@ func decisionText(h AuditEntry) (what, why string) {
 	}
 	return what, strings.Join(reasons, "; ")
 }
+
+// refusalCauses joins the causes of a refusal the calendar recorded (the rules by
+// name: `freeze "holiday freeze"`), or is "" for any other: their reasons say more
+// than their causes (a lockdown's cause is its ID).
+func refusalCauses(h AuditEntry) string {
+	_, refusals, _ := h.Refused()
+	var causes []string
+	for _, r := range refusals {
+		if r.Guard != (&calendarStage{}).name() || r.Cause == "" {
+			return ""
+		}
+		causes = append(causes, slotID.ReplaceAllString(r.Cause, "slot $1"))
+	}
+	return strings.Join(causes, "; ")
+}
+
+// slotID matches the booking ID in a cause about the release's own slot, which
+// the report's reader knows from the releases table.
+var slotID = regexp.MustCompile(`\bslot \S+ (closed|not open yet)\b`)
 
 // noGoReasons is why a recorded No-Go decision refused: its blocking gates.
 func noGoReasons(h AuditEntry) string {
@@ -546,8 +616,9 @@ func (m *reportModel) serviceRows() []serviceRow {
 }
 
 // stoppedEarly lists the production releases of the period that started deploying
-// and were failed or rolled back before they reached deployed: DORA does not count
-// them, and a reader of a change failure rate should know.
+// and were failed or rolled back before they reached deployed: [Engine.Deployments]
+// counts them as failed deployments, and a reader of a change failure rate should
+// know which.
 func (m *reportModel) stoppedEarly() []string {
 	var out []string
 	for i, r := range m.rs {

@@ -18,6 +18,7 @@ import (
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/change"
+	"github.com/releasekit/releasekit/internal/browser"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -103,7 +104,12 @@ func TestQuickstartTwice(t *testing.T) {
 		assert.Regexp(t, `\| payments 2\.\d+\.0 \(prod\) \| No-Go: approve refused \| rui \| [^|]+ \| gate approvals \(high risk\) fail: needs 1 of change-advisory-board`, main)
 		// The starts the calendar and the dependencies refused are history too: who
 		// asked, when, and why, in the decisions.
-		assert.Regexp(t, `\| notifications 3\.\d+\.0 \(prod\) \| start refused by calendar \| deploybot \| [^|]+ \| [^|]*by rule "holiday freeze"`, main)
+		assert.Regexp(t, `\| notifications 3\.\d+\.0 \(prod\) \| start refused by calendar \| deploybot \| [^|]+ \| slot closed; freeze "holiday freeze"`, main)
+		// The lockdown rui declared during the incident, and its lift, are decisions.
+		assert.Regexp(t, `\| – \| lockdown of prod \| lockdown declared \| rui \| [^|]+ \| incident on payments`, main)
+		assert.Regexp(t, `\| – \| lockdown of prod \| lifted \| rui \| [^|]+ \| payments is rolled back`, main)
+		// The appendix gives the reasons the main body cut short in full.
+		assert.Regexp(t, `- r\d+ notifications 3\.\d+\.0 \(prod\), start refused by calendar by deploybot at [^:]+:\d\d UTC: its slot ran from .* by rule "holiday freeze"`, string(report))
 		assert.Regexp(t, `\| checkout 3\.\d+\.0 \(prod\) \| start refused by dependencies \| deploybot \| [^|]+ \| it needs payments`, main)
 		assert.Contains(t, main, "| Lead time for changes (from commit) |")
 		assert.NotContains(t, main, "| Gate | Required |", "the gate tables are in the appendix")
@@ -185,6 +191,28 @@ func requireCanaryHistory(t *testing.T, ctx context.Context, db string, id relea
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// reportMainLines bounds the main body of the quickstart's report (the lines before
-// its appendix): two printed pages of about 60 lines each.
-const reportMainLines = 120
+// reportMainLines bounds the Markdown main body of the quickstart's report (the
+// lines before its appendix) to about two pages of 60 lines; what a printer makes of
+// the HTML rendering is measured by TestReportPrintsOnTwoPages.
+const reportMainLines = 125
+
+// TestReportPrintsOnTwoPages prints the HTML report's main body (everything before
+// the appendix, which starts on a page of its own) in headless Chromium and counts
+// the pages: leadership reads two.
+func TestReportPrintsOnTwoPages(t *testing.T) {
+	bin := browser.Chromium(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	var log bytes.Buffer
+	_, err := run(context.Background(), &log, config{db: filepath.Join(dir, "qs.db"), out: out, noSync: true})
+	require.NoError(t, err, "the quickstart printed:\n%s", log.String())
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	require.NoError(t, err)
+	body, _, found := strings.Cut(string(html), `<section class="appendix">`)
+	require.True(t, found, "the report has no appendix section")
+	main := filepath.Join(dir, "main.html")
+	require.NoError(t, os.WriteFile(main, []byte(body+"</body>\n</html>\n"), 0o600))
+	pages := browser.PrintedPages(t, bin, main)
+	assert.Positive(t, pages, "the PDF has no page")
+	assert.LessOrEqual(t, pages, 2, "the report's main body prints on %d pages", pages)
+}
