@@ -29,7 +29,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf(`duration %q is not a Go duration such as "45m" or "1h30m"`, s)
+		return fmt.Errorf(`duration %q is not a Go duration such as "45m" or "1h30m" (at most 2562047h, about 292 years)`, s)
 	}
 	*d = Duration(v)
 	return nil

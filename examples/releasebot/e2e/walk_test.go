@@ -189,6 +189,9 @@ func TestContract(t *testing.T) {
 	ok("GET", "/calendar.ics?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", tokRui, "", 400)
 	ok("GET", "/report?environment=staging", tokRui, "", 200)
 	ok("GET", "/report?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z", tokRui, "", 400)
+	ok("GET", "/calendar.ics?from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", tokRui, "", 400)
+	ok("GET", "/report?format=html", tokRui, "", 400)
+	ok("GET", "/releases?foo=bar", tokRui, "", 400)
 
 	// The CI receivers: deliveries without their signature or token; a signed one for
 	// a commit no release carries, one for a release's commit, and its redelivery.
