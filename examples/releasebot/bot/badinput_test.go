@@ -67,3 +67,15 @@ func rawBody(s string) any {
 	}
 	return s
 }
+
+// TestNotFoundListsEveryRoute: the 404 of an unknown path names every route,
+// lockdowns, the board and the CI receivers included.
+func TestNotFoundListsEveryRoute(t *testing.T) {
+	f := newFixture(t)
+	res := f.call(t, "GET", "/nope", tokRui, nil)
+	require.Equal(t, http.StatusNotFound, res.status)
+	text := strings.Join(res.apiError(t).Reasons, " ")
+	for _, route := range []string{"POST /lockdowns", "GET /lockdowns", "POST /lockdowns/{id}/lift", "GET /board", "POST /board/login", "GET /openapi.json"} {
+		assert.Contains(t, text, route)
+	}
+}

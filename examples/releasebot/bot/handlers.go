@@ -49,7 +49,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /lockdowns/{id}/lift", s.authed(s.liftLockdown))
 	routes := "GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, " +
 		"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, " +
-		"POST /lockdowns, GET /lockdowns, POST /lockdowns/{id}/lift, GET /calendar.ics, GET /report"
+		"POST /lockdowns, GET /lockdowns, POST /lockdowns/{id}/lift, GET /calendar.ics, GET /report, GET /openapi.json, " +
+		"GET /board, GET /board/releases/{id}, GET /board/login, POST /board/login"
 	for _, src := range WebhookSources() {
 		if h := s.receivers[src]; h != nil {
 			// The receivers authenticate the sender themselves (signature or token).
