@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,3 +80,21 @@ func TestNotFoundListsEveryRoute(t *testing.T) {
 		assert.Contains(t, text, route)
 	}
 }
+
+// TestRefusalAdviceIsForHTTPCallers: a start before the slot is refused with the
+// library's advice rewritten for an HTTP caller: the routes to fire, not Go calls.
+func TestRefusalAdviceIsForHTTPCallers(t *testing.T) {
+	f := newFixture(t)
+	rel := f.create(t, "checkout", "2.7.0", "dev")
+	f.fire(t, rel.ID, release.EventPlan, tokAna, nil)
+	f.fire(t, rel.ID, release.EventSchedule, tokAna, bot.FireRequest{At: ptr(f.clock.Now().Add(48 * time.Hour).Truncate(time.Hour))})
+	f.check(t, rel.ID, "build", "success")
+	f.fire(t, rel.ID, release.EventApprove, tokRui, nil)
+	res := f.call(t, "POST", "/releases/"+rel.ID.String()+"/events/start", tokCI, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+	text := strings.Join(res.apiError(t).Reasons, " ")
+	assert.Contains(t, text, "POST /releases/{id}/events/unschedule")
+	assert.NotContains(t, text, "At(t)")
+}
+
+func ptr[T any](v T) *T { return &v }
