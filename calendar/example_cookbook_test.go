@@ -276,14 +276,19 @@ func Example_lockdown() {
 // its ID (which stays in X-RELEASEKIT-BOOKING).
 func Example_bookingText() {
 	from := time.Date(2026, time.March, 2, 0, 0, 0, 0, time.UTC)
-	cal, _ := calendar.NewWithOptions(nil, calendar.WithBookings(calendar.Booking{
+	cal, err := calendar.NewWithOptions(nil, calendar.WithBookings(calendar.Booking{
 		ID: "01a24fbb#3", Environment: "prod", Services: []string{"payments"},
 		Start: from.Add(10 * time.Hour), End: from.Add(11 * time.Hour)}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	var w strings.Builder
-	_ = cal.WriteICS(&w, from, from.Add(24*time.Hour),
+	if err := cal.WriteICS(&w, from, from.Add(24*time.Hour),
 		calendar.WithBookingText(func(b calendar.Booking) (summary, description string) {
 			return "payments 2.4.0 in " + b.Environment, "promoted dev → staging → prod"
-		}))
+		})); err != nil {
+		log.Fatal(err)
+	}
 	for _, line := range strings.Split(w.String(), "\r\n") {
 		if strings.HasPrefix(line, "SUMMARY:") || strings.HasPrefix(line, "DESCRIPTION:") {
 			fmt.Println(line)

@@ -48,7 +48,7 @@ func (s *memSink) Publish(ctx context.Context, c release.Checkpoint) error {
 		last = s.cps[len(s.cps)-1].Size
 	}
 	if c.Size-int64(len(c.Leaves)) != last {
-		return fmt.Errorf("%w: the sink ends at %d", release.ErrConflict, last)
+		return fmt.Errorf("%w: the sink ends at %d", release.ErrStale, last)
 	}
 	c.Leaves = slices.Clone(c.Leaves)
 	s.cps = append(s.cps, c)

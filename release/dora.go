@@ -5,32 +5,38 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/releasekit/releasekit/risk"
+	"github.com/releasekit/releasekit/dora"
 )
 
 // Deployments turns the releases of env (every environment when env is "") into DORA
-// deployment records: one per release that reached deployed, by release name as the
-// service and Team as the team. Lead time runs from [Release.CommittedAt] when the
+// deployment records, by release name as the service and Team as the team: one per
+// release that reached deployed, and one per release that failed or was rolled back
+// while deploying (a canary that failed its analysis reached users: a failed
+// deployment, dated when it started deploying). Lead time runs from [Release.CommittedAt] when the
 // host gave it (Spec.CommittedAt), otherwise from the release's creation, which
 // comes after the commit: such a lead time is shorter than DORA's; a release
 // that failed or was rolled back after deploying counts as a failure, restored when
 // it was rolled back.
-func (e *Engine) Deployments(ctx context.Context, env string) ([]risk.Deployment, error) {
+func (e *Engine) Deployments(ctx context.Context, env string) ([]dora.Deployment, error) {
 	ds, _, err := e.deployments(ctx, env)
 	return ds, err
 }
 
 // deployments is Deployments, with the CommittedAt each deployment's release gave
 // (zero when its lead time starts at creation), in the same order.
-func (e *Engine) deployments(ctx context.Context, env string) ([]risk.Deployment, []time.Time, error) {
-	var out []risk.Deployment
+func (e *Engine) deployments(ctx context.Context, env string) ([]dora.Deployment, []time.Time, error) {
+	var out []dora.Deployment
 	var committed []time.Time
 	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
 		at, ok := r.Reached[StateDeployed]
 		if !ok {
-			return
+			_, failed := r.Reached[StateFailed]
+			_, back := r.Reached[StateRollingBack]
+			if at, ok = r.Reached[StateDeploying]; !ok || !failed && !back {
+				return
+			}
 		}
-		d := risk.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
+		d := dora.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
 		if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
 			d.Failed = true
 		}
@@ -70,32 +76,32 @@ func (e *Engine) eachRelease(ctx context.Context, f Filter, fn func(Release)) er
 	}
 }
 
-// DORA computes the four DORA metrics of env ("" for all) over window from the
+// DORA computes the four DORA metrics of env ("" for all) over period from the
 // releases' history, overall, per service and per team (see [Engine.Deployments]).
-func (e *Engine) DORA(ctx context.Context, env string, window risk.Window) (risk.Report, error) {
-	rep, _, err := e.dora(ctx, env, window)
+func (e *Engine) DORA(ctx context.Context, env string, period dora.Period) (dora.Report, error) {
+	rep, _, err := e.dora(ctx, env, period)
 	return rep, err
 }
 
 // dora is DORA, with the basis of its lead times, from one pass over the releases.
-func (e *Engine) dora(ctx context.Context, env string, window risk.Window) (risk.Report, leadBasis, error) {
+func (e *Engine) dora(ctx context.Context, env string, period dora.Period) (dora.Report, leadBasis, error) {
 	var b leadBasis
-	if err := window.Validate(); err != nil {
-		return risk.Report{}, b, fmt.Errorf("%w: %v", ErrInvalid, err)
+	if err := period.Validate(); err != nil {
+		return dora.Report{}, b, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	ds, committed, err := e.deployments(ctx, env)
 	if err != nil {
-		return risk.Report{}, b, err
+		return dora.Report{}, b, err
 	}
 	for i, d := range ds {
-		if window.Contains(d.DeployedAt) {
+		if period.Contains(d.DeployedAt) {
 			b.Total++
 			if !committed[i].IsZero() {
 				b.FromCommit++
 			}
 		}
 	}
-	return risk.DORAReport(ds, window), b, nil
+	return dora.NewReport(ds, period), b, nil
 }
 
 // leadTimeStart is when r's lead time starts: its commit when the host gave it,

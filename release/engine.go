@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/gate"
 )
 
@@ -189,7 +190,7 @@ func (e *Engine) create(ctx context.Context, spec Spec, k *KeyRecord, link *line
 	}
 	class := spec.Class
 	if class == "" {
-		class = ClassNormal
+		class = change.Normal
 	}
 	r := Release{
 		ID: id, Name: spec.Name, Version: spec.Version, Environment: spec.Environment,

@@ -124,7 +124,7 @@ func TestFireRefusals(t *testing.T) {
 			}},
 		{why: "a bot may deploy but not close", prepare: []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart, release.EventComplete, release.EventVerify},
 			actor: bot, event: release.EventClose, want: release.ErrForbidden},
-		{why: "a stale expected revision", actor: rui, event: release.EventPlan, fire: []release.FireOption{release.ExpectRevision(7)}, want: release.ErrConflict},
+		{why: "a stale expected revision", actor: rui, event: release.EventPlan, fire: []release.FireOption{release.ExpectRevision(7)}, want: release.ErrStale},
 		{why: "every guard's refusal is collected", opts: []release.Option{release.WithGuard(refuseAll, refuseAll)},
 			actor: rui, event: release.EventPlan, want: release.ErrGuardRefused,
 			check: func(t *testing.T, err error) {
@@ -211,8 +211,8 @@ func TestNotifierFailureKeepsTheCommit(t *testing.T) {
 		t.Fatalf("Fire returned state %s with the notify error, want the committed planned", got.State)
 	}
 	releasetest.RequireState(t, f.eng, r.ID, release.StatePlanned)
-	if release.Committed(release.ErrConflict) {
-		t.Fatalf("Committed(ErrConflict) = true")
+	if release.Committed(release.ErrStale) {
+		t.Fatalf("Committed(ErrStale) = true")
 	}
 }
 

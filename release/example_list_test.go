@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -18,10 +19,15 @@ func ExampleEngine_List() {
 	ctx := context.Background()
 	monday := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
 	clock := releasetest.NewClock(monday.Add(-48*time.Hour), 12*time.Hour) // each release 12 hours after the last
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		log.Fatal(err)
+	}
 	for i, name := range []string{"checkout", "payments", "checkout", "search", "payments", "checkout", "ledger"} {
-		eng.Create(ctx, release.Spec{Name: name, Version: fmt.Sprintf("1.%d.0", i), Environment: "prod", Author: "ana",
-			Components: []release.Component{{Name: name + "-api", Version: "1.0.0"}, {Name: "ledger-db", Version: "4.2.0"}}})
+		if _, err := eng.Create(ctx, release.Spec{Name: name, Version: fmt.Sprintf("1.%d.0", i), Environment: "prod", Author: "ana",
+			Components: []release.Component{{Name: name + "-api", Version: "1.0.0"}, {Name: "ledger-db", Version: "4.2.0"}}}); err != nil {
+			log.Fatal(err)
+		}
 	}
 
 	f := release.Filter{Component: "ledger-db", CreatedFrom: monday, CreatedTo: monday.AddDate(0, 0, 7), Limit: 2}
@@ -40,7 +46,7 @@ func ExampleEngine_List() {
 		f.After = rs[len(rs)-1].ID
 	}
 
-	_, err := eng.List(ctx, release.Filter{CreatedFrom: monday, CreatedTo: monday.Add(-time.Hour)})
+	_, err = eng.List(ctx, release.Filter{CreatedFrom: monday, CreatedTo: monday.Add(-time.Hour)})
 	fmt.Println(errors.Is(err, release.ErrInvalid))
 	// Output:
 	// page 1: payments 1.4.0, created Mon 09:00

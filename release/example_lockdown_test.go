@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -25,17 +26,27 @@ func ExampleEngine_Lockdown() {
 		}
 		return nil
 	})
-	eng, _ := release.New(memory.New(), release.WithClock(clock), release.WithNotifier(bot))
+	eng, err := release.New(memory.New(), release.WithClock(clock), release.WithNotifier(bot))
+	if err != nil {
+		log.Fatal(err)
+	}
 	rui := release.Person("rui", release.RoleReleaseManager)
 	approved := func(name, env string) release.Release {
-		r, _ := eng.Create(ctx, release.Spec{Name: name, Version: "2.4.0", Environment: env, Author: "ana"})
+		r, err := eng.Create(ctx, release.Spec{Name: name, Version: "2.4.0", Environment: env, Author: "ana"})
+		if err != nil {
+			log.Fatal(err)
+		}
 		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove} {
-			r, _ = eng.Fire(ctx, r.ID, ev, rui)
+			if r, err = eng.Fire(ctx, r.ID, ev, rui); err != nil {
+				log.Fatal(err)
+			}
 		}
 		return r
 	}
 	payments := approved("payments", "prod")
-	_, _ = eng.Fire(ctx, payments.ID, release.EventStart, rui)
+	if _, err := eng.Fire(ctx, payments.ID, release.EventStart, rui); err != nil {
+		log.Fatal(err)
+	}
 	ledger := approved("ledger", "prod")
 	search := approved("search", "staging")
 
@@ -62,7 +73,10 @@ func ExampleEngine_Lockdown() {
 	_, err = eng.Fire(ctx, ledger.ID, release.EventStart, rui)
 	fmt.Println("ledger started after the lift:", err == nil)
 
-	h, _ := eng.LockdownHistory(ctx)
+	h, err := eng.LockdownHistory(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, e := range h {
 		fmt.Printf("%d %s by %s\n", e.Sequence, e.Event, map[release.Event]string{release.EventDeclare: e.Lockdown.DeclaredBy.ID, release.EventLift: e.Lockdown.LiftedBy.ID}[e.Event])
 	}

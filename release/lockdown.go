@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // LockdownKind says what a runtime stop of the line ([Lockdown]) holds back.
@@ -59,7 +61,7 @@ type Lockdown struct {
 	// Environments are the environments it covers; none means every environment.
 	Environments []string `json:"environments,omitempty"`
 	// AllowClasses are the change classes that pass a freeze (never a lockdown).
-	AllowClasses []Class `json:"allow_classes,omitempty"`
+	AllowClasses []change.Class `json:"allow_classes,omitempty"`
 	// From is when it takes effect; zero means when it is declared.
 	From time.Time `json:"from"`
 	// Until is when it ends by itself; zero means when it is lifted.
@@ -151,7 +153,7 @@ func (l Lockdown) validate(now time.Time) error {
 	}
 	for _, c := range l.AllowClasses {
 		if !c.Valid() {
-			probs = append(probs, fmt.Sprintf("%q is not a change class (one of %v)", c, Classes()))
+			probs = append(probs, fmt.Sprintf("%q is not a change class (one of %v)", c, change.Classes()))
 		}
 	}
 	seen := map[string]bool{}
@@ -373,7 +375,7 @@ func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
 //
 // Contract (release/storetest checks it):
 //   - AppendLockdown appends e when the history holds exactly e.Sequence-1 entries;
-//     otherwise it changes nothing and returns an error matching ErrConflict. Of
+//     otherwise it changes nothing and returns an error matching ErrStale. Of
 //     concurrent appends with the same sequence, exactly one succeeds.
 //   - LockdownHistory returns every entry in sequence order (none: an empty slice and
 //     a nil error). Entries are copied out; decoding failures are ErrCorrupt.
@@ -384,7 +386,7 @@ func (e *LockdownHistoryError) Unwrap() error { return ErrTampered }
 //   - UpdateFenced is Update (UpdateKeyed when k is not nil, for a [KeyStore]) that,
 //     in the same atomic step, checks that the lockdown history still holds exactly
 //     fence entries; when it holds more it changes nothing and returns an error
-//     matching ErrConflict. So an Update that succeeds is ordered before every
+//     matching ErrStale. So an Update that succeeds is ordered before every
 //     append the caller did not see: a start decided on an older lockdown history
 //     never commits after a newer declaration.
 type LockdownStore interface {
@@ -406,7 +408,7 @@ var errLockdownsMoved = errors.New("release: the lockdown history changed while 
 // the lockdown history grew since the start was decided (so Fire decides again), and
 // returns err as it is otherwise.
 func (e *Engine) fenceMoved(ctx context.Context, p *Proposal, err error) error {
-	if !p.fenced || !errors.Is(err, ErrConflict) {
+	if !p.fenced || !errors.Is(err, ErrStale) {
 		return err
 	}
 	h, rerr := e.store.(LockdownStore).LockdownHistoryFrom(context.WithoutCancel(ctx), p.fence+1)
@@ -533,7 +535,7 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
 			}
 			if !cur.LiftedAt.IsZero() {
-				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrConflict, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
+				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
 			}
 		}
 		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone(), Key: k.key, Request: k.request}
@@ -546,7 +548,7 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 		if err = ls.AppendLockdown(ctx, en); err == nil {
 			return en, nil
 		}
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, ErrStale) {
 			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
 		}
 	}
@@ -651,7 +653,7 @@ func lockdownsOf(h []LockdownEntry) map[ID]Lockdown {
 // permission for EventLift in every environment of the lockdown ([DefaultPolicy]:
 // release managers); otherwise a *ForbiddenError (ErrForbidden) and nothing changes.
 // An empty reason is a *ValidationError; an unknown id, ErrNotFound; one lifted
-// already, ErrConflict.
+// already, ErrStale.
 //
 // The one option it takes is [IdempotencyKey]. The key is kept in the lockdown
 // history, in the entry the call writes (one namespace for declarations and lifts,
@@ -795,7 +797,7 @@ func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
 		next.Head = entry.Hash
 		err = e.store.Update(ctx, cur.Revision, next, entry)
 		if err != nil && e.committed(ctx, id, entry.Hash) != commitPresent {
-			if errors.Is(err, ErrConflict) {
+			if errors.Is(err, ErrStale) {
 				continue
 			}
 			return fmt.Errorf("release %s: %s %s is declared but the release was not marked to halt: %w", id, l.Kind, l.ID, err)

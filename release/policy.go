@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Well-known roles used by [DefaultPolicy]. Roles are plain strings: a host
@@ -23,7 +25,7 @@ type Permission struct {
 	Events       []Event
 	Roles        []string
 	Environments []string
-	Classes      []Class
+	Classes      []change.Class
 	Kinds        []ActorKind
 }
 

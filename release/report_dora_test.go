@@ -77,3 +77,45 @@ func TestReportLeadTimeSaysWhereItStarts(t *testing.T) {
 		t.Errorf("a commit in the future: %v, want ErrInvalid saying it is after now", err)
 	}
 }
+
+// TestDeploymentsCountFailedRollouts: a release that failed or was rolled back while
+// deploying (a canary that failed) reached users, so it is a failed deployment,
+// restored when its rollback finished; one that never started is not a deployment.
+func TestDeploymentsCountFailedRollouts(t *testing.T) {
+	ctx := context.Background()
+	w := newWired(t, nil)
+	start := func(name string, then ...release.Event) {
+		t.Helper()
+		r, err := w.eng.Create(ctx, release.Spec{Name: name, Version: "1.0.0", Environment: "prod", Author: "ana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range append([]release.Event{release.EventPlan, release.EventSchedule, release.EventApprove}, then...) {
+			w.fire(t, r.ID, ev)
+		}
+	}
+	start("approved-only")
+	start("canary-failed", release.EventStart, release.EventFail)
+	start("rolled-back", release.EventStart, release.EventRollback, release.EventFinishRollback)
+	start("shipped", release.EventStart, release.EventComplete)
+	ds, err := w.eng.Deployments(ctx, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, d := range ds {
+		got[d.Service] = d.Failed
+		if d.Service == "rolled-back" && d.RestoredAt.IsZero() {
+			t.Errorf("the rolled-back release has no restore time: %+v", d)
+		}
+	}
+	want := map[string]bool{"canary-failed": true, "rolled-back": true, "shipped": false}
+	if len(got) != len(want) {
+		t.Fatalf("Deployments = %+v, want exactly %v", ds, want)
+	}
+	for name, failed := range want {
+		if f, ok := got[name]; !ok || f != failed {
+			t.Errorf("%s: in deployments %v, failed %v; want failed %v", name, ok, f, failed)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/releasekit/releasekit/change"
 )
 
 // Snapshot is what a history entry records of its release right after the change:
@@ -26,7 +28,7 @@ type Snapshot struct {
 	Version     string            `json:"version"`
 	Components  []Component       `json:"components,omitempty"`
 	Environment string            `json:"environment"`
-	Class       Class             `json:"class"`
+	Class       change.Class      `json:"class"`
 	Author      string            `json:"author"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	Team        string            `json:"team,omitempty"`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/uuid"
+	"github.com/releasekit/releasekit/change"
 )
 
 // ID identifies a release. It is a UUIDv7: IDs made by one [Engine] sort in the
@@ -150,7 +151,7 @@ type Release struct {
 	Version     string            `json:"version"`
 	Components  []Component       `json:"components,omitempty"`
 	Environment string            `json:"environment"`
-	Class       Class             `json:"class"`
+	Class       change.Class      `json:"class"`
 	Author      string            `json:"author"`
 	Labels      map[string]string `json:"labels,omitempty"`
 	State       State             `json:"state"`
@@ -273,8 +274,8 @@ type Spec struct {
 	Version     string
 	Components  []Component
 	Environment string
-	// Class is the change class; empty means ClassNormal.
-	Class Class
+	// Class is the change class; empty means change.Normal.
+	Class change.Class
 	// Author is the actor ID of whoever wrote the release; separation of duties keeps
 	// them from approving it.
 	Author string
@@ -305,7 +306,7 @@ func (s Spec) Validate() error {
 		p = append(p, "environment is empty")
 	}
 	if s.Class != "" && !s.Class.Valid() {
-		p = append(p, fmt.Sprintf("class %q is not one of %v", s.Class, Classes()))
+		p = append(p, fmt.Sprintf("class %q is not one of %v", s.Class, change.Classes()))
 	}
 	if problem := idProblem(s.Author); problem != "" {
 		p = append(p, "author "+problem)
@@ -356,7 +357,7 @@ type Filter struct {
 	// ([Release.Components]), whatever its version.
 	Component string
 	Version   string
-	Class     Class
+	Class     change.Class
 	// States matches releases in any of these states.
 	States []State
 	// Labels matches releases that carry every one of these labels with these values.
@@ -383,7 +384,7 @@ func (f Filter) Validate() error {
 		}
 	}
 	if f.Class != "" && !f.Class.Valid() {
-		p = append(p, fmt.Sprintf("class %q is not one of %v", f.Class, Classes()))
+		p = append(p, fmt.Sprintf("class %q is not one of %v", f.Class, change.Classes()))
 	}
 	if f.Limit < 0 {
 		p = append(p, fmt.Sprintf("limit %d is negative; 0 means no limit", f.Limit))

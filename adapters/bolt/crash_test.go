@@ -87,7 +87,7 @@ func TestCrashChild(t *testing.T) {
 		switch {
 		case release.Committed(err):
 			say("C %s %d", r.ID, r.Revision)
-		case errors.Is(err, release.ErrConflict):
+		case errors.Is(err, release.ErrStale):
 		default:
 			t.Errorf("child: fire: %v", err)
 		}

@@ -8,7 +8,7 @@ import (
 
 // Sentinel errors of the bolt adapter. Errors about releases, histories, the outbox
 // and bookings use the sentinels of package release (release.ErrNotFound,
-// release.ErrConflict, release.ErrCorrupt, release.ErrInvalid…); these are about the
+// release.ErrStale, release.ErrCorrupt, release.ErrInvalid…); these are about the
 // file itself.
 var (
 	// ErrLocked: another process (or another Open in this process) holds the file.

@@ -37,7 +37,7 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if n := lockdownCount(tx); e.Sequence != n+1 {
-			return refuse(fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrConflict, e.Sequence, n))
+			return refuse(fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrStale, e.Sequence, n))
 		}
 		return tLockdowns.put(tx.Bucket(bucketLockdowns), seqKey(e.Sequence), v)
 	})

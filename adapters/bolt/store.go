@@ -219,7 +219,7 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		}
 		if fence != nil {
 			if n := lockdownCount(tx); n != *fence {
-				return refuse(fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrConflict, n, *fence))
+				return refuse(fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, n, *fence))
 			}
 		}
 		sk := seqKey(e.Sequence)

@@ -28,7 +28,7 @@ func New(path string) *Sink { return &Sink{path: path} }
 func (s *Sink) Path() string { return s.path }
 
 // Publish appends c as one line and syncs the file. It refuses with an error
-// matching release.ErrConflict when c does not extend the last checkpoint in the
+// matching release.ErrStale when c does not extend the last checkpoint in the
 // file.
 func (s *Sink) Publish(ctx context.Context, c release.Checkpoint) error {
 	if err := ctx.Err(); err != nil {
@@ -64,7 +64,7 @@ func (s *Sink) Publish(ctx context.Context, c release.Checkpoint) error {
 		last = cps[len(cps)-1].Size
 	}
 	if first := c.Size - int64(len(c.Leaves)); first != last {
-		return fmt.Errorf("%w: checkpointfile: %s ends at tree size %d, but the checkpoint extends size %d", release.ErrConflict, s.path, last, first)
+		return fmt.Errorf("%w: checkpointfile: %s ends at tree size %d, but the checkpoint extends size %d", release.ErrStale, s.path, last, first)
 	}
 	if len(whole) != len(data) { // a line cut short by a crash
 		if err := f.Truncate(int64(len(whole))); err != nil {

@@ -67,7 +67,7 @@ func TestSinkRoundTrip(t *testing.T) {
 	require.Equal(t, cps, read, "the file is what ReadCheckpoints reads")
 }
 
-// A checkpoint that does not extend the file's last one is refused with ErrConflict
+// A checkpoint that does not extend the file's last one is refused with ErrStale
 // and changes nothing.
 func TestSinkConflict(t *testing.T) {
 	ctx := context.Background()
@@ -80,7 +80,7 @@ func TestSinkConflict(t *testing.T) {
 	require.NoError(t, err)
 	c.Leaves = make([]release.CheckpointLeaf, c.Size) // it claims to extend size 0; the file ends at 1
 	err = checkpointfile.New(path).Publish(ctx, c)
-	require.ErrorIs(t, err, release.ErrConflict)
+	require.ErrorIs(t, err, release.ErrStale)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, before, after)
@@ -147,7 +147,7 @@ func TestSinkConcurrentPublishers(t *testing.T) {
 					t.Error(err)
 				}
 				// Losing the race again and again is a conflict, never a fork.
-				if _, err := eng.Checkpoint(ctx); err != nil && !errors.Is(err, release.ErrConflict) {
+				if _, err := eng.Checkpoint(ctx); err != nil && !errors.Is(err, release.ErrStale) {
 					t.Error(err)
 				}
 			}

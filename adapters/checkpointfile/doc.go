@@ -6,7 +6,7 @@
 //
 // A [Sink] publishes compare-and-swap: under a mutex and, on Unix, an exclusive
 // advisory lock on the file (flock), it reads the file's last checkpoint and refuses
-// with release.ErrConflict one that does not extend it; the engine then reads what
+// with release.ErrStale one that does not extend it; the engine then reads what
 // was published and tries again. So several engines on one machine may share a file.
 // Across machines (a network file system, where advisory locks may not hold) use a
 // sink with a real compare-and-swap instead: object storage's conditional writes, a

@@ -14,8 +14,8 @@ import (
 // or could not be reached.
 var ErrAPI = errors.New("jira: request failed")
 
-// ErrConflict is matched by a [*ConflictError].
-var ErrConflict = errors.New("jira: the issue was changed by someone else")
+// ErrStale is matched by a [*ConflictError].
+var ErrStale = errors.New("jira: the issue was changed by someone else")
 
 // APIError is a failed call to Jira: the request, the issue it was about, and what
 // Jira said, field by field.
@@ -111,8 +111,8 @@ func (e *ConflictError) Error() string {
 		e.Issue, e.Status, e.Transition, e.Transition, e.Release, e.Sequence, e.State, orNone(e.Available))
 }
 
-// Unwrap returns [ErrConflict].
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// Unwrap returns [ErrStale].
+func (e *ConflictError) Unwrap() error { return ErrStale }
 
 func orNone(s []string) string {
 	if len(s) == 0 {

@@ -45,7 +45,8 @@ func Example() {
 		log.Fatal(err)
 	}
 	// In production a Dispatcher delivers what the engine could not (Jira down):
-	//   d, _ := dispatch.New(store, jiraNotifier, dispatch.Config{})
+	//   d, err := dispatch.New(store, jiraNotifier, dispatch.Config{})
+	//   if err != nil { ... }
 	//   go d.Run(ctx)
 
 	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "1.5.0", Environment: "prod", Author: "ana"})

@@ -445,7 +445,7 @@ func TestTransitionRefusedForARequiredField(t *testing.T) {
 	h, _ := f.eng.History(context.Background(), r.ID)
 	err = n.Notify(context.Background(), release.Notification{Release: r, Entry: h[len(h)-1]})
 	var ae *jira.APIError
-	if !errors.As(err, &ae) || ae.Status != 400 || ae.Fields["resolution"] == "" || errors.Is(err, jira.ErrConflict) {
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Fields["resolution"] == "" || errors.Is(err, jira.ErrStale) {
 		t.Fatalf("err = %v, want a 400 naming resolution", err)
 	}
 	if !strings.Contains(err.Error(), "(issue REL-1)") || !strings.Contains(err.Error(), "field resolution: Field 'resolution' is required.") {

@@ -63,7 +63,7 @@
 //     a *[release.ConflictError]. No update is lost and no history has a gap.
 //   - Backend errors map onto release's sentinels: a duplicate ID on create is
 //     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
-//     revision [release.ErrConflict], stored bytes that do not decode or verify
+//     revision [release.ErrStale], stored bytes that do not decode or verify
 //     [release.ErrCorrupt], an overlapping booking a *[release.SlotTakenError]. A
 //     cancelled or expired context is returned as the context's error.
 //   - A context that ends during a write cancels the statement on the server (the

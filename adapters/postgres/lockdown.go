@@ -23,7 +23,7 @@ func (s *Store) lockdownTables() (entries, head string) {
 // AppendLockdown implements [release.LockdownStore]: one statement moves the head
 // from e.Sequence-1 to e.Sequence (taking its row lock until the commit) and inserts
 // the entry; when the head is elsewhere nothing is inserted and the error matches
-// release.ErrConflict.
+// release.ErrStale.
 func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -48,12 +48,12 @@ INSERT INTO ` + entries + ` (seq, entry) SELECT seq, $2 FROM h`
 			return te
 		}
 		if code, _ := pgCode(err); code == codeUniqueViolation {
-			return fmt.Errorf("postgres: %s: %w: the entry exists", op, release.ErrConflict)
+			return fmt.Errorf("postgres: %s: %w: the entry exists", op, release.ErrStale)
 		}
 		return fail(ctx, op, err)
 	}
 	if n != 1 {
-		return fmt.Errorf("postgres: %s: %w: the lockdown history does not hold %d entries", op, release.ErrConflict, e.Sequence-1)
+		return fmt.Errorf("postgres: %s: %w: the lockdown history does not hold %d entries", op, release.ErrStale, e.Sequence-1)
 	}
 	return nil
 }
@@ -132,7 +132,7 @@ func (s *Store) fenced(q string, args []any, fence *int64) (string, []any, error
 }
 
 // fenceMoved tells, after a fenced update swapped nothing, whether the lockdown head
-// moved from fence (an error matching release.ErrConflict) or not (nil).
+// moved from fence (an error matching release.ErrStale) or not (nil).
 func (s *Store) fenceMoved(ctx context.Context, fence *int64) error {
 	if fence == nil {
 		return nil
@@ -143,7 +143,7 @@ func (s *Store) fenceMoved(ctx context.Context, fence *int64) error {
 		return fail(ctx, "read the lockdown head", err)
 	}
 	if seq != *fence {
-		return fmt.Errorf("postgres: %w: the lockdown history holds %d entries, not %d: decide again", release.ErrConflict, seq, *fence)
+		return fmt.Errorf("postgres: %w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, seq, *fence)
 	}
 	return nil
 }

@@ -216,5 +216,5 @@ func TestWithoutOutbox(t *testing.T) {
 	stale.Revision = 3
 	h, err := quiet.History(ctx, r.ID)
 	require.NoError(t, err)
-	assert.ErrorIs(t, quiet.Update(ctx, 2, stale, h[2]), release.ErrConflict, "compare-and-swap still applies")
+	assert.ErrorIs(t, quiet.Update(ctx, 2, stale, h[2]), release.ErrStale, "compare-and-swap still applies")
 }

@@ -127,7 +127,7 @@ func TestReplicasNoLostUpdateNoDoubleBooking(t *testing.T) {
 						commits[i].Add(1)
 						break
 					}
-					if !errors.Is(err, release.ErrConflict) {
+					if !errors.Is(err, release.ErrStale) {
 						failures <- fmt.Errorf("engine %d: %s: %w", w, ev, err)
 						return
 					}

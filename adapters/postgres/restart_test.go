@@ -184,7 +184,7 @@ func TestRestartMidRun(t *testing.T) {
 					acksMu.Lock()
 					acks[id] = append(acks[id], ack{r.Revision, r.Head})
 					acksMu.Unlock()
-				case errors.Is(err, release.ErrConflict):
+				case errors.Is(err, release.ErrStale):
 					conflicts.Add(1)
 				default: // the server is down: the outcome is open; read again later
 					failures.Add(1)

@@ -17,9 +17,9 @@ var (
 	// ErrUnavailable is matched by the *Error of a delivery refused at once because
 	// the instance failed a moment ago (see [WithCooldown]).
 	ErrUnavailable = errors.New("servicenow: the instance failed a moment ago; not trying again yet")
-	// ErrConflict is matched by a [*ConflictError]: the change request was changed
+	// ErrStale is matched by a [*ConflictError]: the change request was changed
 	// by someone else in a way the sync does not overwrite.
-	ErrConflict = errors.New("servicenow: the change request was changed by someone else")
+	ErrStale = errors.New("servicenow: the change request was changed by someone else")
 )
 
 // ConfigError lists every problem of a [Config] at once.
@@ -120,5 +120,5 @@ func (e *ConflictError) Error() string {
 		e.Change, e.Field, e.Release, e.Want, e.By, e.Got)
 }
 
-// Unwrap returns [ErrConflict].
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// Unwrap returns [ErrStale].
+func (e *ConflictError) Unwrap() error { return ErrStale }

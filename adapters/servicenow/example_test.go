@@ -3,6 +3,7 @@ package servicenow_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/releasekit/releasekit/adapters/memory"
@@ -30,31 +31,53 @@ func Example() {
 		ConfigurationItems: map[string]string{"payments": "d4e5f6"},
 	}, servicenow.WithReleases(store), servicenow.WithClock(clock))
 	if err != nil {
-		panic(err)
+		log.Fatal(err)
 	}
-	cal, _ := calendar.New()
-	eng, _ := release.New(store, release.WithClock(clock), release.WithNotifier(syncer),
+	cal, err := calendar.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	eng, err := release.New(store, release.WithClock(clock), release.WithNotifier(syncer),
 		release.WithCalendar(release.CalendarConfig{Calendar: cal}), release.WithRisk(release.RiskConfig{}))
+	if err != nil {
+		log.Fatal(err)
+	}
 	// A dispatch.Dispatcher over the store's outbox, with the same syncer,
 	// delivers what the engine could not (the instance down):
-	//   d, _ := dispatch.New(store, syncer, dispatch.Config{})
+	//   d, err := dispatch.New(store, syncer, dispatch.Config{})
+	//   if err != nil { ... }
 	//   go d.Run(ctx)
 
 	ana := release.Person("ana", release.RoleDeveloper)
-	r, _ := eng.Create(ctx, release.Spec{Name: "payments", Version: "2.1.0", Environment: "prod", Author: "ana", Duration: time.Hour,
+	r, err := eng.Create(ctx, release.Spec{Name: "payments", Version: "2.1.0", Environment: "prod", Author: "ana", Duration: time.Hour,
 		Components: []release.Component{{Name: "payments", Version: "2.1.0"}}})
-	r, _ = eng.Fire(ctx, r.ID, release.EventPlan, ana)
-	r, _ = eng.Fire(ctx, r.ID, release.EventSchedule, ana, release.At(time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if r, err = eng.Fire(ctx, r.ID, release.EventPlan, ana); err != nil {
+		log.Fatal(err)
+	}
+	if r, err = eng.Fire(ctx, r.ID, release.EventSchedule, ana, release.At(time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC))); err != nil {
+		log.Fatal(err)
+	}
 	cr := instance.ChangesFor(r.ID.String())[0]
 	fmt.Println(cr["number"], cr["type"], "state", cr["state"], "window", cr["start_date"], "–", cr["end_date"])
 
 	// kim approves in the instance; reading back records it.
-	_ = instance.Approve(cr["sys_id"], "kim", "CAB: go")
-	rb, _ := syncer.ReadBack(ctx, eng, r.ID)
+	if err := instance.Approve(cr["sys_id"], "kim", "CAB: go"); err != nil {
+		log.Fatal(err)
+	}
+	rb, err := syncer.ReadBack(ctx, eng, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	for _, a := range rb.Approvals {
 		fmt.Println(a.User, a.State, "recorded:", a.Recorded)
 	}
-	evs, _ := eng.Evidence(ctx, r.ID)
+	evs, err := eng.Evidence(ctx, r.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(evs[0].Kind, "by", evs[0].By.ID, "as", evs[0].Role)
 	// Output:
 	// CHG0010001 normal state -3 window 2026-03-03 10:00:00 – 2026-03-03 11:00:00

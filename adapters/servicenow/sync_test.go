@@ -285,7 +285,7 @@ func TestPersonCancelsTheChangeRequest(t *testing.T) {
 	assert.Equal(t, sAuthorize, c.Want)
 	assert.Equal(t, sCancel, c.Got)
 	assert.Equal(t, "pat", c.By)
-	assert.ErrorIs(t, c, servicenow.ErrConflict)
+	assert.ErrorIs(t, c, servicenow.ErrStale)
 	assert.Contains(t, c.Error(), cr["number"])
 }
 

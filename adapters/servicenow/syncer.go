@@ -260,7 +260,7 @@ func (s *Syncer) sync(ctx context.Context, r release.Release) error {
 		}
 		cr = again
 	}
-	return &Error{Op: "update", Table: "change_request", Record: cr["number"], Err: fmt.Errorf("%w: it changed between every read and write in %d rounds", ErrConflict, maxRounds)}
+	return &Error{Op: "update", Table: "change_request", Record: cr["number"], Err: fmt.Errorf("%w: it changed between every read and write in %d rounds", ErrStale, maxRounds)}
 }
 
 // fields the sync reads back.

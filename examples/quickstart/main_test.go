@@ -17,6 +17,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -51,7 +52,7 @@ func TestQuickstartTwice(t *testing.T) {
 		}
 		assert.Equal(t, release.StateClosed, prod["inventory"].State)
 		assert.Equal(t, release.StateClosed, prod["auth"].State)
-		assert.Equal(t, release.ClassEmergency, prod["auth"].Class)
+		assert.Equal(t, change.Emergency, prod["auth"].Class)
 		assert.Equal(t, release.StatePlanned, prod["checkout"].State, "held: its need was rolled back")
 
 		pay := prod["payments"]

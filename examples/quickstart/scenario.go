@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/risk"
@@ -84,13 +85,13 @@ func trainSpecs(run int) []release.Spec {
 // hotfixSpec is the emergency change that ships during the freeze.
 func hotfixSpec(run int) release.Spec {
 	v := fmt.Sprintf("5.%d.1", run)
-	return release.Spec{Name: "auth", Version: v, Team: "identity", Duration: 30 * time.Minute, Class: release.ClassEmergency,
+	return release.Spec{Name: "auth", Version: v, Team: "identity", Duration: 30 * time.Minute, Class: change.Emergency,
 		Components: []release.Component{{Name: "auth", Version: v, PreviousVersion: fmt.Sprintf("5.%d.0", run)}}}
 }
 
 // changes: what version control says about each release (size, test coverage, how
 // long before the release its last commit landed).
-var changes = map[string]change{
+var changes = map[string]commitFacts{
 	"inventory":     {lines: 120, files: 6, coverage: 86, age: 30 * time.Hour},
 	"notifications": {lines: 640, files: 14, coverage: 74, age: 52 * time.Hour},
 	"payments":      {lines: 2400, files: 48, coverage: 45, age: 4 * 24 * time.Hour},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/gate"
 	"github.com/releasekit/releasekit/release"
@@ -69,7 +70,7 @@ func calendarRules() []calendar.Rule {
 			Name: "holiday freeze", Kind: calendar.Freeze, Zone: "Europe/Berlin",
 			Start: calendar.Wall(2026, 12, 18, 0, 0, 0), End: calendar.Wall(2027, 1, 4, 0, 0, 0),
 			RRule: "FREQ=YEARLY", Scope: calendar.Scope{Environments: []string{"staging", "prod"}},
-			AllowClasses: []calendar.Class{calendar.ClassEmergency},
+			AllowClasses: []change.Class{change.Emergency},
 		},
 	}
 }
@@ -126,9 +127,9 @@ func (e *evidence) input(_ context.Context, r release.Release) (gate.Input, erro
 	return gate.Input{Metrics: metrics, Baselines: baselines}, nil
 }
 
-// change is what version control knows about a release: how big it is and how well
+// commitFacts is what version control knows about a release: how big it is and how well
 // it is tested. The risk model reads it.
-type change struct {
+type commitFacts struct {
 	lines, files int
 	coverage     float64
 	// age is how long before the release was created its last commit landed:
@@ -159,10 +160,10 @@ var prodLog = map[string]risk.Outcomes{"payments": {Deployments: 10, Failures: 3
 // from the graph, and how its components fared in this environment before (the old
 // deployment log for prod, plus what the store holds, so a second run knows about
 // the first).
-func riskFacts(store release.Store, shop *depgraph.Graph[string], changes map[string]change) func(context.Context, release.Release) (risk.Facts, error) {
+func riskFacts(store release.Store, shop *depgraph.Graph[string], changes map[string]commitFacts) func(context.Context, release.Release) (risk.Facts, error) {
 	return func(ctx context.Context, r release.Release) (risk.Facts, error) {
 		c := changes[r.Name]
-		f := risk.Facts{Class: risk.Class(r.Class), LinesChanged: c.lines, FilesChanged: c.files,
+		f := risk.Facts{Class: r.Class, LinesChanged: c.lines, FilesChanged: c.files,
 			Tests: risk.TestEvidence{Passed: true, Coverage: c.coverage}, History: map[string]risk.Outcomes{}}
 		earlier, err := store.List(ctx, release.Filter{Environment: r.Environment})
 		if err != nil {
@@ -238,7 +239,7 @@ func (c *chat) count() int {
 // calendar, the risk policy, the gates, the dependencies between releases and the
 // promotion pipeline, plans rollbacks, and records every decision in the history.
 func newEngine(store release.Store, clk release.Clock, cal *calendar.Calendar, shop *depgraph.Graph[string], ev *evidence,
-	changes map[string]change, exec rollback.Executor, notes release.Notifier) (*release.Engine, error) {
+	changes map[string]commitFacts, exec rollback.Executor, notes release.Notifier) (*release.Engine, error) {
 	return release.New(store,
 		release.WithClock(clk),
 		release.WithNotifier(notes),

@@ -246,7 +246,7 @@ func loseNothing(t *testing.T, inner release.Store, seed uint64, fires int) {
 			require.False(t, inHistory, "transition %s failed before its commit (%v) but is stored", a.reason, a.err)
 		default:
 			refused++
-			require.True(t, errors.Is(a.err, release.ErrConflict) || errors.Is(a.err, release.ErrInvalidTransition),
+			require.True(t, errors.Is(a.err, release.ErrStale) || errors.Is(a.err, release.ErrInvalidTransition),
 				"attempt %s failed other than with a fault, a conflict or an invalid transition: %v", a.reason, a.err)
 			require.False(t, inHistory, "refused attempt %s is stored", a.reason)
 		}

@@ -139,7 +139,7 @@ func TestWritePhases(t *testing.T) {
 			// A retry with the revision acted on never applies the change twice.
 			_, err = e.Fire(ctx, r.ID, release.EventPlan, bob, release.ExpectRevision(1))
 			if tc.stored {
-				require.ErrorIs(t, err, release.ErrConflict)
+				require.ErrorIs(t, err, release.ErrStale)
 			} else {
 				require.NoError(t, err, "the second call has no fault")
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -58,7 +59,7 @@ func Sample(i int) []release.Notification {
 		Name:        sampleNames[abs(i)%len(sampleNames)],
 		Version:     fmt.Sprintf("1.%d.0", abs(i)%100),
 		Environment: sampleEnvs[abs(i)%len(sampleEnvs)],
-		Class:       release.ClassNormal,
+		Class:       change.Normal,
 		Author:      "alice",
 		Components: []release.Component{
 			{Name: "api", Version: fmt.Sprintf("1.%d.0", abs(i)%100), PreviousVersion: "1.0.0"},

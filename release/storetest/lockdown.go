@@ -14,19 +14,19 @@ import (
 
 func init() {
 	cases = append(cases,
-		// AppendLockdown appends only the next sequence (ErrConflict otherwise, nothing
+		// AppendLockdown appends only the next sequence (ErrStale otherwise, nothing
 		// changed); LockdownHistory returns the entries in order, copied out, and an
 		// empty history as no entries and no error.
 		testCase{"Lockdown/History", lockdownCase(testLockdownHistory)},
 		// 12 concurrent AppendLockdown of the same sequence: exactly one succeeds, the
-		// others are ErrConflict, and the history holds the winner.
+		// others are ErrStale, and the history holds the winner.
 		// LockdownHistoryFrom returns the entries from a sequence on, in order and
 		// copied out: all of them from 0 or 1, the tail from inside, none past the end.
 		testCase{"Lockdown/HistoryFrom", lockdownCase(testLockdownHistoryFrom)},
 		testCase{"Lockdown/AppendConcurrent", lockdownCase(testLockdownAppendConcurrent)},
 		// UpdateFenced commits with the fence the history has (with and without an
 		// idempotency key), and with a stale fence changes nothing and returns
-		// ErrConflict; a stale revision is still ErrConflict.
+		// ErrStale; a stale revision is still ErrStale.
 		testCase{"Lockdown/Fence", lockdownCase(testLockdownFence)},
 		// Two engines over the store (two replicas): a lockdown declared on one
 		// refuses the other's start in its environment at once, not in another
@@ -79,15 +79,15 @@ func testLockdownHistory(t *testing.T, s release.Store) {
 	if err != nil || len(h) != 0 {
 		t.Fatalf("empty store: LockdownHistory = %d entries, %v; want none and nil", len(h), err)
 	}
-	if err := ls.AppendLockdown(ctx, lockdownEntry(t, 2, "", "skip")); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("AppendLockdown of entry 2 on an empty history = %v, want ErrConflict", err)
+	if err := ls.AppendLockdown(ctx, lockdownEntry(t, 2, "", "skip")); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("AppendLockdown of entry 2 on an empty history = %v, want ErrStale", err)
 	}
 	first := lockdownEntry(t, 1, "", "incident 42")
 	if err := ls.AppendLockdown(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := ls.AppendLockdown(ctx, lockdownEntry(t, 1, "", "again")); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("a second entry 1 = %v, want ErrConflict", err)
+	if err := ls.AppendLockdown(ctx, lockdownEntry(t, 1, "", "again")); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("a second entry 1 = %v, want ErrStale", err)
 	}
 	second := lockdownEntry(t, 2, first.Hash, "incident 43")
 	if err := ls.AppendLockdown(ctx, second); err != nil {
@@ -172,8 +172,8 @@ func testLockdownAppendConcurrent(t *testing.T, s release.Store) {
 		t.Fatalf("%d of %d concurrent appends of entry 1 succeeded, want exactly 1", won.Load(), n)
 	}
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, release.ErrConflict) {
-			t.Fatalf("a losing append = %v, want ErrConflict", err)
+		if err != nil && !errors.Is(err, release.ErrStale) {
+			t.Fatalf("a losing append = %v, want ErrStale", err)
 		}
 	}
 	if h, err := ls.LockdownHistory(ctx); err != nil || len(h) != 1 {
@@ -213,8 +213,8 @@ func testLockdownFence(t *testing.T, s release.Store) {
 		t.Fatal(err)
 	}
 	stale, staleEntry := nextEntry(t, next, release.EventCancel, release.StateCancelled)
-	if err := ls.UpdateFenced(ctx, next.Revision, stale, staleEntry, nil, 0); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("UpdateFenced with a stale fence = %v, want ErrConflict", err)
+	if err := ls.UpdateFenced(ctx, next.Revision, stale, staleEntry, nil, 0); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("UpdateFenced with a stale fence = %v, want ErrStale", err)
 	}
 	got, err := s.Get(ctx, r.ID)
 	if err != nil || got.Revision != next.Revision || got.State != release.StatePlanned {
@@ -223,13 +223,13 @@ func testLockdownFence(t *testing.T, s release.Store) {
 	if h, err := s.History(ctx, r.ID); err != nil || len(h) != 2 {
 		t.Fatalf("after a refused fenced update the history holds %d entries (%v), want 2", len(h), err)
 	}
-	if err := ls.UpdateFenced(ctx, r.Revision, stale, staleEntry, nil, 1); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("UpdateFenced with a stale revision = %v, want ErrConflict", err)
+	if err := ls.UpdateFenced(ctx, r.Revision, stale, staleEntry, nil, 1); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("UpdateFenced with a stale revision = %v, want ErrStale", err)
 	}
 	if _, ok := s.(release.KeyStore); ok {
 		k := release.KeyRecord{Key: "fenced-key", Request: strings.Repeat("ab", 32), Result: stale}
-		if err := ls.UpdateFenced(ctx, next.Revision, stale, staleEntry, &k, 0); !errors.Is(err, release.ErrConflict) {
-			t.Fatalf("keyed UpdateFenced with a stale fence = %v, want ErrConflict", err)
+		if err := ls.UpdateFenced(ctx, next.Revision, stale, staleEntry, &k, 0); !errors.Is(err, release.ErrStale) {
+			t.Fatalf("keyed UpdateFenced with a stale fence = %v, want ErrStale", err)
 		}
 		if _, err := s.(release.KeyStore).LookupKey(ctx, k.Key); !errors.Is(err, release.ErrNotFound) {
 			t.Fatalf("a refused keyed update stored its key: LookupKey = %v", err)
@@ -293,8 +293,8 @@ func testLockdownReplicas(t *testing.T, s release.Store) {
 	if lifted.LiftedBy.ID != bob.ID || lifted.Active(t0.Add(2*time.Hour)) {
 		t.Fatalf("lifted lockdown = %+v", lifted)
 	}
-	if _, err := b.Lift(ctx, l.ID, bob, "again"); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("a second lift = %v, want ErrConflict", err)
+	if _, err := b.Lift(ctx, l.ID, bob, "again"); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("a second lift = %v, want ErrStale", err)
 	}
 	if _, err := a.Fire(ctx, inProd.ID, release.EventStart, bob); err != nil {
 		t.Fatalf("start after the lift: %v", err)

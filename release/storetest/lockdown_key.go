@@ -14,7 +14,7 @@ func init() {
 		// A keyed declaration retried on another engine (a replica) returns the first
 		// lockdown and writes nothing; 8 concurrent declarations with one key declare
 		// one lockdown; the key with another request is ErrKeyReused; a keyed lift
-		// retried returns the lift it made (not ErrConflict); the history keeps each
+		// retried returns the lift it made (not ErrStale); the history keeps each
 		// entry's key and request hash through the store, and verifies.
 		testCase{"Lockdown/Keys", lockdownCase(testLockdownKeys)},
 	)
@@ -61,8 +61,8 @@ func testLockdownKeys(t *testing.T, s release.Store) {
 	if err != nil || !again.LiftedAt.Equal(lifted.LiftedAt) || again.LiftReason != "fixed" {
 		t.Fatalf("retried lift = %+v, %v; want the first lift %+v", again, err, lifted)
 	}
-	if _, err := b.Lift(ctx, first.ID, bob, "fixed"); !errors.Is(err, release.ErrConflict) {
-		t.Fatalf("an unkeyed second lift = %v, want ErrConflict", err)
+	if _, err := b.Lift(ctx, first.ID, bob, "fixed"); !errors.Is(err, release.ErrStale) {
+		t.Fatalf("an unkeyed second lift = %v, want ErrStale", err)
 	}
 	h, err := s.(release.LockdownStore).LockdownHistory(ctx)
 	if err != nil {

@@ -197,7 +197,7 @@ func classify(err error) *APIError {
 	case errors.As(err, &ce):
 		out.Kind = KindConflict
 		out.Reasons = []string{"read the release again (GET /releases/{id}) and send its revision in If-Match"}
-	case errors.Is(err, release.ErrConflict), errors.Is(err, release.ErrSlotTaken), errors.Is(err, release.ErrAlreadyExists),
+	case errors.Is(err, release.ErrStale), errors.Is(err, release.ErrSlotTaken), errors.Is(err, release.ErrAlreadyExists),
 		errors.Is(err, calendar.ErrConflict):
 		out.Kind = KindConflict
 	case errors.As(err, &ve):

@@ -102,7 +102,7 @@ func (s *Server) liftLockdown(w http.ResponseWriter, r *http.Request, who Identi
 	case errors.Is(err, release.ErrNotFound):
 		s.fail(w, r, apiErr(KindNotFound, "no lockdown or freeze "+id.String(), "GET /lockdowns lists the lockdowns and freezes declared"))
 		return
-	case errors.Is(err, release.ErrConflict):
+	case errors.Is(err, release.ErrStale):
 		s.fail(w, r, &APIError{Kind: KindConflict, Message: "lockdown " + id.String() + " was lifted already", Err: err,
 			Reasons: []string{err.Error(), "nothing to lift: GET /lockdowns shows who lifted it and why; POST /lockdowns declares a new one to stop the line again"}})
 		return
