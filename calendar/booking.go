@@ -3,9 +3,7 @@ package calendar
 import (
 	"cmp"
 	"fmt"
-	"math/bits"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -74,260 +72,6 @@ func classActionProblems(c change.Class, a Action) []string {
 	return p
 }
 
-// ---- index ----
-
-type bEntry struct {
-	b    Booking
-	s, e int64
-}
-
-// envIndex holds one environment's bookings, split by length class (lengths within a
-// factor of four of each other share a class), each class a sorted run. A query
-// looks back from its start only by the longest booking of each class, so one
-// 300-day booking makes the queries scan its own class's few bookings further back,
-// not every booking of the last 300 days.
-type envIndex struct {
-	classes []lenClass // ascending by class
-	n       int
-}
-
-type lenClass struct {
-	class int
-	run   *run
-}
-
-// lengthClass returns the class of a booking of length d nanoseconds.
-func lengthClass(d int64) int { return bits.Len64(uint64(max(d, 1))) / 2 }
-
-// run is a sorted list of bookings by (start, ID), kept in chunks of at most
-// chunkMax, so that an insert in random order costs O(log n + chunkMax), not O(n).
-// Each entry carries its start and end inline, and tails holds each chunk's last
-// start, so that searches and scans read contiguous memory and follow a pointer only
-// for the entries they return (or to break a tie between equal starts).
-type run struct {
-	chunks [][]rEntry // each sorted and non-empty; chunk i's entries precede chunk i+1's
-	tails  []int64    // tails[i]: the start of chunks[i]'s last entry
-	maxLen int64      // upper bound on e-s over the entries
-	n      int
-}
-
-type rEntry struct {
-	s, e int64
-	p    *bEntry
-}
-
-const chunkMax = 512
-
-type bookingIndex struct {
-	byID map[string]*bEntry
-	envs map[string]*envIndex
-}
-
-func newBookingIndex() *bookingIndex {
-	return &bookingIndex{byID: map[string]*bEntry{}, envs: map[string]*envIndex{}}
-}
-
-func (x *bookingIndex) clone() *bookingIndex {
-	y := &bookingIndex{byID: make(map[string]*bEntry, len(x.byID)), envs: make(map[string]*envIndex, len(x.envs))}
-	for k, v := range x.byID {
-		y.byID[k] = v
-	}
-	for k, v := range x.envs {
-		ix := &envIndex{classes: make([]lenClass, len(v.classes)), n: v.n}
-		for i, c := range v.classes {
-			ix.classes[i] = lenClass{class: c.class, run: c.run.clone()}
-		}
-		y.envs[k] = ix
-	}
-	return y
-}
-
-// all appends the environment's bookings to dst, in no particular order.
-func (ix *envIndex) all(dst []*bEntry) []*bEntry {
-	for _, c := range ix.classes {
-		for _, ch := range c.run.chunks {
-			for _, it := range ch {
-				dst = append(dst, it.p)
-			}
-		}
-	}
-	return dst
-}
-
-func entryLess(a *bEntry, s int64, id string) int {
-	return cmp.Or(cmp.Compare(a.s, s), strings.Compare(a.b.ID, id))
-}
-
-func cmpEntry(a, t *bEntry) int { return entryLess(a, t.s, t.b.ID) }
-
-func (r *run) clone() *run {
-	y := &run{chunks: make([][]rEntry, len(r.chunks)), tails: slices.Clone(r.tails), maxLen: r.maxLen, n: r.n}
-	for i, ch := range r.chunks {
-		y.chunks[i] = slices.Clone(ch)
-	}
-	return y
-}
-
-// cmpR orders entries by start, then ID.
-func cmpR(a, b rEntry) int {
-	if a.s != b.s {
-		return cmp.Compare(a.s, b.s)
-	}
-	return strings.Compare(a.p.b.ID, b.p.b.ID)
-}
-
-// chunkFor returns the chunk e belongs in: the first whose last entry is not before
-// e, or the last chunk. The run must not be empty.
-func (r *run) chunkFor(e rEntry) int {
-	i := sort.Search(len(r.tails), func(i int) bool {
-		if r.tails[i] != e.s {
-			return r.tails[i] > e.s
-		}
-		ch := r.chunks[i]
-		return cmpR(ch[len(ch)-1], e) >= 0
-	})
-	return min(i, len(r.chunks)-1)
-}
-
-func (r *run) insert(p *bEntry) {
-	e := rEntry{p.s, p.e, p}
-	r.n++
-	r.maxLen = max(r.maxLen, e.e-e.s)
-	if len(r.chunks) == 0 {
-		r.chunks, r.tails = [][]rEntry{{e}}, []int64{e.s}
-		return
-	}
-	ci := r.chunkFor(e)
-	ch := r.chunks[ci]
-	j, _ := slices.BinarySearchFunc(ch, e, cmpR)
-	ch = slices.Insert(ch, j, e)
-	r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
-	if len(ch) > chunkMax {
-		half := len(ch) / 2
-		r.chunks[ci], r.tails[ci] = ch[:half:half], ch[half-1].s
-		r.chunks = slices.Insert(r.chunks, ci+1, slices.Clone(ch[half:]))
-		r.tails = slices.Insert(r.tails, ci+1, ch[len(ch)-1].s)
-	}
-}
-
-func (r *run) remove(p *bEntry) {
-	if len(r.chunks) == 0 {
-		return
-	}
-	e := rEntry{p.s, p.e, p}
-	ci := r.chunkFor(e)
-	ch := r.chunks[ci]
-	j, found := slices.BinarySearchFunc(ch, e, cmpR)
-	if !found {
-		return
-	}
-	r.n--
-	if ch = slices.Delete(ch, j, j+1); len(ch) == 0 {
-		r.chunks = slices.Delete(r.chunks, ci, ci+1)
-		r.tails = slices.Delete(r.tails, ci, ci+1)
-	} else {
-		r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
-	}
-	if e.e-e.s == r.maxLen {
-		r.maxLen = 0
-		for _, ch := range r.chunks {
-			for _, it := range ch {
-				r.maxLen = max(r.maxLen, it.e-it.s)
-			}
-		}
-	}
-}
-
-// scan appends to dst the entries overlapping [s, e), except the one called skip, in
-// order.
-func (r *run) scan(dst []*bEntry, s, e int64, skip string) []*bEntry {
-	from := s - r.maxLen
-	ci := sort.Search(len(r.tails), func(i int) bool { return r.tails[i] > from })
-	for ; ci < len(r.chunks); ci++ {
-		ch := r.chunks[ci]
-		j := sort.Search(len(ch), func(i int) bool { return ch[i].s > from })
-		for _, it := range ch[j:] {
-			if it.s >= e {
-				return dst
-			}
-			if it.e > s && it.p.b.ID != skip {
-				dst = append(dst, it.p)
-			}
-		}
-	}
-	return dst
-}
-
-func (x *bookingIndex) insert(b Booking) {
-	e := &bEntry{b: cloneBooking(b), s: nanos(b.Start), e: nanos(b.End)}
-	x.byID[b.ID] = e
-	ix := x.envs[b.Environment]
-	if ix == nil {
-		ix = &envIndex{}
-		x.envs[b.Environment] = ix
-	}
-	ix.n++
-	cl := lengthClass(e.e - e.s)
-	i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) })
-	if !found {
-		ix.classes = slices.Insert(ix.classes, i, lenClass{class: cl, run: &run{}})
-	}
-	ix.classes[i].run.insert(e)
-}
-
-func (x *bookingIndex) remove(id string) bool {
-	e, ok := x.byID[id]
-	if !ok {
-		return false
-	}
-	delete(x.byID, id)
-	ix := x.envs[e.b.Environment]
-	cl := lengthClass(e.e - e.s)
-	if i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) }); found {
-		r := ix.classes[i].run
-		r.remove(e)
-		if r.n == 0 {
-			ix.classes = slices.Delete(ix.classes, i, i+1)
-		}
-	}
-	if ix.n--; ix.n == 0 {
-		delete(x.envs, e.b.Environment)
-	}
-	return true
-}
-
-// overlapping appends to dst the bookings of env overlapping [s, e), except the one
-// called skip, ordered by start and ID. It costs O(log N + M), M being the bookings
-// that start, before s, within the longest length of their own length class.
-func (x *bookingIndex) overlapping(dst []*bEntry, env string, s, e int64, skip string) []*bEntry {
-	ix := x.envs[env]
-	if ix == nil {
-		return dst
-	}
-	start := len(dst)
-	for i, c := range ix.classes {
-		mid := len(dst)
-		dst = c.run.scan(dst, s, e, skip)
-		if i == 0 || mid == start || mid == len(dst) {
-			continue
-		}
-		// Merge this class's sorted entries into the ones before: usually a few
-		// long bookings among many short ones, so insert them one by one.
-		if len(dst)-mid > 8 {
-			slices.SortFunc(dst[start:], cmpEntry)
-			continue
-		}
-		for k := mid; k < len(dst); k++ {
-			x, j := dst[k], k
-			for ; j > start && cmpEntry(dst[j-1], x) > 0; j-- {
-				dst[j] = dst[j-1]
-			}
-			dst[j] = x
-		}
-	}
-	return dst
-}
-
 // ---- booking and cancelling ----
 
 // Book adds b to the calendar if [Calendar.Check] finds no conflict. It returns a
@@ -376,8 +120,9 @@ func (c *Calendar) Conflicts() []Conflict {
 }
 
 type sweepItem struct {
-	s, e int64
-	i    int32
+	s, e     int64
+	i        int32 // index in bs
+	env, svc int32 // interned environment and service
 }
 
 // AllConflicts returns every pair of bookings in bs that touch a shared service in
@@ -387,64 +132,52 @@ type sweepItem struct {
 // [ConflictInvalid] and takes no further part. Capacity and rules are not
 // considered: use [Calendar.Check] for them.
 //
-// It sorts the (environment, service, start) triples and sweeps them, in
-// O(S log S + P) for S booking-service pairs and P conflicting pairs.
+// It groups the (environment, service) pairs of the bookings, sorts each group by
+// start and sweeps it, in O(S log G + P) for S booking-service pairs, groups of at
+// most G of them, and P conflicting pairs.
 func AllConflicts(bs []Booking) []Conflict {
 	var out []Conflict
 	n := 0
-	for _, b := range bs {
-		n += len(b.Services)
+	for i := range bs {
+		n += len(bs[i].Services)
 	}
-	// Bucket the (environment, service) pairs by a dense key with a counting sort,
-	// then sort each bucket by start: buckets are small, so this beats one comparison
-	// sort over (key, start).
-	keyOf := make([]int32, 0, n)
-	raw := make([]sweepItem, 0, n)
-	dense := make(map[[2]string]int32, n/2)
-	for i, b := range bs {
-		if !quickValid(&b) {
+	// Environments and services become small integers, and two counting sorts (by
+	// service, then stably by environment) group the items by (environment, service)
+	// in linear time; groups are small, so sorting each by start is cheap.
+	envs, svcs := map[string]int32{}, map[string]int32{}
+	items := make([]sweepItem, 0, n)
+	for i := range bs {
+		b := &bs[i]
+		if !quickValid(b) {
 			if err := b.Validate(); err != nil {
 				out = append(out, Conflict{Kind: ConflictInvalid, Booking: b.ID, Start: b.Start, End: b.End, Reason: err.Error()})
 				continue
 			}
 		}
+		env := intern(envs, b.Environment)
 		s, e := b.Start.UnixNano(), b.End.UnixNano()
 		for _, svc := range b.Services {
-			pk := [2]string{b.Environment, svc}
-			k, ok := dense[pk]
-			if !ok {
-				k = int32(len(dense))
-				dense[pk] = k
-			}
-			keyOf = append(keyOf, k)
-			raw = append(raw, sweepItem{s, e, int32(i)})
+			items = append(items, sweepItem{s, e, int32(i), env, intern(svcs, svc)})
 		}
 	}
-	bounds := make([]int32, len(dense)+1)
-	for _, k := range keyOf {
-		bounds[k+1]++
-	}
-	for k := 1; k < len(bounds); k++ {
-		bounds[k] += bounds[k-1]
-	}
-	items := make([]sweepItem, len(raw))
-	next := slices.Clone(bounds[:len(bounds)-1])
-	for j, it := range raw {
-		k := keyOf[j]
-		items[next[k]] = it
-		next[k]++
-	}
+	tmp := make([]sweepItem, len(items))
+	countingSort(tmp, items, len(svcs), false)
+	countingSort(items, tmp, len(envs), true)
 	type pair struct{ a, b int32 }
 	var pairs []pair
 	var active []sweepItem
-	for k := 0; k+1 < len(bounds); k++ {
-		bucket := items[bounds[k]:bounds[k+1]]
-		if len(bucket) < 2 {
+	for lo := 0; lo < len(items); {
+		hi := lo + 1
+		for hi < len(items) && items[hi].env == items[lo].env && items[hi].svc == items[lo].svc {
+			hi++
+		}
+		group := items[lo:hi]
+		if lo = hi; len(group) < 2 {
 			continue
 		}
-		slices.SortFunc(bucket, func(x, y sweepItem) int { return cmp.Compare(x.s, y.s) })
+		sortByStart(group)
 		active = active[:0]
-		for _, it := range bucket {
+		for _, it := range group {
 			j := 0
 			for _, a := range active {
 				if a.e > it.s {
@@ -484,6 +217,56 @@ func AllConflicts(bs []Booking) []Conflict {
 		return cmp.Or(a.Start.Compare(b.Start), strings.Compare(a.Booking, b.Booking), slices.Compare(a.With, b.With))
 	})
 	return out
+}
+
+// intern returns the number of k in m, adding k with the next number if it is new.
+func intern(m map[string]int32, k string) int32 {
+	v, ok := m[k]
+	if !ok {
+		v = int32(len(m))
+		m[k] = v
+	}
+	return v
+}
+
+// countingSort moves src into dst ordered by environment (byEnv) or by service, each
+// below k, keeping the order of equal keys.
+func countingSort(dst, src []sweepItem, k int, byEnv bool) {
+	next := make([]int32, k+1)
+	for i := range src {
+		if byEnv {
+			next[src[i].env+1]++
+		} else {
+			next[src[i].svc+1]++
+		}
+	}
+	for j := 1; j <= k; j++ {
+		next[j] += next[j-1]
+	}
+	for _, it := range src {
+		key := it.svc
+		if byEnv {
+			key = it.env
+		}
+		dst[next[key]] = it
+		next[key]++
+	}
+}
+
+// sortByStart sorts items by start: by insertion when there are few, as there are
+// in most groups.
+func sortByStart(items []sweepItem) {
+	if len(items) > 12 {
+		slices.SortFunc(items, func(x, y sweepItem) int { return cmp.Compare(x.s, y.s) })
+		return
+	}
+	for i := 1; i < len(items); i++ {
+		it, j := items[i], i
+		for ; j > 0 && items[j-1].s > it.s; j-- {
+			items[j] = items[j-1]
+		}
+		items[j] = it
+	}
 }
 
 // quickValid is a fast path of Booking.Validate for the common well-formed booking.

@@ -381,7 +381,7 @@ type seg struct{ p, q int64 }
 
 // overCapacity returns the maximal intervals, starting before e, in which at least
 // capacity of bs run; each b is counted from max(b.s, s) to b.e.
-func overCapacity(bs []*bEntry, s, e int64, capacity int) []seg {
+func overCapacity(bs []hit, s, e int64, capacity int) []seg {
 	if capacity <= 0 || len(bs) < capacity {
 		return nil
 	}
@@ -574,11 +574,17 @@ func shared(a, b []string) []string {
 }
 
 func (c *Calendar) bookingConflicts(out []Conflict, sub subject, s, e int64, loc *time.Location) []Conflict {
-	others := c.book.overlapping(nil, sub.env, s, e, sub.id)
+	var buf [16]hit
+	others := c.book.overlapping(buf[:0], sub.env, s, e, c.book.slotOf(sub.id))
 	if len(others) == 0 {
 		return out
 	}
-	for _, o := range others {
+	fp := servicesFP(sub.services)
+	for _, h := range others {
+		if h.fp&fp == 0 {
+			continue // no service in common
+		}
+		o := c.book.entry(h)
 		svc := shared(sub.services, o.b.Services)
 		if len(svc) == 0 {
 			continue
@@ -595,7 +601,7 @@ func (c *Calendar) bookingConflicts(out []Conflict, sub subject, s, e int64, loc
 		var ids []string
 		for _, o := range others {
 			if max(o.s, s) < q && o.e > p {
-				ids = append(ids, o.b.ID)
+				ids = append(ids, c.book.entry(o).b.ID)
 			}
 		}
 		slices.Sort(ids)

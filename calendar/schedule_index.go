@@ -81,12 +81,12 @@ func (x *schedIndex) env(c *Calendar, env string) *envSched {
 	}
 	es := &envSched{busy: map[string]*ivSet{}}
 	x.envs[env] = es
-	var items []*bEntry
+	var items []hit
 	if ix := c.book.envs[env]; ix != nil {
 		items = ix.all(nil)
 	}
 	for _, it := range items {
-		es.addBusy(it)
+		es.addBusy(c.book.entry(it))
 	}
 	if capacity := c.Capacity(env); capacity > 0 && len(items) >= capacity {
 		for _, sg := range overCapacity(items, minNanos, maxNanos, capacity) {
@@ -118,7 +118,7 @@ func (x *schedIndex) placed(c *Calendar, b Booking) {
 	if capacity := c.Capacity(b.Environment); capacity > 0 {
 		// The count changed only over [s, e); the bookings overlapping it give it
 		// exactly there (and never too high outside it).
-		others := c.book.overlapping(nil, b.Environment, it.s, it.e, "")
+		others := c.book.overlapping(nil, b.Environment, it.s, it.e, noSlot)
 		for _, sg := range overCapacity(others, it.s, it.e, capacity) {
 			es.full.add(sg.p, sg.q)
 		}

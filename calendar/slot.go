@@ -202,7 +202,8 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 	}
 	capacity := c.Capacity(sub.env)
 	var buf []occ
-	var others []*bEntry
+	var others []hit
+	skip, fp := c.book.slotOf(sub.id), servicesFP(sub.services)
 	t := c.alignUp(lo)
 	for t <= hi {
 		e := t + d
@@ -257,9 +258,12 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 			t = c.alignUp(next)
 			continue
 		}
-		others = c.book.overlapping(others[:0], sub.env, t, e, sub.id)
-		for _, o := range others {
-			if len(sub.services) > 0 && len(o.b.Services) > 0 && len(shared(sub.services, o.b.Services)) > 0 {
+		others = c.book.overlapping(others[:0], sub.env, t, e, skip)
+		for _, h := range others {
+			if h.fp&fp == 0 {
+				continue // no service in common
+			}
+			if o := c.book.entry(h); len(shared(sub.services, o.b.Services)) > 0 {
 				next = max(next, o.e)
 				bl.add(ConflictOverlap, "", o.b.ID)
 			}
@@ -269,7 +273,7 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 			next = max(next, last.q)
 			for _, o := range others {
 				if max(o.s, t) < last.q && o.e > last.p {
-					bl.add(ConflictCapacity, "", o.b.ID)
+					bl.add(ConflictCapacity, "", c.book.entry(o).b.ID)
 				}
 			}
 		}

@@ -18,7 +18,9 @@ import (
 //
 // A bot's scheduler is a loop that calls Due and fires [EventStart] on what it
 // returns; concurrent schedulers are safe, as one start wins and the others get
-// ErrStale or ErrInvalidTransition.
+// ErrStale or ErrInvalidTransition. A start that a freeze, a lockdown or a guard
+// refuses is recorded in the release's history once per cause, not at every retry
+// (see [Engine.Fire]).
 func (e *Engine) Due(ctx context.Context, now time.Time) ([]Release, error) {
 	if now.IsZero() {
 		return nil, &ValidationError{What: "due", Problems: []string{"now is the zero time; pass the clock's time"}}

@@ -77,12 +77,17 @@ func WithPolicy(p Policy) Option {
 	}
 }
 
-// WithGuard adds guards, consulted in the order added before every transition.
+// WithGuard adds guards, consulted in the order added before every transition. A
+// guard may not be named "refusal": that is the annotation of the entry that records
+// a refused approve or start (see [Engine.Fire]).
 func WithGuard(gs ...Guard) Option {
 	return func(e *Engine) error {
 		for _, g := range gs {
 			if g == nil {
 				return &ValidationError{What: "engine options", Problems: []string{"WithGuard(nil): every guard must be non-nil"}}
+			}
+			if g.Name() == refusalAnnotation {
+				return &ValidationError{What: "engine options", Problems: []string{fmt.Sprintf("WithGuard: a guard named %q: the name is the engine's annotation of a recorded refusal; name the guard otherwise", refusalAnnotation)}}
 			}
 			e.guards = append(e.guards, g)
 		}
@@ -374,10 +379,28 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 // actor; with a *GuardError (ErrGuardRefused) listing every guard's refusal; then
 // commits the new state and its history entry with compare-and-swap, returning
 // ErrStale if another change won the race (nothing is written then; read again and
-// decide again). A refused Fire changes nothing, with one exception: an approve that
-// the gates of [WithGates] refuse (No-Go) records its decision as an [EventDecision]
-// entry, which moves the revision but not the state. With [IdempotencyKey], a retry
-// returns the first committed result.
+// decide again).
+//
+// A refused Fire changes nothing, with one exception: an approve or a start refused
+// by a guard or by the engine's own checks (the gates' No-Go, the calendar, a runtime
+// lockdown or freeze, the dependencies, the pipeline) is an operational decision, and
+// is kept in the history as an [EventDecision] entry by the actor who asked, at the
+// time of the attempt, with their reason and data: the state stays, the revision
+// moves, and [AuditEntry.Refused] reads back the event and each refusal (guard,
+// cause, reason). The entry is written with compare-and-swap into the hash chain like
+// any other, and the refusal is returned as it is, a *GuardError (ErrGuardRefused),
+// joined with the store's error only if the entry could not be written. A refusal for
+// the same causes ([Refusal.Cause]) as the last decision recorded since the release
+// last moved is not written again, so a scheduler that retries a refused start every
+// minute leaves one entry. Nothing is written for the refusals that come before the
+// guards: a stale revision, an invalid transition, a forbidden actor (someone without
+// authority must not write to a release's history), invalid input; nor for a refusal
+// of any other event. A caller that uses ExpectRevision reads the release again after
+// a recorded refusal.
+//
+// With [IdempotencyKey], a retry returns the first committed result. A refused call
+// keeps no key (a recorded refusal is not the call's result): retrying it decides
+// again.
 //
 // After the commit, the notifier is told. If it fails, Fire returns the committed
 // release together with a *NotifyError (ErrNotify); [Committed] tells the two cases
@@ -526,7 +549,7 @@ func (e *Engine) consult(ctx context.Context, p *Proposal) ([]Refusal, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		refusals = append(refusals, Refusal{Guard: g.Name(), Reason: err.Error(), Err: err})
+		refusals = append(refusals, newRefusal(g.Name(), err))
 	}
 	p.guard = ""
 	return refusals, nil

@@ -98,6 +98,9 @@ func TestFireRefusals(t *testing.T) {
 		fire    []release.FireOption
 		want    error
 		check   func(t *testing.T, err error)
+		// recorded: the refusal is an operational decision, kept as one decision
+		// entry (a refused start); every other refusal writes nothing.
+		recorded bool
 	}{
 		{why: "an event the state does not allow", actor: rui, event: release.EventStart, want: release.ErrInvalidTransition,
 			check: func(t *testing.T, err error) {
@@ -134,7 +137,8 @@ func TestFireRefusals(t *testing.T) {
 				}
 			}},
 		{why: "a guard scoped to start refuses start", opts: []release.Option{release.WithGuard(refuseStart)},
-			prepare: []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove}, actor: rui, event: release.EventStart, want: release.ErrGuardRefused},
+			prepare: []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove}, actor: rui, event: release.EventStart, want: release.ErrGuardRefused,
+			recorded: true},
 		{why: "data that is not JSON", actor: rui, event: release.EventPlan, fire: []release.FireOption{release.Data(make(chan int))}, want: release.ErrInvalid},
 		{why: "an actor without an ID", actor: release.Actor{Kind: release.ActorPerson}, event: release.EventPlan, want: release.ErrInvalid},
 		{why: "a policy that does not cover the environment", opts: []release.Option{release.WithPolicy(release.Policy{Permissions: []release.Permission{{Name: "dev-only", Events: release.Events(), Environments: []string{"dev"}}}})},
@@ -156,14 +160,29 @@ func TestFireRefusals(t *testing.T) {
 				tc.check(t, err)
 			}
 			after := releasetest.RequireState(t, f.eng, r.ID, r.State)
-			if after.Revision != r.Revision {
-				t.Fatalf("a refused Fire moved the revision from %d to %d", r.Revision, after.Revision)
+			added := 0
+			if tc.recorded {
+				added = 1
 			}
-			if h, _ := f.eng.History(ctx, r.ID); len(h) != len(before) {
-				t.Fatalf("a refused Fire appended to the history")
+			if after.Revision != r.Revision+int64(added) {
+				t.Fatalf("a refused Fire moved the revision from %d to %d, want %d more", r.Revision, after.Revision, added)
 			}
-			if len(f.notes.Notifications()) != notes {
-				t.Fatalf("a refused Fire notified")
+			h, _ := f.eng.History(ctx, r.ID)
+			if len(h) != len(before)+added {
+				t.Fatalf("a refused Fire appended %d entries to the history, want %d", len(h)-len(before), added)
+			}
+			if tc.recorded {
+				last := h[len(h)-1]
+				event, refusals, ok := last.Refused()
+				if last.Event != release.EventDecision || !ok || event != tc.event || len(refusals) == 0 || last.Actor.ID != tc.actor.ID {
+					t.Fatalf("the refusal is not recorded as a decision of %s by %s: %+v", tc.event, tc.actor.ID, last)
+				}
+				if err := release.VerifyRelease(after, h); err != nil {
+					t.Fatalf("the history does not verify after the recorded refusal: %v", err)
+				}
+			}
+			if len(f.notes.Notifications()) != notes+added {
+				t.Fatalf("a refused Fire notified %d times, want %d", len(f.notes.Notifications())-notes, added)
 			}
 		})
 	}

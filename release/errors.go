@@ -141,7 +141,14 @@ func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
 type Refusal struct {
 	Guard  string
 	Reason string
-	// Err is the error the guard returned; it may carry typed details.
+	// Cause names what refused in words that stay the same while the cause lasts,
+	// so that a retry refused for the same cause can be told from a new refusal:
+	// the calendar's rules and bookings (`freeze "holiday freeze"`), the booked
+	// slot not open yet or closed, the runtime lockdowns and freezes by ID; for any
+	// other guard, its reason on one line.
+	Cause string
+	// Err is the error the guard returned; it may carry typed details. It is nil
+	// in a refusal read back from the history ([AuditEntry.Refused]).
 	Err error
 }
 

@@ -199,7 +199,10 @@ func (ev *Evidence) normalized() *Evidence {
 }
 
 // Evidences returns the evidence recorded in a history, oldest first (the
-// Evidence of every [EventRecord] entry).
+// Evidence of every [EventRecord] entry). A recorded refusal (an [EventDecision]
+// entry: a No-Go, a refused start) is not evidence: it is what the engine decided
+// on the evidence, and [AuditEntry.Refused] reads it. So a refused approve never
+// counts as its actor's approval, and a gate never reads a refusal as a fact.
 func Evidences(h []AuditEntry) []Evidence {
 	var out []Evidence
 	for _, e := range h {

@@ -72,8 +72,9 @@ const EventCreate Event = "create"
 const (
 	// EventRecord is the entry of a piece of [Evidence] ([Engine.Record]).
 	EventRecord Event = "record"
-	// EventDecision is the entry of a Go/No-Go decision that refused an approve:
-	// the decision, with every reason, is in its "gates" annotation.
+	// EventDecision is the entry of a refused approve or start (see [Engine.Fire]):
+	// [AuditEntry.Refused] reads the event and each refusal from its "refusal"
+	// annotation; a No-Go of the gates is in its "gates" annotation too.
 	EventDecision Event = "decision"
 )
 

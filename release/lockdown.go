@@ -839,7 +839,7 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 			roles = c.cfg.OverrideRoles
 		}
 	}
-	var stops, freezes []string
+	var stops, freezes, stopIDs, freezeIDs []string
 	var overridden []ID
 	for _, l := range open {
 		if !l.covers(p.Release, p.Now, p.Release.Duration) {
@@ -848,20 +848,26 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 		switch {
 		case l.kind() == KindLockdown:
 			stops = append(stops, l.describe())
+			stopIDs = append(stopIDs, string(KindLockdown)+" "+l.ID.String())
 		case slices.Contains(l.AllowClasses, p.Release.Class):
 		case o.override != "" && slices.ContainsFunc(roles, p.Actor.HasRole):
 			overridden = append(overridden, l.ID)
 		default:
 			freezes = append(freezes, l.describe())
+			freezeIDs = append(freezeIDs, string(KindFreeze)+" "+l.ID.String())
 		}
 	}
+	// The cause names the lockdowns and freezes by ID: a refused start is recorded
+	// once per cause (see Engine.Fire).
+	why := causes(append(stopIDs, freezeIDs...))
 	switch {
 	case len(stops) > 0:
-		return errors.New(strings.Join(append(stops, freezes...), "; ") + " (a lockdown cannot be overridden; it holds until it is lifted)")
+		return &causedError{msg: strings.Join(append(stops, freezes...), "; ") + " (a lockdown cannot be overridden; it holds until it is lifted)", why: why}
 	case len(freezes) > 0 && o.override != "":
-		return fmt.Errorf("%s (%s may not override a freeze: it takes one of the roles %s)", strings.Join(freezes, "; "), p.Actor.ID, strings.Join(roles, ", "))
+		return &causedError{msg: fmt.Sprintf("%s (%s may not override a freeze: it takes one of the roles %s)", strings.Join(freezes, "; "), p.Actor.ID, strings.Join(roles, ", ")),
+			why: why + "; override not allowed"}
 	case len(freezes) > 0:
-		return errors.New(strings.Join(freezes, "; "))
+		return &causedError{msg: strings.Join(freezes, "; "), why: why}
 	case len(overridden) > 0:
 		return p.Annotate(map[string]any{"override": o.override, "by": p.Actor.ID, "overridden": overridden})
 	}

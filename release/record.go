@@ -2,8 +2,10 @@ package release
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -143,7 +145,8 @@ func (e *Engine) dutiesAllow(ctx context.Context, r Release, ev Evidence) error 
 }
 
 // Evidence returns the evidence recorded about release id, oldest first (see
-// [Engine.Record]); the history holds it, this reads it out.
+// [Engine.Record] and [Evidences]: recorded refusals are not evidence); the history
+// holds it, this reads it out.
 func (e *Engine) Evidence(ctx context.Context, id ID) ([]Evidence, error) {
 	h, err := e.History(ctx, id)
 	if err != nil {
@@ -154,43 +157,99 @@ func (e *Engine) Evidence(ctx context.Context, id ID) ([]Evidence, error) {
 
 // update commits a change, keyed when k is not nil.
 func (e *Engine) update(ctx context.Context, expected int64, next Release, entry AuditEntry, k *KeyRecord, p *Proposal) error {
+	if k != nil {
+		// The key stores the result, fenced or not: a retry returns it.
+		k.Result = next.Clone()
+	}
 	if p != nil && p.fenced {
 		return e.store.(LockdownStore).UpdateFenced(ctx, expected, next, entry, k, p.fence)
 	}
 	if k == nil {
 		return e.store.Update(ctx, expected, next, entry)
 	}
-	k.Result = next.Clone()
 	return e.store.(KeyStore).UpdateKeyed(ctx, expected, next, entry, *k)
 }
 
-// recordDecision keeps the Go/No-Go decision of a refused approve in the history: an
-// [EventDecision] entry that leaves the state as it is and carries the decision, with
-// every reason, in its "gates" annotation (as the entry of an approve that went
-// through does), so that a refusal is reviewed and replayed like a Go. It returns
-// refused, joined with the store's error if the entry could not be written (a
-// conflict: the release changed while the gates were evaluated).
+// recordDecision keeps a refused approve or start in the history (see [Engine.Fire]):
+// an [EventDecision] entry that leaves the state as it is, by the actor who asked,
+// at the time of the attempt, with the caller's reason and data, and a "refusal"
+// annotation naming the event and each refusal (guard, cause, reason on one line).
+// A refused approve keeps its guards' annotations too (the gates' decision, so that
+// a No-Go replays like a Go); a refused start keeps none (an override the calendar
+// accepted did not happen). It returns refused, joined with the store's error when
+// the entry could not be written.
+//
+// A refusal for the same causes as the last decision since the release last moved
+// is not written again: a scheduler retrying a refused start every minute leaves
+// one entry. A refused start that loses the race with another change of the
+// release is written on top of it, decided again on dedupe, as long as the release
+// is still in the state, scope and slot it was refused in; a refused approve is
+// not (its decision read the evidence as it was).
 func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, refused *GuardError) error {
-	if _, ok := p.annotations[(&gateStage{}).name()]; p.Event != EventApprove || !ok {
+	if !slices.Contains(recordedEvents, p.Event) {
 		return refused
 	}
-	next := cur.Clone()
-	next.Revision = cur.Revision + 1
-	next.UpdatedAt = p.Now
-	entry := AuditEntry{
-		ReleaseID: cur.ID, Sequence: next.Revision, Event: EventDecision, From: cur.State, To: cur.State,
-		Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: p.annotations,
-		PrevHash: cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-	}
-	entry.Actor.Roles = append([]string(nil), p.Actor.Roles...)
-	var err error
-	if entry.Hash, err = entry.ComputeHash(); err != nil {
+	rec := recordOf(p.Event, refused.Refusals)
+	note, err := json.Marshal(rec)
+	if err != nil {
 		return errors.Join(refused, err)
 	}
-	next.Head = entry.Hash
-	if err := e.store.Update(ctx, cur.Revision, next, entry); err != nil && e.committed(ctx, cur.ID, entry.Hash) != commitPresent {
-		return errors.Join(refused, fmt.Errorf("release %s: the No-Go decision was not recorded: %w", cur.ID, err))
+	annotations := map[string]json.RawMessage{refusalAnnotation: note}
+	if p.Event == EventApprove {
+		for k, v := range p.annotations {
+			if k != refusalAnnotation {
+				annotations[k] = v
+			}
+		}
 	}
-	_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
-	return refused
+	notRecorded := func(err error) error {
+		return errors.Join(refused, fmt.Errorf("release %s: the refused %s was not recorded: %w", cur.ID, p.Event, err))
+	}
+	for range maxRecordAttempts {
+		h, err := e.store.History(ctx, cur.ID)
+		if err != nil {
+			return notRecorded(named(cur.ID, err))
+		}
+		if repeats(h, rec) {
+			return refused
+		}
+		next := cur.Clone()
+		next.Revision = cur.Revision + 1
+		next.UpdatedAt = p.Now
+		entry := AuditEntry{
+			ReleaseID: cur.ID, Sequence: next.Revision, Event: EventDecision, From: cur.State, To: cur.State,
+			Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: annotations,
+			PrevHash: cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
+		}
+		entry.Actor.Roles = slices.Clone(p.Actor.Roles)
+		if entry.Hash, err = entry.ComputeHash(); err != nil {
+			return errors.Join(refused, err)
+		}
+		next.Head = entry.Hash
+		err = e.store.Update(ctx, cur.Revision, next, entry)
+		if err == nil || e.committed(ctx, cur.ID, entry.Hash) == commitPresent {
+			_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
+			return refused
+		}
+		if p.Event != EventStart || !errors.Is(err, ErrStale) {
+			return notRecorded(err)
+		}
+		now, gerr := e.store.Get(ctx, cur.ID)
+		if gerr != nil {
+			return notRecorded(err)
+		}
+		if now.State != cur.State || now.Scope != cur.Scope || !sameSlot(now.Slot, cur.Slot) {
+			return notRecorded(fmt.Errorf("the release moved on meanwhile: %w", err))
+		}
+		cur = now
+	}
+	return notRecorded(fmt.Errorf("the release changed too often: %w", ErrStale))
+}
+
+// sameSlot reports whether a and b are the same booked slot (or both none).
+func sameSlot(a, b *Slot) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Booking == b.Booking && a.Start.Equal(b.Start) && a.End.Equal(b.End)
 }

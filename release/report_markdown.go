@@ -152,8 +152,8 @@ func (w *reportWriter) gantt() {
 		return
 	}
 	const dateFormat = "2006-01-02 15:04" // Mermaid: YYYY-MM-DD HH:mm
-	w.p("Booked slots, in UTC. Done: ran; active: running; red (crit): failed or rolled back.\n\n")
-	w.p("```mermaid\ngantt\n    title Booked slots (UTC)\n    dateFormat YYYY-MM-DD HH:mm\n    axisFormat %%d %%b %%H:%%M\n    todayMarker off\n")
+	// The legend is the chart's title: the main body stays within two printed pages.
+	w.p("```mermaid\ngantt\n    title Booked slots (UTC): done ran, active running, crit (red) failed or rolled back\n    dateFormat YYYY-MM-DD HH:mm\n    axisFormat %%d %%b %%H:%%M\n    todayMarker off\n")
 	for _, env := range envs {
 		w.p("    section %s\n", ganttText(env))
 		for _, i := range byEnv[env] {

@@ -221,8 +221,7 @@ func (m *reportModel) decisions() {
 			row := decisionRow{Ref: ref(i), Release: label(r), Who: h.Actor.ID, At: h.Time, Why: h.Reason}
 			switch h.Event {
 			case EventDecision:
-				row.What = "No-Go: " + string(EventApprove) + " refused"
-				row.Why = noGoReasons(h)
+				row.What, row.Why = decisionText(h)
 			case EventRecord:
 				if h.Evidence == nil || h.Evidence.Kind != EvidenceRejection {
 					continue
@@ -267,6 +266,40 @@ func lastOf(h []AuditEntry, ev Event) int64 {
 		}
 	}
 	return 0
+}
+
+// decisionText is what a decision entry says in the decisions table: what was
+// refused, by which guards, and why. A No-Go of approve gives its blocking gates
+// first.
+func decisionText(h AuditEntry) (what, why string) {
+	event, refusals, _ := h.Refused()
+	var by, reasons []string
+	noGo := false
+	for _, r := range refusals {
+		if r.Guard == (&gateStage{}).name() && event == EventApprove {
+			if _, ok := h.Annotations[r.Guard]; ok {
+				noGo = true
+				reasons = append([]string{noGoReasons(h)}, reasons...)
+				continue
+			}
+		}
+		by = append(by, r.Guard)
+		reason := r.Reason
+		if len(refusals) > 1 {
+			reason = r.Guard + ": " + reason
+		}
+		reasons = append(reasons, reason)
+	}
+	switch {
+	case noGo:
+		what = "No-Go: " + string(event) + " refused"
+		if len(by) > 0 {
+			what += ", and by " + strings.Join(by, ", ")
+		}
+	default:
+		what = string(event) + " refused by " + strings.Join(by, ", ")
+	}
+	return what, strings.Join(reasons, "; ")
 }
 
 // noGoReasons is why a recorded No-Go decision refused: its blocking gates.

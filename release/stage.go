@@ -40,7 +40,7 @@ func (e *Engine) checkStages(ctx context.Context, p *Proposal, next *Release, o 
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr
 		}
-		refusals = append(refusals, Refusal{Guard: st.name(), Reason: err.Error(), Err: err})
+		refusals = append(refusals, newRefusal(st.name(), err))
 	}
 	p.guard = ""
 	return refusals, nil
@@ -62,7 +62,7 @@ func (e *Engine) reserveStages(ctx context.Context, p *Proposal, next *Release) 
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, &GuardError{ID: p.Release.ID, Event: p.Event, Release: peopleName(p.Release), Refusals: []Refusal{{Guard: st.name(), Reason: err.Error(), Err: err}}}
+			return nil, &GuardError{ID: p.Release.ID, Event: p.Event, Release: peopleName(p.Release), Refusals: []Refusal{newRefusal(st.name(), err)}}
 		}
 		if u != nil {
 			undos = append(undos, u)

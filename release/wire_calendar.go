@@ -226,13 +226,21 @@ func (s *calendarStage) afterNeeds(ctx context.Context, r Release) (time.Time, e
 func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) error {
 	r := p.Release
 	if r.Slot == nil {
-		return errors.New("the release has no booked slot; unschedule and schedule it again")
+		return &causedError{msg: "the release has no booked slot; unschedule and schedule it again", why: "no booked slot"}
 	}
-	var problems []string
+	// The problems are what a person reads; the causes name the same in words that
+	// do not change with the time of the attempt (a refused start is recorded once
+	// per cause, see Engine.Fire).
+	var problems, why []string
 	var missed *SlotError
 	if p.Now.Before(r.Slot.Start) || !p.Now.Before(r.Slot.End) {
 		missed = &SlotError{Slot: *r.Slot, Now: p.Now}
 		problems = append(problems, missed.Error())
+		if p.Now.Before(r.Slot.Start) {
+			why = append(why, fmt.Sprintf("slot %s not open yet", r.Slot.Booking))
+		} else {
+			why = append(why, fmt.Sprintf("slot %s closed", r.Slot.Booking))
+		}
 	}
 	b := booking(r, r.Slot.Booking, p.Now)
 	v, err := s.view(ctx, r.Environment, b.Start, b.End)
@@ -244,22 +252,25 @@ func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) 
 	for _, c := range cs {
 		lockdown = lockdown || c.Kind == calendar.ConflictLockdown
 		problems = append(problems, c.Reason)
+		why = append(why, conflictCause(c))
 	}
 	if len(problems) == 0 {
 		return nil
 	}
 	if o.override == "" || lockdown || !slices.ContainsFunc(s.cfg.OverrideRoles, p.Actor.HasRole) {
-		why := strings.Join(problems, "; ")
+		msg := strings.Join(problems, "; ")
 		switch {
 		case lockdown:
-			why += " (a lockdown cannot be overridden)"
+			msg += " (a lockdown cannot be overridden)"
 		case o.override != "":
-			why += fmt.Sprintf(" (%s may not override the calendar: it takes one of the roles %s)", p.Actor.ID, strings.Join(s.cfg.OverrideRoles, ", "))
+			msg += fmt.Sprintf(" (%s may not override the calendar: it takes one of the roles %s)", p.Actor.ID, strings.Join(s.cfg.OverrideRoles, ", "))
+			why = append(why, "override not allowed")
 		}
+		var err error
 		if missed != nil {
-			return &wrapped{msg: why, err: missed}
+			err = missed
 		}
-		return errors.New(why)
+		return &causedError{msg: msg, why: causes(why), err: err}
 	}
 	return p.Annotate(map[string]any{"override": o.override, "by": p.Actor.ID, "overridden": problems})
 }
@@ -321,14 +332,21 @@ func (s *calendarStage) after(ctx context.Context, p *Proposal, next Release, _ 
 	return next, nil
 }
 
-// wrapped is an error with a message of its own that unwraps to err.
-type wrapped struct {
-	msg string
-	err error
+// conflictCause names what c is about without the times in its reason: its kind,
+// the rule and the other bookings involved.
+func conflictCause(c calendar.Conflict) string {
+	s := string(c.Kind)
+	if c.Rule != "" {
+		s += " " + strconv.Quote(c.Rule)
+	}
+	if len(c.With) > 0 {
+		s += " with " + strings.Join(c.With, ", ")
+	}
+	if c.Rule == "" && len(c.With) == 0 {
+		s += ": " + oneLine(c.Reason)
+	}
+	return s
 }
-
-func (e *wrapped) Error() string { return e.msg }
-func (e *wrapped) Unwrap() error { return e.err }
 
 // noSlotError words the calendar's [*calendar.NoSlotError] for the engine: the range
 // searched is now to the horizon (CalendarConfig.Horizon), which is what a host can

@@ -23,14 +23,15 @@ import (
 // 10:00–16:00 Berlin.
 var monday = time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
 
-func train(t *testing.T, extra ...calendar.Rule) *calendar.Calendar {
+func train(t helperT, extra ...calendar.Rule) *calendar.Calendar {
 	t.Helper()
 	rules := append([]calendar.Rule{{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
 		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 16, 0, 0),
 		RRule: "FREQ=WEEKLY;BYDAY=TU,TH", Scope: calendar.Scope{Environments: []string{"prod"}}}}, extra...)
 	cal, err := calendar.NewWithOptions(rules, calendar.WithAlignment(15*time.Minute))
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("calendar: %v", err)
+		t.FailNow()
 	}
 	return cal
 }

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"errors"
 
 	bbolt "go.etcd.io/bbolt"
@@ -10,19 +11,28 @@ import (
 
 // checkTail checks, inside an Update's transaction, that the stored history hb of cur
 // ends at cur's head (release.VerifyAppend): it counts the keys (without decoding
-// them) and opens (checksum) and decodes the last entry. A last entry that does not
-// read back is reported as the history error it is.
-func checkTail(cur release.Release, hb *bbolt.Bucket) error {
+// them), so that a deleted entry is refused, and checks the last entry. When last is
+// the stored value of entry cur.Revision as this store wrote it and verified it
+// against the row cur was read from (see [known]), a last entry equal to it byte for
+// byte is not decoded and verified again; otherwise the last entry is opened
+// (checksum), decoded and verified. A last entry that does not read back is reported
+// as the history error it is.
+func checkTail(cur release.Release, hb *bbolt.Bucket, last []byte) error {
 	var count int64
+	var lk, lv []byte
 	c := hb.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+	for k, v := c.First(); k != nil; k, v = c.Next() {
 		count++
+		lk, lv = k, v
 	}
-	var last release.AuditEntry
-	if k, v := c.Last(); k != nil {
-		payload, err := historyTable(cur.ID[:]).open(k, v)
+	if last != nil && count == cur.Revision && bytes.Equal(lk, seqKey(count)) && bytes.Equal(lv, last) {
+		return nil
+	}
+	var e release.AuditEntry
+	if lk != nil {
+		payload, err := historyTable(cur.ID[:]).open(lk, lv)
 		if err == nil {
-			last, err = decodeHistoryEntry(cur.ID, k, payload)
+			e, err = decodeHistoryEntry(cur.ID, lk, payload)
 		}
 		if err != nil {
 			var ce *release.CorruptError
@@ -33,5 +43,5 @@ func checkTail(cur release.Release, hb *bbolt.Bucket) error {
 			return err
 		}
 	}
-	return release.VerifyAppend(cur, count, last)
+	return release.VerifyAppend(cur, count, e)
 }

@@ -70,6 +70,9 @@ type Store struct {
 	// clock times commits for the group-commit wait. It is the system clock: the
 	// wait bounds real I/O, so a host's fake clock must not shorten or stretch it.
 	clock release.Clock
+
+	// known remembers the releases last written or read (see [known]).
+	known knownSet
 }
 
 // maxBatch bounds how many writes share one transaction.

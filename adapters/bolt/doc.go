@@ -103,6 +103,13 @@
 //     millisecond; a lone writer waits for nothing). A write refused before it changed
 //     anything (a conflict, a taken slot) drops out of its group without affecting the
 //     others.
+//   - An append's check of the stored history (release.VerifyAppend: the last entry
+//     is the release's head, verifies, and agrees with the release row) decodes the
+//     row and the last entry only when they are not, byte for byte, the ones this
+//     Store last wrote or read (it remembers the last 1,024 releases it touched);
+//     the history's keys are counted on every append all the same (without decoding
+//     them), so that a deleted entry is refused: O(entries) key steps. The same memory
+//     serves [Store.Get] of a row it wrote.
 //   - [Store.List] walks releases_index: the keys of the name, component,
 //     environment or states the filter sets (several are intersected, each seeking
 //     past the others), from the After cursor, reading only the candidates' rows:

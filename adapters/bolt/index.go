@@ -73,12 +73,17 @@ func indexKeys(r release.Release) [][]byte {
 // deletes the keys r no longer has and puts the ones it gains, so an update that
 // changes only the state rewrites two keys.
 func reindex(tx *bbolt.Tx, old *release.Release, r release.Release) error {
-	b := tx.Bucket(bucketIndex)
-	newKeys := indexKeys(r)
 	var oldKeys [][]byte
 	if old != nil {
 		oldKeys = indexKeys(*old)
 	}
+	return reindexKeys(tx, oldKeys, indexKeys(r))
+}
+
+// reindexKeys replaces the index keys oldKeys with newKeys in tx, deleting and
+// putting only the keys that differ.
+func reindexKeys(tx *bbolt.Tx, oldKeys, newKeys [][]byte) error {
+	b := tx.Bucket(bucketIndex)
 	has := func(keys [][]byte, k []byte) bool {
 		return slices.ContainsFunc(keys, func(o []byte) bool { return bytes.Equal(o, k) })
 	}

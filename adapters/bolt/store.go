@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -36,7 +37,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	ev, err := encodeEntry(first)
+	ev, decoded, err := encodeEntry(first)
 	if err != nil {
 		return err
 	}
@@ -44,60 +45,73 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	// Seal the values outside the transaction, so that concurrent writers do it in
+	// parallel, and remember what was written.
+	id := r.ID[:]
+	row, entry := tReleases.seal(id, rv), historyTable(id).seal(seqKey(1), ev)
+	remember := s.remember(r.ID, row, rv, entry, decoded)
+	keys := indexKeys(r)
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
-		if rel.Get(r.ID[:]) != nil {
+		if rel.Get(id) != nil {
 			return refuse(release.ErrAlreadyExists)
 		}
 		if err := putKey(tx, k, kv); err != nil {
 			return err
 		}
 		hist := tx.Bucket(bucketHistory)
-		if hist.Bucket(r.ID[:]) != nil {
+		if hist.Bucket(id) != nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s (bucket %s)", r.ID, bucketHistory), Reason: "a history exists without its release row; restore the file from a backup"})
 		}
-		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
+		if err := rel.Put(id, row); err != nil {
 			return err
 		}
-		if err := reindex(tx, nil, r); err != nil {
+		if err := reindexKeys(tx, nil, keys); err != nil {
 			return err
 		}
-		hb, err := hist.CreateBucket(r.ID[:])
+		hb, err := hist.CreateBucket(id)
 		if err != nil {
 			return err
 		}
-		return historyTable(r.ID[:]).put(hb, seqKey(1), ev)
+		return hb.Put(seqKey(1), entry)
 	})
+	if err == nil {
+		remember()
+	}
+	return err
 }
 
 // encodeEntry encodes e and checks that it reads back (release.DecodeEntry): a store
-// must never hold an entry it cannot return.
-func encodeEntry(e release.AuditEntry) ([]byte, error) {
+// must never hold an entry it cannot return. It returns what a read will return.
+func encodeEntry(e release.AuditEntry) ([]byte, release.AuditEntry, error) {
 	b, err := release.EncodeEntry(e)
 	if err != nil {
-		return nil, fmt.Errorf("%w: bolt: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return nil, release.AuditEntry{}, fmt.Errorf("%w: bolt: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	if _, err := release.DecodeEntry(b); err != nil {
-		return nil, fmt.Errorf("%w: bolt: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	back, err := release.DecodeEntry(b)
+	if err != nil {
+		return nil, release.AuditEntry{}, fmt.Errorf("%w: bolt: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	return b, nil
+	return b, back, nil
 }
 
-// Get implements [release.Store]: one read transaction.
+// Get implements [release.Store]: one read transaction. A row that is byte for byte
+// the one this store last wrote or read is not decoded again.
 func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error) {
 	var r release.Release
+	var next *known
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		v, err := tReleases.get(tx.Bucket(bucketReleases), id[:])
-		if err != nil {
-			return err
-		}
-		if v == nil {
-			return release.ErrNotFound
-		}
-		r, err = decodeRelease(id[:], v)
+		var err error
+		r, next, err = readRow(tx.Bucket(bucketReleases), id, s.known.get(id))
 		return err
 	})
-	return r, err
+	if err != nil {
+		return release.Release{}, err
+	}
+	if next != nil {
+		s.known.put(next)
+	}
+	return r, nil
 }
 
 // List implements [release.Store] from the releases' index, in one read transaction
@@ -169,14 +183,14 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	// Encode (and check) outside the transaction, so that concurrent writers do this
-	// work in parallel; an entry's problem is reported after the revision check, so a
-	// stale writer learns about the conflict first.
+	// Encode, check and seal outside the transaction, so that concurrent writers do
+	// this work in parallel; an entry's problem is reported after the revision check,
+	// so a stale writer learns about the conflict first.
 	rv, err := encodeRelease(r)
 	if err != nil {
 		return err
 	}
-	ev, evErr := encodeEntry(e)
+	ev, decoded, evErr := encodeEntry(e)
 	var ov []byte
 	if evErr == nil {
 		if ov, err = encodeOutboxRow(rv, ev, e.Time); err != nil {
@@ -188,18 +202,42 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		return err
 	}
 	key := []byte(release.Notification{Entry: e}.Key())
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	id, sk := r.ID[:], seqKey(e.Sequence)
+	row := tReleases.seal(id, rv)
+	var entry, outbox []byte
+	remember := func() {}
+	if evErr == nil {
+		entry, outbox = historyTable(id).seal(sk, ev), tOutbox.seal(key, ov)
+		remember = s.remember(r.ID, row, rv, entry, decoded)
+	}
+	dk := dueKey(e.Time, string(key))
+	due := tOutboxDue.seal(dk, leaseValue(time.Time{}))
+	keys := indexKeys(r)
+	prev := s.known.get(r.ID)
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
-		cv, err := tReleases.get(rel, r.ID[:])
-		if err != nil {
-			return refuse(err)
-		}
+		cv := rel.Get(id)
 		if cv == nil {
 			return refuse(release.ErrNotFound)
 		}
-		cur, err := decodeRelease(r.ID[:], cv)
-		if err != nil {
-			return refuse(err)
+		// The stored row and last entry are the ones this store wrote or read last
+		// (prev), or they are read and checked in full.
+		hit := prev != nil && bytes.Equal(cv, prev.row)
+		var cur release.Release
+		var curKeys [][]byte
+		if hit {
+			cur, curKeys = prev.rel, prev.keys
+		} else {
+			payload, err := tReleases.open(id, cv)
+			if err != nil {
+				return refuse(err)
+			}
+			if cur, err = decodeRelease(id, payload); err != nil {
+				return refuse(err)
+			}
+		}
+		if curKeys == nil {
+			curKeys = indexKeys(cur)
 		}
 		if cur.Revision != expected {
 			return refuse(&release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision})
@@ -210,11 +248,15 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		if evErr != nil {
 			return refuse(evErr)
 		}
-		hb := tx.Bucket(bucketHistory).Bucket(r.ID[:])
+		hb := tx.Bucket(bucketHistory).Bucket(id)
 		if hb == nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
 		}
-		if err := checkTail(cur, hb); err != nil {
+		var lastEntry []byte
+		if hit {
+			lastEntry = prev.entry
+		}
+		if err := checkTail(cur, hb, lastEntry); err != nil {
 			return refuse(err)
 		}
 		if fence != nil {
@@ -222,27 +264,30 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 				return refuse(fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, n, *fence))
 			}
 		}
-		sk := seqKey(e.Sequence)
 		if hb.Get(sk) != nil {
 			return refuse(&release.CorruptError{What: fmt.Sprintf("history of release %s", r.ID), Reason: fmt.Sprintf("entry %d already exists although the release is at revision %d; refusing to overwrite history", e.Sequence, cur.Revision)})
 		}
 		if err := putKey(tx, k, kv); err != nil {
 			return err
 		}
-		if err := tReleases.put(rel, r.ID[:], rv); err != nil {
+		if err := rel.Put(id, row); err != nil {
 			return err
 		}
-		if err := reindex(tx, &cur, r); err != nil {
+		if err := reindexKeys(tx, curKeys, keys); err != nil {
 			return err
 		}
-		if err := historyTable(r.ID[:]).put(hb, sk, ev); err != nil {
+		if err := hb.Put(sk, entry); err != nil {
 			return err
 		}
-		if err := tOutbox.put(tx.Bucket(bucketOutbox), key, ov); err != nil {
+		if err := tx.Bucket(bucketOutbox).Put(key, outbox); err != nil {
 			return err
 		}
-		return tOutboxDue.put(tx.Bucket(bucketOutboxDue), dueKey(e.Time, string(key)), leaseValue(time.Time{}))
+		return tx.Bucket(bucketOutboxDue).Put(dk, due)
 	})
+	if err == nil {
+		remember()
+	}
+	return err
 }
 
 func checkUpdate(cur, r release.Release, e release.AuditEntry) error {

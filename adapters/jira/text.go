@@ -123,7 +123,11 @@ func entryComment(e release.AuditEntry) document {
 			first += ", gate " + ev.Gate
 		}
 	case e.Event == release.EventDecision:
-		first = fmt.Sprintf("No-Go: %s was refused in state %s", e.Actor.ID, e.To)
+		event, refusals, _ := e.Refused()
+		first = fmt.Sprintf("%s refused: %s asked in state %s", event, e.Actor.ID, e.To)
+		for _, r := range refusals {
+			first += "; " + r.Guard + ": " + r.Reason
+		}
 	case e.From == e.To:
 		first = fmt.Sprintf("%s: %s stays %s", e.Event, e.Actor.ID, e.To)
 	default:

@@ -24,10 +24,21 @@ const (
 // state, update time and every field of the entry's snapshot (when it has one) are
 // the entry's. It is evaluated in the same statement as the swap, so nothing is
 // appended to a history with entries missing, a rewritten head or an edited release.
+//
+// "Exactly $2 entries" costs three index probes, not a count of the history (which
+// made every append cost as much as the history is long): entry $2 is stored, no
+// entry after it is, and no entry is unlinked. The links of migration 0006 make the
+// rest the database's to keep: every entry after the first is written linked to its
+// predecessor (a foreign key, checked as it is written, so no entry is written past
+// a gap), and removing an entry, or changing its key, unlinks its successor. So entry
+// $2, linked back to entry 1, stands for the whole history. The entry and the row are
+// each parsed once (OFFSET 0 keeps the planner from inlining the parse into every
+// comparison).
 func wholeHistory(hist string) string {
-	return `(SELECT count(*) FROM ` + hist + ` WHERE release_id = $1) = $2
+	return `NOT EXISTS (SELECT 1 FROM ` + hist + ` WHERE release_id = $1 AND seq > $2)
+	AND NOT EXISTS (SELECT 1 FROM ` + hist + ` WHERE release_id = $1 AND prev_seq IS NULL AND seq > 1)
 	AND EXISTS (SELECT 1 FROM ` + hist + ` h,
-		LATERAL (SELECT convert_from(h.entry, 'UTF8')::jsonb AS e, convert_from(doc, 'UTF8')::jsonb AS d) j
+		LATERAL (SELECT convert_from(h.entry, 'UTF8')::jsonb AS e, convert_from(doc, 'UTF8')::jsonb AS d OFFSET 0) j
 		WHERE h.release_id = $1 AND h.seq = $2
 		AND j.e ->> 'hash' = $13 AND j.d ->> 'head' = $13
 		AND j.d ->> 'state' = j.e ->> 'to'
@@ -36,24 +47,27 @@ func wholeHistory(hist string) string {
 }
 
 // tailQuery reads what release.VerifyAppend needs: the stored release, how many
-// entries its history holds and its last entry.
+// entries its history holds and its last entry; and the first entry that is not
+// linked to its predecessor (NULL when every entry is).
 func tailQuery(rel, hist string) string {
 	return `SELECT r.doc, (SELECT count(*) FROM ` + hist + ` WHERE release_id = $1),
-	(SELECT entry FROM ` + hist + ` WHERE release_id = $1 ORDER BY seq DESC LIMIT 1)
+	(SELECT entry FROM ` + hist + ` WHERE release_id = $1 ORDER BY seq DESC LIMIT 1),
+	(SELECT min(seq) FROM ` + hist + ` WHERE release_id = $1 AND prev_seq IS NULL AND seq > 1)
 FROM ` + rel + ` r WHERE r.id = $1`
 }
 
 // whyNotAppended tells why an Update swapped no row: the release is not stored
 // (ErrNotFound), it is at another revision (*ConflictError), or its history does not
-// end at its head (*HistoryError, from release.VerifyAppend). A history that is whole
-// now, at the expected revision, means a concurrent change got in between: a
-// conflict.
+// end at its head (*HistoryError, from release.VerifyAppend, or for an entry left
+// unlinked by a removal). A history that is whole now, at the expected revision,
+// means a concurrent change got in between: a conflict.
 func (s *Store) whyNotAppended(ctx context.Context, id release.ID, expected int64) error {
 	var (
 		doc, last []byte
 		count     int64
+		unlinked  *int64
 	)
-	if err := s.pool.QueryRow(ctx, s.q.tail, [16]byte(id)).Scan(&doc, &count, &last); err != nil {
+	if err := s.pool.QueryRow(ctx, s.q.tail, [16]byte(id)).Scan(&doc, &count, &last, &unlinked); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("postgres: update release %s: %w", id, release.ErrNotFound)
 		}
@@ -81,6 +95,12 @@ func (s *Store) whyNotAppended(ctx context.Context, id release.ID, expected int6
 	}
 	if err := release.VerifyAppend(cur, count, e); err != nil {
 		return err
+	}
+	if unlinked != nil {
+		// Every entry is there again, but one was removed in between (and put back):
+		// the history is not known to be the one that was written.
+		return &release.HistoryError{ID: id, Index: int(*unlinked - 1), Sequence: *unlinked,
+			Reason: fmt.Sprintf("entry %d is not linked to entry %d: that entry was removed from the store, or its key changed, after entry %d was written; refusing to append (verify the history, then link the entry again)", *unlinked, *unlinked-1, *unlinked)}
 	}
 	return &release.ConflictError{ID: id, Expected: expected, Actual: cur.Revision}
 }

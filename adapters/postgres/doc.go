@@ -36,9 +36,13 @@
 //     (environment, id), (state, id) and (created_at, id) btrees, which return a
 //     filter's matches in page order so that LIMIT stops the scan, and a GIN index on
 //     components.
-//   - history (release_id, seq, entry bytea, primary key (release_id, seq)): the audit
-//     entries exactly as [release.EncodeEntry] wrote them; they are hash-chained over
-//     their content.
+//   - history (release_id, seq, entry bytea, prev_release, prev_seq, primary key
+//     (release_id, seq)): the audit entries exactly as [release.EncodeEntry] wrote
+//     them; they are hash-chained over their content. Since migration 0006 every
+//     entry after the first is linked to its predecessor by a foreign key
+//     ((prev_release, prev_seq) = (release_id, seq-1), ON DELETE and ON UPDATE SET
+//     NULL): the database refuses an entry written past a gap, and removing an entry
+//     unlinks the one after it, which the update then refuses to append after.
 //   - outbox (key primary key, release, entry, due, leased_until, attempts,
 //     last_error): one row per committed transition until it is acknowledged.
 //   - bookings (id primary key, environment, start_at, end_at, doc bytea, found by
@@ -61,6 +65,20 @@
 //     commit together or not at all. Of concurrent updates from any number of
 //     processes with the same expected revision, exactly one succeeds; the others get
 //     a *[release.ConflictError]. No update is lost and no history has a gap.
+//   - The same statement appends only to a whole history (the release's revision in
+//     entries, the last one its head, the row what that entry says), or returns a
+//     *[release.HistoryError] ([release.ErrTampered]). It finds out in a constant
+//     number of index probes, whatever the history's length: entry $revision is
+//     stored, none after it, and none is unlinked. An entry removed with SQL and put
+//     back stays unlinked, so the release takes no appends until someone has verified
+//     its history ([release.Engine.VerifyAudit]) and linked the entry again:
+//     UPDATE history SET prev_release = release_id, prev_seq = seq - 1 WHERE
+//     release_id = … AND seq = …. Someone who may drop the foreign key or disable its
+//     triggers can rewrite a history unseen by the update, as someone who may rewrite
+//     the rows could before; the signed checkpoints ([release.WithCheckpoints]) are
+//     what finds a rewrite. Stop replicas running code from before migration 0006
+//     before migrating: the entries they write are not linked, so the releases they
+//     touch would take no appends until linked again.
 //   - Backend errors map onto release's sentinels: a duplicate ID on create is
 //     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
 //     revision [release.ErrStale], stored bytes that do not decode or verify

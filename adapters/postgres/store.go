@@ -381,14 +381,14 @@ INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
 	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
 		components = $14, created_at = $15
 	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
-h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u),
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry, prev_release, prev_seq) SELECT id, $10, $11, id, $10::bigint - 1 FROM u),
 o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $16, id, $10, $9, $11, $17 FROM u)
 SELECT count(*) FROM u`,
 		updateNoOutbox: `WITH u AS (
 	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
 		components = $14, created_at = $15
 	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
-h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry, prev_release, prev_seq) SELECT id, $10, $11, id, $10::bigint - 1 FROM u)
 SELECT count(*) FROM u`,
 		tail:     tailQuery(rel, hist),
 		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,

@@ -157,7 +157,7 @@ func (s *Syncer) Name() string { return "servicenow " + retry.Redact(s.cfg.Insta
 // never makes a second one), then writes the fields the sync keeps and moves the
 // state along the change's state model, one allowed step at a time. Releases in a
 // draft, or in environments not configured, have none; the entries of recorded
-// evidence and of No-Go decisions change nothing there and make no request. It is
+// evidence and of recorded refusals change nothing there and make no request. It is
 // idempotent: the same notification delivered twice changes nothing the second
 // time.
 //
@@ -168,7 +168,8 @@ func (s *Syncer) Notify(ctx context.Context, n release.Notification) error {
 	r := n.Release
 	switch n.Entry.Event {
 	case release.EventRecord, release.EventDecision, release.EventCreate:
-		// Evidence, a No-Go and a new draft change nothing the change request shows.
+		// Evidence, a recorded refusal (a No-Go, a refused start) and a new draft
+		// change nothing the change request shows.
 		return nil
 	}
 	if wait, cause := s.down(); wait > 0 {

@@ -101,6 +101,10 @@ func TestQuickstartTwice(t *testing.T) {
 		assert.Regexp(t, `\| r\d+ \| payments \| 2\.\d+\.0 \| prod \| normal \| rolled back \| closed \|`, main)
 		assert.Regexp(t, `\| r\d+ \| checkout \| 3\.\d+\.0 \| prod \| normal \| held \| planned \|`, main)
 		assert.Regexp(t, `\| payments 2\.\d+\.0 \(prod\) \| No-Go: approve refused \| rui \| [^|]+ \| gate approvals \(high risk\) fail: needs 1 of change-advisory-board`, main)
+		// The starts the calendar and the dependencies refused are history too: who
+		// asked, when, and why, in the decisions.
+		assert.Regexp(t, `\| notifications 3\.\d+\.0 \(prod\) \| start refused by calendar \| deploybot \| [^|]+ \| [^|]*by rule "holiday freeze"`, main)
+		assert.Regexp(t, `\| checkout 3\.\d+\.0 \(prod\) \| start refused by dependencies \| deploybot \| [^|]+ \| it needs payments`, main)
 		assert.Contains(t, main, "| Lead time for changes (from commit) |")
 		assert.NotContains(t, main, "| Gate | Required |", "the gate tables are in the appendix")
 		html, err := os.ReadFile(filepath.Join(out, "report.html"))

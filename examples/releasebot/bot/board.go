@@ -49,7 +49,23 @@ var boardTemplates = template.Must(template.New("board").Funcs(template.FuncMap{
 		}
 		return s
 	},
+	"refusal": refusalText,
 }).ParseFS(boardFS, "board.html"))
+
+// refusalText is what a history row says of a recorded refusal (a decision
+// entry): "start refused by calendar: …", one refusal after the other; "" for any
+// other entry.
+func refusalText(e AuditEntry) string {
+	event, refusals, ok := e.Refused()
+	if !ok {
+		return ""
+	}
+	parts := make([]string, len(refusals))
+	for i, r := range refusals {
+		parts[i] = r.Guard + ": " + r.Reason
+	}
+	return string(event) + " refused by " + strings.Join(parts, "; ")
+}
 
 // sessionCookie carries the board's session: the bearer token given to the sign-in
 // form.

@@ -113,8 +113,9 @@ func TestPropertyRefusalsChangeNothing(t *testing.T) {
 					require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &e))
 					require.Equal(t, e.Kind.Status(), rec.Code)
 					require.NotEmpty(t, e.Message)
-					if ev == release.EventApprove && rec.Code == http.StatusUnprocessableEntity && after.Revision == before.Revision+1 {
-						// A No-Go is history: one decision entry, the release as it was.
+					if (ev == release.EventApprove || ev == release.EventStart) && rec.Code == http.StatusUnprocessableEntity && after.Revision == before.Revision+1 {
+						// A No-Go or a refused start is history: one decision entry, the
+						// release as it was.
 						var hr bot.HistoryResponse
 						require.NoError(t, json.Unmarshal(serve(h, "GET", base+"/history", tokRui, nil).Body.Bytes(), &hr))
 						require.Equal(t, release.EventDecision, hr.Entries[len(hr.Entries)-1].Event)

@@ -133,8 +133,21 @@ func TestWalkThroughTheAPI(t *testing.T) {
 		events = append(events, e.Event)
 	}
 	assert.Equal(t, []release.Event{release.EventCreate, release.EventPlan, release.EventSchedule, release.EventApprove}, events)
-	assert.Equal(t, map[release.Event]int{release.EventRecord: 5, release.EventDecision: 1}, records,
-		"three check results, two approvals and the No-Go are history too")
+	assert.Equal(t, map[release.Event]int{release.EventRecord: 5, release.EventDecision: 2}, records,
+		"three check results, two approvals, the No-Go and the refused start are history too")
+	last := h.Entries[len(h.Entries)-1]
+	event, refusals, ok := last.Refused()
+	require.True(t, ok, "the last entry is the refused start")
+	assert.Equal(t, release.EventStart, event)
+	require.Len(t, refusals, 1)
+	assert.Equal(t, "pipeline", refusals[0].Guard)
+	// The board's history says what each decision refused, and why.
+	res = f.call(t, "GET", "/board/releases/"+r.ID.String(), tokRui, nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	page := string(res.body)
+	assert.Equal(t, 2, strings.Count(page, `data-event="decision"`))
+	assert.Contains(t, page, `<span class="refusal">approve refused by gates: No-Go: `)
+	assert.Contains(t, page, `<span class="refusal">start refused by pipeline: checkout 2.4.0 has not been verified in staging`)
 
 	// The calendar: rules and the booked slot, readable by any iCalendar client.
 	res = f.call(t, "GET", "/calendar.ics", tokSam, nil)

@@ -122,7 +122,8 @@ func DefaultGroups() []Group {
 				{Label: "pairwise comparison (reference; 1,000 and 10,000 only)", Pattern: `^BenchmarkAllConflicts/Pairwise/n=(\d+)$`, SizeName: "bookings"},
 			},
 			Notes: "The interleaved figures time the operation and its reference in turn inside one loop, so load from other processes hits both alike: " +
-				"they are the ones to quote on a shared machine. Write-up: [docs/bench/calendar-booking.md](bench/calendar-booking.md).",
+				"they are the ones to quote on a shared machine. Write-ups: [docs/bench/calendar-booking.md](bench/calendar-booking.md), " +
+				"[docs/bench/calendar-index.md](bench/calendar-index.md).",
 		},
 		{
 			ID: "calendar-check", Title: "calendar: Check against 200 rules and a growing number of bookings", Issue: "issue 4",
@@ -160,8 +161,9 @@ func DefaultGroups() []Group {
 				{Label: "Book, in order of start", Pattern: `^BenchmarkBookOrder/in-order/bookings=(\d+)$`, SizeName: "bookings"},
 			},
 			Notes: "One-hour bookings over 2026 in 5 environments, each changing its own service, booked into an empty calendar with Book (Check included). " +
-				"Each environment's bookings are kept by length class in chunked sorted runs (calendar/booking.go). A CheckLongBooking op is 1,024 Checks. " +
-				"cpu-ns/op is the process's CPU time per op (user and system, every thread): on a shared machine the wall clock also counts waiting for a core.",
+				"Each environment's bookings are kept by length class in chunked sorted runs of pointer-free entries (calendar/booking_index.go). A CheckLongBooking op is 1,024 Checks. " +
+				"cpu-ns/op is the process's CPU time per op (user and system, every thread): on a shared machine the wall clock also counts waiting for a core. " +
+				"Write-up: [docs/bench/calendar-index.md](bench/calendar-index.md).",
 		},
 		{
 			ID: "calendar-slots", Title: "calendar: NextSlot and Schedule", Issue: "issue 4",

@@ -1,0 +1,366 @@
+package calendar
+
+import (
+	"cmp"
+	"hash/maphash"
+	"math"
+	"math/bits"
+	"slices"
+	"strings"
+)
+
+// The booking index keeps each environment's bookings, split by length class
+// (lengths within a factor of four of each other share a class), each class a run
+// sorted by (start, ID). A query looks back from its start only by the longest
+// booking of each class, so one 300-day booking makes the queries scan its own
+// class's few bookings further back, not every booking of the last 300 days.
+//
+// A run is a list of chunks of at most chunkMax entries, so that an insert in random
+// order costs O(log n + chunkMax), not O(n). An entry (a hit) holds the booking's
+// start and end, a fingerprint of its services and the slot of its *bEntry, and no
+// pointer: the runs are plain memory that the garbage collector does not scan and
+// that an insert moves without write barriers. A query reads only the runs' entries;
+// it follows a slot to the booking only for an entry it reports, when fingerprints
+// say two bookings may share a service, and to break a tie between equal starts.
+
+// bEntry is one stored booking: its own copy of the Booking, its interval in Unix
+// nanoseconds, the fingerprint of its services and its slot in bookingIndex.slots.
+// It never changes once stored, so clones of an index share it.
+type bEntry struct {
+	b    Booking
+	s, e int64
+	fp   uint32
+	slot uint32
+}
+
+// hit is a booking as a run keeps it and a query returns it.
+type hit struct {
+	s, e int64
+	fp   uint32
+	slot uint32
+}
+
+// noSlot is the slot of no booking: a query that skips noSlot skips none.
+const noSlot = ^uint32(0)
+
+var fpSeed = maphash.MakeSeed()
+
+// servicesFP returns a 32-bit Bloom filter of the service names: bookings whose
+// fingerprints share no bit share no service. A booking of one service in a crowd of
+// bookings of other single services shares a bit with one in 32 of them.
+func servicesFP(services []string) uint32 {
+	var fp uint32
+	for _, s := range services {
+		fp |= 1 << (maphash.String(fpSeed, s) & 31)
+	}
+	return fp
+}
+
+type bookingIndex struct {
+	byID  map[string]*bEntry
+	envs  map[string]*envIndex
+	slots []*bEntry // by slot; nil where free
+	free  []uint32  // free slots
+}
+
+// envIndex holds one environment's bookings by length class.
+type envIndex struct {
+	classes []lenClass // ascending by class
+	n       int
+}
+
+type lenClass struct {
+	class int
+	run   *run
+}
+
+// length returns e-s of a booking (e > s) without overflow: a booking from 1900 to
+// 2200 is longer than an int64 of nanoseconds holds.
+func length(s, e int64) uint64 { return uint64(e) - uint64(s) }
+
+// lengthClass returns the class of a booking of length d nanoseconds.
+func lengthClass(d uint64) int { return bits.Len64(max(d, 1)) / 2 }
+
+// lookBack returns s-d, or math.MinInt64 where that would overflow.
+func lookBack(s int64, d uint64) int64 {
+	if d > uint64(s)+1<<63 { // uint64(s)+1<<63 is s - math.MinInt64
+		return math.MinInt64
+	}
+	return int64(uint64(s) - d)
+}
+
+// run is a list of hits sorted by (start, ID), in chunks of at most chunkMax.
+// tails[i] is the start of chunks[i]'s last entry.
+type run struct {
+	chunks [][]hit // each sorted and non-empty; chunk i's entries precede chunk i+1's
+	tails  []int64
+	maxLen uint64 // the longest entry's length (see length)
+	n      int
+}
+
+const chunkMax = 128
+
+func newBookingIndex() *bookingIndex {
+	return &bookingIndex{byID: map[string]*bEntry{}, envs: map[string]*envIndex{}}
+}
+
+func (x *bookingIndex) clone() *bookingIndex {
+	y := &bookingIndex{byID: make(map[string]*bEntry, len(x.byID)), envs: make(map[string]*envIndex, len(x.envs)),
+		slots: slices.Clone(x.slots), free: slices.Clone(x.free)}
+	for k, v := range x.byID {
+		y.byID[k] = v
+	}
+	for k, v := range x.envs {
+		ix := &envIndex{classes: make([]lenClass, len(v.classes)), n: v.n}
+		for i, c := range v.classes {
+			ix.classes[i] = lenClass{class: c.class, run: c.run.clone()}
+		}
+		y.envs[k] = ix
+	}
+	return y
+}
+
+// entry returns the booking h stands for.
+func (x *bookingIndex) entry(h hit) *bEntry { return x.slots[h.slot] }
+
+// slotOf returns the slot of the booking called id, or noSlot when there is none.
+func (x *bookingIndex) slotOf(id string) uint32 {
+	if p, ok := x.byID[id]; ok {
+		return p.slot
+	}
+	return noSlot
+}
+
+// cmpHit orders hits by start, then ID.
+func (x *bookingIndex) cmpHit(a, b hit) int {
+	if a.s != b.s {
+		return cmp.Compare(a.s, b.s)
+	}
+	return strings.Compare(x.slots[a.slot].b.ID, x.slots[b.slot].b.ID)
+}
+
+func (x *bookingIndex) insert(b Booking) {
+	p := &bEntry{b: cloneBooking(b), s: nanos(b.Start), e: nanos(b.End), fp: servicesFP(b.Services)}
+	if n := len(x.free); n > 0 {
+		p.slot, x.free = x.free[n-1], x.free[:n-1]
+		x.slots[p.slot] = p
+	} else {
+		p.slot = uint32(len(x.slots))
+		x.slots = append(x.slots, p)
+	}
+	x.byID[b.ID] = p
+	ix := x.envs[b.Environment]
+	if ix == nil {
+		ix = &envIndex{}
+		x.envs[b.Environment] = ix
+	}
+	ix.n++
+	cl := lengthClass(length(p.s, p.e))
+	i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) })
+	if !found {
+		ix.classes = slices.Insert(ix.classes, i, lenClass{class: cl, run: &run{}})
+	}
+	ix.classes[i].run.insert(x, hit{p.s, p.e, p.fp, p.slot})
+}
+
+func (x *bookingIndex) remove(id string) bool {
+	p, ok := x.byID[id]
+	if !ok {
+		return false
+	}
+	delete(x.byID, id)
+	ix := x.envs[p.b.Environment]
+	cl := lengthClass(length(p.s, p.e))
+	if i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) }); found {
+		r := ix.classes[i].run
+		r.remove(x, hit{p.s, p.e, p.fp, p.slot})
+		if r.n == 0 {
+			ix.classes = slices.Delete(ix.classes, i, i+1)
+		}
+	}
+	if ix.n--; ix.n == 0 {
+		delete(x.envs, p.b.Environment)
+	}
+	x.slots[p.slot] = nil
+	x.free = append(x.free, p.slot)
+	return true
+}
+
+// overlapping appends to dst the bookings of env overlapping [s, e), except the one
+// in slot skip, ordered by start and ID. It costs O(log N + M), M being the bookings
+// that start, before s, within the longest length of their own length class.
+func (x *bookingIndex) overlapping(dst []hit, env string, s, e int64, skip uint32) []hit {
+	ix := x.envs[env]
+	if ix == nil {
+		return dst
+	}
+	start := len(dst)
+	for i, c := range ix.classes {
+		mid := len(dst)
+		dst = c.run.scan(dst, s, e, skip)
+		if i == 0 || mid == start || mid == len(dst) {
+			continue
+		}
+		// Merge this class's sorted entries into the ones before: usually a few
+		// long bookings among many short ones, so insert them one by one.
+		if len(dst)-mid > 8 {
+			slices.SortFunc(dst[start:], x.cmpHit)
+			continue
+		}
+		for k := mid; k < len(dst); k++ {
+			h, j := dst[k], k
+			for ; j > start && x.cmpHit(dst[j-1], h) > 0; j-- {
+				dst[j] = dst[j-1]
+			}
+			dst[j] = h
+		}
+	}
+	return dst
+}
+
+// all appends the environment's bookings to dst, in no particular order.
+func (ix *envIndex) all(dst []hit) []hit {
+	for _, c := range ix.classes {
+		for _, ch := range c.run.chunks {
+			dst = append(dst, ch...)
+		}
+	}
+	return dst
+}
+
+func (r *run) clone() *run {
+	y := &run{chunks: make([][]hit, len(r.chunks)), tails: slices.Clone(r.tails), maxLen: r.maxLen, n: r.n}
+	for i, ch := range r.chunks {
+		y.chunks[i] = slices.Clone(ch)
+	}
+	return y
+}
+
+// tailsFrom returns the index of the first of ts (sorted) not less than v.
+func tailsFrom(ts []int64, v int64) int {
+	lo, hi := 0, len(ts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ts[m] < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// startsFrom returns the index of the first of ch (sorted by start) starting at or
+// after v.
+func startsFrom(ch []hit, v int64) int {
+	lo, hi := 0, len(ch)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if ch[m].s < v {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// chunkFor returns the chunk h belongs in: the first whose last entry is not before
+// h, or the last chunk. The run must not be empty.
+func (r *run) chunkFor(x *bookingIndex, h hit) int {
+	i := tailsFrom(r.tails, h.s)
+	for i < len(r.tails) && r.tails[i] == h.s {
+		ch := r.chunks[i]
+		if x.cmpHit(ch[len(ch)-1], h) >= 0 {
+			break
+		}
+		i++
+	}
+	return min(i, len(r.chunks)-1)
+}
+
+// position returns where h is, or would go, in ch.
+func position(x *bookingIndex, ch []hit, h hit) int {
+	j := startsFrom(ch, h.s)
+	for j < len(ch) && ch[j].s == h.s && ch[j].slot != h.slot && x.cmpHit(ch[j], h) < 0 {
+		j++
+	}
+	return j
+}
+
+func (r *run) insert(x *bookingIndex, h hit) {
+	r.n++
+	r.maxLen = max(r.maxLen, length(h.s, h.e))
+	if len(r.chunks) == 0 {
+		r.chunks, r.tails = [][]hit{{h}}, []int64{h.s}
+		return
+	}
+	ci := r.chunkFor(x, h)
+	ch := r.chunks[ci]
+	ch = slices.Insert(ch, position(x, ch, h), h)
+	r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
+	if len(ch) > chunkMax {
+		half := len(ch) / 2
+		r.chunks[ci], r.tails[ci] = ch[:half:half], ch[half-1].s
+		r.chunks = slices.Insert(r.chunks, ci+1, slices.Clone(ch[half:]))
+		r.tails = slices.Insert(r.tails, ci+1, ch[len(ch)-1].s)
+	}
+}
+
+func (r *run) remove(x *bookingIndex, h hit) {
+	if len(r.chunks) == 0 {
+		return
+	}
+	ci := r.chunkFor(x, h)
+	ch := r.chunks[ci]
+	j := position(x, ch, h)
+	if j == len(ch) || ch[j].slot != h.slot {
+		return
+	}
+	r.n--
+	if ch = slices.Delete(ch, j, j+1); len(ch) == 0 {
+		r.chunks = slices.Delete(r.chunks, ci, ci+1)
+		r.tails = slices.Delete(r.tails, ci, ci+1)
+	} else {
+		r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
+	}
+	if length(h.s, h.e) == r.maxLen {
+		r.maxLen = 0
+		for _, ch := range r.chunks {
+			for _, it := range ch {
+				r.maxLen = max(r.maxLen, length(it.s, it.e))
+			}
+		}
+	}
+}
+
+// scan appends to dst the entries overlapping [s, e), except the one in slot skip,
+// in order.
+func (r *run) scan(dst []hit, s, e int64, skip uint32) []hit {
+	// An entry starting at or before s-maxLen ends by s: scan from the first after it.
+	from := lookBack(s, r.maxLen)
+	if from > math.MinInt64 {
+		from++
+	}
+	ci := tailsFrom(r.tails, from)
+	if ci == len(r.chunks) {
+		return dst
+	}
+	ch := r.chunks[ci]
+	ch = ch[startsFrom(ch, from):]
+	for {
+		for _, it := range ch {
+			if it.s >= e {
+				return dst
+			}
+			if it.e > s && it.slot != skip {
+				dst = append(dst, it)
+			}
+		}
+		// Every entry of the later chunks starts after this chunk's last, so after from.
+		if ci++; ci == len(r.chunks) {
+			return dst
+		}
+		ch = r.chunks[ci]
+	}
+}
