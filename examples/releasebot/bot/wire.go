@@ -115,6 +115,25 @@ func wireEntries(h []release.AuditEntry) []AuditEntry {
 	return out
 }
 
+// Refused is release.AuditEntry.Refused for the entry as the API shows it: what a
+// decision entry refused, and why (its annotations as the engine wrote them).
+func (e AuditEntry) Refused() (event release.Event, refusals []release.Refusal, ok bool) {
+	stored := e.AuditEntry
+	if e.Annotations != nil {
+		stored.Annotations = make(map[string]json.RawMessage, len(e.Annotations))
+		for k, raw := range e.Annotations {
+			stored.Annotations[k] = raw
+		}
+		var d Decision
+		if raw, found := e.Annotations["gates"]; found && json.Unmarshal(raw, &d) == nil {
+			if b, err := json.Marshal(d.Gate()); err == nil {
+				stored.Annotations["gates"] = b
+			}
+		}
+	}
+	return stored.Refused()
+}
+
 // durationKeys are the keys under which the library's types write a time.Duration
 // (as nanoseconds): gate.Result.Duration, gate.Options.Timeout,
 // gate.ApprovalRule.MaxAge, risk.Facts.FreezeIn.
