@@ -21,7 +21,8 @@ var ErrKeyReused = errors.New("release: idempotency key reused for a different r
 // a retry must repeat the first request exactly, and a new request needs a new key.
 type KeyReusedError struct {
 	Key string
-	// Op is the call the key was used with now: "create", "fire" or "record".
+	// Op is the call the key was used with now: "create", "fire", "record",
+	// "lockdown" or "lift".
 	Op string
 }
 
@@ -118,6 +119,7 @@ type request struct {
 	Waivers  []gate.Waiver   `json:"waivers,omitempty"`
 	Review   *Review         `json:"review,omitempty"`
 	Failed   []string        `json:"failed,omitempty"`
+	Lockdown *Lockdown       `json:"lockdown,omitempty"`
 }
 
 func (r request) hash() string {

@@ -192,8 +192,12 @@ type LockdownEntry struct {
 	// Lockdown is the lockdown as this entry leaves it (with LiftedBy, LiftedAt and
 	// LiftReason set by a lift).
 	Lockdown Lockdown `json:"lockdown"`
-	PrevHash string   `json:"prev_hash"`
-	Hash     string   `json:"hash"`
+	// Key and Request are the idempotency key the entry was written with
+	// ([IdempotencyKey]) and the hex SHA-256 of its request; both empty without one.
+	Key      string `json:"key,omitempty"`
+	Request  string `json:"request,omitempty"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
 }
 
 // canonicalLockdown is the hashed form of a LockdownEntry: version, fields in a fixed
@@ -203,6 +207,8 @@ type canonicalLockdown struct {
 	Sequence int64    `json:"sequence"`
 	Event    Event    `json:"event"`
 	Lockdown Lockdown `json:"lockdown"`
+	Key      string   `json:"key,omitempty"`
+	Request  string   `json:"request,omitempty"`
 	PrevHash string   `json:"prev_hash"`
 }
 
@@ -227,7 +233,7 @@ func (e LockdownEntry) ComputeHash() (string, error) {
 	if len(l.LiftedBy.Roles) == 0 {
 		l.LiftedBy.Roles = nil
 	}
-	b, err := json.Marshal(canonicalLockdown{V: 1, Sequence: e.Sequence, Event: e.Event, Lockdown: l, PrevHash: e.PrevHash})
+	b, err := json.Marshal(canonicalLockdown{V: 1, Sequence: e.Sequence, Event: e.Event, Lockdown: l, Key: e.Key, Request: e.Request, PrevHash: e.PrevHash})
 	if err != nil {
 		return "", &CorruptError{What: "lockdown entry", Reason: err.Error()}
 	}
@@ -454,19 +460,29 @@ func (e *Engine) authorizeLockdown(a Actor, event Event, l Lockdown) error {
 // *ValidationError (ErrInvalid) naming every problem; a store that keeps no
 // lockdowns, ErrInvalid. Nothing is written then. When some deploying releases could
 // not be marked, the lockdown stands and is returned with the error.
-func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown) (Lockdown, error) {
+//
+// The one option it takes is [IdempotencyKey] (see [Engine.Lift] for how a key
+// works on the lockdown history).
+func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...FireOption) (Lockdown, error) {
 	if err := ctx.Err(); err != nil {
 		return Lockdown{}, err
 	}
 	if p := actor.validate(); len(p) > 0 {
 		return Lockdown{}, validation("actor", p)
 	}
-	now := e.now()
-	if err := l.validate(now); err != nil {
+	k, err := lockdownKeyOf("lockdown", opts, request{Op: "lockdown", Actor: &actor, Lockdown: &l})
+	if err != nil {
 		return Lockdown{}, err
 	}
 	ls, err := e.lockdownStore()
 	if err != nil {
+		return Lockdown{}, err
+	}
+	if prior, found, err := e.recallLockdown(ctx, ls, k, EventDeclare); found || err != nil {
+		return prior, err
+	}
+	now := e.now()
+	if err := l.validate(now); err != nil {
 		return Lockdown{}, err
 	}
 	if err := e.authorizeLockdown(actor, EventDeclare, l); err != nil {
@@ -487,8 +503,12 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown) (Lockdow
 	l.DeclaredBy, l.DeclaredAt = actor, now
 	l.DeclaredBy.Roles = slices.Clone(actor.Roles)
 	l.LiftedBy, l.LiftedAt, l.LiftReason = Actor{}, time.Time{}, ""
-	if _, err := e.appendLockdown(ctx, ls, EventDeclare, l); err != nil {
+	en, err := e.appendLockdown(ctx, ls, EventDeclare, l, k)
+	switch {
+	case err != nil:
 		return Lockdown{}, err
+	case en.Lockdown.ID != l.ID: // another call with the key declared it first
+		return en.Lockdown, nil
 	}
 	if l.Kind != KindLockdown || !l.Active(now) {
 		return l, nil
@@ -499,12 +519,15 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown) (Lockdow
 // appendLockdown appends an entry for l to the lockdown history, reading it again
 // when another append wins the race. A lift is checked against the history it
 // appends to: the lockdown must be declared and not lifted yet.
-func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown) (LockdownEntry, error) {
+func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown, k lockdownKey) (LockdownEntry, error) {
 	var err error
 	for range maxLockdownAttempts {
 		var h []LockdownEntry
 		if h, err = e.readLockdowns(ctx, ls); err != nil {
 			return LockdownEntry{}, err
+		}
+		if prior, found, err := k.find(h, event); found || err != nil {
+			return prior, err
 		}
 		if event == EventLift {
 			cur, ok := lockdownsOf(h)[l.ID]
@@ -512,10 +535,10 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
 			}
 			if !cur.LiftedAt.IsZero() {
-				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted by %s at %s", ErrStale, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
+				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
 			}
 		}
-		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone()}
+		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone(), Key: k.key, Request: k.request}
 		if len(h) > 0 {
 			en.PrevHash = h[len(h)-1].Hash
 		}
@@ -631,7 +654,15 @@ func lockdownsOf(h []LockdownEntry) map[ID]Lockdown {
 // release managers); otherwise a *ForbiddenError (ErrForbidden) and nothing changes.
 // An empty reason is a *ValidationError; an unknown id, ErrNotFound; one lifted
 // already, ErrStale.
-func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string) (Lockdown, error) {
+//
+// The one option it takes is [IdempotencyKey]. The key is kept in the lockdown
+// history, in the entry the call writes (one namespace for declarations and lifts,
+// kept as long as the history). A call whose key is in the history with the same
+// request (actor, and the lockdown or the id and reason) returns the lockdown as
+// that entry left it and writes nothing, whatever the state now (a retried lift
+// does not find the lockdown "lifted already"); with another request it is a
+// *KeyReusedError (ErrKeyReused). A refused call keeps no key.
+func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, opts ...FireOption) (Lockdown, error) {
 	if err := ctx.Err(); err != nil {
 		return Lockdown{}, err
 	}
@@ -645,6 +676,10 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string) (L
 	if err := validation("lift", probs); err != nil {
 		return Lockdown{}, err
 	}
+	k, err := lockdownKeyOf("lift", opts, request{Op: "lift", ID: id, Actor: &actor, Reason: reason})
+	if err != nil {
+		return Lockdown{}, err
+	}
 	ls, err := e.lockdownStore()
 	if err != nil {
 		return Lockdown{}, err
@@ -652,6 +687,9 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string) (L
 	h, err := e.readLockdowns(ctx, ls)
 	if err != nil {
 		return Lockdown{}, err
+	}
+	if prior, found, err := k.find(h, EventLift); found || err != nil {
+		return prior.Lockdown, err
 	}
 	l, ok := lockdownsOf(h)[id]
 	if !ok {
@@ -663,10 +701,11 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string) (L
 	l = l.clone()
 	l.LiftedBy, l.LiftedAt, l.LiftReason = actor, e.now(), reason
 	l.LiftedBy.Roles = slices.Clone(actor.Roles)
-	if _, err := e.appendLockdown(ctx, ls, EventLift, l); err != nil {
+	en, err := e.appendLockdown(ctx, ls, EventLift, l, k)
+	if err != nil {
 		return Lockdown{}, err
 	}
-	return l, nil
+	return en.Lockdown, nil
 }
 
 // Lockdowns returns every lockdown and freeze declared at runtime, lifted or not, in

@@ -20,16 +20,17 @@ import (
 	"github.com/releasekit/releasekit/release"
 )
 
-// RoleCI is the role that may post CI check results (POST /releases/{id}/checks).
-const RoleCI = "ci"
-
-// RoleChangeAdvisoryBoard is the change advisory board's role: the risk policy of the
-// bot asks for one of its approvals on high and critical releases, and its members
-// may waive a failed gate.
-const RoleChangeAdvisoryBoard = "change-advisory-board"
-
-// RoleSecurity is the security team's role, asked for on critical releases.
-const RoleSecurity = "security"
+// The roles of the bot's own, beside those of package release.
+const (
+	// RoleCI is the role that may post CI check results (POST /releases/{id}/checks).
+	RoleCI = "ci"
+	// RoleChangeAdvisoryBoard is the change advisory board's role: the risk policy of
+	// the bot asks for one of its approvals on high and critical releases, and its
+	// members may waive a failed gate.
+	RoleChangeAdvisoryBoard = "change-advisory-board"
+	// RoleSecurity is the security team's role, asked for on critical releases.
+	RoleSecurity = "security"
+)
 
 // MinTokenLength is the shortest bearer token [Config.Validate] accepts.
 const MinTokenLength = 16

@@ -42,8 +42,8 @@ func DemoRules() []calendar.Rule {
 	}
 }
 
-// DemoCalendar is the calendar of [DemoRules], with slots aligned to 15 minutes.
-func DemoCalendar() (*calendar.Calendar, error) {
+// demoCalendar is the calendar of [DemoRules], with slots aligned to 15 minutes.
+func demoCalendar() (*calendar.Calendar, error) {
 	return calendar.NewWithOptions(DemoRules(), calendar.WithAlignment(15*time.Minute))
 }
 
@@ -83,11 +83,13 @@ var RequiredChecks = map[string][]string{
 	"prod":    {"build", "e2e"},
 }
 
-// WaiverRoles may waive a failed gate (with a reason and an expiry).
-var WaiverRoles = []string{release.RoleReleaseManager, RoleChangeAdvisoryBoard}
-
-// OverrideRoles may start a release despite a freeze or a closed window.
-var OverrideRoles = []string{release.RoleReleaseManager}
+// Who may waive and override in the demo deployment.
+var (
+	// WaiverRoles may waive a failed gate (with a reason and an expiry).
+	WaiverRoles = []string{release.RoleReleaseManager, RoleChangeAdvisoryBoard}
+	// OverrideRoles may start a release despite a freeze or a closed window.
+	OverrideRoles = []string{release.RoleReleaseManager}
+)
 
 // loggingExecutor runs rollback steps by logging them: the example has nothing to
 // deploy to. A real bot calls its deployment system here.

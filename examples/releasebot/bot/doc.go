@@ -29,13 +29,18 @@
 //	POST /releases/{id}/checks             CI posts a [CheckRequest] (role ci)
 //	POST /releases/{id}/approvals          a person approves, rejects or withdraws ([ApprovalRequest]; not the author)
 //	POST /releases/{id}/waivers            a person waives a failed gate ([WaiverRequest]; not the author)
-//	GET  /calendar.ics                     rules and booked slots, ?from&to (RFC 3339)
+//	POST /lockdowns                        declare a lockdown or freeze ([LockdownRequest]; release managers)
+//	GET  /lockdowns                        every lockdown and freeze declared, lifted or not
+//	POST /lockdowns/{id}/lift              lift one ([LiftRequest]; release managers)
+//	GET  /calendar.ics                     rules, booked slots and lockdowns, ?from&to (RFC 3339, at most 366 days)
 //	GET  /report                           release.Engine.Report as Markdown, ?from&to&environment
-//	GET  /board, /board/releases/{id}      the board (HTML); /board/login signs a browser in
+//	POST /ci/{github,gitlab,jenkins,generic}  CI webhooks (adapters/ci), for each configured secret
+//	GET  /board, /board/releases/{id}      the board (HTML); GET and POST /board/login sign a browser in
 //
 // A release is one shape on every route ([Release]: release.Release with its
-// durations as strings, "45m0s"); a method a path does not take answers 405 with
-// an Allow header.
+// durations as strings, "45m0s"; history entries write their annotations'
+// durations as strings too); a method a path does not take answers 405 with an
+// Allow header; a query parameter a route does not take is a 400.
 //
 // Errors are an [APIError] body {"error", "kind", "reasons"} whose [ErrorKind] fixes
 // the status: 400 invalid, 401 unauthenticated, 403 forbidden, 404 not_found,
@@ -43,10 +48,13 @@
 // every guard's and gate's reason), 500 internal, 503 unavailable. Every answer has a
 // reason that says what to do.
 //
-// Every POST honours an Idempotency-Key header: a retry with the same key and body
-// gets the first status and body and changes nothing; the key with another body is
-// 422. The keys live in the store, with the change they made
-// (release.IdempotencyKey). A refused request keeps no key: its retry decides again.
+// Every POST honours an Idempotency-Key header. A request that changed something
+// keeps its key in the store with the change it made (release.IdempotencyKey; a
+// lockdown's or lift's key in the lockdown history): a retry with the same key and
+// body gets the first status and body and changes nothing, whatever the state now;
+// the key with another body is 422. A refused request keeps no key: its retry is
+// decided again on the state now (a refused approve is recorded as a decision
+// entry). The CI receivers key their records by the sender's delivery id.
 //
 // # The board
 //

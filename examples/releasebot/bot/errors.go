@@ -118,6 +118,26 @@ func apiErr(kind ErrorKind, msg string, reasons ...string) *APIError {
 // Classify turns an error of the engine, the calendar or the bot into the answer the
 // bot sends: its kind, message and every reason.
 func Classify(err error) *APIError {
+	ae := classify(err)
+	out := *ae
+	out.Message = forHTTP.Replace(ae.Message)
+	out.Reasons = make([]string, len(ae.Reasons))
+	for i, r := range ae.Reasons {
+		out.Reasons[i] = forHTTP.Replace(r)
+	}
+	return &out
+}
+
+// forHTTP rewrites the library's advice, which speaks to Go callers (fields,
+// options, methods), as what an HTTP caller of the bot does instead.
+var forHTTP = strings.NewReplacer(
+	" (Spec.Duration)", " (its duration)",
+	"fire unschedule, then schedule (the earliest free slot, or At(t) for a time you choose)",
+	`POST /releases/{id}/events/unschedule, then /events/schedule (the earliest free slot, or {"at": "<RFC 3339 time>"} for a time you choose)`,
+	"check the ID, or List the stored releases", "check the ID: GET /releases lists the releases",
+)
+
+func classify(err error) *APIError {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae
@@ -156,7 +176,7 @@ func Classify(err error) *APIError {
 			out.Kind = KindRefused
 			out.Message = fmt.Sprintf("cannot %s a release that is %s", te.Event, te.State)
 			if len(te.Available) == 0 {
-				out.Reasons = []string{fmt.Sprintf("%s is a final state", te.State)}
+				out.Reasons = []string{fmt.Sprintf("%s is a final state: the release takes no more events; create a new release (POST /releases) to try again", te.State)}
 			} else {
 				out.Reasons = []string{fmt.Sprintf("from %s you can: %s", te.State, strings.Join(eventNames(te.Available), ", "))}
 			}
@@ -177,7 +197,7 @@ func Classify(err error) *APIError {
 	case errors.As(err, &ce):
 		out.Kind = KindConflict
 		out.Reasons = []string{"read the release again (GET /releases/{id}) and send its revision in If-Match"}
-	case errors.Is(err, release.ErrConflict), errors.Is(err, release.ErrSlotTaken), errors.Is(err, release.ErrAlreadyExists),
+	case errors.Is(err, release.ErrStale), errors.Is(err, release.ErrSlotTaken), errors.Is(err, release.ErrAlreadyExists),
 		errors.Is(err, calendar.ErrConflict):
 		out.Kind = KindConflict
 	case errors.As(err, &ve):

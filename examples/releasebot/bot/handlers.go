@@ -49,7 +49,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /lockdowns/{id}/lift", s.authed(s.liftLockdown))
 	routes := "GET /healthz, GET /whoami, POST /releases, GET /releases, GET /releases/{id}, GET /releases/{id}/history, " +
 		"POST /releases/{id}/events/{event}, POST /releases/{id}/promote, POST /releases/{id}/checks, POST /releases/{id}/approvals, POST /releases/{id}/waivers, " +
-		"POST /lockdowns, GET /lockdowns, POST /lockdowns/{id}/lift, GET /calendar.ics, GET /report"
+		"POST /lockdowns, GET /lockdowns, POST /lockdowns/{id}/lift, GET /calendar.ics, GET /report, GET /openapi.json, " +
+		"GET /board, GET /board/releases/{id}, GET /board/login, POST /board/login"
 	for _, src := range WebhookSources() {
 		if h := s.receivers[src]; h != nil {
 			// The receivers authenticate the sender themselves (signature or token).
@@ -66,6 +67,12 @@ func (s *Server) routes() {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			s.fail(w, r, apiErr(KindMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path,
 				"send "+strings.Join(allow, " or ")+" (the Allow header lists them); GET /openapi.json describes every route"))
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/board/") {
+			// A page for a browser: a 404 page.
+			s.errorPage(w, r, apiErr(KindNotFound, "no board page "+r.URL.Path,
+				"the board has /board, /board/releases/{id} and /board/login: go back to /board"))
 			return
 		}
 		s.fail(w, r, apiErr(KindNotFound, "no route "+r.Method+" "+r.URL.Path, "routes: "+routes+"; GET /openapi.json describes them"))
@@ -154,11 +161,17 @@ func (s *Server) createRelease(w http.ResponseWriter, r *http.Request, who Ident
 		s.fail(w, r, err)
 		return
 	}
+	if req.Environment != "" && !slices.Contains(Pipeline, req.Environment) {
+		s.fail(w, r, apiErr(KindInvalid, "unknown environment "+strconv.Quote(req.Environment),
+			"the bot deploys to "+strings.Join(Pipeline, ", ")+" (its pipeline): name one of them"))
+		return
+	}
 	d := DefaultDuration
 	if req.Duration != "" {
 		var err error
 		if d, err = time.ParseDuration(req.Duration); err != nil || d <= 0 {
-			s.fail(w, r, apiErr(KindInvalid, "invalid duration", `duration is a positive Go duration such as "45m" or "1h30m"`))
+			s.fail(w, r, apiErr(KindInvalid, "invalid duration "+strconv.Quote(req.Duration),
+				`duration is a Go duration from 1ns to 2562047h (about 292 years), such as "45m" or "1h30m"`))
 			return
 		}
 	}
@@ -223,7 +236,7 @@ func (s *Server) listReleases(w http.ResponseWriter, r *http.Request, _ Identity
 // separated), label=key=value (repeatable), after and limit (default 100).
 func parseFilter(r *http.Request) (release.Filter, error) {
 	q := r.URL.Query()
-	var problems []string
+	problems := unknownParams(r, "environment", "name", "version", "component", "class", "state", "label", "after", "limit", "created_from", "created_to")
 	f := release.Filter{Environment: q.Get("environment"), Name: q.Get("name"), Version: q.Get("version"),
 		Component: q.Get("component"), Class: release.Class(q.Get("class")), Limit: 100}
 	for name, bound := range map[string]*time.Time{"created_from": &f.CreatedFrom, "created_to": &f.CreatedTo} {
@@ -451,6 +464,10 @@ func (s *Server) fire(w http.ResponseWriter, r *http.Request, who Identity) {
 			problems = append(problems, "waiver "+strconv.Itoa(i)+" needs a gate, a reason and an expiry")
 			continue
 		}
+		if !wv.Expires.After(s.now()) {
+			problems = append(problems, expired(i, wv.Expires, s.now()))
+			continue
+		}
 		opts = append(opts, release.Waive(gate.Waiver{Gate: wv.Gate, Actor: who.ID, Roles: slices.Clone(who.Roles), Reason: wv.Reason, Expires: wv.Expires}))
 	}
 	if len(problems) > 0 {
@@ -583,7 +600,21 @@ func (s *Server) postWaiver(w http.ResponseWriter, r *http.Request, who Identity
 		s.fail(w, r, err)
 		return
 	}
+	if !req.Expires.IsZero() && !req.Expires.After(s.now()) {
+		s.fail(w, r, apiErr(KindInvalid, "invalid waiver", expired(-1, req.Expires, s.now())))
+		return
+	}
 	s.record(w, r, http.StatusCreated, release.Evidence{Kind: release.EvidenceWaiver, By: who.Actor(), Gate: req.Gate, Reason: req.Reason, Expires: req.Expires})
+}
+
+// expired says that the expiry of waiver i (-1: the one waiver of the body) has passed.
+func expired(i int, at, now time.Time) string {
+	which := "the waiver"
+	if i >= 0 {
+		which = "waiver " + strconv.Itoa(i)
+	}
+	return which + " expires at " + at.UTC().Format(time.RFC3339) + ", which has passed (it is " + now.Format(time.RFC3339) +
+		"): give an expiry in the future, as short as the waiver needs"
 }
 
 // record records ev about the release of the path with the request's If-Match and
@@ -674,11 +705,15 @@ func (s *Server) calendarICS(w http.ResponseWriter, r *http.Request, _ Identity)
 	_, _ = w.Write(buf.Bytes())
 }
 
-// span reads ?from=…&to=… (RFC 3339), by default the configured span around now.
-func (s *Server) span(r *http.Request) (from, to time.Time, err error) {
+// maxSpan is the longest span GET /calendar.ics and GET /report answer for.
+const maxSpan = 366 * 24 * time.Hour
+
+// span reads ?from=…&to=… (RFC 3339), by default the configured span around now;
+// other parameters are errors, but those named in also.
+func (s *Server) span(r *http.Request, also ...string) (from, to time.Time, err error) {
 	now := s.now()
 	from, to = now.Add(-s.before), now.Add(s.after)
-	var problems []string
+	problems := unknownParams(r, append([]string{"from", "to"}, also...)...)
 	for _, p := range []struct {
 		name string
 		into *time.Time
@@ -695,10 +730,26 @@ func (s *Server) span(r *http.Request) (from, to time.Time, err error) {
 	if len(problems) == 0 && !to.After(from) {
 		problems = append(problems, "to must be after from")
 	}
+	if len(problems) == 0 && to.Sub(from) > maxSpan {
+		problems = append(problems, fmt.Sprintf("from %s to %s is longer than %d days, the most one answer covers: ask for a shorter span (several requests for a longer one)",
+			from.Format(time.RFC3339), to.Format(time.RFC3339), maxSpan/(24*time.Hour)))
+	}
 	if len(problems) > 0 {
 		return from, to, apiErr(KindInvalid, "invalid span", problems...)
 	}
 	return from, to, nil
+}
+
+// unknownParams lists, as problems, the query parameters of r not in known.
+func unknownParams(r *http.Request, known ...string) []string {
+	var out []string
+	for k := range r.URL.Query() {
+		if !slices.Contains(known, k) {
+			out = append(out, strconv.Quote(k)+" is not a parameter of "+r.URL.Path+": it takes "+strings.Join(known, ", "))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ifMatch reads If-Match: a revision, bare or quoted ("3", "\"3\""); "*" or no header
@@ -708,7 +759,11 @@ func ifMatch(r *http.Request) (int64, error) {
 	if v == "" || v == "*" {
 		return 0, nil
 	}
-	v = strings.Trim(strings.TrimPrefix(v, "W/"), `"`)
+	if strings.HasPrefix(v, "W/") {
+		return 0, apiErr(KindInvalid, "weak If-Match "+strconv.Quote(v),
+			`If-Match compares strongly (RFC 9110): send the ETag as the bot gave it, e.g. If-Match: "3", without W/`)
+	}
+	v = strings.Trim(v, `"`)
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 1 {
 		return 0, apiErr(KindInvalid, "invalid If-Match", `If-Match carries the release's revision, e.g. If-Match: "3" (its ETag)`)
@@ -791,6 +846,12 @@ var fieldHints = map[string]string{
 
 // bodyError says what is wrong with a body that does not decode, and how to write it.
 func bodyError(err error) *APIError {
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return apiErr(KindInvalid, "a time in the body, "+strconv.Quote(pe.Value)+", is not an RFC 3339 time",
+			`write times in RFC 3339 with a zone, such as "2026-03-03T09:00:00Z" or "2026-03-03T10:00:00+01:00" (at, expires, from, until)`,
+			"GET /openapi.json describes every route's body")
+	}
 	ae := apiErr(KindInvalid, "the body is not valid JSON for this route: "+err.Error())
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/releasekit/releasekit/release"
@@ -42,7 +44,7 @@ func (s *Server) declareLockdown(w http.ResponseWriter, r *http.Request, who Ide
 		return
 	}
 	l, err := s.eng.Lockdown(r.Context(), who.Actor(), release.Lockdown{Kind: req.Kind, Reason: req.Reason,
-		Environments: req.Environments, AllowClasses: req.AllowClasses, From: req.From, Until: req.Until})
+		Environments: req.Environments, AllowClasses: req.AllowClasses, From: req.From, Until: req.Until}, idempotency(r)...)
 	if err != nil && l.ID.IsZero() {
 		s.fail(w, r, err)
 		return
@@ -86,7 +88,8 @@ func (s *Server) listLockdowns(w http.ResponseWriter, r *http.Request, _ Identit
 func (s *Server) liftLockdown(w http.ResponseWriter, r *http.Request, who Identity) {
 	id, err := release.ParseID(r.PathValue("id"))
 	if err != nil {
-		s.fail(w, r, apiErr(KindInvalid, "invalid lockdown ID", err.Error()))
+		s.fail(w, r, apiErr(KindInvalid, "invalid lockdown ID "+strconv.Quote(r.PathValue("id")),
+			"a lockdown ID is the UUID in the id of the lockdown (GET /lockdowns lists them)"))
 		return
 	}
 	var req LiftRequest
@@ -94,8 +97,16 @@ func (s *Server) liftLockdown(w http.ResponseWriter, r *http.Request, who Identi
 		s.fail(w, r, err)
 		return
 	}
-	l, err := s.eng.Lift(r.Context(), id, who.Actor(), req.Reason)
-	if err != nil {
+	l, err := s.eng.Lift(r.Context(), id, who.Actor(), req.Reason, idempotency(r)...)
+	switch {
+	case errors.Is(err, release.ErrNotFound):
+		s.fail(w, r, apiErr(KindNotFound, "no lockdown or freeze "+id.String(), "GET /lockdowns lists the lockdowns and freezes declared"))
+		return
+	case errors.Is(err, release.ErrStale):
+		s.fail(w, r, &APIError{Kind: KindConflict, Message: "lockdown " + id.String() + " was lifted already", Err: err,
+			Reasons: []string{err.Error(), "nothing to lift: GET /lockdowns shows who lifted it and why; POST /lockdowns declares a new one to stop the line again"}})
+		return
+	case err != nil:
 		s.fail(w, r, err)
 		return
 	}

@@ -73,3 +73,44 @@ func TestLockdownThroughTheAPI(t *testing.T) {
 	require.Len(t, all, 1)
 	assert.Equal(t, "restored", all[0].LiftReason)
 }
+
+// TestLockdownIdempotencyKey: POST /lockdowns retried with its Idempotency-Key
+// declares one lockdown (the same id both times), and the key with another body is
+// refused; a lift retried with its key gets the first answer, not a 409; a second
+// lift without a key is a 409 that says the lockdown was lifted already, not to read
+// a release again; a malformed lockdown id says so.
+func TestLockdownIdempotencyKey(t *testing.T) {
+	f := newFixture(t)
+	req := bot.LockdownRequest{Reason: "INC-9", Environments: []string{"dev"}}
+	first := f.call(t, "POST", "/lockdowns", tokRui, req, "Idempotency-Key", "inc-9")
+	require.Equal(t, http.StatusCreated, first.status, "%s", first.body)
+	again := f.call(t, "POST", "/lockdowns", tokRui, req, "Idempotency-Key", "inc-9")
+	require.Equal(t, http.StatusCreated, again.status, "%s", again.body)
+	var a, b bot.LockdownResponse
+	first.decode(t, &a)
+	again.decode(t, &b)
+	require.Equal(t, a.Lockdown.ID, b.Lockdown.ID, "a retried declaration declared a second lockdown")
+	res := f.call(t, "POST", "/lockdowns", tokRui, bot.LockdownRequest{Reason: "INC-10"}, "Idempotency-Key", "inc-9")
+	require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s", res.body)
+	var all []release.Lockdown
+	res = f.call(t, "GET", "/lockdowns", tokAna, nil)
+	res.decode(t, &all)
+	require.Len(t, all, 1, "lockdowns declared")
+
+	lift := "/lockdowns/" + a.Lockdown.ID.String() + "/lift"
+	l1 := f.call(t, "POST", lift, tokRui, bot.LiftRequest{Reason: "restored"}, "Idempotency-Key", "lift-9")
+	require.Equal(t, http.StatusOK, l1.status, "%s", l1.body)
+	l2 := f.call(t, "POST", lift, tokRui, bot.LiftRequest{Reason: "restored"}, "Idempotency-Key", "lift-9")
+	require.Equal(t, http.StatusOK, l2.status, "a retried lift: %s", l2.body)
+	assert.JSONEq(t, string(l1.body), string(l2.body))
+	l3 := f.call(t, "POST", lift, tokRui, bot.LiftRequest{Reason: "restored"})
+	require.Equal(t, http.StatusConflict, l3.status, "%s", l3.body)
+	e := l3.apiError(t)
+	assert.Contains(t, e.Message, "lifted already")
+	assert.NotContains(t, strings.Join(e.Reasons, " "), "ETag")
+
+	res = f.call(t, "POST", "/lockdowns/42/lift", tokRui, bot.LiftRequest{Reason: "x"})
+	require.Equal(t, http.StatusBadRequest, res.status)
+	assert.NotContains(t, string(res.body), "release ID")
+	assert.Contains(t, strings.Join(res.apiError(t).Reasons, " "), "GET /lockdowns")
+}

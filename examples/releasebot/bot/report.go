@@ -11,7 +11,7 @@ import (
 // (RFC 3339; by default the same span around now as the calendar), for one
 // ?environment or all, with the dependency graph of the services.
 func (s *Server) report(w http.ResponseWriter, r *http.Request, _ Identity) {
-	from, to, err := s.span(r)
+	from, to, err := s.span(r, "environment")
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,11 +19,13 @@ import (
 	"github.com/releasekit/releasekit/rollback"
 )
 
-// MaxBodyBytes bounds every request body.
-const MaxBodyBytes = 1 << 20
-
-// DefaultDuration is the deployment length of a release created without one.
-const DefaultDuration = time.Hour
+// The limit of a request and the default of a release.
+const (
+	// MaxBodyBytes bounds every request body.
+	MaxBodyBytes = 1 << 20
+	// DefaultDuration is the deployment length of a release created without one.
+	DefaultDuration = time.Hour
+)
 
 // Server is the release bot: an HTTP API over a [release.Engine] wired like a real
 // deployment (see [New]). Build it with New and serve [Server.Handler].
@@ -143,7 +145,7 @@ func New(store release.Store, cfg Config, opts ...Option) (*Server, error) {
 		// change request the instance could not take after a commit is synced later.
 		s.notifier = fanout.InOrder(append([]release.Notifier{s.notifier}, syncs...)...)
 	}
-	cal, err := DemoCalendar()
+	cal, err := demoCalendar()
 	if err != nil {
 		return nil, fmt.Errorf("releasebot: demo calendar: %w", err)
 	}

@@ -18,9 +18,9 @@ import (
 	"github.com/releasekit/releasekit/release"
 )
 
-// DefaultReadBackEvery is how often the bot reads approvals (and, when configured,
+// defaultReadBackEvery is how often the bot reads approvals (and, when configured,
 // planned windows) back from the change-management system.
-const DefaultReadBackEvery = time.Minute
+const defaultReadBackEvery = time.Minute
 
 // SyncConfig says which change-management systems the bot keeps in step with its
 // releases ("sync" in the configuration file; the -servicenow… and -jira… flags of
@@ -44,7 +44,7 @@ type SyncConfig struct {
 // and how often the bot reads approvals back.
 type ServiceNowSync struct {
 	servicenow.Config
-	// ReadBackEvery is a Go duration ("1m", "30s"); default [DefaultReadBackEvery].
+	// ReadBackEvery is a Go duration ("1m", "30s"); default one minute.
 	ReadBackEvery string `json:"read_back_every,omitempty"`
 }
 
@@ -124,7 +124,7 @@ func (js *JiraSync) environments() []string {
 
 func readBackEvery(s string) (time.Duration, error) {
 	if s == "" {
-		return DefaultReadBackEvery, nil
+		return defaultReadBackEvery, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -28,7 +29,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf(`duration %q is not a Go duration such as "45m" or "1h30m"`, s)
+		return fmt.Errorf(`duration %q is not a Go duration such as "45m" or "1h30m" (at most 2562047h, about 292 years)`, s)
 	}
 	*d = Duration(v)
 	return nil
@@ -52,12 +53,14 @@ type Rollback struct {
 }
 
 // AuditEntry is a history entry as the API shows it: release.AuditEntry with the
-// durations of its snapshot and evidence as strings. The hash covers the stored
-// form (release.AuditEntry); GET /releases/{id}/history says whether it verifies.
+// durations of its snapshot, evidence and annotations as strings (the "gates"
+// annotation is a [Decision]). The hash covers the stored form
+// (release.AuditEntry); GET /releases/{id}/history says whether it verifies.
 type AuditEntry struct {
 	release.AuditEntry
-	Snapshot *Snapshot `json:"snapshot,omitempty"`
-	Evidence *Evidence `json:"evidence,omitempty"`
+	Snapshot    *Snapshot                  `json:"snapshot,omitempty"`
+	Evidence    *Evidence                  `json:"evidence,omitempty"`
+	Annotations map[string]json.RawMessage `json:"annotations,omitempty"`
 }
 
 // Snapshot is release.Snapshot with its durations as strings.
@@ -107,8 +110,87 @@ func wireEntries(h []release.AuditEntry) []AuditEntry {
 			ev := wireEvidence(*e.Evidence)
 			out[i].Evidence = &ev
 		}
+		out[i].Annotations = wireAnnotations(e.Annotations)
 	}
 	return out
+}
+
+// Refused is release.AuditEntry.Refused for the entry as the API shows it: what a
+// decision entry refused, and why (its annotations as the engine wrote them).
+func (e AuditEntry) Refused() (event release.Event, refusals []release.Refusal, ok bool) {
+	stored := e.AuditEntry
+	if e.Annotations != nil {
+		stored.Annotations = make(map[string]json.RawMessage, len(e.Annotations))
+		for k, raw := range e.Annotations {
+			stored.Annotations[k] = raw
+		}
+		var d Decision
+		if raw, found := e.Annotations["gates"]; found && json.Unmarshal(raw, &d) == nil {
+			if b, err := json.Marshal(d.Gate()); err == nil {
+				stored.Annotations["gates"] = b
+			}
+		}
+	}
+	return stored.Refused()
+}
+
+// durationKeys are the keys under which the library's types write a time.Duration
+// (as nanoseconds): gate.Result.Duration, gate.Options.Timeout,
+// gate.ApprovalRule.MaxAge, risk.Facts.FreezeIn.
+var durationKeys = map[string]bool{"duration": true, "timeout": true, "max_age": true, "freeze_in": true}
+
+// wireAnnotations is an entry's annotations with every duration as a string: the
+// gate decision as a [Decision], and in the others every number under one of
+// durationKeys. What is stored (and hashed) is unchanged.
+func wireAnnotations(a map[string]json.RawMessage) map[string]json.RawMessage {
+	if a == nil {
+		return nil
+	}
+	out := make(map[string]json.RawMessage, len(a))
+	for k, raw := range a {
+		out[k] = raw
+		if k == "gates" {
+			var d gate.Decision
+			if json.Unmarshal(raw, &d) == nil {
+				if b, err := json.Marshal(wireDecision(d)); err == nil {
+					out[k] = b
+				}
+			}
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			continue
+		}
+		if b, err := json.Marshal(durationsAsStrings(v)); err == nil {
+			out[k] = b
+		}
+	}
+	return out
+}
+
+// durationsAsStrings rewrites, in a decoded JSON value, every integer under one of
+// durationKeys as a Go duration string.
+func durationsAsStrings(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if n, ok := e.(json.Number); ok && durationKeys[k] {
+				if ns, err := n.Int64(); err == nil {
+					x[k] = time.Duration(ns).String()
+					continue
+				}
+			}
+			x[k] = durationsAsStrings(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = durationsAsStrings(e)
+		}
+	}
+	return v
 }
 
 // Decision is the Go/No-Go decision an approve made (gate.Decision) with its

@@ -148,6 +148,10 @@ func (k *contract) do(c call) ([]byte, http.Header) {
 		return k.send(req, c, nil)
 	}
 	require.NoError(t, err, "%s %s", c.method, c.path)
+	if req.Header.Get("Idempotency-Key") != "" {
+		require.NotNil(t, route.Operation.Parameters.GetByInAndName("header", "Idempotency-Key"),
+			"%s %s: the request sends an Idempotency-Key the description does not declare", c.method, c.path)
+	}
 	// SkipSettingDefaults: the validator must not add the described defaults to
 	// the request the bot gets.
 	opts := &openapi3filter.Options{AuthenticationFunc: authenticate, IncludeResponseStatus: true, MultiError: true, SkipSettingDefaults: true}

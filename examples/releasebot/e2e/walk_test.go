@@ -157,8 +157,11 @@ func TestContract(t *testing.T) {
 	ok("GET", "/report?environment=dev", tokRui, "", 200)
 
 	// Lockdowns: declare (release managers), list, lift; the errors of each route.
-	b, h = ok("POST", "/lockdowns", tokRui, `{"reason": "incident 42", "environments": ["qa"]}`, 201)
+	b, h = ok("POST", "/lockdowns", tokRui, `{"reason": "incident 42", "environments": ["qa"]}`, 201, "Idempotency-Key", "inc-42")
 	ld := decode[bot.LockdownResponse](t, b)
+	b, _ = ok("POST", "/lockdowns", tokRui, `{"reason": "incident 42", "environments": ["qa"]}`, 201, "Idempotency-Key", "inc-42")
+	require.Equal(t, ld.Lockdown.ID, decode[bot.LockdownResponse](t, b).Lockdown.ID, "a retried declaration declares nothing new")
+	ok("POST", "/lockdowns", tokRui, `{"reason": "incident 43"}`, 422, "Idempotency-Key", "inc-42")
 	lift := "/lockdowns/" + ld.Lockdown.ID.String() + "/lift"
 	assert.Equal(t, "/lockdowns/"+ld.Lockdown.ID.String(), h.Get("Location"))
 	ok("POST", "/lockdowns", tokRui, `{"kind": "freeze", "reason": "quarter close", "environments": ["qa"], "allow_classes": ["emergency"], "until": "2026-04-01T00:00:00Z"}`, 201)
@@ -175,7 +178,8 @@ func TestContract(t *testing.T) {
 	ok("POST", lift, tokRui, `{"reason": " "}`, 400)
 	bad("POST", lift, tokRui, `{}`, 400)
 	ok("POST", lift, tokRui, `{"reason": "`+x+`"}`, 413)
-	ok("POST", lift, tokRui, `{"reason": "root cause fixed"}`, 200)
+	ok("POST", lift, tokRui, `{"reason": "root cause fixed"}`, 200, "Idempotency-Key", "lift-42")
+	ok("POST", lift, tokRui, `{"reason": "root cause fixed"}`, 200, "Idempotency-Key", "lift-42")
 	ok("POST", lift, tokRui, `{"reason": "again"}`, 409)
 	ok("POST", "/lockdowns/0190b3c4-5f6e-7a8b-9c0d-1e2f3a4b5c6d/lift", tokRui, `{"reason": "over"}`, 404)
 	ok("POST", "/lockdowns/42/lift", tokRui, `{"reason": "over"}`, 400)
@@ -185,6 +189,9 @@ func TestContract(t *testing.T) {
 	ok("GET", "/calendar.ics?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", tokRui, "", 400)
 	ok("GET", "/report?environment=staging", tokRui, "", 200)
 	ok("GET", "/report?from=2026-03-02T00:00:00Z&to=2026-03-02T00:00:00Z", tokRui, "", 400)
+	ok("GET", "/calendar.ics?from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", tokRui, "", 400)
+	ok("GET", "/report?format=html", tokRui, "", 400)
+	ok("GET", "/releases?foo=bar", tokRui, "", 400)
 
 	// The CI receivers: deliveries without their signature or token; a signed one for
 	// a commit no release carries, one for a release's commit, and its redelivery.
@@ -203,7 +210,7 @@ func TestContract(t *testing.T) {
 	} {
 		mac := hmac.New(sha256.New, []byte(hookGeneric))
 		mac.Write([]byte(d.body))
-		ok("POST", "/ci/generic", "", d.body, d.want, "X-Releasekit-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		ok("POST", "/ci/generic", "", d.body, d.want, "X-Releasekit-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)), "Idempotency-Key", "delivery")
 	}
 
 	// Every route that takes a token, without one.
@@ -226,7 +233,7 @@ func TestContract(t *testing.T) {
 	ok("GET", "/board/login", "", "", 200)
 	form := func(v url.Values, want int) {
 		t.Helper()
-		ok("POST", "/board/login", "", v.Encode(), want, "Content-Type", "application/x-www-form-urlencoded")
+		ok("POST", "/board/login", "", v.Encode(), want, "Content-Type", "application/x-www-form-urlencoded", "Idempotency-Key", "sign-in")
 	}
 	form(url.Values{"token": {tokRui}}, 303)
 	form(url.Values{"token": {""}}, 400)

@@ -1,0 +1,66 @@
+package release
+
+import (
+	"context"
+	"fmt"
+)
+
+// lockdownKey is the idempotency key of a Lockdown or Lift call and the hash of its
+// request; the zero value means the call has no key.
+type lockdownKey struct {
+	key, request string
+}
+
+// lockdownKeyOf reads the options of a Lockdown or Lift call (op): IdempotencyKey,
+// and nothing else.
+func lockdownKeyOf(op string, opts []FireOption, req request) (lockdownKey, error) {
+	o, err := fireOpts(opts)
+	if err != nil {
+		return lockdownKey{}, err
+	}
+	if o.reason != "" || o.expect || o.data != nil || !o.at.IsZero() || o.override != "" ||
+		len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
+		return lockdownKey{}, &ValidationError{What: op + " options", Problems: []string{"the only option " + op + " takes is IdempotencyKey"}}
+	}
+	if !o.keyed {
+		return lockdownKey{}, nil
+	}
+	return lockdownKey{key: o.key, request: req.hash()}, nil
+}
+
+// find looks k up in the lockdown history h: the entry written with it, when its
+// event and request are k's; a *KeyReusedError when the key was written with
+// another request. A call without a key finds nothing.
+func (k lockdownKey) find(h []LockdownEntry, event Event) (LockdownEntry, bool, error) {
+	if k.key == "" {
+		return LockdownEntry{}, false, nil
+	}
+	for _, en := range h {
+		if en.Key != k.key {
+			continue
+		}
+		if en.Event != event || en.Request != k.request {
+			op := "lockdown"
+			if event == EventLift {
+				op = "lift"
+			}
+			return LockdownEntry{}, true, &KeyReusedError{Key: k.key, Op: op}
+		}
+		return en.Clone(), true, nil
+	}
+	return LockdownEntry{}, false, nil
+}
+
+// recallLockdown returns the lockdown a keyed call of event made before, as its
+// entry left it, when the lockdown history holds the key.
+func (e *Engine) recallLockdown(ctx context.Context, ls LockdownStore, k lockdownKey, event Event) (Lockdown, bool, error) {
+	if k.key == "" {
+		return Lockdown{}, false, nil
+	}
+	h, err := e.readLockdowns(ctx, ls)
+	if err != nil {
+		return Lockdown{}, false, fmt.Errorf("release: %s: %w", event, err)
+	}
+	en, found, err := k.find(h, event)
+	return en.Lockdown, found, err
+}
