@@ -422,6 +422,23 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 		if err != nil {
 			return fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
 		}
+		// The release and its history are read one after the other: a commit in
+		// between makes the history run past the head that was read. Read both
+		// again while the release keeps moving; a history that runs past a head
+		// that stays put was appended to behind the engine's back.
+		for tries := 0; int64(len(h)) > r.Revision && tries < 3; tries++ {
+			again, err := s.Get(ctx, r.ID)
+			if err != nil {
+				return fmt.Errorf("release: checkpoint: read %s: %w", r.ID, err)
+			}
+			if again.Revision == r.Revision {
+				break
+			}
+			r = again
+			if h, err = s.History(ctx, r.ID); err != nil {
+				return fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
+			}
+		}
 		if err := c.extends(r, h); err != nil {
 			bad.add(r.ID, err)
 			return nil

@@ -352,3 +352,49 @@ func TestCheckpointsProperty(t *testing.T) {
 		require.Equal(rt, want, he.Sequence, "%v", err)
 	})
 }
+
+// commitBetween is a store on which another writer commits to a release between a
+// reader's Get and its History: once armed, the next History first fires commit.
+type commitBetween struct {
+	release.Store
+	mu     sync.Mutex
+	commit func()
+}
+
+func (s *commitBetween) History(ctx context.Context, id release.ID) ([]release.AuditEntry, error) {
+	s.mu.Lock()
+	commit := s.commit
+	s.commit = nil
+	s.mu.Unlock()
+	if commit != nil {
+		commit()
+	}
+	return s.Store.History(ctx, id)
+}
+
+// TestCheckpointReadsAgainAfterAConcurrentCommit: a commit between the
+// checkpoint's read of a release and of its history makes the history run past the
+// head it read; that is a release that moved, not a broken history, so the
+// checkpoint reads both again and anchors every entry.
+func TestCheckpointReadsAgainAfterAConcurrentCommit(t *testing.T) {
+	ctx := context.Background()
+	signer, _ := testKeys(t)
+	inner := memory.New()
+	other, err := release.New(inner, release.WithPolicy(release.AllowAll()))
+	require.NoError(t, err)
+	store := &commitBetween{Store: inner}
+	eng, err := release.New(store, release.WithPolicy(release.AllowAll()),
+		release.WithCheckpoints(signer, &memSink{}, release.CheckpointEvery(1000)))
+	require.NoError(t, err)
+	r := walkOne(t, eng, 1) // create, plan, schedule
+	store.mu.Lock()
+	store.commit = func() {
+		_, err := other.Fire(ctx, r.ID, release.EventUnschedule, rui)
+		require.NoError(t, err)
+	}
+	store.mu.Unlock()
+
+	cp, err := eng.Checkpoint(ctx)
+	require.NoError(t, err, "a release that moved is not a broken history")
+	require.Equal(t, int64(4), cp.Size, "every entry anchored, the one committed in between too")
+}

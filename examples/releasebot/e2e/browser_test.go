@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -22,25 +21,10 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/examples/releasebot/bot"
+	"github.com/releasekit/releasekit/internal/browser"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
 )
-
-// chromium finds Debian's headless Chromium: a missing one skips the test locally
-// and fails it under CI=true (.ci/run installs it).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not on PATH: CI must install Debian's chromium package for the board's browser test")
-	}
-	t.Skip("chromium is not on PATH: install Debian's chromium package (apt-get install chromium) to run the board's browser test")
-	return ""
-}
 
 // api is a small client of the bot for the browser test's set-up and checks.
 type api struct {
@@ -66,7 +50,7 @@ func (a api) send(method, path, token, body string, want int) []byte {
 // signs in through the form, finds a release under its environment and state,
 // follows its link, and checks the release's page against the API.
 func TestBoardInChromium(t *testing.T) {
-	exe := chromium(t)
+	exe := browser.Chromium(t)
 	clock := releasetest.NewClock(monday, 0)
 	b, err := bot.New(memory.New(), config(), bot.WithClock(clock), bot.WithNotifier(nil))
 	require.NoError(t, err)
