@@ -148,11 +148,16 @@ func TestUpgradeSeals(t *testing.T) {
 // with this code: the upgrade builds the index, List finds every release by name,
 // component, state, environment and creation range through it, Check finds the index
 // consistent, the file reopens as it is, and the store keeps working (and indexing).
-func TestUpgradeSchema2(t *testing.T) {
+func TestUpgradeSchema2(t *testing.T) { testUpgradeFixture(t, upgradeSchema2Dir) }
+
+// testUpgradeFixture opens the fixture in dir, written by older code, with this
+// code: every release lists, reads and verifies, Check finds the file consistent,
+// the file reopens as it is, and the store keeps working.
+func testUpgradeFixture(t *testing.T, dir string) {
 	ctx := context.Background()
-	path, m := upgradeFixtureIn(t, upgradeSchema2Dir)
+	path, m := upgradeFixtureIn(t, dir)
 	s, err := bolt.Open(path)
-	require.NoError(t, err, "open the schema-2 fixture")
+	require.NoError(t, err, "open the fixture in %s", dir)
 	upgradetest.CheckList(t, s, m)
 	require.NoError(t, s.Check(ctx), "Check after the upgrade")
 	require.NoError(t, s.Close())
@@ -209,21 +214,6 @@ func TestUpgradeSchema2Refused(t *testing.T) {
 // tail records).
 const upgradeSchema3Dir = "testdata/upgrade-schema3"
 
-// TestUpgradeSchema3 opens a file written by the schema-3 code with this code: every
-// release lists, reads and verifies, Check finds the file consistent, the file reopens
-// as it is, and the store keeps working.
-func TestUpgradeSchema3(t *testing.T) {
-	ctx := context.Background()
-	path, m := upgradeFixtureIn(t, upgradeSchema3Dir)
-	s, err := bolt.Open(path)
-	require.NoError(t, err, "open the schema-3 fixture")
-	upgradetest.CheckList(t, s, m)
-	require.NoError(t, s.Check(ctx), "Check after the upgrade")
-	require.NoError(t, s.Close())
-
-	s, err = bolt.Open(path)
-	require.NoError(t, err, "the upgraded file opens again")
-	defer s.Close()
-	upgradetest.Check(t, s, m)
-	require.NoError(t, s.Check(ctx), "Check after the store moved on")
-}
+// TestUpgradeSchema3 opens a file written by the schema-3 code with this code (the
+// same schema; the store's faster append check must read it as it is).
+func TestUpgradeSchema3(t *testing.T) { testUpgradeFixture(t, upgradeSchema3Dir) }
