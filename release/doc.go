@@ -13,8 +13,8 @@
 // the next environment, [Engine.Due] lists what may start now, [Engine.Changes] says
 // what changed, [Engine.Lockdown] stops the line, [Engine.Report] and
 // [Engine.WriteICS] write what people read, and [Engine.VerifyAudit] checks the
-// record. Each of these methods has a runnable example. Nothing else is needed to
-// run releases.
+// record. Fire and each method after it have a runnable example, and the package
+// example walks a release from Create. Nothing else is needed to run releases.
 //
 //	draft -plan-> planned -schedule-> scheduled -approve-> approved -start-> deploying
 //	      -complete-> deployed -verify-> verified -close-> closed
