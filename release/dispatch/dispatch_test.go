@@ -70,13 +70,13 @@ func TestDispatcherRunDeliversEverything(t *testing.T) {
 	})
 }
 
-func TestDispatcherConfigValidate(t *testing.T) {
+func TestConfigValidate(t *testing.T) {
 	err := dispatch.Config{Batch: -1, Lease: -time.Second, BaseDelay: time.Minute, MaxDelay: time.Second}.Validate()
 	var ve *release.ValidationError
 	if !errors.As(err, &ve) || len(ve.Problems) != 3 {
 		t.Fatalf("Validate = %v, want 3 problems", err)
 	}
 	if _, err := dispatch.New(nil, nil, dispatch.Config{}); !errors.Is(err, release.ErrInvalid) {
-		t.Fatalf("NewDispatcher(nil, nil) = %v, want ErrInvalid", err)
+		t.Fatalf("New(nil, nil) = %v, want ErrInvalid", err)
 	}
 }
