@@ -14,6 +14,9 @@
 #
 # Without it the tests skip with a message (under CI=true they fail instead).
 
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 _chromium_log() { printf '== chromium: %s\n' "$*" >&2; }
 
 chromium_ensure() {
@@ -21,10 +24,7 @@ chromium_ensure() {
 	if [ -z "$bin" ]; then bin=$(command -v chromium || command -v chromium-browser || true); fi
 	if [ -z "$bin" ]; then
 		_chromium_log "chromium not found: installing Debian's chromium package"
-		local sudo=""
-		if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-		$sudo apt-get update || return 1
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends chromium || return 1
+		apt_install --no-install-recommends chromium || return 1
 		bin=$(command -v chromium || true)
 		if [ -z "$bin" ]; then
 			_chromium_log "chromium installed but not on PATH"

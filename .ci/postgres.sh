@@ -23,6 +23,9 @@
 #                        -c max_connections=300" (a throwaway cluster needs no durability)
 #   RELEASEKIT_PG_DB     database name, default "releasekit"
 
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 _pg_log() { printf '== postgres: %s\n' "$*" >&2; }
 
 # _pg_find_bin prints the directory holding initdb and pg_ctl, or nothing.
@@ -68,10 +71,7 @@ pg_start() {
 	bin=$(_pg_find_bin)
 	if [ -z "$bin" ]; then
 		_pg_log "initdb not found: installing Debian's postgresql package"
-		local sudo=""
-		if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-		$sudo apt-get update || return 1
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y postgresql || return 1
+		apt_install postgresql || return 1
 		bin=$(_pg_find_bin)
 		if [ -z "$bin" ]; then
 			_pg_log "postgresql installed but initdb is still missing; looked on PATH and in /usr/lib/postgresql/*/bin"

@@ -23,6 +23,9 @@
 # prom_stop stops the server and removes the directory. It is idempotent and safe to
 # call from an EXIT trap even when prom_start failed half-way.
 
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 _prom_log() { printf '== prometheus: %s\n' "$*" >&2; }
 
 _prom_port_free() {
@@ -48,10 +51,7 @@ prom_start() {
 	if [ -z "$bin" ]; then bin=$(command -v prometheus || true); fi
 	if [ -z "$bin" ]; then
 		_prom_log "prometheus not found: installing Debian's prometheus package"
-		local sudo=""
-		if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
-		$sudo apt-get update || return 1
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus || return 1
+		apt_install --no-install-recommends prometheus || return 1
 		bin=$(command -v prometheus || true)
 		if [ -z "$bin" ]; then
 			_prom_log "prometheus installed but not on PATH"
