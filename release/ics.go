@@ -97,10 +97,7 @@ func lockdownRule(l Lockdown, from, to time.Time) (calendar.Rule, bool) {
 	if l.kind() == KindFreeze {
 		kind, title = calendar.Freeze, "Freeze"
 	}
-	scope := "every environment"
-	if len(l.Environments) > 0 {
-		scope = strings.Join(l.Environments, ", ")
-	}
+	scope := l.scope()
 	// The name (and so the event's UID) stays the same for the lockdown's life: a
 	// client that subscribed sees its end move when it is lifted, not a new event.
 	name := fmt.Sprintf("%s of %s: %s (%s by %s)", title, scope, l.Reason, l.ID, l.DeclaredBy.ID)

@@ -77,7 +77,7 @@ type Lockdown struct {
 }
 
 // Active reports whether l is in effect at the instant at: from From, before Until, and not lifted
-// at or before t.
+// at or before at.
 func (l Lockdown) Active(at time.Time) bool {
 	return !at.Before(l.From) && (l.Until.IsZero() || at.Before(l.Until)) &&
 		(l.LiftedAt.IsZero() || at.Before(l.LiftedAt))
@@ -118,12 +118,16 @@ func (l Lockdown) kind() LockdownKind {
 	return l.Kind
 }
 
-func (l Lockdown) describe() string {
-	scope := "every environment"
-	if len(l.Environments) > 0 {
-		scope = strings.Join(l.Environments, ", ")
+// scope names the environments l covers, for people.
+func (l Lockdown) scope() string {
+	if len(l.Environments) == 0 {
+		return "every environment"
 	}
-	s := fmt.Sprintf("%s %s in %s, declared by %s at %s: %s", l.kind(), l.ID, scope, l.DeclaredBy.ID, l.DeclaredAt.Format(time.RFC3339), l.Reason)
+	return strings.Join(l.Environments, ", ")
+}
+
+func (l Lockdown) describe() string {
+	s := fmt.Sprintf("%s %s in %s, declared by %s at %s: %s", l.kind(), l.ID, l.scope(), l.DeclaredBy.ID, l.DeclaredAt.Format(time.RFC3339), l.Reason)
 	if !l.Until.IsZero() {
 		s += fmt.Sprintf(" (until %s)", l.Until.Format(time.RFC3339))
 	}
@@ -194,8 +198,10 @@ type LockdownEntry struct {
 	Lockdown Lockdown `json:"lockdown"`
 	// Key and Request are the idempotency key the entry was written with
 	// ([IdempotencyKey]) and the hex SHA-256 of its request; both empty without one.
-	Key      string `json:"key,omitempty"`
-	Request  string `json:"request,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Request string `json:"request,omitempty"`
+	// PrevHash is the previous entry's Hash ("" for the first); Hash is this
+	// entry's (ComputeHash).
 	PrevHash string `json:"prev_hash"`
 	Hash     string `json:"hash"`
 }
@@ -357,11 +363,12 @@ func (c *lockdownChain) unlifted() []Lockdown {
 type LockdownHistoryError struct {
 	// Sequence is the first bad entry's place in the history (1-based).
 	Sequence int64
-	Reason   string
+	// Reason says what is wrong with it.
+	Reason string
 }
 
 func (e *LockdownHistoryError) Error() string {
-	return fmt.Sprintf("release: lockdown history entry %d does not verify: %s", e.Sequence, e.Reason)
+	return fmt.Sprintf("release: lockdown history entry %d does not verify: %s; restore the lockdown history from a backup", e.Sequence, e.Reason)
 }
 
 // Unwrap makes the error match ErrTampered.
@@ -401,8 +408,9 @@ type LockdownStore interface {
 const maxLockdownAttempts = 16
 
 // errLockdownsMoved says that a start lost its race with an append to the lockdown
-// history: it is decided again on the new history.
-var errLockdownsMoved = errors.New("release: the lockdown history changed while the start was decided")
+// history: it is decided again on the new history. After the last attempt it reaches
+// the caller, as a stale revision.
+var errLockdownsMoved = fmt.Errorf("%w: the lockdown history changed while the start was decided; fire start again", ErrStale)
 
 // fenceMoved turns the failed commit of a fenced start into errLockdownsMoved when
 // the lockdown history grew since the start was decided (so Fire decides again), and

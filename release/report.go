@@ -173,10 +173,11 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 // stopped the line, and who started it again, and why. A store that keeps no
 // lockdowns has none.
 func (e *Engine) periodLockdowns(ctx context.Context, opts ReportOptions) ([]decisionRow, error) {
-	if _, ok := e.store.(LockdownStore); !ok {
+	ls, ok := e.store.(LockdownStore)
+	if !ok {
 		return nil, nil
 	}
-	h, err := e.LockdownHistory(ctx)
+	h, err := e.readLockdowns(ctx, ls) // verified, as the audit pack reads it
 	if err != nil {
 		return nil, err
 	}
@@ -186,11 +187,7 @@ func (e *Engine) periodLockdowns(ctx context.Context, opts ReportOptions) ([]dec
 		if opts.Environment != "" && len(l.Environments) > 0 && !slices.Contains(l.Environments, opts.Environment) {
 			continue
 		}
-		scope := "every environment"
-		if len(l.Environments) > 0 {
-			scope = strings.Join(l.Environments, ", ")
-		}
-		row := decisionRow{Ref: "–", Release: string(l.kind()) + " of " + scope}
+		row := decisionRow{Ref: "–", Release: string(l.kind()) + " of " + l.scope()}
 		switch en.Event {
 		case EventDeclare:
 			row.What, row.Who, row.At, row.Why = string(l.kind())+" declared", l.DeclaredBy.ID, l.DeclaredAt, l.Reason
