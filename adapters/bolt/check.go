@@ -210,9 +210,9 @@ func checkIndex(ctx context.Context, tx *bbolt.Tx, want indexWant, report report
 		case want.unreadable[id]:
 			return nil
 		case rels.Get(id[:]) == nil:
-			return corrupt(what, "it points to release %s, which is not stored", id)
+			return corrupt(what, "it points to release %s, which is not stored; restore the file from a backup", id)
 		}
-		return corrupt(what, "it points to release %s, whose row does not have this %s (a stale or forged entry: filters on it list the wrong releases)", id, indexField(k[0]))
+		return corrupt(what, "it points to release %s, whose row does not have this %s (a stale or forged entry: filters on it list the wrong releases); restore the file from a backup", id, indexField(k[0]))
 	})
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ func checkIndex(ctx context.Context, tx *bbolt.Tx, want indexWant, report report
 	slices.Sort(missing)
 	for _, k := range missing {
 		id := release.ID([]byte(k[len(k)-16:]))
-		if err := corrupt(fmt.Sprintf("release %s", id), "its %s is missing from the index (key %x): filters on it do not list the release", indexField(k[0]), k); err != nil {
+		if err := corrupt(fmt.Sprintf("release %s", id), "its %s is missing from the index (key %x): filters on it do not list the release; restore the file from a backup", indexField(k[0]), k); err != nil {
 			return err
 		}
 	}

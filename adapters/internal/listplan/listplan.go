@@ -14,7 +14,6 @@
 package listplan
 
 import (
-	"bytes"
 	"slices"
 	"time"
 
@@ -197,6 +196,6 @@ func (s *sorted) Seek(target release.ID) (release.ID, bool, error) {
 
 // SortIDs sorts ids in ascending order and drops repeats.
 func SortIDs(ids []release.ID) []release.ID {
-	slices.SortFunc(ids, func(a, b release.ID) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(ids, release.ID.Compare)
 	return slices.Compact(ids)
 }
