@@ -206,7 +206,7 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		return errors.Join(refused, fmt.Errorf("release %s: the refused %s was not recorded: %w", cur.ID, p.Event, err))
 	}
 	for range maxRecordAttempts {
-		h, err := e.store.History(ctx, cur.ID)
+		h, err := e.decidedOn(ctx, cur, p)
 		if err != nil {
 			return notRecorded(named(cur.ID, err))
 		}
@@ -244,6 +244,17 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		cur = now
 	}
 	return notRecorded(fmt.Errorf("the release changed too often: %w", ErrStale))
+}
+
+// decidedOn is the history of cur up to its revision: the one a stage read while
+// deciding p (the gates of an approve read the evidence), when it holds cur's
+// entries, otherwise read from the store. [Store] has no read of a history's
+// last entries, so a refused start reads it whole.
+func (e *Engine) decidedOn(ctx context.Context, cur Release, p *Proposal) ([]AuditEntry, error) {
+	if h := p.history; h != nil && p.Release.ID == cur.ID && int64(len(h)) >= cur.Revision && cur.Revision > 0 && h[cur.Revision-1].Hash == cur.Head {
+		return h[:cur.Revision], nil
+	}
+	return e.store.History(ctx, cur.ID)
 }
 
 // sameSlot reports whether a and b are the same booked slot (or both none).
