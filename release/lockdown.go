@@ -486,7 +486,8 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	if err != nil {
 		return Lockdown{}, err
 	}
-	if prior, found, err := e.recallLockdown(ctx, ls, k, EventDeclare); found || err != nil {
+	prior, h, found, err := e.recallLockdown(ctx, ls, k, EventDeclare)
+	if found || err != nil {
 		return prior, err
 	}
 	now := e.now()
@@ -511,7 +512,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	l.DeclaredBy, l.DeclaredAt = actor, now
 	l.DeclaredBy.Roles = slices.Clone(actor.Roles)
 	l.LiftedBy, l.LiftedAt, l.LiftReason = Actor{}, time.Time{}, ""
-	en, err := e.appendLockdown(ctx, ls, EventDeclare, l, k)
+	en, err := e.appendLockdown(ctx, ls, EventDeclare, l, k, h)
 	switch {
 	case err != nil:
 		return Lockdown{}, err
@@ -524,21 +525,23 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	return l, e.haltDeploying(ctx, l)
 }
 
-// appendLockdown appends an entry for l to the lockdown history, reading it again
+// appendLockdown appends an entry for l to the lockdown history h, as the caller
+// read and verified it (readLockdowns), or reads it when h is nil; it reads it again
 // when another append wins the race. A lift is checked against the history it
 // appends to: the lockdown must be declared and not lifted yet.
-func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown, k lockdownKey) (LockdownEntry, error) {
+func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown, k lockdownKey, h []LockdownEntry) (LockdownEntry, error) {
 	var err error
 	for range maxLockdownAttempts {
-		var h []LockdownEntry
-		if h, err = e.readLockdowns(ctx, ls); err != nil {
-			return LockdownEntry{}, err
+		if h == nil {
+			if h, err = e.readLockdowns(ctx, ls); err != nil {
+				return LockdownEntry{}, err
+			}
 		}
 		if prior, found, err := k.find(h, event); found || err != nil {
 			return prior, err
 		}
 		if event == EventLift {
-			cur, ok := lockdownsOf(h)[l.ID]
+			cur, ok := lockdownIn(h, l.ID)
 			if !ok {
 				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
 			}
@@ -559,17 +562,22 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 		if !errors.Is(err, ErrStale) {
 			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
 		}
+		h = nil // another append won: read the history again
 	}
 	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
 }
 
 // readLockdowns reads the whole lockdown history and verifies it, and checks that it
 // still holds the last entry this engine's starts verified, unchanged (so a history
-// cut back or whose last entry was replaced does not verify either).
+// cut back or whose last entry was replaced does not verify either). An empty
+// history is an empty slice, not nil.
 func (e *Engine) readLockdowns(ctx context.Context, ls LockdownStore) ([]LockdownEntry, error) {
 	h, err := ls.LockdownHistory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("release: read the lockdown history: %w", err)
+	}
+	if h == nil {
+		h = []LockdownEntry{}
 	}
 	if err := VerifyLockdownHistory(h); err != nil {
 		return nil, err
@@ -647,6 +655,17 @@ func (e *Engine) startView(ctx context.Context, ls LockdownStore) ([]Lockdown, i
 	return ch.unlifted(), ch.n, nil
 }
 
+// lockdownIn returns lockdown id as the last entry of history h that names it leaves
+// it; ok is false when h never declared it.
+func lockdownIn(h []LockdownEntry, id ID) (Lockdown, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Lockdown.ID == id {
+			return h[i].Lockdown, true
+		}
+	}
+	return Lockdown{}, false
+}
+
 // lockdownsOf replays a history: every lockdown as its last entry leaves it.
 func lockdownsOf(h []LockdownEntry) map[ID]Lockdown {
 	m := make(map[ID]Lockdown, len(h))
@@ -699,7 +718,7 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	if prior, found, err := k.find(h, EventLift); found || err != nil {
 		return prior.Lockdown, err
 	}
-	l, ok := lockdownsOf(h)[id]
+	l, ok := lockdownIn(h, id)
 	if !ok {
 		return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
 	}
@@ -709,7 +728,7 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	l = l.clone()
 	l.LiftedBy, l.LiftedAt, l.LiftReason = actor, e.now(), reason
 	l.LiftedBy.Roles = slices.Clone(actor.Roles)
-	en, err := e.appendLockdown(ctx, ls, EventLift, l, k)
+	en, err := e.appendLockdown(ctx, ls, EventLift, l, k, h)
 	if err != nil {
 		return Lockdown{}, err
 	}

@@ -52,15 +52,17 @@ func (k lockdownKey) find(h []LockdownEntry, event Event) (LockdownEntry, bool, 
 }
 
 // recallLockdown returns the lockdown a keyed call of event made before, as its
-// entry left it, when the lockdown history holds the key.
-func (e *Engine) recallLockdown(ctx context.Context, ls LockdownStore, k lockdownKey, event Event) (Lockdown, bool, error) {
+// entry left it, when the lockdown history holds the key. It returns the history it
+// read and verified to look the key up (nil for a call without a key), for the
+// call to append to.
+func (e *Engine) recallLockdown(ctx context.Context, ls LockdownStore, k lockdownKey, event Event) (Lockdown, []LockdownEntry, bool, error) {
 	if k.key == "" {
-		return Lockdown{}, false, nil
+		return Lockdown{}, nil, false, nil
 	}
 	h, err := e.readLockdowns(ctx, ls)
 	if err != nil {
-		return Lockdown{}, false, fmt.Errorf("release: %s: %w", event, err)
+		return Lockdown{}, nil, false, fmt.Errorf("release: %s: %w", event, err)
 	}
 	en, found, err := k.find(h, event)
-	return en.Lockdown, found, err
+	return en.Lockdown, h, found, err
 }
