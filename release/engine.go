@@ -26,6 +26,7 @@ type Engine struct {
 	guards        []Guard
 	pipeline      Pipeline
 	stages        []stage
+	calendar      *calendarStage // the stage of WithCalendar (the last given); nil without it
 	requireReview bool
 	notifyTimeout time.Duration
 	ids           idSource
@@ -592,11 +593,4 @@ func named(id ID, err error) error {
 }
 
 // booksSlots reports whether the engine books calendar slots (WithCalendar).
-func (e *Engine) booksSlots() bool {
-	for _, st := range e.stages {
-		if _, ok := st.(*calendarStage); ok {
-			return true
-		}
-	}
-	return false
-}
+func (e *Engine) booksSlots() bool { return e.calendar != nil }

@@ -861,10 +861,8 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 	}
 	p.fence, p.fenced = n, true
 	var roles []string
-	for _, st := range s.e.stages {
-		if c, ok := st.(*calendarStage); ok {
-			roles = c.cfg.OverrideRoles
-		}
+	if c := s.e.calendar; c != nil {
+		roles = c.cfg.OverrideRoles
 	}
 	var stops, freezes, stopIDs, freezeIDs []string
 	var overridden []ID
