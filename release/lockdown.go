@@ -807,21 +807,12 @@ func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
 		if cur.State != StateDeploying {
 			return nil // it finished, failed or rolled back meanwhile: nothing to halt
 		}
-		now := e.now()
 		next := cur.Clone()
-		next.Revision = cur.Revision + 1
-		next.UpdatedAt = now
-		entry := AuditEntry{
-			ReleaseID: id, Sequence: next.Revision, Event: EventHalt, From: cur.State, To: cur.State,
-			Actor: l.DeclaredBy, Reason: l.Reason, Time: now,
-			Annotations: map[string]json.RawMessage{"lockdown": note},
-			PrevHash:    cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-		}
-		entry.Actor.Roles = slices.Clone(l.DeclaredBy.Roles)
-		if entry.Hash, err = entry.ComputeHash(); err != nil {
+		entry := AuditEntry{Event: EventHalt, Actor: l.DeclaredBy, Reason: l.Reason, Time: e.now(),
+			Annotations: map[string]json.RawMessage{"lockdown": note}}
+		if err := chain(cur, &next, &entry); err != nil {
 			return err
 		}
-		next.Head = entry.Hash
 		err = e.store.Update(ctx, cur.Revision, next, entry)
 		if err != nil && e.committed(ctx, id, entry.Hash) != commitPresent {
 			if errors.Is(err, ErrStale) {

@@ -88,19 +88,10 @@ func (e *Engine) record(ctx context.Context, id ID, ev Evidence, o *fireOptions,
 		ev.Scope = cur.Scope
 	}
 	next := cur.Clone()
-	next.Revision = cur.Revision + 1
-	next.UpdatedAt = now
-	entry := AuditEntry{
-		ReleaseID: id, Sequence: next.Revision, Event: EventRecord, From: cur.State, To: cur.State,
-		Actor: ev.By, Reason: o.reason, Time: now, Data: o.data, PrevHash: cur.Head,
-		Snapshot: snapshotOf(next), Evidence: &ev, HashVersion: CurrentHashVersion,
-	}
-	entry.Actor.Roles = append([]string(nil), ev.By.Roles...)
-	ev.By.Roles = entry.Actor.Roles
-	if entry.Hash, err = entry.ComputeHash(); err != nil {
+	entry := AuditEntry{Event: EventRecord, Actor: ev.By, Reason: o.reason, Time: now, Data: o.data, Evidence: &ev}
+	if err := chain(cur, &next, &entry); err != nil {
 		return Release{}, err
 	}
-	next.Head = entry.Hash
 	if err := e.update(ctx, cur.Revision, next, entry, k, nil); err != nil {
 		if e.committed(ctx, id, entry.Hash) != commitPresent {
 			return Release{}, err
@@ -214,18 +205,10 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 			return refused
 		}
 		next := cur.Clone()
-		next.Revision = cur.Revision + 1
-		next.UpdatedAt = p.Now
-		entry := AuditEntry{
-			ReleaseID: cur.ID, Sequence: next.Revision, Event: EventDecision, From: cur.State, To: cur.State,
-			Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: annotations,
-			PrevHash: cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-		}
-		entry.Actor.Roles = slices.Clone(p.Actor.Roles)
-		if entry.Hash, err = entry.ComputeHash(); err != nil {
+		entry := AuditEntry{Event: EventDecision, Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: annotations}
+		if err := chain(cur, &next, &entry); err != nil {
 			return errors.Join(refused, err)
 		}
-		next.Head = entry.Hash
 		err = e.store.Update(ctx, cur.Revision, next, entry)
 		if err == nil || e.committed(ctx, cur.ID, entry.Hash) == commitPresent {
 			_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
