@@ -163,8 +163,8 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err != nil {
 		return Release{}, err
 	}
-	if o.reason != "" || o.data != nil || o.expect || o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return Release{}, &ValidationError{What: "create options", Problems: []string{"Create takes only IdempotencyKey"}}
+	if err := o.only("Create"); err != nil {
+		return Release{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err

@@ -478,7 +478,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	if p := actor.validate(); len(p) > 0 {
 		return Lockdown{}, validation("actor", p)
 	}
-	k, err := lockdownKeyOf("lockdown", opts, request{Op: "lockdown", Actor: &actor, Lockdown: &l})
+	k, err := lockdownKeyOf("Lockdown", opts, request{Op: "lockdown", Actor: &actor, Lockdown: &l})
 	if err != nil {
 		return Lockdown{}, err
 	}
@@ -703,7 +703,7 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	if err := validation("lift", probs); err != nil {
 		return Lockdown{}, err
 	}
-	k, err := lockdownKeyOf("lift", opts, request{Op: "lift", ID: id, Actor: &actor, Reason: reason})
+	k, err := lockdownKeyOf("Lift", opts, request{Op: "lift", ID: id, Actor: &actor, Reason: reason})
 	if err != nil {
 		return Lockdown{}, err
 	}

@@ -18,9 +18,8 @@ func lockdownKeyOf(op string, opts []FireOption, req request) (lockdownKey, erro
 	if err != nil {
 		return lockdownKey{}, err
 	}
-	if o.reason != "" || o.expect || o.data != nil || !o.at.IsZero() || o.override != "" ||
-		len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return lockdownKey{}, &ValidationError{What: op + " options", Problems: []string{"the only option " + op + " takes is IdempotencyKey"}}
+	if err := o.only(op); err != nil {
+		return lockdownKey{}, err
 	}
 	if !o.keyed {
 		return lockdownKey{}, nil

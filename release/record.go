@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // maxRecordAttempts bounds how often Record reads again after losing a race with
@@ -44,8 +43,8 @@ func (e *Engine) Record(ctx context.Context, id ID, ev Evidence, opts ...FireOpt
 	if err != nil {
 		return Release{}, err
 	}
-	if o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return Release{}, &ValidationError{What: "record options", Problems: []string{"Record takes only IdempotencyKey, ExpectRevision, Reason and Data"}}
+	if err := o.only("Record", "ExpectRevision", "Reason", "Data"); err != nil {
+		return Release{}, err
 	}
 	if err := ev.Validate(); err != nil {
 		return Release{}, err
