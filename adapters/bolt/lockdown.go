@@ -9,6 +9,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/releasekit/releasekit/adapters/internal/lockdownrow"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -29,6 +30,15 @@ func lockdownCount(tx *bbolt.Tx) int64 {
 	return int64(binary.BigEndian.Uint64(k))
 }
 
+// checkFence refuses an update fenced on a lockdown history of fence entries when
+// the history holds another number (see release.LockdownStore's UpdateFenced).
+func checkFence(tx *bbolt.Tx, fence int64) error {
+	if n := lockdownCount(tx); n != fence {
+		return refuse(lockdownrow.FenceMoved(n, fence))
+	}
+	return nil
+}
+
 // AppendLockdown implements [release.LockdownStore] in one read-write transaction.
 func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) error {
 	v, err := json.Marshal(e)
@@ -37,7 +47,7 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if n := lockdownCount(tx); e.Sequence != n+1 {
-			return refuse(fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrStale, e.Sequence, n))
+			return refuse(lockdownrow.NotNext(e.Sequence, n))
 		}
 		return tLockdowns.put(tx.Bucket(bucketLockdowns), seqKey(e.Sequence), v)
 	})

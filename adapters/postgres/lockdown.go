@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/releasekit/releasekit/adapters/internal/lockdownrow"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -143,7 +144,7 @@ func (s *Store) fenceMoved(ctx context.Context, fence *int64) error {
 		return fail(ctx, "read the lockdown head", err)
 	}
 	if seq != *fence {
-		return fmt.Errorf("postgres: %w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, seq, *fence)
+		return fmt.Errorf("postgres: %w", lockdownrow.FenceMoved(seq, *fence))
 	}
 	return nil
 }
