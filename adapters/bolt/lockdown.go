@@ -1,11 +1,9 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -87,14 +85,12 @@ func decodeLockdown(k, v []byte) (release.LockdownEntry, error) {
 	if err != nil {
 		return release.LockdownEntry{}, err
 	}
-	var e release.LockdownEntry
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return release.LockdownEntry{}, tLockdowns.damaged(k, "it does not decode: "+err.Error())
+	if len(k) != 8 {
+		return release.LockdownEntry{}, tLockdowns.damaged(k, "its key is not a sequence")
 	}
-	if len(k) != 8 || int64(binary.BigEndian.Uint64(k)) != e.Sequence {
-		return release.LockdownEntry{}, tLockdowns.damaged(k, fmt.Sprintf("it holds entry %d under another key", e.Sequence))
+	e, err := lockdownrow.Decode(payload, int64(binary.BigEndian.Uint64(k)))
+	if err != nil {
+		return release.LockdownEntry{}, tLockdowns.damaged(k, err.Error())
 	}
 	return e, nil
 }

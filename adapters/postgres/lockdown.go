@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -86,14 +85,9 @@ func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.
 		if err := rows.Scan(&seq, &raw); err != nil {
 			return nil, fail(ctx, "read the lockdown history", err)
 		}
-		var e release.LockdownEntry
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
+		e, err := lockdownrow.Decode(raw, seq)
+		if err != nil {
 			return nil, &release.CorruptError{What: fmt.Sprintf("lockdown entry %d", seq), Reason: err.Error()}
-		}
-		if e.Sequence != seq {
-			return nil, &release.CorruptError{What: fmt.Sprintf("lockdown entry %d", seq), Reason: fmt.Sprintf("the row holds entry %d", e.Sequence)}
 		}
 		out = append(out, e)
 	}

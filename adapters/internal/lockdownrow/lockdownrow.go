@@ -1,15 +1,34 @@
 // Package lockdownrow holds what the stores share about the lockdown history they
-// keep (release.LockdownStore): the errors of an append or a fenced update that
-// finds the history moved. It is shared by
+// keep (release.LockdownStore): the strict decoding of a stored entry and the errors
+// of an append or a fenced update that finds the history moved. It is shared by
 // adapters/memory, adapters/bolt and adapters/postgres and is not part of the public
 // API.
 package lockdownrow
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/releasekit/releasekit/release"
 )
+
+// Decode decodes the stored entry raw, kept under sequence seq. Unknown fields are
+// refused (a row written by a newer version, or edited, is not read as less than
+// it says), and so is an entry of another sequence. The error says what is wrong,
+// for the store to wrap in its own *release.CorruptError.
+func Decode(raw []byte, seq int64) (release.LockdownEntry, error) {
+	var e release.LockdownEntry
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&e); err != nil {
+		return release.LockdownEntry{}, fmt.Errorf("it does not decode: %w", err)
+	}
+	if e.Sequence != seq {
+		return release.LockdownEntry{}, fmt.Errorf("it holds entry %d under sequence %d", e.Sequence, seq)
+	}
+	return e, nil
+}
 
 // NotNext is the error of an append of entry seq to a history of n entries (any
 // but seq-1): another append came first. It matches release.ErrStale.
