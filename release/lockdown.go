@@ -512,7 +512,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	l.DeclaredBy, l.DeclaredAt = actor, now
 	l.DeclaredBy.Roles = slices.Clone(actor.Roles)
 	l.LiftedBy, l.LiftedAt, l.LiftReason = Actor{}, time.Time{}, ""
-	en, err := e.appendLockdown(ctx, ls, EventDeclare, l, k, h)
+	en, err := e.appendLockdown(ctx, ls, EventDeclare, l.ID, k, h, func([]LockdownEntry) (Lockdown, error) { return l, nil })
 	switch {
 	case err != nil:
 		return Lockdown{}, err
@@ -525,11 +525,13 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	return l, e.haltDeploying(ctx, l)
 }
 
-// appendLockdown appends an entry for l to the lockdown history h, as the caller
-// read and verified it (readLockdowns), or reads it when h is nil; it reads it again
-// when another append wins the race. A lift is checked against the history it
-// appends to: the lockdown must be declared and not lifted yet.
-func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown, k lockdownKey, h []LockdownEntry) (LockdownEntry, error) {
+// appendLockdown appends the entry of event (EventDeclare or EventLift) for
+// lockdown id to the lockdown history h, as the caller read and verified it
+// (readLockdowns), or reads it when h is nil; it reads it again when another append
+// wins the race. A keyed call finds what its key wrote first. Otherwise next
+// decides, on the history it appends to, the lockdown as the entry leaves it, or
+// refuses.
+func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, id ID, k lockdownKey, h []LockdownEntry, next func(h []LockdownEntry) (Lockdown, error)) (LockdownEntry, error) {
 	var err error
 	for range maxLockdownAttempts {
 		if h == nil {
@@ -540,14 +542,9 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 		if prior, found, err := k.find(h, event); found || err != nil {
 			return prior, err
 		}
-		if event == EventLift {
-			cur, ok := lockdownIn(h, l.ID)
-			if !ok {
-				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
-			}
-			if !cur.LiftedAt.IsZero() {
-				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
-			}
+		var l Lockdown
+		if l, err = next(h); err != nil {
+			return LockdownEntry{}, err
 		}
 		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone(), Key: k.key, Request: k.request}
 		if len(h) > 0 {
@@ -560,11 +557,11 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 			return en, nil
 		}
 		if !errors.Is(err, ErrStale) {
-			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, id, err)
 		}
 		h = nil // another append won: read the history again
 	}
-	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, id, err)
 }
 
 // readLockdowns reads the whole lockdown history and verifies it, and checks that it
@@ -711,24 +708,23 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	if err != nil {
 		return Lockdown{}, err
 	}
-	h, err := e.readLockdowns(ctx, ls)
-	if err != nil {
-		return Lockdown{}, err
-	}
-	if prior, found, err := k.find(h, EventLift); found || err != nil {
-		return prior.Lockdown, err
-	}
-	l, ok := lockdownIn(h, id)
-	if !ok {
-		return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
-	}
-	if err := e.authorizeLockdown(actor, EventLift, l); err != nil {
-		return Lockdown{}, err
-	}
-	l = l.clone()
-	l.LiftedBy, l.LiftedAt, l.LiftReason = actor, e.now(), reason
-	l.LiftedBy.Roles = slices.Clone(actor.Roles)
-	en, err := e.appendLockdown(ctx, ls, EventLift, l, k, h)
+	now := e.now()
+	en, err := e.appendLockdown(ctx, ls, EventLift, id, k, nil, func(h []LockdownEntry) (Lockdown, error) {
+		l, ok := lockdownIn(h, id)
+		if !ok {
+			return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
+		}
+		if err := e.authorizeLockdown(actor, EventLift, l); err != nil {
+			return Lockdown{}, err
+		}
+		if !l.LiftedAt.IsZero() {
+			return Lockdown{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, l.kind(), id, l.LiftedBy.ID, l.LiftedAt.Format(time.RFC3339))
+		}
+		l = l.clone()
+		l.LiftedBy, l.LiftedAt, l.LiftReason = actor, now, reason
+		l.LiftedBy.Roles = slices.Clone(actor.Roles)
+		return l, nil
+	})
 	if err != nil {
 		return Lockdown{}, err
 	}
