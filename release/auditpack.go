@@ -101,7 +101,7 @@ func (e *Engine) AuditPack(ctx context.Context, w io.Writer, f AuditFilter) erro
 	if err := (ReportOptions{From: f.From, To: f.To}).Validate(); err != nil {
 		return err
 	}
-	rs, err := e.periodReleases(ctx, ReportOptions{From: f.From, To: f.To, Environment: f.environment()})
+	rs, err := e.periodReleases(ctx, ReportOptions{From: f.From, To: f.To, Environment: f.environment()}, nil)
 	if err != nil {
 		return err
 	}

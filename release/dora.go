@@ -28,33 +28,41 @@ func (e *Engine) deployments(ctx context.Context, env string) ([]dora.Deployment
 	var out []dora.Deployment
 	var committed []time.Time
 	err := e.eachRelease(ctx, Filter{Environment: env}, func(r Release) {
-		at, ok := r.Reached[StateDeployed]
-		if !ok {
-			_, failed := r.Reached[StateFailed]
-			_, back := r.Reached[StateRollingBack]
-			if at, ok = r.Reached[StateDeploying]; !ok || !failed && !back {
-				return
-			}
+		if d, ok := deploymentOf(r); ok {
+			out = append(out, d)
+			committed = append(committed, r.CommittedAt)
 		}
-		d := dora.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
-		if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
-			d.Failed = true
-		}
-		if _, ok := r.Reached[StateRollingBack]; ok {
-			d.Failed = true
-		}
-		if d.Failed {
-			if back, ok := r.Reached[StateRolledBack]; ok {
-				d.RestoredAt = back
-			}
-		}
-		out = append(out, d)
-		committed = append(committed, r.CommittedAt)
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return out, committed, nil
+}
+
+// deploymentOf is r's DORA deployment record; ok is false when r never reached
+// users (see [Engine.Deployments]).
+func deploymentOf(r Release) (dora.Deployment, bool) {
+	at, ok := r.Reached[StateDeployed]
+	if !ok {
+		_, failed := r.Reached[StateFailed]
+		_, back := r.Reached[StateRollingBack]
+		if at, ok = r.Reached[StateDeploying]; !ok || !failed && !back {
+			return dora.Deployment{}, false
+		}
+	}
+	d := dora.Deployment{Service: r.Name, Team: r.Team, CommitAt: leadTimeStart(r), DeployedAt: at}
+	if failed, ok := r.Reached[StateFailed]; ok && !failed.Before(at) {
+		d.Failed = true
+	}
+	if _, ok := r.Reached[StateRollingBack]; ok {
+		d.Failed = true
+	}
+	if d.Failed {
+		if back, ok := r.Reached[StateRolledBack]; ok {
+			d.RestoredAt = back
+		}
+	}
+	return d, true
 }
 
 // eachRelease calls fn with every stored release that f selects, a page at a time
@@ -93,6 +101,14 @@ func (e *Engine) dora(ctx context.Context, env string, period dora.Period) (dora
 	if err != nil {
 		return dora.Report{}, b, err
 	}
+	rep, b := doraOf(ds, committed, period)
+	return rep, b, nil
+}
+
+// doraOf is the DORA report of deployments ds over period, with the basis of its
+// lead times (committed holds each deployment's CommittedAt).
+func doraOf(ds []dora.Deployment, committed []time.Time, period dora.Period) (dora.Report, leadBasis) {
+	var b leadBasis
 	for i, d := range ds {
 		if period.Contains(d.DeployedAt) {
 			b.Total++
@@ -101,7 +117,7 @@ func (e *Engine) dora(ctx context.Context, env string, period dora.Period) (dora
 			}
 		}
 	}
-	return dora.NewReport(ds, period), b, nil
+	return dora.NewReport(ds, period), b
 }
 
 // leadTimeStart is when r's lead time starts: its commit when the host gave it,

@@ -26,6 +26,7 @@ type Engine struct {
 	guards        []Guard
 	pipeline      Pipeline
 	stages        []stage
+	calendar      *calendarStage // the stage of WithCalendar (the last given); nil without it
 	requireReview bool
 	notifyTimeout time.Duration
 	ids           idSource
@@ -162,8 +163,8 @@ func (e *Engine) Create(ctx context.Context, spec Spec, opts ...FireOption) (Rel
 	if err != nil {
 		return Release{}, err
 	}
-	if o.reason != "" || o.data != nil || o.expect || o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return Release{}, &ValidationError{What: "create options", Problems: []string{"Create takes only IdempotencyKey"}}
+	if err := o.only("Create"); err != nil {
+		return Release{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err
@@ -470,29 +471,20 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 	}
 
 	next.State = to
-	next.Revision = cur.Revision + 1
 	if slices.Contains(scopeEvents, event) {
 		next.Scope = cur.Scope + 1
 	}
-	next.UpdatedAt = now
 	if next.Reached == nil {
 		next.Reached = map[State]time.Time{}
 	}
 	if _, seen := next.Reached[to]; !seen {
 		next.Reached[to] = now
 	}
-	entry := AuditEntry{
-		ReleaseID: id, Sequence: next.Revision, Event: event, From: cur.State, To: to,
-		Actor: actor, Reason: o.reason, Time: now, Data: o.data,
-		Annotations: p.annotations, PrevHash: cur.Head,
-		Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-	}
-	entry.Actor.Roles = append([]string(nil), actor.Roles...)
-	if entry.Hash, err = entry.ComputeHash(); err != nil {
+	entry := AuditEntry{Event: event, Actor: actor, Reason: o.reason, Time: now, Data: o.data, Annotations: p.annotations}
+	if err := chain(cur, &next, &entry); err != nil {
 		undo()
 		return Release{}, err
 	}
-	next.Head = entry.Hash
 	if err := e.update(ctx, cur.Revision, next, entry, k, p); err != nil {
 		switch e.committed(ctx, id, entry.Hash) {
 		case commitAbsent:
@@ -513,6 +505,27 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		}
 	}
 	return next, notifyErr
+}
+
+// chain makes entry the next entry of cur's history and next the release it
+// leaves: next at cur's revision + 1, updated at entry.Time, headed by entry's
+// hash. The caller gives entry's event, actor, time, reason, data, annotations and
+// evidence, and next's state; chain fills in the rest of entry (release, sequence,
+// from cur's state to next's, the previous hash, next's snapshot, the hash version,
+// its own copy of the actor's roles) and hashes it.
+func chain(cur Release, next *Release, entry *AuditEntry) error {
+	next.Revision = cur.Revision + 1
+	next.UpdatedAt = entry.Time
+	entry.ReleaseID, entry.Sequence = cur.ID, next.Revision
+	entry.From, entry.To = cur.State, next.State
+	entry.PrevHash, entry.Snapshot, entry.HashVersion = cur.Head, snapshotOf(*next), CurrentHashVersion
+	entry.Actor.Roles = slices.Clone(entry.Actor.Roles)
+	var err error
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		return err
+	}
+	next.Head = entry.Hash
+	return nil
 }
 
 type commitState int
@@ -592,11 +605,4 @@ func named(id ID, err error) error {
 }
 
 // booksSlots reports whether the engine books calendar slots (WithCalendar).
-func (e *Engine) booksSlots() bool {
-	for _, st := range e.stages {
-		if _, ok := st.(*calendarStage); ok {
-			return true
-		}
-	}
-	return false
-}
+func (e *Engine) booksSlots() bool { return e.calendar != nil }

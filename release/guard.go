@@ -29,6 +29,10 @@ type Proposal struct {
 	// says the commit must check it (LockdownStore.UpdateFenced).
 	fence  int64
 	fenced bool
+	// history is the release's history as a stage read it while deciding (the
+	// gates read the evidence), so that a refusal recorded on it is decided
+	// without reading it again; nil when no stage read it.
+	history []AuditEntry
 }
 
 // From is the state the transition leaves.

@@ -34,13 +34,11 @@ func (e *Engine) WriteICS(ctx context.Context, w io.Writer, from, to time.Time, 
 	}
 	var rules []calendar.Rule
 	var bookings []calendar.Booking
-	for _, st := range e.stages {
-		if c, ok := st.(*calendarStage); ok {
-			rules = c.cfg.Calendar.Rules()
-			for _, b := range c.cfg.Calendar.Bookings() {
-				if b.End.After(from) && b.Start.Before(to) {
-					bookings = append(bookings, b)
-				}
+	if c := e.calendar; c != nil {
+		rules = c.cfg.Calendar.Rules()
+		for _, b := range c.cfg.Calendar.Bookings() {
+			if b.End.After(from) && b.Start.Before(to) {
+				bookings = append(bookings, b)
 			}
 		}
 	}

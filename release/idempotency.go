@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -151,6 +152,35 @@ func fireOpts(opts []FireOption) (*fireOptions, error) {
 		return nil, &ValidationError{What: "fire options", Problems: []string{fmt.Sprintf("IdempotencyKey: a key is 1 to %d bytes and not blank (got %d bytes)", MaxKeyLength, len(o.key))}}
 	}
 	return o, nil
+}
+
+// only refuses, with a *ValidationError naming them, the options of o that a call
+// of op does not take: it takes [IdempotencyKey] and the options named in takes.
+func (o *fireOptions) only(op string, takes ...string) error {
+	given := []struct {
+		name string
+		set  bool
+	}{
+		{"Reason", o.reason != ""}, {"ExpectRevision", o.expect}, {"Data", o.data != nil},
+		{"At", !o.at.IsZero()}, {"Override", o.override != ""}, {"Waive", len(o.waivers) > 0},
+		{"WithReview", o.review != nil}, {"FailedComponents", len(o.failed) > 0}, {"a rollback report", o.report != nil},
+	}
+	var refused []string
+	for _, g := range given {
+		if g.set && !slices.Contains(takes, g.name) {
+			refused = append(refused, g.name)
+		}
+	}
+	if len(refused) == 0 {
+		return nil
+	}
+	takes = append(slices.Clone(takes), "IdempotencyKey")
+	list := takes[len(takes)-1]
+	if len(takes) > 1 {
+		list = strings.Join(takes[:len(takes)-1], ", ") + " and " + list
+	}
+	return &ValidationError{What: strings.ToLower(op) + " options", Problems: []string{
+		fmt.Sprintf("%s takes only %s, not %s", op, list, strings.Join(refused, ", "))}}
 }
 
 // keyed runs do, the call, honouring o's idempotency key: a stored key with the same

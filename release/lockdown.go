@@ -478,7 +478,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	if p := actor.validate(); len(p) > 0 {
 		return Lockdown{}, validation("actor", p)
 	}
-	k, err := lockdownKeyOf("lockdown", opts, request{Op: "lockdown", Actor: &actor, Lockdown: &l})
+	k, err := lockdownKeyOf("Lockdown", opts, request{Op: "lockdown", Actor: &actor, Lockdown: &l})
 	if err != nil {
 		return Lockdown{}, err
 	}
@@ -486,7 +486,8 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	if err != nil {
 		return Lockdown{}, err
 	}
-	if prior, found, err := e.recallLockdown(ctx, ls, k, EventDeclare); found || err != nil {
+	prior, h, found, err := e.recallLockdown(ctx, ls, k, EventDeclare)
+	if found || err != nil {
 		return prior, err
 	}
 	now := e.now()
@@ -511,7 +512,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	l.DeclaredBy, l.DeclaredAt = actor, now
 	l.DeclaredBy.Roles = slices.Clone(actor.Roles)
 	l.LiftedBy, l.LiftedAt, l.LiftReason = Actor{}, time.Time{}, ""
-	en, err := e.appendLockdown(ctx, ls, EventDeclare, l, k)
+	en, err := e.appendLockdown(ctx, ls, EventDeclare, l.ID, k, h, func([]LockdownEntry) (Lockdown, error) { return l, nil })
 	switch {
 	case err != nil:
 		return Lockdown{}, err
@@ -524,27 +525,26 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	return l, e.haltDeploying(ctx, l)
 }
 
-// appendLockdown appends an entry for l to the lockdown history, reading it again
-// when another append wins the race. A lift is checked against the history it
-// appends to: the lockdown must be declared and not lifted yet.
-func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, l Lockdown, k lockdownKey) (LockdownEntry, error) {
+// appendLockdown appends the entry of event (EventDeclare or EventLift) for
+// lockdown id to the lockdown history h, as the caller read and verified it
+// (readLockdowns), or reads it when h is nil; it reads it again when another append
+// wins the race. A keyed call finds what its key wrote first. Otherwise next
+// decides, on the history it appends to, the lockdown as the entry leaves it, or
+// refuses.
+func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Event, id ID, k lockdownKey, h []LockdownEntry, next func(h []LockdownEntry) (Lockdown, error)) (LockdownEntry, error) {
 	var err error
 	for range maxLockdownAttempts {
-		var h []LockdownEntry
-		if h, err = e.readLockdowns(ctx, ls); err != nil {
-			return LockdownEntry{}, err
+		if h == nil {
+			if h, err = e.readLockdowns(ctx, ls); err != nil {
+				return LockdownEntry{}, err
+			}
 		}
 		if prior, found, err := k.find(h, event); found || err != nil {
 			return prior, err
 		}
-		if event == EventLift {
-			cur, ok := lockdownsOf(h)[l.ID]
-			if !ok {
-				return LockdownEntry{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, l.ID)
-			}
-			if !cur.LiftedAt.IsZero() {
-				return LockdownEntry{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, cur.kind(), l.ID, cur.LiftedBy.ID, cur.LiftedAt.Format(time.RFC3339))
-			}
+		var l Lockdown
+		if l, err = next(h); err != nil {
+			return LockdownEntry{}, err
 		}
 		en := LockdownEntry{Sequence: int64(len(h)) + 1, Event: event, Lockdown: l.clone(), Key: k.key, Request: k.request}
 		if len(h) > 0 {
@@ -557,19 +557,24 @@ func (e *Engine) appendLockdown(ctx context.Context, ls LockdownStore, event Eve
 			return en, nil
 		}
 		if !errors.Is(err, ErrStale) {
-			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+			return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, id, err)
 		}
+		h = nil // another append won: read the history again
 	}
-	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, l.ID, err)
+	return LockdownEntry{}, fmt.Errorf("release: %s %s: %w", event, id, err)
 }
 
 // readLockdowns reads the whole lockdown history and verifies it, and checks that it
 // still holds the last entry this engine's starts verified, unchanged (so a history
-// cut back or whose last entry was replaced does not verify either).
+// cut back or whose last entry was replaced does not verify either). An empty
+// history is an empty slice, not nil.
 func (e *Engine) readLockdowns(ctx context.Context, ls LockdownStore) ([]LockdownEntry, error) {
 	h, err := ls.LockdownHistory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("release: read the lockdown history: %w", err)
+	}
+	if h == nil {
+		h = []LockdownEntry{}
 	}
 	if err := VerifyLockdownHistory(h); err != nil {
 		return nil, err
@@ -647,6 +652,17 @@ func (e *Engine) startView(ctx context.Context, ls LockdownStore) ([]Lockdown, i
 	return ch.unlifted(), ch.n, nil
 }
 
+// lockdownIn returns lockdown id as the last entry of history h that names it leaves
+// it; ok is false when h never declared it.
+func lockdownIn(h []LockdownEntry, id ID) (Lockdown, bool) {
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Lockdown.ID == id {
+			return h[i].Lockdown, true
+		}
+	}
+	return Lockdown{}, false
+}
+
 // lockdownsOf replays a history: every lockdown as its last entry leaves it.
 func lockdownsOf(h []LockdownEntry) map[ID]Lockdown {
 	m := make(map[ID]Lockdown, len(h))
@@ -684,7 +700,7 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	if err := validation("lift", probs); err != nil {
 		return Lockdown{}, err
 	}
-	k, err := lockdownKeyOf("lift", opts, request{Op: "lift", ID: id, Actor: &actor, Reason: reason})
+	k, err := lockdownKeyOf("Lift", opts, request{Op: "lift", ID: id, Actor: &actor, Reason: reason})
 	if err != nil {
 		return Lockdown{}, err
 	}
@@ -692,24 +708,23 @@ func (e *Engine) Lift(ctx context.Context, id ID, actor Actor, reason string, op
 	if err != nil {
 		return Lockdown{}, err
 	}
-	h, err := e.readLockdowns(ctx, ls)
-	if err != nil {
-		return Lockdown{}, err
-	}
-	if prior, found, err := k.find(h, EventLift); found || err != nil {
-		return prior.Lockdown, err
-	}
-	l, ok := lockdownsOf(h)[id]
-	if !ok {
-		return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
-	}
-	if err := e.authorizeLockdown(actor, EventLift, l); err != nil {
-		return Lockdown{}, err
-	}
-	l = l.clone()
-	l.LiftedBy, l.LiftedAt, l.LiftReason = actor, e.now(), reason
-	l.LiftedBy.Roles = slices.Clone(actor.Roles)
-	en, err := e.appendLockdown(ctx, ls, EventLift, l, k)
+	now := e.now()
+	en, err := e.appendLockdown(ctx, ls, EventLift, id, k, nil, func(h []LockdownEntry) (Lockdown, error) {
+		l, ok := lockdownIn(h, id)
+		if !ok {
+			return Lockdown{}, fmt.Errorf("%w: no lockdown or freeze %s was declared", ErrNotFound, id)
+		}
+		if err := e.authorizeLockdown(actor, EventLift, l); err != nil {
+			return Lockdown{}, err
+		}
+		if !l.LiftedAt.IsZero() {
+			return Lockdown{}, fmt.Errorf("%w: %s %s was lifted already, by %s at %s: nothing to lift (declare a new one to stop the line again)", ErrStale, l.kind(), id, l.LiftedBy.ID, l.LiftedAt.Format(time.RFC3339))
+		}
+		l = l.clone()
+		l.LiftedBy, l.LiftedAt, l.LiftReason = actor, now, reason
+		l.LiftedBy.Roles = slices.Clone(actor.Roles)
+		return l, nil
+	})
 	if err != nil {
 		return Lockdown{}, err
 	}
@@ -788,21 +803,12 @@ func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
 		if cur.State != StateDeploying {
 			return nil // it finished, failed or rolled back meanwhile: nothing to halt
 		}
-		now := e.now()
 		next := cur.Clone()
-		next.Revision = cur.Revision + 1
-		next.UpdatedAt = now
-		entry := AuditEntry{
-			ReleaseID: id, Sequence: next.Revision, Event: EventHalt, From: cur.State, To: cur.State,
-			Actor: l.DeclaredBy, Reason: l.Reason, Time: now,
-			Annotations: map[string]json.RawMessage{"lockdown": note},
-			PrevHash:    cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-		}
-		entry.Actor.Roles = slices.Clone(l.DeclaredBy.Roles)
-		if entry.Hash, err = entry.ComputeHash(); err != nil {
+		entry := AuditEntry{Event: EventHalt, Actor: l.DeclaredBy, Reason: l.Reason, Time: e.now(),
+			Annotations: map[string]json.RawMessage{"lockdown": note}}
+		if err := chain(cur, &next, &entry); err != nil {
 			return err
 		}
-		next.Head = entry.Hash
 		err = e.store.Update(ctx, cur.Revision, next, entry)
 		if err != nil && e.committed(ctx, id, entry.Hash) != commitPresent {
 			if errors.Is(err, ErrStale) {
@@ -842,10 +848,8 @@ func (s lockdownStage) check(ctx context.Context, p *Proposal, _ *Release, o *fi
 	}
 	p.fence, p.fenced = n, true
 	var roles []string
-	for _, st := range s.e.stages {
-		if c, ok := st.(*calendarStage); ok {
-			roles = c.cfg.OverrideRoles
-		}
+	if c := s.e.calendar; c != nil {
+		roles = c.cfg.OverrideRoles
 	}
 	var stops, freezes, stopIDs, freezeIDs []string
 	var overridden []ID

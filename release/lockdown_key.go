@@ -18,9 +18,8 @@ func lockdownKeyOf(op string, opts []FireOption, req request) (lockdownKey, erro
 	if err != nil {
 		return lockdownKey{}, err
 	}
-	if o.reason != "" || o.expect || o.data != nil || !o.at.IsZero() || o.override != "" ||
-		len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return lockdownKey{}, &ValidationError{What: op + " options", Problems: []string{"the only option " + op + " takes is IdempotencyKey"}}
+	if err := o.only(op); err != nil {
+		return lockdownKey{}, err
 	}
 	if !o.keyed {
 		return lockdownKey{}, nil
@@ -52,15 +51,17 @@ func (k lockdownKey) find(h []LockdownEntry, event Event) (LockdownEntry, bool, 
 }
 
 // recallLockdown returns the lockdown a keyed call of event made before, as its
-// entry left it, when the lockdown history holds the key.
-func (e *Engine) recallLockdown(ctx context.Context, ls LockdownStore, k lockdownKey, event Event) (Lockdown, bool, error) {
+// entry left it, when the lockdown history holds the key. It returns the history it
+// read and verified to look the key up (nil for a call without a key), for the
+// call to append to.
+func (e *Engine) recallLockdown(ctx context.Context, ls LockdownStore, k lockdownKey, event Event) (Lockdown, []LockdownEntry, bool, error) {
 	if k.key == "" {
-		return Lockdown{}, false, nil
+		return Lockdown{}, nil, false, nil
 	}
 	h, err := e.readLockdowns(ctx, ls)
 	if err != nil {
-		return Lockdown{}, false, fmt.Errorf("release: %s: %w", event, err)
+		return Lockdown{}, nil, false, fmt.Errorf("release: %s: %w", event, err)
 	}
 	en, found, err := k.find(h, event)
-	return en.Lockdown, found, err
+	return en.Lockdown, h, found, err
 }

@@ -208,3 +208,67 @@ func TestStartKeepsVerifiedLockdown(t *testing.T) {
 		t.Fatalf("start after the declaration was edited in the store = %v, want ErrGuardRefused", err)
 	}
 }
+
+// countingReads is a memory store that counts the whole reads of the lockdown
+// history.
+type countingReads struct {
+	*memory.Store
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *countingReads) LockdownHistory(ctx context.Context) ([]release.LockdownEntry, error) {
+	s.mu.Lock()
+	s.reads++
+	s.mu.Unlock()
+	return s.Store.LockdownHistory(ctx)
+}
+
+func (s *countingReads) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
+}
+
+// A declaration and a lift, keyed or not, read and verify the lockdown history
+// once, and a retry with the key once more, to find what the first call wrote.
+func TestLockdownReadsTheHistoryOnce(t *testing.T) {
+	ctx := context.Background()
+	s := &countingReads{Store: memory.New()}
+	eng, err := release.New(s, release.WithClock(releasetest.NewClock(lockdownT0, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func(what string, want int, call func() error) {
+		t.Helper()
+		before := s.count()
+		if err := call(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got := s.count() - before; got != want {
+			t.Errorf("%s read the lockdown history %d times, want %d", what, got, want)
+		}
+	}
+	var l release.Lockdown
+	for _, opts := range [][]release.FireOption{nil, {release.IdempotencyKey("k1")}} {
+		for attempt := range 2 {
+			if attempt > 0 && opts == nil {
+				continue
+			}
+			reads(fmt.Sprintf("lockdown with %d options, attempt %d", len(opts), attempt+1), 1, func() (err error) {
+				l, err = eng.Lockdown(ctx, rui, release.Lockdown{Reason: "incident 7", Environments: []string{"prod"}}, opts...)
+				return err
+			})
+		}
+	}
+	for attempt := range 2 {
+		reads(fmt.Sprintf("keyed lift, attempt %d", attempt+1), 1, func() error {
+			_, err := eng.Lift(ctx, l.ID, rui, "resolved", release.IdempotencyKey("k2"))
+			return err
+		})
+	}
+	h, err := eng.LockdownHistory(ctx)
+	if err != nil || len(h) != 3 {
+		t.Fatalf("lockdown history %v (%v), want 2 declarations and a lift", h, err)
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // PromotionError says why [Engine.Promote] refused: the target environment is not
@@ -92,8 +91,8 @@ func (e *Engine) Promote(ctx context.Context, id ID, env string, actor Actor, op
 	if err != nil {
 		return Release{}, err
 	}
-	if o.expect || o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return Release{}, &ValidationError{What: "promote options", Problems: []string{"Promote takes only Reason, Data and IdempotencyKey"}}
+	if err := o.only("Promote", "Reason", "Data"); err != nil {
+		return Release{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return Release{}, err

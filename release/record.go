@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // maxRecordAttempts bounds how often Record reads again after losing a race with
@@ -44,8 +43,8 @@ func (e *Engine) Record(ctx context.Context, id ID, ev Evidence, opts ...FireOpt
 	if err != nil {
 		return Release{}, err
 	}
-	if o.at != (time.Time{}) || o.override != "" || len(o.waivers) > 0 || o.review != nil || len(o.failed) > 0 || o.report != nil {
-		return Release{}, &ValidationError{What: "record options", Problems: []string{"Record takes only IdempotencyKey, ExpectRevision, Reason and Data"}}
+	if err := o.only("Record", "ExpectRevision", "Reason", "Data"); err != nil {
+		return Release{}, err
 	}
 	if err := ev.Validate(); err != nil {
 		return Release{}, err
@@ -88,19 +87,10 @@ func (e *Engine) record(ctx context.Context, id ID, ev Evidence, o *fireOptions,
 		ev.Scope = cur.Scope
 	}
 	next := cur.Clone()
-	next.Revision = cur.Revision + 1
-	next.UpdatedAt = now
-	entry := AuditEntry{
-		ReleaseID: id, Sequence: next.Revision, Event: EventRecord, From: cur.State, To: cur.State,
-		Actor: ev.By, Reason: o.reason, Time: now, Data: o.data, PrevHash: cur.Head,
-		Snapshot: snapshotOf(next), Evidence: &ev, HashVersion: CurrentHashVersion,
-	}
-	entry.Actor.Roles = append([]string(nil), ev.By.Roles...)
-	ev.By.Roles = entry.Actor.Roles
-	if entry.Hash, err = entry.ComputeHash(); err != nil {
+	entry := AuditEntry{Event: EventRecord, Actor: ev.By, Reason: o.reason, Time: now, Data: o.data, Evidence: &ev}
+	if err := chain(cur, &next, &entry); err != nil {
 		return Release{}, err
 	}
-	next.Head = entry.Hash
 	if err := e.update(ctx, cur.Revision, next, entry, k, nil); err != nil {
 		if e.committed(ctx, id, entry.Hash) != commitPresent {
 			return Release{}, err
@@ -206,7 +196,7 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		return errors.Join(refused, fmt.Errorf("release %s: the refused %s was not recorded: %w", cur.ID, p.Event, err))
 	}
 	for range maxRecordAttempts {
-		h, err := e.store.History(ctx, cur.ID)
+		h, err := e.decidedOn(ctx, cur, p)
 		if err != nil {
 			return notRecorded(named(cur.ID, err))
 		}
@@ -214,18 +204,10 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 			return refused
 		}
 		next := cur.Clone()
-		next.Revision = cur.Revision + 1
-		next.UpdatedAt = p.Now
-		entry := AuditEntry{
-			ReleaseID: cur.ID, Sequence: next.Revision, Event: EventDecision, From: cur.State, To: cur.State,
-			Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: annotations,
-			PrevHash: cur.Head, Snapshot: snapshotOf(next), HashVersion: CurrentHashVersion,
-		}
-		entry.Actor.Roles = slices.Clone(p.Actor.Roles)
-		if entry.Hash, err = entry.ComputeHash(); err != nil {
+		entry := AuditEntry{Event: EventDecision, Actor: p.Actor, Reason: p.Reason, Time: p.Now, Data: p.Data, Annotations: annotations}
+		if err := chain(cur, &next, &entry); err != nil {
 			return errors.Join(refused, err)
 		}
-		next.Head = entry.Hash
 		err = e.store.Update(ctx, cur.Revision, next, entry)
 		if err == nil || e.committed(ctx, cur.ID, entry.Hash) == commitPresent {
 			_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
@@ -244,6 +226,17 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		cur = now
 	}
 	return notRecorded(fmt.Errorf("the release changed too often: %w", ErrStale))
+}
+
+// decidedOn is the history of cur up to its revision: the one a stage read while
+// deciding p (the gates of an approve read the evidence), when it holds cur's
+// entries, otherwise read from the store. [Store] has no read of a history's
+// last entries, so a refused start reads it whole.
+func (e *Engine) decidedOn(ctx context.Context, cur Release, p *Proposal) ([]AuditEntry, error) {
+	if h := p.history; h != nil && p.Release.ID == cur.ID && int64(len(h)) >= cur.Revision && cur.Revision > 0 && h[cur.Revision-1].Hash == cur.Head {
+		return h[:cur.Revision], nil
+	}
+	return e.store.History(ctx, cur.ID)
 }
 
 // sameSlot reports whether a and b are the same booked slot (or both none).

@@ -650,3 +650,30 @@ func TestRefusedStartWhenTheStoreFails(t *testing.T) {
 		})
 	}
 }
+
+// A refused approve is decided on the history the gates read for the evidence: the
+// decision is recorded (and a retry for the same causes deduplicated) on that one
+// read, not a second read of the whole history.
+func TestRefusedApproveReadsTheHistoryOnce(t *testing.T) {
+	ctx := context.Background()
+	fs, err := faultstore.New(memory.New())
+	require.NoError(t, err)
+	eng, err := release.New(fs, release.WithClock(releasetest.NewClock(monday, 0)), release.WithPolicy(release.AllowAll()),
+		release.WithGates(release.GateConfig{ByEnvironment: map[string][]gate.Gate{"prod": {gate.Checks("build")}}}))
+	require.NoError(t, err)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.0.0", Environment: "prod", Author: ana.ID, Duration: time.Hour})
+	require.NoError(t, err)
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule} {
+		_, err = eng.Fire(ctx, r.ID, ev, kim)
+		require.NoError(t, err)
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		before := fs.Injector().Stats().Calls[faultstore.OpHistory]
+		_, err = eng.Fire(ctx, r.ID, release.EventApprove, kim)
+		refusedBy(t, err, "gates", "No-Go")
+		require.Equal(t, 1, fs.Injector().Stats().Calls[faultstore.OpHistory]-before, "attempt %d reads the history once", attempt)
+	}
+	h, err := eng.History(ctx, r.ID)
+	require.NoError(t, err)
+	require.Len(t, decisions(h), 1, "the retry for the same causes is not written again")
+}

@@ -129,7 +129,7 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	rs, err := e.periodReleases(ctx, opts)
+	rs, metrics, lead, err := e.reportReleases(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -141,10 +141,6 @@ func (e *Engine) Report(ctx context.Context, w io.Writer, opts ReportOptions) er
 		if hist[i], err = e.store.History(ctx, r.ID); err != nil {
 			return fmt.Errorf("release: report: history of %s %s: %w", r.Name, r.Version, err)
 		}
-	}
-	metrics, lead, err := e.dora(ctx, opts.production(), dora.Period{From: opts.From, To: opts.To})
-	if err != nil {
-		return fmt.Errorf("release: report: DORA metrics: %w", err)
 	}
 	stops, err := e.periodLockdowns(ctx, opts)
 	if err != nil {
@@ -207,8 +203,43 @@ func (e *Engine) periodLockdowns(ctx context.Context, opts ReportOptions) ([]dec
 	return out, nil
 }
 
-// periodReleases lists the releases of the period in report order.
-func (e *Engine) periodReleases(ctx context.Context, opts ReportOptions) ([]Release, error) {
+// reportReleases lists the releases of the period in report order, and computes
+// the DORA metrics of the production environment (opts.production()) over the
+// period with the basis of their lead times. Every release is read once: one
+// listing serves both when the report covers every environment or the production
+// one; otherwise the two environments hold different releases, each listed by its
+// own index.
+func (e *Engine) reportReleases(ctx context.Context, opts ReportOptions) ([]Release, dora.Report, leadBasis, error) {
+	period, prod := dora.Period{From: opts.From, To: opts.To}, opts.production()
+	if err := period.Validate(); err != nil {
+		return nil, dora.Report{}, leadBasis{}, fmt.Errorf("release: report: DORA metrics: %w: %v", ErrInvalid, err)
+	}
+	var (
+		ds        []dora.Deployment
+		committed []time.Time
+	)
+	apart := opts.Environment != "" && opts.Environment != prod
+	rs, err := e.periodReleases(ctx, opts, func(r Release) {
+		if d, ok := deploymentOf(r); ok && !apart && r.Environment == prod {
+			ds = append(ds, d)
+			committed = append(committed, r.CommittedAt)
+		}
+	})
+	if err != nil {
+		return nil, dora.Report{}, leadBasis{}, err
+	}
+	if apart {
+		if ds, committed, err = e.deployments(ctx, prod); err != nil {
+			return nil, dora.Report{}, leadBasis{}, fmt.Errorf("release: report: DORA metrics: %w", err)
+		}
+	}
+	metrics, lead := doraOf(ds, committed, period)
+	return rs, metrics, lead, nil
+}
+
+// periodReleases lists the releases of the period in report order; each, when not
+// nil, sees every release of opts.Environment it lists, in the period or not.
+func (e *Engine) periodReleases(ctx context.Context, opts ReportOptions, each func(Release)) ([]Release, error) {
 	var out []Release
 	in := func(t time.Time) bool { return !t.Before(opts.From) && t.Before(opts.To) }
 	err := e.eachRelease(ctx, Filter{Environment: opts.Environment}, func(r Release) {
@@ -216,6 +247,9 @@ func (e *Engine) periodReleases(ctx context.Context, opts ReportOptions) ([]Rele
 		if in(r.CreatedAt) || ok && in(deployed) ||
 			r.Slot != nil && r.Slot.Start.Before(opts.To) && r.Slot.End.After(opts.From) {
 			out = append(out, r)
+		}
+		if each != nil {
+			each(r)
 		}
 	})
 	if err != nil {

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/dora"
 	"github.com/releasekit/releasekit/release"
+	"github.com/releasekit/releasekit/release/faultstore"
+	"github.com/releasekit/releasekit/release/releasetest"
 )
 
 // TestReportDORACountsProduction: a report over every environment counts only the
@@ -162,5 +167,63 @@ func TestReportClipsLongReasons(t *testing.T) {
 	}
 	if strings.Contains(appendix, "missed the train") {
 		t.Errorf("the appendix repeats a reason shown whole:\n%s", appendix)
+	}
+}
+
+// TestReportListsEachReleaseOnce: the report's releases and its DORA metrics come
+// from one listing when the production environment is among the report's, and
+// from one listing of each environment when it is not; the metrics are the same as
+// DORA's.
+func TestReportListsEachReleaseOnce(t *testing.T) {
+	ctx := context.Background()
+	fs, err := faultstore.New(memory.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := releasetest.NewClock(monday, 0)
+	eng, err := release.New(fs, release.WithClock(clock), release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, env := range []string{"dev", "prod", "prod", "staging"} {
+		r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: fmt.Sprintf("2.0.%d", i), Environment: env, Author: "ana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range []release.Event{release.EventPlan, release.EventSchedule, release.EventApprove, release.EventStart, release.EventComplete} {
+			if _, err := eng.Fire(ctx, r.ID, ev, rui); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(time.Minute)
+		}
+	}
+	period := dora.Period{From: monday.Add(-time.Hour), To: monday.Add(24 * time.Hour)}
+	for _, c := range []struct {
+		env, prod string
+		lists     int
+	}{{"", "", 1}, {"prod", "", 1}, {"dev", "dev", 1}, {"dev", "prod", 2}, {"staging", "", 1}} {
+		before := fs.Injector().Stats().Calls[faultstore.OpList]
+		var b bytes.Buffer
+		if err := eng.Report(ctx, &b, release.ReportOptions{From: period.From, To: period.To, Environment: c.env, Production: c.prod}); err != nil {
+			t.Fatal(err)
+		}
+		if got := fs.Injector().Stats().Calls[faultstore.OpList] - before; got != c.lists {
+			t.Errorf("report of %q (production %q) listed releases %d times, want %d", c.env, c.prod, got, c.lists)
+		}
+		prod := c.prod
+		if prod == "" {
+			prod = c.env
+		}
+		if prod == "" {
+			prod = "prod"
+		}
+		want, err := eng.DORA(ctx, prod, period)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := fmt.Sprintf("| Deployments to %s | %d | |", prod, want.Overall.Deployments)
+		if !strings.Contains(b.String(), row) {
+			t.Errorf("report of %q (production %q) lacks %q:\n%s", c.env, c.prod, row, b.String())
+		}
 	}
 }

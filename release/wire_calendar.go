@@ -56,7 +56,8 @@ func WithCalendar(cfg CalendarConfig) Option {
 		if cfg.Horizon == 0 {
 			cfg.Horizon = 365 * 24 * time.Hour
 		}
-		e.stages = append(e.stages, &calendarStage{cfg: cfg, store: e.store})
+		e.calendar = &calendarStage{cfg: cfg, store: e.store}
+		e.stages = append(e.stages, e.calendar)
 		return nil
 	}
 }

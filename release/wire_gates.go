@@ -92,6 +92,7 @@ func (s *gateStage) check(ctx context.Context, p *Proposal, _ *Release, o *fireO
 	if err != nil {
 		return fmt.Errorf("cannot read the recorded evidence: %w", named(r.ID, err))
 	}
+	p.history = h
 	st := standingOf(h, r.Scope)
 	opts := s.cfg.Options
 	opts.Waivers = append(slices.Clone(opts.Waivers), st.waivers...)

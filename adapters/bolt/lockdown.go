@@ -1,14 +1,13 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/releasekit/releasekit/adapters/internal/lockdownrow"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -29,6 +28,15 @@ func lockdownCount(tx *bbolt.Tx) int64 {
 	return int64(binary.BigEndian.Uint64(k))
 }
 
+// checkFence refuses an update fenced on a lockdown history of fence entries when
+// the history holds another number (see release.LockdownStore's UpdateFenced).
+func checkFence(tx *bbolt.Tx, fence int64) error {
+	if n := lockdownCount(tx); n != fence {
+		return refuse(lockdownrow.FenceMoved(n, fence))
+	}
+	return nil
+}
+
 // AppendLockdown implements [release.LockdownStore] in one read-write transaction.
 func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) error {
 	v, err := json.Marshal(e)
@@ -37,7 +45,7 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 	}
 	return s.update(ctx, func(tx *bbolt.Tx) error {
 		if n := lockdownCount(tx); e.Sequence != n+1 {
-			return refuse(fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrStale, e.Sequence, n))
+			return refuse(lockdownrow.NotNext(e.Sequence, n))
 		}
 		return tLockdowns.put(tx.Bucket(bucketLockdowns), seqKey(e.Sequence), v)
 	})
@@ -77,14 +85,12 @@ func decodeLockdown(k, v []byte) (release.LockdownEntry, error) {
 	if err != nil {
 		return release.LockdownEntry{}, err
 	}
-	var e release.LockdownEntry
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil {
-		return release.LockdownEntry{}, tLockdowns.damaged(k, "it does not decode: "+err.Error())
+	if len(k) != 8 {
+		return release.LockdownEntry{}, tLockdowns.damaged(k, "its key is not a sequence")
 	}
-	if len(k) != 8 || int64(binary.BigEndian.Uint64(k)) != e.Sequence {
-		return release.LockdownEntry{}, tLockdowns.damaged(k, fmt.Sprintf("it holds entry %d under another key", e.Sequence))
+	e, err := lockdownrow.Decode(payload, int64(binary.BigEndian.Uint64(k)))
+	if err != nil {
+		return release.LockdownEntry{}, tLockdowns.damaged(k, err.Error())
 	}
 	return e, nil
 }

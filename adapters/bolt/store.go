@@ -260,8 +260,8 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 			return refuse(err)
 		}
 		if fence != nil {
-			if n := lockdownCount(tx); n != *fence {
-				return refuse(fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, n, *fence))
+			if err := checkFence(tx, *fence); err != nil {
+				return err
 			}
 		}
 		if hb.Get(sk) != nil {

@@ -2,8 +2,8 @@ package memory
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/releasekit/releasekit/adapters/internal/lockdownrow"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -17,7 +17,7 @@ func (s *Store) AppendLockdown(ctx context.Context, e release.LockdownEntry) err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := int64(len(s.lockdowns)); e.Sequence != n+1 {
-		return fmt.Errorf("%w: lockdown entry %d, but the lockdown history holds %d entries", release.ErrStale, e.Sequence, n)
+		return lockdownrow.NotNext(e.Sequence, n)
 	}
 	s.lockdowns = append(s.lockdowns, e.Clone())
 	return nil
@@ -49,7 +49,7 @@ func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.
 func (s *Store) UpdateFenced(ctx context.Context, expected int64, r release.Release, e release.AuditEntry, k *release.KeyRecord, fence int64) error {
 	return s.update(ctx, expected, r, e, k, func() error {
 		if n := int64(len(s.lockdowns)); n != fence {
-			return fmt.Errorf("%w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, n, fence)
+			return lockdownrow.FenceMoved(n, fence)
 		}
 		return nil
 	})

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/releasekit/releasekit/adapters/internal/lockdownrow"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -85,14 +85,9 @@ func (s *Store) LockdownHistoryFrom(ctx context.Context, from int64) ([]release.
 		if err := rows.Scan(&seq, &raw); err != nil {
 			return nil, fail(ctx, "read the lockdown history", err)
 		}
-		var e release.LockdownEntry
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
+		e, err := lockdownrow.Decode(raw, seq)
+		if err != nil {
 			return nil, &release.CorruptError{What: fmt.Sprintf("lockdown entry %d", seq), Reason: err.Error()}
-		}
-		if e.Sequence != seq {
-			return nil, &release.CorruptError{What: fmt.Sprintf("lockdown entry %d", seq), Reason: fmt.Sprintf("the row holds entry %d", e.Sequence)}
 		}
 		out = append(out, e)
 	}
@@ -143,7 +138,7 @@ func (s *Store) fenceMoved(ctx context.Context, fence *int64) error {
 		return fail(ctx, "read the lockdown head", err)
 	}
 	if seq != *fence {
-		return fmt.Errorf("postgres: %w: the lockdown history holds %d entries, not %d: decide again", release.ErrStale, seq, *fence)
+		return fmt.Errorf("postgres: %w", lockdownrow.FenceMoved(seq, *fence))
 	}
 	return nil
 }
