@@ -381,10 +381,14 @@ type queries struct {
 // idempotency key's row and the lockdown fence.
 func writeVariant(outbox, keyed, fenced bool) int {
 	v := 0
-	for i, b := range []bool{outbox, keyed, fenced} {
-		if b {
-			v |= 1 << i
-		}
+	if outbox {
+		v |= 1
+	}
+	if keyed {
+		v |= 2
+	}
+	if fenced {
+		v |= 4
 	}
 	return v
 }
