@@ -28,9 +28,10 @@ const (
 // "Exactly $2 entries" costs three index probes, not a count of the history (which
 // made every append cost as much as the history is long): entry $2 is stored, no
 // entry after it is, and no entry is unlinked. The links of migration 0006 make the
-// rest the database's to keep: every entry after the first is written linked to its
-// predecessor (a foreign key, checked as it is written, so no entry is written past
-// a gap), and removing an entry, or changing its key, unlinks its successor. So entry
+// rest the database's to keep: every entry after the first is linked to its
+// predecessor as it is inserted (a trigger, migration 0007, whoever writes it) and
+// the foreign key is checked then, so no entry is written past a gap; and removing
+// an entry, or changing its key, unlinks its successor. So entry
 // $2, linked back to entry 1, stands for the whole history. The entry and the row are
 // each parsed once (OFFSET 0 keeps the planner from inlining the parse into every
 // comparison).

@@ -35,14 +35,19 @@
 //     of doc for List, which they serve through indexes (migration 0004): (name, id),
 //     (environment, id), (state, id) and (created_at, id) btrees, which return a
 //     filter's matches in page order so that LIMIT stops the scan, and a GIN index on
-//     components.
+//     components. components (the sorted names of the release's components) and
+//     created_at are derived from doc by the database, on every insert and update
+//     (a trigger, migration 0007), whatever the writer sets: a doc that is not JSON
+//     with a creation time is refused.
 //   - history (release_id, seq, entry bytea, prev_release, prev_seq, primary key
 //     (release_id, seq)): the audit entries exactly as [release.EncodeEntry] wrote
 //     them; they are hash-chained over their content. Since migration 0006 every
 //     entry after the first is linked to its predecessor by a foreign key
 //     ((prev_release, prev_seq) = (release_id, seq-1), ON DELETE and ON UPDATE SET
 //     NULL): the database refuses an entry written past a gap, and removing an entry
-//     unlinks the one after it, which the update then refuses to append after.
+//     unlinks the one after it, which the update then refuses to append after. The
+//     database sets the link as it inserts an entry (a trigger, migration 0007),
+//     whatever the insert says.
 //   - outbox (key primary key, release, entry, due, leased_until, attempts,
 //     last_error): one row per committed transition until it is acknowledged.
 //   - bookings (id primary key, environment, start_at, end_at, doc bytea, found by
@@ -57,6 +62,33 @@
 //   - lockdowns (seq primary key, entry bytea) and lockdown_head (one row: how many
 //     entries the lockdown history holds), migration 0005: the runtime lockdown
 //     history, each entry the JSON of release.LockdownEntry exactly.
+//
+// # Rolling upgrades
+//
+// Replicas of an earlier version may keep running while a newer one migrates the
+// database, and be replaced one at a time. What they write stays correct: the
+// columns later migrations added for List and for the history links are derived by
+// the database from each row (migration 0007), so their releases are found by every
+// filter, their entries are linked, newer replicas verify and append to the
+// histories they wrote (and they to the newer replicas'), and an entry removed from
+// any history is still refused. The tests write with the statements of three
+// earlier versions (the one that wrote testdata/upgrade, and the last ones before
+// migrations 0004 and 0006) and read with this one. What is not true during the
+// overlap:
+//
+//   - A replica of an earlier version that restarts refuses the migrated database
+//     (*[SchemaVersionError], [ErrSchemaTooNew]): start it with the new version.
+//   - It knows only its own features. A replica from before migration 0005 does not
+//     read the lockdowns, so its starts do not obey a lockdown declared meanwhile;
+//     replace those replicas before declaring one. The version that wrote
+//     testdata/upgrade checks no history in its update, so it may append to a
+//     release whose history was cut, as it always could; the entry the cut unlinked
+//     still stops every newer replica's append.
+//   - Entries that a replica from before 0006 wrote after 0006 was applied and
+//     before 0007 (when the upgrade notes said to stop such replicas first) are
+//     unlinked, like an entry a removal unlinked, and stay so: their releases take
+//     no appends until someone has verified the history and linked them again, as
+//     below.
 //
 // # Guarantees
 //
@@ -76,9 +108,7 @@
 //     release_id = … AND seq = …. Someone who may drop the foreign key or disable its
 //     triggers can rewrite a history unseen by the update, as someone who may rewrite
 //     the rows could before; the signed checkpoints ([release.WithCheckpoints]) are
-//     what finds a rewrite. Stop replicas running code from before migration 0006
-//     before migrating: the entries they write are not linked, so the releases they
-//     touch would take no appends until linked again.
+//     what finds a rewrite.
 //   - Backend errors map onto release's sentinels: a duplicate ID on create is
 //     [release.ErrAlreadyExists], a missing row [release.ErrNotFound], a stale
 //     revision [release.ErrStale], stored bytes that do not decode or verify

@@ -91,7 +91,7 @@ func TestCorruptRows(t *testing.T) {
 
 	// A release document that is not a release, or is another release's.
 	for _, doc := range []string{`{"id": 5}`, `{"id":"` + good.ID.String() + `"}`, `[]`, `not json`, ``} {
-		exec("UPDATE "+table(schema, "releases")+" SET doc = $1 WHERE id = $2", []byte(doc), [16]byte(bad.ID))
+		require.NoError(t, setDoc(ctx, db, schema, bad.ID, []byte(doc)))
 		_, err = s.Get(ctx, bad.ID)
 		require.ErrorIs(t, err, release.ErrCorrupt, doc)
 		_, err = s.List(ctx, release.Filter{})

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +136,27 @@ func tamper(t testing.TB) storetest.Tamper {
 			return err
 		},
 	}
+}
+
+// setDoc writes doc as the stored document of release id in schema as bytes gone bad
+// would be, or an attacker who may disable triggers would write it: past the trigger
+// of migration 0007, which refuses a document that is not JSON with a creation time.
+func setDoc(ctx context.Context, db *pgxpool.Pool, schema string, id release.ID, doc []byte) error {
+	rel := table(schema, "releases")
+	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		for _, q := range []string{
+			"ALTER TABLE " + rel + " DISABLE TRIGGER releases_list_columns",
+			"UPDATE " + rel + " SET doc = $1 WHERE id = $2",
+			"ALTER TABLE " + rel + " ENABLE TRIGGER releases_list_columns",
+		} {
+			var args []any
+			if strings.Contains(q, "$1") {
+				args = []any{doc, [16]byte(id)}
+			}
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

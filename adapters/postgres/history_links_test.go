@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
@@ -112,10 +113,26 @@ func TestHistoryLinks(t *testing.T) {
 		r := firedTwice(t, e, "past-a-gap")
 		err := exec("INSERT INTO "+hist+" (release_id, seq, entry, prev_release, prev_seq) SELECT release_id, 6, entry, release_id, 5 FROM "+hist+" WHERE release_id = $1 AND seq = 4", [16]byte(r.ID))
 		requireViolation(t, err, "23503") // history_prev_stored
+		// The link is the database's to set (migration 0007): one naming another entry
+		// than the one before, or none, is replaced, and the insert is refused the same.
 		err = exec("INSERT INTO "+hist+" (release_id, seq, entry, prev_release, prev_seq) SELECT release_id, 6, entry, release_id, 4 FROM "+hist+" WHERE release_id = $1 AND seq = 4", [16]byte(r.ID))
-		requireViolation(t, err, "23514") // a link to another entry than the one before
-		// Unlinked, it is written, and refused by the next append.
-		require.NoError(t, exec("INSERT INTO "+hist+" (release_id, seq, entry) SELECT release_id, 6, entry FROM "+hist+" WHERE release_id = $1 AND seq = 4", [16]byte(r.ID)))
+		requireViolation(t, err, "23503")
+		err = exec("INSERT INTO "+hist+" (release_id, seq, entry) SELECT release_id, 6, entry FROM "+hist+" WHERE release_id = $1 AND seq = 4", [16]byte(r.ID))
+		requireViolation(t, err, "23503")
+		// Written unlinked past the trigger (as someone who may disable it could), it is
+		// refused by the next append.
+		require.NoError(t, pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			for _, q := range []string{
+				"ALTER TABLE " + hist + " DISABLE TRIGGER history_link",
+				"INSERT INTO " + hist + " (release_id, seq, entry) SELECT release_id, 6, entry FROM " + hist + " WHERE release_id = '" + r.ID.String() + "' AND seq = 4",
+				"ALTER TABLE " + hist + " ENABLE TRIGGER history_link",
+			} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
 		requireRefused(t, s, e, r, 5) // the count is still 5 at revision 4: VerifyAppend names it
 	})
 

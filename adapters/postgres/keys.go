@@ -47,31 +47,36 @@ func (s *Store) LookupKey(ctx context.Context, key string) (release.KeyRecord, e
 
 func (s *Store) keysTable() string { return pgx.Identifier{s.schema, "idempotency_keys"}.Sanitize() }
 
-// withKey returns q extended to insert k's row for the release the CTE named from
-// returns (at history sequence seq), with k's values appended to args; q and args as
-// they are when k is nil. The key row is a CTE of the same statement: a taken key
-// fails the whole statement, and a swap that matches no row inserts no key.
-func (s *Store) withKey(q string, args []any, from string, seq int64, k *release.KeyRecord) (string, []any, error) {
-	if k == nil {
-		return q, args, nil
-	}
-	rec, err := release.EncodeKeyRecord(*k)
-	if err != nil {
-		return "", nil, err
-	}
-	n := len(args)
+// keyed returns the statement q extended to insert an idempotency key's row for the
+// release the CTE named from returns, from the four parameters after q's own (the
+// key, the request's hash, the history sequence, the record; see keyArgs). The key
+// row is a CTE of the same statement: a taken key fails the whole statement, and a
+// swap that matches no row inserts no key. The store builds it once (buildWrites).
+func keyed(q, keys, from string) (string, error) {
+	n := maxParam(q)
 	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
-	cte := "k AS (INSERT INTO " + s.keysTable() + " (key, request, release_id, seq, record) SELECT " +
-		p(1) + ", " + p(2) + ", id, " + p(3) + ", " + p(4) + " FROM " + from + "),\n"
+	cte := "k AS (INSERT INTO " + keys + " (key, request, release_id, seq, record) SELECT " +
+		p(1) + ", " + p(2) + ", id, " + p(3) + ", " + p(4) + " FROM " + from + ")"
 	// The first CTE (the release's insert or swap) ends with "RETURNING id)".
 	const end = "RETURNING id)"
 	i := strings.Index(q, end)
 	if i < 0 {
-		return "", nil, fmt.Errorf("postgres: internal: no CTE to key in %q", q)
+		return "", fmt.Errorf("postgres: internal: no CTE to key in %q", q)
 	}
 	i += len(end)
-	q = q[:i] + ",\n" + strings.TrimSuffix(cte, ",\n") + q[i:]
-	return q, append(args, k.Key, k.Request, seq, rec), nil
+	return q[:i] + ",\n" + cte + q[i:], nil
+}
+
+// keyArgs appends the parameters of a keyed statement for k, when not nil, to args.
+func keyArgs(args []any, seq int64, k *release.KeyRecord) ([]any, error) {
+	if k == nil {
+		return args, nil
+	}
+	rec, err := release.EncodeKeyRecord(*k)
+	if err != nil {
+		return nil, err
+	}
+	return append(args, k.Key, k.Request, seq, rec), nil
 }
 
 // keyTaken maps the violation of the keys' primary key onto ErrAlreadyExists; nil

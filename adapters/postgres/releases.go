@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -52,17 +51,6 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 	return doc, labels, nil
 }
 
-// componentNames returns the names of r's components, sorted and without repeats:
-// the releases.components column, which the GIN index serves Filter.Component from.
-func componentNames(r release.Release) []string {
-	names := make([]string, 0, len(r.Components))
-	for _, c := range r.Components {
-		names = append(names, c.Name)
-	}
-	slices.Sort(names)
-	return slices.Compact(names)
-}
-
 // decodeRelease decodes the doc of the row with the given ID with
 // release.DecodeRelease (the checks every store shares) and checks that it is that
 // release's.
@@ -104,10 +92,12 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	q, args := s.q.create, []any{[16]byte(r.ID), r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels,
-		componentNames(r), r.CreatedAt}
-	if q, args, err = s.withKey(q, args, "r", first.Sequence, k); err != nil {
+	q, args := s.q.create[0], []any{[16]byte(r.ID), r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, first.Sequence, entry, labels}
+	if k != nil {
+		q = s.q.create[1]
+	}
+	if args, err = keyArgs(args, first.Sequence, k); err != nil {
 		return err
 	}
 	op := "create release " + r.ID.String()
@@ -280,19 +270,17 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	if err != nil {
 		return err
 	}
-	q, args := s.q.update, []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
-		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels, e.PrevHash,
-		componentNames(r), r.CreatedAt}
-	if s.noOutbox {
-		q = s.q.updateNoOutbox
-	} else {
+	q := s.q.update[writeVariant(!s.noOutbox, k != nil, fence != nil)]
+	args := []any{[16]byte(r.ID), expected, r.Name, r.Version, r.Environment,
+		string(r.Class), string(r.State), r.Revision, doc, e.Sequence, entry, labels, e.PrevHash}
+	if !s.noOutbox {
 		args = append(args, release.Notification{Release: r, Entry: e}.Key(), e.Time)
 	}
-	if q, args, err = s.withKey(q, args, "u", e.Sequence, k); err != nil {
+	if args, err = keyArgs(args, e.Sequence, k); err != nil {
 		return err
 	}
-	if q, args, err = s.fenced(q, args, fence); err != nil {
-		return err
+	if fence != nil {
+		args = append(args, *fence)
 	}
 	var n int64
 	op := "update release " + r.ID.String()

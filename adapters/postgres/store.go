@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,7 +170,11 @@ func newStore(ctx context.Context, pool *pgxpool.Pool, c config) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, schema: c.schema, q: newQueries(c.schema), version: v, noOutbox: c.noOutbox}, nil
+	s := &Store{pool: pool, schema: c.schema, q: newQueries(c.schema), version: v, noOutbox: c.noOutbox}
+	if err := s.buildWrites(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close closes the connection pool when the store opened it ([Open]); a pool given
@@ -356,40 +361,97 @@ func settle(ctx context.Context, op string, err error, committed func(context.Co
 	return fail(ctx, op, err)
 }
 
-// queries holds the store's SQL with the schema's tables qualified.
+// queries holds the store's SQL with the schema's tables qualified, built once when
+// the store is made.
 type queries struct {
-	create, get, update, updateNoOutbox string
-	exists, history, revision, entryAt  string
-	listBase                            string
-	claim, ack, retry                   string
-	book, unbook, overlapping, booked   string
-	bookingsEnv, bookingsAll            string
-	lockEnv, running                    string
-	tail                                string
+	// create is the create statement, [1] with an idempotency key's row.
+	create [2]string
+	// update is the update statement, indexed by [writeVariant].
+	update                            [8]string
+	get, exists, history, revision    string
+	entryAt, listBase                 string
+	claim, ack, retry                 string
+	book, unbook, overlapping, booked string
+	bookingsEnv, bookingsAll          string
+	lockEnv, running                  string
+	tail                              string
 }
 
+// writeVariant indexes queries.update: with or without the outbox row, the
+// idempotency key's row and the lockdown fence.
+func writeVariant(outbox, keyed, fenced bool) int {
+	v := 0
+	if outbox {
+		v |= 1
+	}
+	if keyed {
+		v |= 2
+	}
+	if fenced {
+		v |= 4
+	}
+	return v
+}
+
+// buildWrites builds the variants of the create and update statements that add the
+// idempotency key's row, the lockdown fence or both to the bare ones newQueries made,
+// once, rather than splicing them into every write. Their parameters follow the bare
+// statement's: the key's four, then the fence.
+func (s *Store) buildWrites() error {
+	keys := s.keysTable()
+	var err error
+	if s.q.create[1], err = keyed(s.q.create[0], keys, "r"); err != nil {
+		return err
+	}
+	for v := range s.q.update {
+		outbox, key, fence := v&1 != 0, v&2 != 0, v&4 != 0
+		if !key && !fence {
+			continue // bare
+		}
+		q := s.q.update[writeVariant(outbox, false, false)]
+		if key {
+			if q, err = keyed(q, keys, "u"); err != nil {
+				return err
+			}
+		}
+		if fence {
+			if q, _, err = s.fenced(q, make([]any, maxParam(q)), new(int64)); err != nil {
+				return err
+			}
+		}
+		s.q.update[v] = q
+	}
+	return nil
+}
+
+// maxParam returns the highest parameter number ($n) in q.
+func maxParam(q string) int {
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '$' {
+			continue
+		}
+		j := i + 1
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			j++
+		}
+		if v, err := strconv.Atoi(q[i+1 : j]); err == nil {
+			n = max(n, v)
+		}
+		i = j - 1
+	}
+	return n
+}
+
+// newQueries returns the store's statements, with the bare create and update ones
+// (no key, no fence; buildWrites adds the variants). They do not write the columns
+// that the triggers of migration 0007 derive: releases.components and created_at,
+// and the history links.
 func newQueries(schema string) queries {
 	t := func(name string) string { return pgx.Identifier{schema, name}.Sanitize() }
 	rel, hist, out, bk, slots := t("releases"), t("history"), t("outbox"), t("bookings"), t("booking_slots")
-	return queries{
-		create: `WITH r AS (
-	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc, labels, components, created_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $12, $13) RETURNING id)
-INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`,
-		get: `SELECT doc FROM ` + rel + ` WHERE id = $1`,
-		update: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
-		components = $14, created_at = $15
-	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
-h AS (INSERT INTO ` + hist + ` (release_id, seq, entry, prev_release, prev_seq) SELECT id, $10, $11, id, $10::bigint - 1 FROM u),
-o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $16, id, $10, $9, $11, $17 FROM u)
-SELECT count(*) FROM u`,
-		updateNoOutbox: `WITH u AS (
-	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12,
-		components = $14, created_at = $15
-	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
-h AS (INSERT INTO ` + hist + ` (release_id, seq, entry, prev_release, prev_seq) SELECT id, $10, $11, id, $10::bigint - 1 FROM u)
-SELECT count(*) FROM u`,
+	q := queries{
+		get:      `SELECT doc FROM ` + rel + ` WHERE id = $1`,
 		tail:     tailQuery(rel, hist),
 		exists:   `SELECT EXISTS (SELECT 1 FROM ` + rel + ` WHERE id = $1)`,
 		revision: `SELECT revision FROM ` + rel + ` WHERE id = $1`,
@@ -424,4 +486,18 @@ WHERE environment = $1 AND tstzrange(start_at, end_at, '[]') && tstzrange($2, $3
 WHERE environment = $1 AND service = ANY($2::text[]) AND period && tstzrange($3, $4, '[)') AND booking_id <> $5
 ORDER BY lower(period), booking_id, service LIMIT 1`,
 	}
+	q.create[0] = `WITH r AS (
+	INSERT INTO ` + rel + ` (id, name, version, environment, class, state, revision, doc, labels)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11) RETURNING id)
+INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $9, $10 FROM r`
+	swap := `WITH u AS (
+	UPDATE ` + rel + ` SET name = $3, version = $4, environment = $5, class = $6, state = $7, revision = $8, doc = $9, labels = $12
+	WHERE id = $1 AND revision = $2 AND ` + wholeHistory(hist) + ` RETURNING id),
+h AS (INSERT INTO ` + hist + ` (release_id, seq, entry) SELECT id, $10, $11 FROM u)`
+	q.update[writeVariant(true, false, false)] = swap + `,
+o AS (INSERT INTO ` + out + ` (key, release_id, seq, release, entry, due) SELECT $14, id, $10, $9, $11, $15 FROM u)
+SELECT count(*) FROM u`
+	q.update[writeVariant(false, false, false)] = swap + `
+SELECT count(*) FROM u`
+	return q
 }
