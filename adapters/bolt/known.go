@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
@@ -61,32 +62,26 @@ func (s *knownSet) put(k *known) {
 	s.m[k.rel.ID] = k
 }
 
-// written returns the known of a release about to be written as the stored row
-// value row (payload rv) with its last history entry stored as the value entry
-// (decoded: last), or nil when the pair does not verify (release.VerifyAppend: the
-// next append then checks it in full and refuses it) or the row does not read back.
-// It decodes the row as a read would, so a later read or append that finds these
-// bytes gets what decoding them gives.
-func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) *known {
+// written returns what the store will know of a release once a write that stores
+// the row value row (payload rv) and, as its last history entry, the value entry
+// (last: that entry as a read returns it, from encodeEntry) commits. It decodes rv
+// once, as a read would, so a later read or append that finds these bytes gets what
+// decoding them gives; a row that would not read back is release.ErrInvalid (the
+// write must then store nothing: a store never holds a row it cannot return). The known keeps entry only when the pair passes
+// release.VerifyAppend (otherwise the next append checks the stored pair in full and
+// refuses it). The caller computes it before the write's transaction, so that
+// concurrent writers do this work in parallel, and remembers it once that
+// transaction has committed.
+func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) (*known, error) {
 	rel, err := decodeRelease(id[:], rv)
-	if err != nil || release.VerifyAppend(rel, rel.Revision, last) != nil {
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("%w: bolt: release %s would not read back: %v", release.ErrInvalid, id, err)
 	}
-	return &known{row: row, rel: rel, keys: indexKeys(rel), entry: entry}
-}
-
-// remember starts checking, in a goroutine of its own, what a write is about to store
-// (see [written]), so that the check runs while the write's transaction commits (a
-// lone writer's CPU is otherwise idle during the fsync). Once the write has committed,
-// call the function it returns: it waits for the check and remembers the result.
-func (s *Store) remember(id release.ID, row, rv, entry []byte, last release.AuditEntry) func() {
-	done := make(chan *known, 1)
-	go func() { done <- written(id, row, rv, entry, last) }()
-	return func() {
-		if k := <-done; k != nil {
-			s.known.put(k)
-		}
+	k := &known{row: row, rel: rel, keys: indexKeys(rel)}
+	if release.VerifyAppend(rel, rel.Revision, last) == nil {
+		k.entry = entry
 	}
+	return k, nil
 }
 
 // readRow returns the release stored under id in b: the known's release (cloned)

@@ -24,7 +24,8 @@ import (
 // History, Fire and Update, whatever was edited behind the store's back in between: a
 // release row edited (author, state) or put back as it was, the last entry rewritten
 // with its hash recomputed, an earlier entry deleted; an edit may also come between
-// a read and the Update built on it.
+// a read and the Update built on it, and that Update may store a release that
+// disagrees with its entry.
 func TestKnownAgreesWithCold(t *testing.T) {
 	dir := t.TempDir()
 	var n int
@@ -156,6 +157,12 @@ func TestKnownAgreesWithCold(t *testing.T) {
 				h, err := c.History(ctx, id)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if rapid.Bool().Draw(t, "disagree") {
+					// A release that disagrees with its entry's snapshot: the
+					// store takes it, and the next append must refuse to build
+					// on it, warm or cold.
+					r.Author = "mallory"
 				}
 				tamper(t, id, rapid.IntRange(0, 3).Draw(t, "edit"))
 				c2 := cold(t)
