@@ -20,8 +20,10 @@ import (
 // same release and verify the same way, so the outcome is the one the full check
 // gives, only cheaper. Anything else (a row written by another version of the code,
 // a row or entry edited behind the store's back, a value this process never saw)
-// differs in its bytes and takes the full path. The history's length is counted on
-// every append all the same, so that a deleted entry is still refused.
+// differs in its bytes and takes the full path. The history's keys are counted
+// (so that a deleted entry is refused) unless the known's epoch is the Store's:
+// then every write transaction since the history was last counted was the Store's
+// own, none of which deletes an entry, and the append looks at the last key only.
 type known struct {
 	row  []byte          // the row's stored value (payload and checksum)
 	rel  release.Release // the row decoded (decodeRelease); shared, read only
@@ -29,6 +31,11 @@ type known struct {
 	// entry is the stored value (payload and checksum) of history entry
 	// rel.Revision, nil when the pair was not verified.
 	entry []byte
+	// epoch is the Store's epoch (see [Store.own]) of the write transaction that
+	// stored entry after checking that the history held rel.Revision-1 entries
+	// before it; 0 when none did. Within that epoch only the Store's own writes
+	// have changed the file, and they never delete an entry.
+	epoch uint64
 }
 
 // knownCap bounds how many releases the store remembers: the ones being worked on.

@@ -76,6 +76,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		if err != nil {
 			return err
 		}
+		known.epoch = s.epoch.Load()
 		return hb.Put(seqKey(1), entry)
 	})
 	if err == nil {
@@ -256,10 +257,11 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
 		}
 		var lastEntry []byte
+		epoch := s.epoch.Load()
 		if hit {
 			lastEntry = prev.entry
 		}
-		if err := checkTail(cur, hb, lastEntry); err != nil {
+		if err := checkTail(cur, hb, lastEntry, hit && prev.epoch == epoch); err != nil {
 			return refuse(err)
 		}
 		if fence != nil {
@@ -282,6 +284,7 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		if err := hb.Put(sk, entry); err != nil {
 			return err
 		}
+		next.epoch = epoch
 		if err := tx.Bucket(bucketOutbox).Put(key, outbox); err != nil {
 			return err
 		}
