@@ -527,10 +527,11 @@ func (s *Store) alone(fn func(tx *bbolt.Tx) error) error {
 }
 
 // own starts every write transaction of the Store: when the transaction committed
-// last is not the Store's own (another writer's: a transaction on the same bbolt
-// handle, or the file opened by another program since), it starts a new epoch, so
-// that no known made before it is trusted with the history's length (see
-// [checkTail]). It notes tx's ID, to be the Store's last once tx commits.
+// last is not the Store's own (another writer's transaction on the same bbolt
+// handle; while the Store is open, bbolt's lock keeps other programs out), it starts
+// a new epoch, so that no known made before it is trusted with the history's length
+// (see [checkTail]). A new Store's first write starts one too. It notes tx's ID, to
+// be the Store's last once tx commits.
 func (s *Store) own(tx *bbolt.Tx) {
 	id := uint64(tx.ID())
 	if id != s.lastTx.Load()+1 {

@@ -74,11 +74,11 @@ func (s *knownSet) put(k *known) {
 // (last: that entry as a read returns it, from encodeEntry) commits. It decodes rv
 // once, as a read would, so a later read or append that finds these bytes gets what
 // decoding them gives; a row that would not read back is release.ErrInvalid (the
-// write must then store nothing: a store never holds a row it cannot return). The known keeps entry only when the pair passes
-// release.VerifyAppend (otherwise the next append checks the stored pair in full and
-// refuses it). The caller computes it before the write's transaction, so that
-// concurrent writers do this work in parallel, and remembers it once that
-// transaction has committed.
+// write must then store nothing: a store never holds a row it cannot return). The
+// known keeps entry only when the pair passes release.VerifyAppend (otherwise the
+// next append checks the stored pair in full and refuses it). The caller computes it
+// before the write's transaction, so that concurrent writers do this work in
+// parallel, and remembers it once that transaction has committed.
 func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) (*known, error) {
 	rel, err := decodeRelease(id[:], rv)
 	if err != nil {
