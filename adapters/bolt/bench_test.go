@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/bolt"
 	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/internal/benchcpu"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/storetest"
 )
@@ -83,42 +85,69 @@ func BenchmarkTransitions(b *testing.B) {
 
 // perRelease is how many transitions a benchmark writer fires on one release before
 // it moves to a fresh one: releases live for tens of transitions (the quickstart's
-// take 8 to 15), and the store's append check counts the release's history so that
-// a deleted entry is refused, so one release taking thousands would measure that
-// count rather than a transition.
+// take 8 to 15). BenchmarkTransitionsHistory measures releases with long histories.
 const perRelease = 20
 
 func benchEngine(b *testing.B, writers int, noSync bool) {
-	ctx := context.Background()
+	e := benchStore(b, noSync)
+	// Planned releases for the writers to take, made before the timer starts.
+	n := b.N/perRelease + 2*writers
+	pool := planned(b, e, n, writers, nil)
+	var taken atomic.Int64
+	ids := make([]release.ID, writers)
+	fired := make([]int, writers)
+	runWriters(b, writers, func(w int) error {
+		if fired[w]%perRelease == 0 {
+			i := taken.Add(1) - 1
+			if i >= int64(len(pool)) {
+				return fmt.Errorf("the pool of %d planned releases ran out", n)
+			}
+			ids[w] = pool[i]
+		}
+		fired[w]++
+		return fire(e, ids[w], fired[w]-1)
+	})
+}
+
+// benchStore opens a bolt store in b's temporary directory, closed when b ends, and
+// returns an engine on it that allows everything.
+func benchStore(b *testing.B, noSync bool) *release.Engine {
 	s, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.WithNoSync(noSync))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	b.Cleanup(func() { _ = s.Close() })
 	e, err := release.New(s, release.WithPolicy(release.AllowAll()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Planned releases for the writers to take, made before the timer starts, in
-	// parallel so that their commits are shared.
-	n := b.N/perRelease + 2*writers
-	pool := make(chan release.ID, n)
+	return e
+}
+
+// planned makes n planned releases through e, by workers goroutines so that their
+// commits are shared, and calls grow (when not nil) on each.
+func planned(b *testing.B, e *release.Engine, n, workers int, grow func(release.ID) error) []release.ID {
+	ctx := context.Background()
+	ids := make([]release.ID, n)
 	var wg sync.WaitGroup
 	var setupErr atomic.Value
-	for w := range writers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < n; i += writers {
+			for i := w; i < n; i += workers {
 				r, err := e.Create(ctx, spec(fmt.Sprintf("svc-%d", i)))
 				if err == nil {
 					r, err = e.Fire(ctx, r.ID, release.EventPlan, bob)
+				}
+				if err == nil && grow != nil {
+					err = grow(r.ID)
 				}
 				if err != nil {
 					setupErr.Store(err)
 					return
 				}
-				pool <- r.ID
+				ids[i] = r.ID
 			}
 		}()
 	}
@@ -126,24 +155,58 @@ func benchEngine(b *testing.B, writers int, noSync bool) {
 	if err, ok := setupErr.Load().(error); ok {
 		b.Fatal(err)
 	}
-	ids := make([]release.ID, writers)
-	fired := make([]int, writers)
-	runWriters(b, writers, func(w int) error {
-		if fired[w]%perRelease == 0 {
-			select {
-			case ids[w] = <-pool:
-			default:
-				return fmt.Errorf("the pool of %d planned releases ran out", n)
+	return ids
+}
+
+// fire fires the fired-th transition (from 0) on a release taken planned: schedule
+// and unschedule in turn.
+func fire(e *release.Engine, id release.ID, fired int) error {
+	ev := release.EventSchedule
+	if fired%2 == 1 {
+		ev = release.EventUnschedule
+	}
+	_, err := e.Fire(context.Background(), id, ev, bob, release.Reason("benchmark"))
+	return err
+}
+
+// BenchmarkTransitionsHistory is the long-history variant of BenchmarkTransitions:
+// one writer, without fsync (so that the CPU cost per transition shows; an fsync
+// would add about the same milliseconds at every size), firing schedule and
+// unschedule through release.Engine on releases whose histories hold entries=N
+// entries already: each release is grown to N entries before the timer starts and
+// takes N more transitions, so every transition measured appends to a history of N
+// to 2N entries. An append that read the whole history would grow linearly with N.
+// Beside the wall clock it reports the process's CPU time per transition
+// (cpu-ns/op), which waits for a core on a shared machine do not inflate.
+func BenchmarkTransitionsHistory(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) { benchHistory(b, n) })
+	}
+}
+
+func benchHistory(b *testing.B, entries int) {
+	e := benchStore(b, true)
+	// Create and plan are two entries; the rest alternate. entries is even, so
+	// each release is planned again when the timed loop takes it.
+	ids := planned(b, e, b.N/entries+1, 4, func(id release.ID) error {
+		for f := range entries - 2 {
+			if err := fire(e, id, f); err != nil {
+				return err
 			}
 		}
-		ev := release.EventSchedule // a taken release is planned; it alternates from there
-		if fired[w]%2 == 1 {
-			ev = release.EventUnschedule
-		}
-		fired[w]++
-		_, err := e.Fire(ctx, ids[w], ev, bob, release.Reason("benchmark"))
-		return err
+		return nil
 	})
+	runtime.GC() // the setup's garbage is not the transitions'
+	b.ResetTimer()
+	cpu := benchcpu.Start()
+	for i := range b.N {
+		if err := fire(e, ids[i/entries], i%entries); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	benchcpu.Report(b, cpu)
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
 }
 
 func benchRaw(b *testing.B, writers int, noSync, batch bool) {

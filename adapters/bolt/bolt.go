@@ -73,6 +73,12 @@ type Store struct {
 
 	// known remembers the releases last written or read (see [known]).
 	known knownSet
+	// lastTx is the ID of the last write transaction this Store committed, and
+	// epoch counts the write transactions it found another writer committed (see
+	// [Store.own]): a known's history count holds only within the epoch it was
+	// made in.
+	lastTx atomic.Uint64
+	epoch  atomic.Uint64
 }
 
 // maxBatch bounds how many writes share one transaction.
@@ -487,6 +493,7 @@ func (s *Store) commit(batch []*writeCall) {
 	results := make([]error, len(batch))
 	err := guard(s.path, func() error {
 		return s.db.Update(func(tx *bbolt.Tx) error {
+			s.own(tx)
 			for i, c := range batch {
 				err := c.fn(tx)
 				var r refusal
@@ -511,7 +518,26 @@ func (s *Store) commit(batch []*writeCall) {
 
 // alone runs fn in a transaction of its own.
 func (s *Store) alone(fn func(tx *bbolt.Tx) error) error {
-	return guard(s.path, func() error { return s.db.Update(fn) })
+	return guard(s.path, func() error {
+		return s.db.Update(func(tx *bbolt.Tx) error {
+			s.own(tx)
+			return fn(tx)
+		})
+	})
+}
+
+// own starts every write transaction of the Store: when the transaction committed
+// last is not the Store's own (another writer's transaction on the same bbolt
+// handle; while the Store is open, bbolt's lock keeps other programs out), it starts
+// a new epoch, so that no known made before it is trusted with the history's length
+// (see [checkTail]). A new Store's first write starts one too. It notes tx's ID, to
+// be the Store's last once tx commits.
+func (s *Store) own(tx *bbolt.Tx) {
+	id := uint64(tx.ID())
+	if id != s.lastTx.Load()+1 {
+		s.epoch.Add(1)
+	}
+	tx.OnCommit(func() { s.lastTx.Store(id) })
 }
 
 func mapClosed(err error) error {

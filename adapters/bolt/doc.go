@@ -106,10 +106,16 @@
 //   - An append's check of the stored history (release.VerifyAppend: the last entry
 //     is the release's head, verifies, and agrees with the release row) decodes the
 //     row and the last entry only when they are not, byte for byte, the ones this
-//     Store last wrote or read (it remembers the last 1,024 releases it touched);
-//     the history's keys are counted on every append all the same (without decoding
-//     them), so that a deleted entry is refused: O(entries) key steps. The same memory
-//     serves [Store.Get] of a row it wrote.
+//     Store last wrote or read (it remembers the last 1,024 releases it touched).
+//     So that a deleted entry is refused, the history's keys are counted (without
+//     decoding them: O(entries) key steps) unless the Store counted them itself and
+//     every write transaction committed since was its own: then it looks at the last
+//     key only (O(log entries)). Any write transaction it did not make sends the next
+//     append of every release back to counting, and a Store opened on the file starts
+//     by counting. An entry deleted by rewriting the file's pages under a running
+//     Store, without a bbolt transaction, is refused at the latest by the next Store
+//     opened on the file, and found by Engine.VerifyAudit and [Store.Check]. The same
+//     memory serves [Store.Get] of a row it wrote.
 //   - [Store.List] walks releases_index: the keys of the name, component,
 //     environment or states the filter sets (several are intersected, each seeking
 //     past the others), from the After cursor, reading only the candidates' rows:

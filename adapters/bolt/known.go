@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"fmt"
 	"sync"
 
 	bbolt "go.etcd.io/bbolt"
@@ -19,8 +20,10 @@ import (
 // same release and verify the same way, so the outcome is the one the full check
 // gives, only cheaper. Anything else (a row written by another version of the code,
 // a row or entry edited behind the store's back, a value this process never saw)
-// differs in its bytes and takes the full path. The history's length is counted on
-// every append all the same, so that a deleted entry is still refused.
+// differs in its bytes and takes the full path. The history's keys are counted
+// (so that a deleted entry is refused) unless the known's epoch is the Store's:
+// then every write transaction since the history was last counted was the Store's
+// own, none of which deletes an entry, and the append looks at the last key only.
 type known struct {
 	row  []byte          // the row's stored value (payload and checksum)
 	rel  release.Release // the row decoded (decodeRelease); shared, read only
@@ -28,6 +31,11 @@ type known struct {
 	// entry is the stored value (payload and checksum) of history entry
 	// rel.Revision, nil when the pair was not verified.
 	entry []byte
+	// epoch is the Store's epoch (see [Store.own]) of the write transaction that
+	// stored entry after checking that the history held rel.Revision-1 entries
+	// before it; 0 when none did. Within that epoch only the Store's own writes
+	// have changed the file, and they never delete an entry.
+	epoch uint64
 }
 
 // knownCap bounds how many releases the store remembers: the ones being worked on.
@@ -61,32 +69,26 @@ func (s *knownSet) put(k *known) {
 	s.m[k.rel.ID] = k
 }
 
-// written returns the known of a release about to be written as the stored row
-// value row (payload rv) with its last history entry stored as the value entry
-// (decoded: last), or nil when the pair does not verify (release.VerifyAppend: the
-// next append then checks it in full and refuses it) or the row does not read back.
-// It decodes the row as a read would, so a later read or append that finds these
-// bytes gets what decoding them gives.
-func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) *known {
+// written returns what the store will know of a release once a write that stores
+// the row value row (payload rv) and, as its last history entry, the value entry
+// (last: that entry as a read returns it, from encodeEntry) commits. It decodes rv
+// once, as a read would, so a later read or append that finds these bytes gets what
+// decoding them gives; a row that would not read back is release.ErrInvalid (the
+// write must then store nothing: a store never holds a row it cannot return). The
+// known keeps entry only when the pair passes release.VerifyAppend (otherwise the
+// next append checks the stored pair in full and refuses it). The caller computes it
+// before the write's transaction, so that concurrent writers do this work in
+// parallel, and remembers it once that transaction has committed.
+func written(id release.ID, row, rv, entry []byte, last release.AuditEntry) (*known, error) {
 	rel, err := decodeRelease(id[:], rv)
-	if err != nil || release.VerifyAppend(rel, rel.Revision, last) != nil {
-		return nil
+	if err != nil {
+		return nil, fmt.Errorf("%w: bolt: release %s would not read back: %v", release.ErrInvalid, id, err)
 	}
-	return &known{row: row, rel: rel, keys: indexKeys(rel), entry: entry}
-}
-
-// remember starts checking, in a goroutine of its own, what a write is about to store
-// (see [written]), so that the check runs while the write's transaction commits (a
-// lone writer's CPU is otherwise idle during the fsync). Once the write has committed,
-// call the function it returns: it waits for the check and remembers the result.
-func (s *Store) remember(id release.ID, row, rv, entry []byte, last release.AuditEntry) func() {
-	done := make(chan *known, 1)
-	go func() { done <- written(id, row, rv, entry, last) }()
-	return func() {
-		if k := <-done; k != nil {
-			s.known.put(k)
-		}
+	k := &known{row: row, rel: rel, keys: indexKeys(rel)}
+	if release.VerifyAppend(rel, rel.Revision, last) == nil {
+		k.entry = entry
 	}
+	return k, nil
 }
 
 // readRow returns the release stored under id in b: the known's release (cloned)

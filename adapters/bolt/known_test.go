@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
 	"github.com/releasekit/releasekit/adapters/bolt"
@@ -24,7 +25,8 @@ import (
 // History, Fire and Update, whatever was edited behind the store's back in between: a
 // release row edited (author, state) or put back as it was, the last entry rewritten
 // with its hash recomputed, an earlier entry deleted; an edit may also come between
-// a read and the Update built on it.
+// a read and the Update built on it, and that Update may store a release that
+// disagrees with its entry.
 func TestKnownAgreesWithCold(t *testing.T) {
 	dir := t.TempDir()
 	var n int
@@ -157,6 +159,12 @@ func TestKnownAgreesWithCold(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				if rapid.Bool().Draw(t, "disagree") {
+					// A release that disagrees with its entry's snapshot: the
+					// store takes it, and the next append must refuse to build
+					// on it, warm or cold.
+					r.Author = "mallory"
+				}
 				tamper(t, id, rapid.IntRange(0, 3).Draw(t, "edit"))
 				c2 := cold(t)
 				defer c2.Close()
@@ -178,4 +186,33 @@ func TestKnownAgreesWithCold(t *testing.T) {
 			"edit": func(t *rapid.T) { tamper(t, pick(t), rapid.IntRange(1, 3).Draw(t, "edit")) },
 		})
 	})
+}
+
+// A running store that counted a release's history itself looks only at its last
+// key on the next append, as long as every write committed since was its own. An
+// earlier entry deleted by another transaction on the file must still be refused,
+// also when the store's own writes of other releases come between the deletion and
+// the append.
+func TestKnownCountsAfterAnotherWriter(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	e := newEngine(t, s)
+	a, err := e.Create(ctx, spec("a"))
+	require.NoError(t, err)
+	b, err := e.Create(ctx, spec("b"))
+	require.NoError(t, err)
+	for _, step := range []struct {
+		id release.ID
+		ev release.Event
+	}{{a.ID, release.EventPlan}, {b.ID, release.EventPlan}, {a.ID, release.EventSchedule}, {a.ID, release.EventUnschedule}} {
+		_, err := e.Fire(ctx, step.id, step.ev, bob)
+		require.NoError(t, err)
+	}
+	require.NoError(t, bolt.Tamper.DeleteEntry(ctx, s, a.ID, 2))
+	_, err = e.Fire(ctx, b.ID, release.EventSchedule, bob)
+	require.NoError(t, err, "the store's own write of another release")
+	_, err = e.Fire(ctx, a.ID, release.EventSchedule, bob)
+	var he *release.HistoryError
+	require.ErrorAs(t, err, &he, "append after an earlier entry was deleted")
+	require.ErrorIs(t, err, release.ErrTampered)
 }

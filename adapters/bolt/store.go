@@ -45,12 +45,15 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	// Seal the values outside the transaction, so that concurrent writers do it in
-	// parallel, and remember what was written.
+	// Seal the values and read the row back outside the transaction, so that
+	// concurrent writers do it in parallel.
 	id := r.ID[:]
 	row, entry := tReleases.seal(id, rv), historyTable(id).seal(seqKey(1), ev)
-	remember := s.remember(r.ID, row, rv, entry, decoded)
-	keys := indexKeys(r)
+	known, err := written(r.ID, row, rv, entry, decoded)
+	if err != nil {
+		return err
+	}
+	keys := known.keys
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
 		if rel.Get(id) != nil {
@@ -73,10 +76,11 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		if err != nil {
 			return err
 		}
+		known.epoch = s.epoch.Load()
 		return hb.Put(seqKey(1), entry)
 	})
 	if err == nil {
-		remember()
+		s.known.put(known)
 	}
 	return err
 }
@@ -168,7 +172,8 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 // contract it refuses (release.ErrInvalid, nothing stored) what would break the
 // history: r.Revision other than expected+1, e.Sequence other than r.Revision, an
 // entry of another release, one that does not chain to the stored head or does not
-// start from the stored state, or a release whose head is not e's hash. It refuses
+// start from the stored state, a release whose head is not e's hash, or a release or
+// entry it could not read back. It refuses
 // (a *release.HistoryError, nothing stored) to append to a history that does not end
 // at the stored head: entries missing, or a last entry that is not the head or does
 // not verify (release.VerifyAppend).
@@ -205,14 +210,13 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 	id, sk := r.ID[:], seqKey(e.Sequence)
 	row := tReleases.seal(id, rv)
 	var entry, outbox []byte
-	remember := func() {}
+	var next *known
 	if evErr == nil {
 		entry, outbox = historyTable(id).seal(sk, ev), tOutbox.seal(key, ov)
-		remember = s.remember(r.ID, row, rv, entry, decoded)
+		next, evErr = written(r.ID, row, rv, entry, decoded)
 	}
 	dk := dueKey(e.Time, string(key))
 	due := tOutboxDue.seal(dk, leaseValue(time.Time{}))
-	keys := indexKeys(r)
 	prev := s.known.get(r.ID)
 	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		rel := tx.Bucket(bucketReleases)
@@ -253,10 +257,11 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 			return refuse(&release.CorruptError{What: fmt.Sprintf("release %s", r.ID), Reason: "its history bucket is missing; restore the file from a backup"})
 		}
 		var lastEntry []byte
+		epoch := s.epoch.Load()
 		if hit {
 			lastEntry = prev.entry
 		}
-		if err := checkTail(cur, hb, lastEntry); err != nil {
+		if err := checkTail(cur, hb, lastEntry, hit && prev.epoch == epoch); err != nil {
 			return refuse(err)
 		}
 		if fence != nil {
@@ -273,19 +278,20 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 		if err := rel.Put(id, row); err != nil {
 			return err
 		}
-		if err := reindexKeys(tx, curKeys, keys); err != nil {
+		if err := reindexKeys(tx, curKeys, next.keys); err != nil {
 			return err
 		}
 		if err := hb.Put(sk, entry); err != nil {
 			return err
 		}
+		next.epoch = epoch
 		if err := tx.Bucket(bucketOutbox).Put(key, outbox); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketOutboxDue).Put(dk, due)
 	})
 	if err == nil {
-		remember()
+		s.known.put(next)
 	}
 	return err
 }

@@ -241,7 +241,7 @@ func DefaultGroups() []Group {
 		{
 			ID: "bolt", Title: "adapters/bolt: transitions per second, engine vs bbolt's DB.Batch and Update writing the same rows", Issue: "issues 7 and 14",
 			Module: ModuleRoot, Package: "./adapters/bolt",
-			Full:  Settings{Bench: `^(BenchmarkTransitions|BenchmarkList)$`, BenchTime: "2s"},
+			Full:  Settings{Bench: `^(BenchmarkTransitions|BenchmarkTransitionsHistory|BenchmarkList)$`, BenchTime: "2s"},
 			Quick: Settings{BenchTime: "200ms"},
 			Comparisons: []Comparison{
 				{Label: "16 writers, real fsync: engine vs bbolt DB.Batch (MaxBatchSize 16, MaxBatchDelay 1 ms), same rows",
@@ -265,7 +265,14 @@ func DefaultGroups() []Group {
 					Ref:      &Measure{Bench: "BenchmarkTransitions/writers=16/nosync/batch", Unit: "transitions/s"},
 					RefLabel: "bbolt DB.Batch", RatioLabel: "engine / Batch", Target: None("for comparison: without fsync the engine's CPU work per transition decides")},
 			},
+			Scalings: []Scaling{
+				{Label: "long histories: one transition, 1 writer, NoSync", Pattern: `^BenchmarkTransitionsHistory/entries=(\d+)$`, SizeName: "history entries",
+					MaxExponent: 0.2, TargetText: "flat in history length: growth exponent <= 0.2 (counting the history's keys on every append was linear)"},
+				{Label: "long histories: one transition, 1 writer, NoSync, CPU time", Pattern: `^BenchmarkTransitionsHistory/entries=(\d+)$`, SizeName: "history entries", Unit: "cpu-ns/op",
+					MaxExponent: 0.2, TargetText: "flat in history length: growth exponent <= 0.2 (counting the history's keys on every append was linear)"},
+			},
 			Notes: "Same rows: read and put the 600-byte release, a 400-byte history entry in the release's nested bucket, a 1,000-byte outbox row and its due-index entry. " +
+				"BenchmarkTransitionsHistory (the long-history variant) fires on releases whose histories already hold 100, 1,000 or 10,000 entries (each takes as many more), one writer without fsync so that the CPU cost per transition shows; cpu-ns/op is the process's CPU time per transition. " +
 				"The sub-benchmarks of one run alternate under -count, so load hits them alike. " +
 				"With real fsync the store commits concurrent writers together (group commit); with NoSync the engine's CPU work decides. " +
 				"Write-up: [docs/bench/bolt.md](bench/bolt.md).",
