@@ -4,7 +4,7 @@
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
 // process; everything lives in the heap (a history entry is kept as its JSON
-// encoding, about a kilobyte, and decoded when History reads it);
+// encoding, about 500 bytes, and decoded when History reads it);
 // List walks sorted per-field indexes (name, component, environment, state: a binary
 // search per seek, so a selective filter costs O(k log n) for k candidates; several
 // fields are intersected; a creation range alone gathers and sorts the IDs created
