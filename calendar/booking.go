@@ -80,22 +80,32 @@ func classActionProblems(c change.Class, a Action) []string {
 // (unwrapping to [ErrConflict]) listing every conflict otherwise. Book keeps its own
 // copy of b.
 func (c *Calendar) Book(b Booking) error {
+	// The ID's hash and the services' fingerprint are computed before the lock,
+	// so that their first reads of b's strings overlap and are not made while
+	// other writers wait.
+	h, fp := idHash(b.ID), servicesFP(b.Services)
 	if err := b.Validate(); err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.bookLocked(b)
+	return c.bookHashed(b, h, fp)
 }
 
 func (c *Calendar) bookLocked(b Booking) error {
-	if _, taken := c.book.byID[b.ID]; taken {
+	return c.bookHashed(b, idHash(b.ID), servicesFP(b.Services))
+}
+
+// bookHashed is bookLocked for b, whose ID has hash h and services fingerprint fp.
+func (c *Calendar) bookHashed(b Booking, h uint64, fp uint32) error {
+	h &= c.book.mask
+	if c.book.lookup(h, b.ID) != noSlot {
 		return fmt.Errorf("calendar: booking ID %q is already taken; cancel the existing booking or choose another ID: %w", b.ID, ErrDuplicateID)
 	}
-	if cs := c.checkLocked(b); len(cs) > 0 {
+	if cs := c.checkSlot(b, noSlot, fp); len(cs) > 0 {
 		return &ConflictError{Booking: b.ID, Conflicts: cs}
 	}
-	c.book.insert(b)
+	c.book.insertHashed(b, h, fp)
 	return nil
 }
 

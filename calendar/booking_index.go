@@ -3,6 +3,7 @@ package calendar
 import (
 	"cmp"
 	"hash/maphash"
+	"maps"
 	"math"
 	"math/bits"
 	"slices"
@@ -31,6 +32,9 @@ type bEntry struct {
 	s, e int64
 	fp   uint32
 	slot uint32
+	// one holds the service of a booking of one service, so that storing it takes
+	// one allocation, not two; b.Services then points into it.
+	one [1]string
 }
 
 // hit is a booking as a run keeps it and a query returns it.
@@ -56,12 +60,54 @@ func servicesFP(services []string) uint32 {
 	return fp
 }
 
+// The index finds a booking by ID through a 64-bit hash of the ID: byID maps the
+// hash to the slot of a booking with that hash, and more holds, by ID, the rare
+// booking whose hash another stored ID already has. A map keyed by the hash is a
+// third smaller than one keyed by the string, and it grows without reading the ID
+// strings again, which lie scattered in memory.
 type bookingIndex struct {
-	byID  map[string]*bEntry
-	envs  map[string]*envIndex
-	slots []*bEntry // by slot; nil where free
-	free  []uint32  // free slots
+	byID  map[uint64]uint32    // hash of the ID -> slot; every stored hash is here
+	more  map[string]uint32    // ID -> slot, for an ID whose hash byID holds for another ID
+	envs  map[string]*envIndex // by environment
+	slots []*bEntry            // by slot; nil where free
+	free  []uint32             // free slots
+	n     int                  // bookings
+	mask  uint64               // masks the ID hashes: all ones, narrower in tests to make IDs collide
 }
+
+var idSeed = maphash.MakeSeed()
+
+// idHash returns the hash of id, which x.idHash masks.
+func idHash(id string) uint64 { return maphash.String(idSeed, id) }
+
+// idHash returns the hash byID keys id by.
+func (x *bookingIndex) idHash(id string) uint64 { return idHash(id) & x.mask }
+
+// lookup returns the slot of the booking called id, whose hash is h, or noSlot.
+func (x *bookingIndex) lookup(h uint64, id string) uint32 {
+	slot, ok := x.byID[h]
+	if !ok {
+		return noSlot
+	}
+	if x.slots[slot].b.ID == id {
+		return slot
+	}
+	if slot, ok := x.more[id]; ok {
+		return slot
+	}
+	return noSlot
+}
+
+// get returns the booking called id, or nil.
+func (x *bookingIndex) get(id string) *bEntry {
+	if slot := x.lookup(x.idHash(id), id); slot != noSlot {
+		return x.slots[slot]
+	}
+	return nil
+}
+
+// size returns the number of bookings.
+func (x *bookingIndex) size() int { return x.n }
 
 // envIndex holds one environment's bookings by length class.
 type envIndex struct {
@@ -101,15 +147,12 @@ type run struct {
 const chunkMax = 128
 
 func newBookingIndex() *bookingIndex {
-	return &bookingIndex{byID: map[string]*bEntry{}, envs: map[string]*envIndex{}}
+	return &bookingIndex{byID: map[uint64]uint32{}, envs: map[string]*envIndex{}, mask: ^uint64(0)}
 }
 
 func (x *bookingIndex) clone() *bookingIndex {
-	y := &bookingIndex{byID: make(map[string]*bEntry, len(x.byID)), envs: make(map[string]*envIndex, len(x.envs)),
-		slots: slices.Clone(x.slots), free: slices.Clone(x.free)}
-	for k, v := range x.byID {
-		y.byID[k] = v
-	}
+	y := &bookingIndex{byID: maps.Clone(x.byID), more: maps.Clone(x.more), envs: make(map[string]*envIndex, len(x.envs)),
+		slots: slices.Clone(x.slots), free: slices.Clone(x.free), n: x.n, mask: x.mask}
 	for k, v := range x.envs {
 		ix := &envIndex{classes: make([]lenClass, len(v.classes)), n: v.n}
 		for i, c := range v.classes {
@@ -124,12 +167,7 @@ func (x *bookingIndex) clone() *bookingIndex {
 func (x *bookingIndex) entry(h hit) *bEntry { return x.slots[h.slot] }
 
 // slotOf returns the slot of the booking called id, or noSlot when there is none.
-func (x *bookingIndex) slotOf(id string) uint32 {
-	if p, ok := x.byID[id]; ok {
-		return p.slot
-	}
-	return noSlot
-}
+func (x *bookingIndex) slotOf(id string) uint32 { return x.lookup(x.idHash(id), id) }
 
 // cmpHit orders hits by start, then ID.
 func (x *bookingIndex) cmpHit(a, b hit) int {
@@ -139,8 +177,19 @@ func (x *bookingIndex) cmpHit(a, b hit) int {
 	return strings.Compare(x.slots[a.slot].b.ID, x.slots[b.slot].b.ID)
 }
 
-func (x *bookingIndex) insert(b Booking) {
-	p := &bEntry{b: cloneBooking(b), s: nanos(b.Start), e: nanos(b.End), fp: servicesFP(b.Services)}
+// insert adds b, whose ID must not be stored yet.
+func (x *bookingIndex) insert(b Booking) { x.insertHashed(b, x.idHash(b.ID), servicesFP(b.Services)) }
+
+// insertHashed adds b, whose ID must not be stored yet; h is x.idHash(b.ID) and fp
+// servicesFP(b.Services).
+func (x *bookingIndex) insertHashed(b Booking, h uint64, fp uint32) {
+	p := &bEntry{b: b, s: nanos(b.Start), e: nanos(b.End), fp: fp}
+	if len(b.Services) == 1 {
+		p.one[0] = b.Services[0]
+		p.b.Services = p.one[:]
+	} else {
+		p.b.Services = slices.Clone(b.Services)
+	}
 	if n := len(x.free); n > 0 {
 		p.slot, x.free = x.free[n-1], x.free[:n-1]
 		x.slots[p.slot] = p
@@ -148,7 +197,15 @@ func (x *bookingIndex) insert(b Booking) {
 		p.slot = uint32(len(x.slots))
 		x.slots = append(x.slots, p)
 	}
-	x.byID[b.ID] = p
+	if _, taken := x.byID[h]; taken {
+		if x.more == nil {
+			x.more = map[string]uint32{}
+		}
+		x.more[b.ID] = p.slot
+	} else {
+		x.byID[h] = p.slot
+	}
+	x.n++
 	ix := x.envs[b.Environment]
 	if ix == nil {
 		ix = &envIndex{}
@@ -164,11 +221,25 @@ func (x *bookingIndex) insert(b Booking) {
 }
 
 func (x *bookingIndex) remove(id string) bool {
-	p, ok := x.byID[id]
-	if !ok {
+	h := x.idHash(id)
+	slot := x.lookup(h, id)
+	if slot == noSlot {
 		return false
 	}
-	delete(x.byID, id)
+	p := x.slots[slot]
+	if x.byID[h] == slot {
+		delete(x.byID, h)
+		for k, v := range x.more { // another ID with hash h takes its place in byID
+			if x.idHash(k) == h {
+				x.byID[h] = v
+				delete(x.more, k)
+				break
+			}
+		}
+	} else {
+		delete(x.more, id)
+	}
+	x.n--
 	ix := x.envs[p.b.Environment]
 	cl := lengthClass(length(p.s, p.e))
 	if i, found := slices.BinarySearchFunc(ix.classes, cl, func(c lenClass, t int) int { return cmp.Compare(c.class, t) }); found {
@@ -297,12 +368,18 @@ func (r *run) insert(x *bookingIndex, h hit) {
 	}
 	ci := r.chunkFor(x, h)
 	ch := r.chunks[ci]
+	if len(ch) == cap(ch) {
+		// Grow by doubling, to at most chunkMax+1 entries: a chunk's array then
+		// lasts until the chunk splits, and each half keeps one of that size.
+		ch = append(make([]hit, 0, min(max(2*cap(ch), 4), chunkMax+1)), ch...)
+	}
 	ch = slices.Insert(ch, position(x, ch, h), h)
 	r.chunks[ci], r.tails[ci] = ch, ch[len(ch)-1].s
 	if len(ch) > chunkMax {
 		half := len(ch) / 2
-		r.chunks[ci], r.tails[ci] = ch[:half:half], ch[half-1].s
-		r.chunks = slices.Insert(r.chunks, ci+1, slices.Clone(ch[half:]))
+		hi := append(make([]hit, 0, chunkMax+1), ch[half:]...)
+		r.chunks[ci], r.tails[ci] = ch[:half], ch[half-1].s
+		r.chunks = slices.Insert(r.chunks, ci+1, hi)
 		r.tails = slices.Insert(r.tails, ci+1, ch[len(ch)-1].s)
 	}
 }

@@ -76,8 +76,8 @@ func drawModelBooking(t *rapid.T, id string, spread bool) Booking {
 // index's own invariants.
 func checkIndexAgainstModel(t *rapid.T, x *bookingIndex, m indexModel) {
 	m = m.sorted()
-	if len(x.byID) != len(m) {
-		t.Fatalf("index holds %d bookings, the model %d", len(x.byID), len(m))
+	if x.size() != len(m) || len(x.byID)+len(x.more) != len(m) {
+		t.Fatalf("index holds %d bookings (%d by hash, %d more), the model %d", x.size(), len(x.byID), len(x.more), len(m))
 	}
 	live := 0
 	for slot, p := range x.slots {
@@ -85,16 +85,30 @@ func checkIndexAgainstModel(t *rapid.T, x *bookingIndex, m indexModel) {
 			continue
 		}
 		live++
-		if p.slot != uint32(slot) || x.byID[p.b.ID] != p {
-			t.Fatalf("slot %d holds %q (slot %d), which byID does not lead to", slot, p.b.ID, p.slot)
+		if p.slot != uint32(slot) || x.get(p.b.ID) != p {
+			t.Fatalf("slot %d holds %q (slot %d), which get does not lead to", slot, p.b.ID, p.slot)
 		}
 	}
 	if live != len(m) || live+len(x.free) != len(x.slots) {
 		t.Fatalf("%d live slots and %d free of %d, for %d bookings", live, len(x.free), len(x.slots), len(m))
 	}
+	// byID keys each booking by its own hash; more holds only IDs whose hash byID
+	// holds for another booking.
+	for h, slot := range x.byID {
+		if p := x.slots[slot]; p == nil || x.idHash(p.b.ID) != h {
+			t.Fatalf("byID keys slot %d (%+v) by hash %x, not its own", slot, p, h)
+		}
+	}
+	for id, slot := range x.more {
+		p := x.slots[slot]
+		head, ok := x.byID[x.idHash(id)]
+		if p == nil || p.b.ID != id || !ok || head == slot {
+			t.Fatalf("more holds %q in slot %d (%+v), whose hash byID does not hold for another booking", id, slot, p)
+		}
+	}
 	for _, b := range m {
-		p, ok := x.byID[b.ID]
-		if !ok || p.b.ID != b.ID || p.b.Environment != b.Environment || !slices.Equal(p.b.Services, b.Services) ||
+		p := x.get(b.ID)
+		if p == nil || p.b.ID != b.ID || p.b.Environment != b.Environment || !slices.Equal(p.b.Services, b.Services) ||
 			p.s != nanos(b.Start) || p.e != nanos(b.End) || p.fp != servicesFP(b.Services) || x.slotOf(b.ID) != p.slot {
 			t.Fatalf("booking %q is stored as %+v", b.ID, p)
 		}
@@ -204,6 +218,9 @@ func checkEnvInvariants(t *rapid.T, x *bookingIndex, env string, m indexModel) {
 func TestBookingIndexMatchesModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		x, m := newBookingIndex(), indexModel{}
+		if rapid.Bool().Draw(t, "colliding hashes") {
+			x.mask = 7 // IDs share 8 hashes, so lookups must tell them apart by ID
+		}
 		var cx *bookingIndex // a clone taken along the way, and its model
 		var cm indexModel
 		next := 0

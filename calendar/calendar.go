@@ -225,9 +225,11 @@ func (c *Calendar) AlignmentOrigin() time.Time { return c.origin }
 func (c *Calendar) Bookings() []Booking {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	out := make([]Booking, 0, len(c.book.byID))
-	for _, e := range c.book.byID {
-		out = append(out, cloneBooking(e.b))
+	out := make([]Booking, 0, c.book.size())
+	for _, e := range c.book.slots {
+		if e != nil {
+			out = append(out, cloneBooking(e.b))
+		}
 	}
 	sortBookings(out)
 	return out
@@ -237,8 +239,8 @@ func (c *Calendar) Bookings() []Booking {
 func (c *Calendar) Booking(id string) (Booking, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	e, ok := c.book.byID[id]
-	if !ok {
+	e := c.book.get(id)
+	if e == nil {
 		return Booking{}, false
 	}
 	return cloneBooking(e.b), true
@@ -248,7 +250,7 @@ func (c *Calendar) Booking(id string) (Booking, bool) {
 func (c *Calendar) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.book.byID)
+	return c.book.size()
 }
 
 // Clone returns an independent Calendar with the same rules, settings and bookings.

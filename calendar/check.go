@@ -437,12 +437,18 @@ func (c *Calendar) Check(b Booking) []Conflict {
 }
 
 func (c *Calendar) checkLocked(b Booking) []Conflict {
+	return c.checkSlot(b, c.book.slotOf(b.ID), servicesFP(b.Services))
+}
+
+// checkSlot is checkLocked for b, stored in slot (noSlot when it is not stored),
+// whose services have fingerprint fp.
+func (c *Calendar) checkSlot(b Booking, slot, fp uint32) []Conflict {
 	sub := bookingSubject(b)
 	app := c.applicable(sub)
 	s, e := nanos(b.Start), nanos(b.End)
 	loc := b.Start.Location()
 	out := c.ruleConflicts(nil, sub, app, s, e, loc)
-	out = c.bookingConflicts(out, sub, s, e, loc)
+	out = c.bookingConflicts(out, sub, slot, fp, s, e, loc)
 	sortConflicts(out)
 	return out
 }
@@ -573,13 +579,12 @@ func shared(a, b []string) []string {
 	return out
 }
 
-func (c *Calendar) bookingConflicts(out []Conflict, sub subject, s, e int64, loc *time.Location) []Conflict {
+func (c *Calendar) bookingConflicts(out []Conflict, sub subject, slot, fp uint32, s, e int64, loc *time.Location) []Conflict {
 	var buf [16]hit
-	others := c.book.overlapping(buf[:0], sub.env, s, e, c.book.slotOf(sub.id))
+	others := c.book.overlapping(buf[:0], sub.env, s, e, slot)
 	if len(others) == 0 {
 		return out
 	}
-	fp := servicesFP(sub.services)
 	for _, h := range others {
 		if h.fp&fp == 0 {
 			continue // no service in common

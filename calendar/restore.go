@@ -17,13 +17,13 @@ func (c *Calendar) Restore(bs ...Booking) error {
 	defer c.mu.Unlock()
 	seen := make(map[string]bool, len(bs))
 	for _, b := range bs {
-		if _, taken := c.book.byID[b.ID]; taken || seen[b.ID] {
+		if c.book.get(b.ID) != nil || seen[b.ID] {
 			return fmt.Errorf("calendar: booking ID %q is already taken; restore each booking once: %w", b.ID, ErrDuplicateID)
 		}
 		seen[b.ID] = true
 	}
 	for _, b := range bs {
-		c.book.insert(cloneBooking(b))
+		c.book.insert(b)
 	}
 	return nil
 }

@@ -145,8 +145,8 @@ func (c *Calendar) ScheduleContext(ctx context.Context, requests []Request, g *d
 					lo = max(lo, placed[d]+int64(r.Soak))
 					continue
 				}
-				dep, booked := work.book.byID[d]
-				if !booked {
+				dep := work.book.get(d)
+				if dep == nil {
 					depErr = &DependencyError{Request: r.ID, Dependency: d, Problem: "which is neither a request of this batch nor a booking; add it or drop the dependency"}
 					break
 				}
@@ -228,7 +228,7 @@ func (c *Calendar) CheckPlan(p *Plan) []Conflict {
 			continue
 		}
 		out = append(out, work.checkLocked(b)...)
-		if _, taken := work.book.byID[b.ID]; !taken {
+		if work.book.get(b.ID) == nil {
 			work.book.insert(b)
 		}
 		r, ok := reqs[b.ID]
@@ -260,8 +260,8 @@ func (c *Calendar) CheckPlan(p *Plan) []Conflict {
 func (c *Calendar) bookingEnd(id string) (t time.Time, ok bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	e, ok := c.book.byID[id]
-	if !ok {
+	e := c.book.get(id)
+	if e == nil {
 		return time.Time{}, false
 	}
 	return e.b.End, true

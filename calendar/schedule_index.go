@@ -113,7 +113,7 @@ func (x *schedIndex) placed(c *Calendar, b Booking) {
 	if !ok {
 		return // built from c's bookings, b included, when first used
 	}
-	it := c.book.byID[b.ID]
+	it := c.book.get(b.ID)
 	es.addBusy(it)
 	if capacity := c.Capacity(b.Environment); capacity > 0 {
 		// The count changed only over [s, e); the bookings overlapping it give it

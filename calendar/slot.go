@@ -101,8 +101,8 @@ func (c *Calendar) NextSlot(req Request) (Booking, error) {
 	defer c.mu.RUnlock()
 	lo := nanos(req.NotBefore)
 	for _, d := range req.DependsOn {
-		dep, ok := c.book.byID[d]
-		if !ok {
+		dep := c.book.get(d)
+		if dep == nil {
 			return Booking{}, &DependencyError{Request: req.ID, Dependency: d, Problem: "which is not booked; book it first or drop the dependency"}
 		}
 		lo = max(lo, dep.e+int64(req.Soak))
@@ -196,7 +196,7 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 	app := c.applicable(sub)
 	var es *envSched
 	if c.sched != nil && bl == nil {
-		if _, booked := c.book.byID[sub.id]; !booked {
+		if c.book.get(sub.id) == nil {
 			es = c.sched.env(c, sub.env)
 		}
 	}
