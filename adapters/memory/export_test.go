@@ -15,31 +15,39 @@ var Tamper = storetest.Tamper{
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		old := s.releases[r.ID]
+		var old release.Release
+		var hist [][]byte
+		if rec := s.releases[r.ID]; rec != nil {
+			old, hist = rec.view(), rec.hist
+		}
 		s.reindex(&old, r)
-		s.releases[r.ID] = r.Clone()
+		s.releases[r.ID] = newRecord(r, hist)
 		return nil
 	},
 	SetEntry: func(_ context.Context, st release.Store, e release.AuditEntry) error {
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		h := s.history[e.ReleaseID]
-		if e.Sequence < 1 || e.Sequence > int64(len(h)) {
+		rec := s.releases[e.ReleaseID]
+		if rec == nil || e.Sequence < 1 || e.Sequence > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", e.Sequence)
 		}
-		h[e.Sequence-1] = e.Clone()
+		b, err := encodeEntry(e)
+		if err != nil {
+			return err
+		}
+		rec.hist[e.Sequence-1] = b // a new slice: the outbox may share the old one
 		return nil
 	},
 	DeleteEntry: func(_ context.Context, st release.Store, id release.ID, seq int64) error {
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		h := s.history[id]
-		if seq < 1 || seq > int64(len(h)) {
+		rec := s.releases[id]
+		if rec == nil || seq < 1 || seq > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", seq)
 		}
-		s.history[id] = append(h[:seq-1:seq-1], h[seq:]...)
+		rec.hist = append(rec.hist[:seq-1:seq-1], rec.hist[seq:]...)
 		return nil
 	},
 }

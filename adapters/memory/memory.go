@@ -3,7 +3,8 @@
 // for one process.
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
-// process; everything lives in the heap (a history entry costs a few hundred bytes);
+// process; everything lives in the heap (a history entry is kept as its JSON
+// encoding, about 500 bytes, and decoded when History reads it);
 // List walks sorted per-field indexes (name, component, environment, state: a binary
 // search per seek, so a selective filter costs O(k log n) for k candidates; several
 // fields are intersected; a creation range alone gathers and sorts the IDs created
@@ -17,6 +18,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 
@@ -28,9 +30,9 @@ import (
 // Store is an in-memory [release.Store], safe for concurrent use. Values are copied on
 // the way in and out. The zero value is not usable; call [New].
 type Store struct {
-	mu       sync.RWMutex
-	releases map[release.ID]release.Release
-	history  map[release.ID][]release.AuditEntry
+	mu sync.RWMutex
+	// releases holds each release with its history (see record).
+	releases map[release.ID]*record
 	order    []release.ID // ascending
 	// index holds, per indexed field value, the IDs of the releases that carry it
 	// (ascending); created is every release by creation time, then ID.
@@ -46,11 +48,42 @@ type Store struct {
 
 var _ release.Store = (*Store)(nil)
 
+// record is a stored release and its history. The history is kept in its stored
+// form, one [release.EncodeEntry] (JSON) per entry, and decoded when read: a byte
+// slice holds no pointers, so the garbage collector marks an entry as one object
+// instead of tracing the dozen it decodes to (snapshot, components, roles, hashes).
+// In a store of 100,000 releases most of the heap is history, and every collection
+// marked all of it (docs/bench/lists.md).
+type record struct {
+	stored
+	hist [][]byte
+}
+
+// newRecord returns a record of a deep copy of r with history hist.
+func newRecord(r release.Release, hist [][]byte) *record {
+	rec := &record{hist: hist}
+	rec.init(r)
+	return rec
+}
+
+// encodeEntry is the stored form of e; an entry that does not encode (a Data or
+// annotation that is not JSON) is refused before anything is stored.
+func encodeEntry(e release.AuditEntry) ([]byte, error) { return release.EncodeEntry(e) }
+
+// decodeEntry reads an entry encodeEntry wrote. The bytes are the store's own, so
+// the entry is not checked again (a tampered entry must reach VerifyRelease as it is).
+func decodeEntry(b []byte) (release.AuditEntry, error) {
+	var e release.AuditEntry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return release.AuditEntry{}, &release.CorruptError{What: "audit entry", Reason: err.Error()}
+	}
+	return e, nil
+}
+
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		releases: map[release.ID]release.Release{},
-		history:  map[release.ID][]release.AuditEntry{},
+		releases: map[release.ID]*record{},
 		index:    map[indexKey][]release.ID{},
 		outbox:   map[string]*outboxRow{},
 		bookings: map[string]*calendar.Booking{},
@@ -77,8 +110,11 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err := s.keyFree(k); err != nil {
 		return err
 	}
-	s.releases[r.ID] = r.Clone()
-	s.history[r.ID] = []release.AuditEntry{first.Clone()}
+	b, err := encodeEntry(first)
+	if err != nil {
+		return err
+	}
+	s.releases[r.ID] = newRecord(r, [][]byte{b})
 	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
 	s.order = slices.Insert(s.order, i, r.ID)
 	s.reindex(nil, r)
@@ -93,11 +129,11 @@ func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	r, ok := s.releases[id]
+	rec, ok := s.releases[id]
 	if !ok {
 		return release.Release{}, release.ErrNotFound
 	}
-	return r.Clone(), nil
+	return rec.release(), nil
 }
 
 // List implements [release.Store]. It walks the indexes of the fields f sets (see
@@ -119,20 +155,20 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 	// number: growing the result by appends would allocate about three times the
 	// page, and on a large heap every byte allocated costs garbage-collector work in
 	// proportion to the whole store.
-	var buf [32]release.ID
-	ids := buf[:0]
+	var buf [32]*record
+	recs := buf[:0]
 	err = listplan.Walk(plan, f.After, func(id release.ID) (bool, error) {
-		if f.Match(s.releases[id]) {
-			ids = append(ids, id)
+		if rec := s.releases[id]; f.Match(rec.r) { // Match reads no Reached (packed away)
+			recs = append(recs, rec)
 		}
-		return f.Limit == 0 || len(ids) < f.Limit, nil
+		return f.Limit == 0 || len(recs) < f.Limit, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]release.Release, len(ids))
-	for i, id := range ids {
-		out[i] = s.releases[id].Clone()
+	out := make([]release.Release, len(recs))
+	for i, rec := range recs {
+		out[i] = rec.release()
 	}
 	return out, nil
 }
@@ -150,19 +186,26 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.releases[r.ID]
+	rec, ok := s.releases[r.ID]
 	if !ok {
 		return release.ErrNotFound
 	}
+	cur := rec.view()
 	if cur.Revision != expected {
 		return &release.ConflictError{ID: r.ID, Expected: expected, Actual: cur.Revision}
 	}
-	h := s.history[r.ID]
 	var last release.AuditEntry
-	if len(h) > 0 {
-		last = h[len(h)-1]
+	if n := len(rec.hist); n > 0 {
+		var err error
+		if last, err = decodeEntry(rec.hist[n-1]); err != nil {
+			return err
+		}
 	}
-	if err := release.VerifyAppend(cur, int64(len(h)), last); err != nil {
+	if err := release.VerifyAppend(cur, int64(len(rec.hist)), last); err != nil {
+		return err
+	}
+	b, err := encodeEntry(e)
+	if err != nil {
 		return err
 	}
 	if fence != nil {
@@ -175,15 +218,14 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.keep(k)
 	s.reindex(&cur, r)
-	stored, entry := r.Clone(), e.Clone()
-	s.releases[r.ID] = stored
-	s.history[r.ID] = append(s.history[r.ID], entry)
-	// The pending notification shares the stored copies: the store never changes a
-	// stored release or entry in place (an update stores new copies), and the outbox
-	// copies what it hands out. One copy fewer per update is less heap for the
+	rec = newRecord(r, append(rec.hist, b))
+	s.releases[r.ID] = rec
+	// The pending notification shares the stored release and the entry's bytes: the
+	// store never changes either in place (an update makes a new record), and the
+	// outbox copies what it hands out. One copy fewer per update is less heap for the
 	// garbage collector to mark.
-	n := release.Notification{Release: stored, Entry: entry}
-	s.outbox[n.Key()] = &outboxRow{pending: release.PendingNotification{Notification: n, Due: e.Time}}
+	key := release.Notification{Entry: e}.Key()
+	s.outbox[key] = &outboxRow{key: key, release: &rec.stored, entry: b, due: e.Time}
 	return nil
 }
 
@@ -194,13 +236,17 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	h, ok := s.history[id]
+	rec, ok := s.releases[id]
 	if !ok {
 		return nil, release.ErrNotFound
 	}
-	out := make([]release.AuditEntry, len(h))
-	for i, e := range h {
-		out[i] = e.Clone()
+	out := make([]release.AuditEntry, len(rec.hist))
+	for i, b := range rec.hist {
+		e, err := decodeEntry(b)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
 	}
 	return out, nil
 }

@@ -11,8 +11,16 @@ import (
 
 var _ release.Outbox = (*Store)(nil)
 
+// outboxRow is a pending notification: the release as the transition committed it
+// (the store's copy, shared), the entry in its stored form (shared with the history),
+// and the delivery state.
 type outboxRow struct {
-	pending     release.PendingNotification
+	key         string
+	release     *stored
+	entry       []byte
+	attempts    int
+	due         time.Time
+	lastError   string
 	leasedUntil time.Time
 }
 
@@ -26,21 +34,28 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 	cutoff := now.Add(-minAge)
 	var due []*outboxRow
 	for _, row := range s.outbox {
-		if !row.pending.Due.After(cutoff) && !row.leasedUntil.After(now) {
+		if !row.due.After(cutoff) && !row.leasedUntil.After(now) {
 			due = append(due, row)
 		}
 	}
 	slices.SortFunc(due, func(a, b *outboxRow) int {
-		return cmp.Or(a.pending.Due.Compare(b.pending.Due), cmp.Compare(a.pending.Notification.Key(), b.pending.Notification.Key()))
+		return cmp.Or(a.due.Compare(b.due), cmp.Compare(a.key, b.key))
 	})
 	if limit > 0 && len(due) > limit {
 		due = due[:limit]
 	}
 	out := make([]release.PendingNotification, len(due))
-	for i, row := range due {
+	for i, row := range due { // decoded first: an error leaves every row as it was
+		e, err := decodeEntry(row.entry)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release(), Entry: e},
+			Attempts: row.attempts + 1, Due: row.due, LastError: row.lastError}
+	}
+	for _, row := range due {
 		row.leasedUntil = now.Add(lease)
-		row.pending.Attempts++
-		out[i] = clonePending(row.pending)
+		row.attempts++
 	}
 	return out, nil
 }
@@ -64,15 +79,9 @@ func (s *Store) RetryNotification(ctx context.Context, key string, due time.Time
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if row, ok := s.outbox[key]; ok {
-		row.pending.Due = due
-		row.pending.LastError = lastErr
+		row.due = due
+		row.lastError = lastErr
 		row.leasedUntil = time.Time{}
 	}
 	return nil
-}
-
-func clonePending(p release.PendingNotification) release.PendingNotification {
-	p.Notification.Release = p.Notification.Release.Clone()
-	p.Notification.Entry = p.Notification.Entry.Clone()
-	return p
 }

@@ -1,0 +1,140 @@
+package memory_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/releasekit/releasekit/adapters/memory"
+	"github.com/releasekit/releasekit/release"
+)
+
+// TestStoredForm: whatever a release holds (no, few or many components; a nil, empty
+// or full Reached, including a state the lifecycle does not know; empty and shared
+// text), Get and List return exactly what was created, and changing what they
+// return changes nothing stored. The store keeps releases in a compact form of its
+// own (inline states reached and components, one string for the text), which must
+// not show.
+func TestStoredForm(t *testing.T) {
+	text := rapid.SampledFrom([]string{"", "a", "svc", "lib-1", "1.0.0", "prod", "ünïcode"})
+	rapid.Check(t, func(t *rapid.T) {
+		ctx := context.Background()
+		s := memory.New()
+		n := rapid.IntRange(1, 4).Draw(t, "releases")
+		want := make([]release.Release, n)
+		for i := range want {
+			r := release.Release{
+				ID: release.ID{15: byte(i + 1)}, Name: "svc", Version: text.Draw(t, "version"), Environment: text.Draw(t, "env"),
+				Author: text.Draw(t, "author"), Team: text.Draw(t, "team"), Head: text.Draw(t, "head"),
+				State: release.StateDraft, Revision: 1, CreatedAt: time.Unix(rapid.Int64Range(0, 1<<37).Draw(t, "created"), 0).UTC(),
+			}
+			switch rapid.IntRange(0, 2).Draw(t, "components kind") {
+			case 1:
+				r.Components = []release.Component{}
+			case 2:
+				for j := range rapid.IntRange(1, 4).Draw(t, "components") {
+					r.Components = append(r.Components, release.Component{Name: fmt.Sprintf("lib-%d", j), Version: text.Draw(t, "cversion"), PreviousVersion: text.Draw(t, "prev")})
+				}
+			}
+			switch rapid.IntRange(0, 3).Draw(t, "reached kind") {
+			case 1:
+				r.Reached = map[release.State]time.Time{}
+			case 2, 3:
+				r.Reached = map[release.State]time.Time{}
+				for _, st := range rapid.SliceOfDistinct(rapid.SampledFrom(release.States()), func(s release.State) release.State { return s }).Draw(t, "states") {
+					r.Reached[st] = time.Unix(rapid.Int64Range(0, 1<<37).Draw(t, "at"), 0).UTC()
+				}
+				if rapid.Bool().Draw(t, "unknown state") {
+					r.Reached["not-a-state"] = time.Unix(7, 0).UTC()
+				}
+			}
+			if rapid.Bool().Draw(t, "labels") {
+				r.Labels = map[string]string{"team": text.Draw(t, "label")}
+			}
+			first := release.AuditEntry{ReleaseID: r.ID, Sequence: 1, Event: release.EventCreate, To: release.StateDraft, Actor: release.Person("ana"), Time: r.CreatedAt}
+			if err := s.Create(ctx, r, first); err != nil {
+				t.Fatal(err)
+			}
+			want[i] = r
+		}
+		check := func() {
+			got, err := s.List(ctx, release.Filter{Name: "svc"})
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("List = %#v, %v\nwant %#v", got, err, want)
+			}
+			for _, r := range want {
+				if g, err := s.Get(ctx, r.ID); err != nil || !reflect.DeepEqual(g, r) {
+					t.Fatalf("Get = %#v, %v\nwant %#v", g, err, r)
+				}
+			}
+		}
+		check()
+		got, _ := s.List(ctx, release.Filter{})
+		for _, r := range got { // scribble on every copy handed out
+			for j := range r.Components {
+				r.Components[j].Name = "changed"
+			}
+			if r.Reached != nil {
+				r.Reached[release.StateClosed] = time.Unix(1, 0)
+				delete(r.Reached, release.StateDraft)
+			}
+			if r.Labels != nil {
+				r.Labels["team"] = "changed"
+			}
+		}
+		check()
+	})
+}
+
+// TestOutboxSharesNothingMutable: a pending notification carries the release as the
+// transition committed it, even after later updates, and the entry the history
+// holds.
+func TestOutboxSharesNothingMutable(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	eng, err := release.New(s, release.WithPolicy(release.AllowAll()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := eng.Create(ctx, release.Spec{Name: "svc", Version: "1.0.0", Environment: "prod", Author: "ana",
+		Components: []release.Component{{Name: "lib", Version: "1.0.0"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := release.Person("rui", release.RoleReleaseManager)
+	planned, err := eng.Fire(ctx, r.ID, release.EventPlan, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Fire(ctx, r.ID, release.EventCancel, actor); err != nil {
+		t.Fatal(err)
+	}
+	h, err := s.History(ctx, r.ID)
+	if err != nil || len(h) != 3 {
+		t.Fatalf("History = %d entries, %v; want 3", len(h), err)
+	}
+	ps, err := s.ClaimNotifications(ctx, time.Now().Add(time.Hour), 0, time.Minute, 0)
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("ClaimNotifications = %d, %v; want 2", len(ps), err)
+	}
+	for _, p := range ps {
+		if p.Notification.Entry.Sequence == 2 {
+			if !reflect.DeepEqual(p.Notification.Release, planned) {
+				t.Errorf("the plan notification's release = %#v\nwant the release as planned %#v", p.Notification.Release, planned)
+			}
+			if !reflect.DeepEqual(p.Notification.Entry, h[1]) {
+				t.Errorf("the plan notification's entry = %#v\nwant the history's %#v", p.Notification.Entry, h[1])
+			}
+			if p.Attempts != 1 {
+				t.Errorf("attempts = %d, want 1", p.Attempts)
+			}
+		}
+	}
+	if err := eng.VerifyAudit(ctx, r.ID); err != nil {
+		t.Errorf("VerifyAudit: %v", err)
+	}
+}
