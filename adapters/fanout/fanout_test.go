@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,8 +83,28 @@ func TestErrorsJoinedAndNamed(t *testing.T) {
 }
 
 func TestConcurrentNotifiesInParallel(t *testing.T) {
+	// New: each notifier waits until all four are running, which only happens when
+	// they run at once; run one at a time, the first would wait until the deadline.
+	var arrived sync.WaitGroup
+	arrived.Add(4)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	meet := release.NotifierFunc(func(ctx context.Context, _ release.Notification) error {
+		arrived.Done()
+		select {
+		case <-all:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, fanout.New(meet, meet, meet, meet).Notify(ctx, notifytest.Sample(0)[0]), "New runs every notifier at once")
+
+	// InOrder: never more than one running, however long each takes.
 	var running, peak atomic.Int32
-	slow := release.NotifierFunc(func(ctx context.Context, _ release.Notification) error {
+	slow := release.NotifierFunc(func(context.Context, release.Notification) error {
 		n := running.Add(1)
 		for {
 			p := peak.Load()
@@ -91,13 +112,10 @@ func TestConcurrentNotifiesInParallel(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 		running.Add(-1)
 		return nil
 	})
-	require.NoError(t, fanout.New(slow, slow, slow, slow).Notify(context.Background(), notifytest.Sample(0)[0]))
-	assert.Equal(t, int32(4), peak.Load(), "New runs every notifier at once")
-	peak.Store(0)
 	require.NoError(t, fanout.InOrder(slow, slow, slow).Notify(context.Background(), notifytest.Sample(0)[0]))
 	assert.Equal(t, int32(1), peak.Load(), "InOrder runs one at a time")
 }
