@@ -19,6 +19,7 @@ package memory
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -66,9 +67,20 @@ func newRecord(r release.Release, hist [][]byte) *record {
 	return rec
 }
 
-// encodeEntry is the stored form of e; an entry that does not encode (a Data or
-// annotation that is not JSON) is refused before anything is stored.
-func encodeEntry(e release.AuditEntry) ([]byte, error) { return release.EncodeEntry(e) }
+// encodeEntry is the stored form of e. An entry that does not encode (a Data or
+// annotation that is not JSON), or whose encoding would not read back as an entry
+// with the same hash (an empty, non-nil Annotations map, say), is refused with
+// [release.ErrInvalid] before anything is stored, as bolt refuses it.
+func encodeEntry(e release.AuditEntry) ([]byte, error) {
+	b, err := release.EncodeEntry(e)
+	if err != nil {
+		return nil, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	}
+	if _, err := release.DecodeEntry(b); err != nil {
+		return nil, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	}
+	return b, nil
+}
 
 // decodeEntry reads an entry encodeEntry wrote. The bytes are the store's own, so
 // the entry is not checked again (a tampered entry must reach VerifyRelease as it is).

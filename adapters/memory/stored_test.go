@@ -56,6 +56,10 @@ func TestStoredForm(t *testing.T) {
 				r.Labels = map[string]string{"team": text.Draw(t, "label")}
 			}
 			first := release.AuditEntry{ReleaseID: r.ID, Sequence: 1, Event: release.EventCreate, To: release.StateDraft, Actor: release.Person("ana"), Time: r.CreatedAt}
+			var err error
+			if first.Hash, err = first.ComputeHash(); err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Create(ctx, r, first); err != nil {
 				t.Fatal(err)
 			}

@@ -97,6 +97,10 @@ var cases = []testCase{
 	// An Update that sets every field of a release (slot, risk, rollback record with
 	// raw JSON, review, needs, labels) is read back exactly.
 	{"EveryField", testEveryField},
+	// An entry whose stored form would read back with another hash (an empty,
+	// non-nil Annotations map) is either refused with ErrInvalid, leaving the
+	// release and its history as they were, or kept so that it still verifies.
+	{"EntryReadsBack", testEntryReadsBack},
 	// A second Create with the same ID returns ErrAlreadyExists and leaves the first
 	// release and its history as they were.
 	{"AlreadyExists", testAlreadyExists},
@@ -280,6 +284,44 @@ func testEveryField(t *testing.T, s release.Store) {
 	}
 	if sum, err := h[1].ComputeHash(); err != nil || sum != entry.Hash || h[1].Hash != entry.Hash {
 		t.Fatalf("the entry read back hashes to %s (%v), want %s: a field was not stored exactly", sum, err, entry.Hash)
+	}
+}
+
+func testEntryReadsBack(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	next := r.Clone()
+	next.State, next.Revision = release.StatePlanned, 2
+	next.UpdatedAt = r.UpdatedAt.Add(time.Minute)
+	next.Reached[release.StatePlanned] = next.UpdatedAt
+	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
+		Actor: bob, Time: next.UpdatedAt, PrevHash: r.Head, Annotations: map[string]json.RawMessage{},
+		Snapshot: next.Snapshot(), HashVersion: release.CurrentHashVersion}
+	var err error
+	if entry.Hash, err = entry.ComputeHash(); err != nil {
+		t.Fatal(err)
+	}
+	next.Head = entry.Hash
+	err = s.Update(ctx, 1, next, entry)
+	if err != nil && !errors.Is(err, release.ErrInvalid) {
+		t.Fatalf("Update with an empty annotations map = %v, want success or ErrInvalid", err)
+	}
+	want, wantLen := next, 2
+	if err != nil {
+		want, wantLen = r, 1
+	}
+	got, gerr := s.Get(ctx, r.ID)
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	requireEqual(t, "after the Update", want, got)
+	h, herr := s.History(ctx, r.ID)
+	if herr != nil || len(h) != wantLen {
+		t.Fatalf("History = %d entries, %v; want %d", len(h), herr, wantLen)
+	}
+	if err := release.VerifyHistory(h, got.Head); err != nil {
+		t.Fatalf("the history read back does not verify: %v", err)
 	}
 }
 

@@ -20,7 +20,9 @@ BEGIN
         SELECT DISTINCT (n #>> '{}') COLLATE "C"
         FROM jsonb_path_query(d, '$.components[*].name') AS n
         ORDER BY 1);
-    NEW.created_at := (d ->> 'created_at')::timestamptz;
+    -- Truncated to the microsecond, as pgx truncates the List filter's bounds
+    -- (PostgreSQL would round the nanoseconds of the doc's text instead).
+    NEW.created_at := regexp_replace(d ->> 'created_at', '(\.[0-9]{6})[0-9]+', '\1')::timestamptz;
     RETURN NEW;
 END $$;
 
@@ -48,7 +50,7 @@ END $$;
 CREATE TRIGGER history_link BEFORE INSERT ON history
     FOR EACH ROW EXECUTE FUNCTION history_derive_link();
 
--- Nothing stored is rewritten. An earlier version could not create a release after
+-- No row is rewritten by this migration. An earlier version could not create a release after
 -- 0004 (its creates failed), and a release's components and creation time never
 -- change after it is created (a history whose snapshot changes them does not
 -- verify), so the stored columns agree with the docs. Entries written unlinked by a
