@@ -68,3 +68,15 @@ func TestCallsRefuseOptionsTheyDoNotTake(t *testing.T) {
 		t.Fatalf("releases %d (%v), want 1", len(all), err)
 	}
 }
+
+// An engine books against one calendar: a second WithCalendar is refused, where it
+// used to split the stages and the export between the two.
+func TestNewRefusesASecondCalendar(t *testing.T) {
+	one, two := train(t), train(t)
+	_, err := release.New(memory.New(),
+		release.WithCalendar(release.CalendarConfig{Calendar: one}),
+		release.WithCalendar(release.CalendarConfig{Calendar: two}))
+	if !errors.Is(err, release.ErrInvalid) || !strings.Contains(err.Error(), "WithCalendar given twice") {
+		t.Fatalf("New with two calendars = %v, want ErrInvalid naming WithCalendar", err)
+	}
+}

@@ -44,11 +44,15 @@ type CalendarConfig struct {
 //     an actor with an OverrideRoles role passes everything but a lockdown, and is
 //     recorded in the history.
 //
-// Rollbacks are never held back by the calendar.
+// Rollbacks are never held back by the calendar. An engine takes one WithCalendar;
+// a second is refused with [ErrInvalid].
 func WithCalendar(cfg CalendarConfig) Option {
 	return func(e *Engine) error {
 		if cfg.Calendar == nil {
 			return fmt.Errorf("%w: WithCalendar needs a Calendar", ErrInvalid)
+		}
+		if e.calendar != nil {
+			return fmt.Errorf("%w: WithCalendar given twice: an engine books against one calendar (put every rule in it)", ErrInvalid)
 		}
 		if cfg.Soak < 0 || cfg.Horizon < 0 {
 			return fmt.Errorf("%w: calendar soak and horizon must not be negative", ErrInvalid)
