@@ -3,8 +3,8 @@
 // for one process.
 //
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
-// process; everything lives in the heap (a history entry is kept as its JSON
-// encoding, about 500 bytes, and decoded when History reads it);
+// process; everything lives in the heap (a history entry is kept as it reads back
+// from its JSON encoding, as the durable stores return it);
 // List walks sorted per-field indexes (name, component, environment, state: a binary
 // search per seek, so a selective filter costs O(k log n) for k candidates; several
 // fields are intersected; a creation range alone gathers and sorts the IDs created
@@ -18,7 +18,6 @@ package memory
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -49,47 +48,36 @@ type Store struct {
 
 var _ release.Store = (*Store)(nil)
 
-// record is a stored release and its history. The history is kept in its stored
-// form, one [release.EncodeEntry] (JSON) per entry, and decoded when read: a byte
-// slice holds no pointers, so the garbage collector marks an entry as one object
-// instead of tracing the dozen it decodes to (snapshot, components, roles, hashes).
-// In a store of 100,000 releases most of the heap is history, and every collection
-// marked all of it (docs/bench/lists.md).
+// record is a stored release and its history. Each entry is kept as it reads back
+// from its stored form ([release.EncodeEntry], then [release.DecodeEntry]), so the
+// memory store hands out what bolt and postgres would, and History copies entries
+// instead of decoding them (gates read whole histories on every approve).
 type record struct {
 	stored
-	hist [][]byte
+	hist []release.AuditEntry
 }
 
 // newRecord returns a record of a deep copy of r with history hist.
-func newRecord(r release.Release, hist [][]byte) *record {
+func newRecord(r release.Release, hist []release.AuditEntry) *record {
 	rec := &record{hist: hist}
 	rec.init(r)
 	return rec
 }
 
-// encodeEntry is the stored form of e. An entry that does not encode (a Data or
-// annotation that is not JSON), or whose encoding would not read back as an entry
-// with the same hash (an empty, non-nil Annotations map, say), is refused with
-// [release.ErrInvalid] before anything is stored, as bolt refuses it.
-func encodeEntry(e release.AuditEntry) ([]byte, error) {
+// readBack is e as it reads back from its stored form. An entry that does not
+// encode (a Data or annotation that is not JSON), or whose encoding would not read
+// back as an entry with the same hash (an empty, non-nil Annotations map, say), is
+// refused with [release.ErrInvalid] before anything is stored, as bolt refuses it.
+func readBack(e release.AuditEntry) (release.AuditEntry, error) {
 	b, err := release.EncodeEntry(e)
 	if err != nil {
-		return nil, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	if _, err := release.DecodeEntry(b); err != nil {
-		return nil, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	back, err := release.DecodeEntry(b)
+	if err != nil {
+		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	return b, nil
-}
-
-// decodeEntry reads an entry encodeEntry wrote. The bytes are the store's own, so
-// the entry is not checked again (a tampered entry must reach VerifyRelease as it is).
-func decodeEntry(b []byte) (release.AuditEntry, error) {
-	var e release.AuditEntry
-	if err := json.Unmarshal(b, &e); err != nil {
-		return release.AuditEntry{}, &release.CorruptError{What: "audit entry", Reason: err.Error()}
-	}
-	return e, nil
+	return back, nil
 }
 
 // New returns an empty Store.
@@ -122,11 +110,11 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err := s.keyFree(k); err != nil {
 		return err
 	}
-	b, err := encodeEntry(first)
+	back, err := readBack(first)
 	if err != nil {
 		return err
 	}
-	s.releases[r.ID] = newRecord(r, [][]byte{b})
+	s.releases[r.ID] = newRecord(r, []release.AuditEntry{back})
 	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
 	s.order = slices.Insert(s.order, i, r.ID)
 	s.reindex(nil, r)
@@ -208,15 +196,12 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	var last release.AuditEntry
 	if n := len(rec.hist); n > 0 {
-		var err error
-		if last, err = decodeEntry(rec.hist[n-1]); err != nil {
-			return err
-		}
+		last = rec.hist[n-1]
 	}
 	if err := release.VerifyAppend(cur, int64(len(rec.hist)), last); err != nil {
 		return err
 	}
-	b, err := encodeEntry(e)
+	back, err := readBack(e)
 	if err != nil {
 		return err
 	}
@@ -230,14 +215,14 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.keep(k)
 	s.reindex(&cur, r)
-	rec = newRecord(r, append(rec.hist, b))
+	rec = newRecord(r, append(rec.hist, back))
 	s.releases[r.ID] = rec
-	// The pending notification shares the stored release and the entry's bytes: the
+	// The pending notification shares the stored release and entry: the
 	// store never changes either in place (an update makes a new record), and the
 	// outbox copies what it hands out. One copy fewer per update is less heap for the
 	// garbage collector to mark.
 	key := release.Notification{Entry: e}.Key()
-	s.outbox[key] = &outboxRow{key: key, release: &rec.stored, entry: b, due: e.Time}
+	s.outbox[key] = &outboxRow{key: key, release: &rec.stored, entry: back, due: e.Time}
 	return nil
 }
 
@@ -253,12 +238,8 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 		return nil, release.ErrNotFound
 	}
 	out := make([]release.AuditEntry, len(rec.hist))
-	for i, b := range rec.hist {
-		e, err := decodeEntry(b)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = e
+	for i, e := range rec.hist {
+		out[i] = e.Clone()
 	}
 	return out, nil
 }

@@ -12,12 +12,12 @@ import (
 var _ release.Outbox = (*Store)(nil)
 
 // outboxRow is a pending notification: the release as the transition committed it
-// (the store's copy, shared), the entry in its stored form (shared with the history),
+// (the store's copy, shared), the entry (shared with the history),
 // and the delivery state.
 type outboxRow struct {
 	key         string
 	release     *stored
-	entry       []byte
+	entry       release.AuditEntry
 	attempts    int
 	due         time.Time
 	lastError   string
@@ -45,12 +45,8 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 		due = due[:limit]
 	}
 	out := make([]release.PendingNotification, len(due))
-	for i, row := range due { // decoded first: an error leaves every row as it was
-		e, err := decodeEntry(row.entry)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release(), Entry: e},
+	for i, row := range due {
+		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release(), Entry: row.entry.Clone()},
 			Attempts: row.attempts + 1, Due: row.due, LastError: row.lastError}
 	}
 	for _, row := range due {
