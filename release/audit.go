@@ -156,8 +156,13 @@ func (e AuditEntry) Clone() AuditEntry {
 }
 
 // EncodeEntry returns the stored form of e (JSON). Stores that keep entries as bytes
-// use it with [DecodeEntry].
+// use it with [DecodeEntry]. An entry whose stored form would read back with another
+// hash (an empty, non-nil Annotations map is stored as absent) is refused with
+// [ErrInvalid].
 func EncodeEntry(e AuditEntry) ([]byte, error) {
+	if e.Annotations != nil && len(e.Annotations) == 0 {
+		return nil, fmt.Errorf("%w: audit entry %d of release %s: an empty, non-nil Annotations map is hashed but not stored; use nil", ErrInvalid, e.Sequence, e.ReleaseID)
+	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, &CorruptError{What: "audit entry", Reason: err.Error()}

@@ -76,7 +76,11 @@ func TestTimeoutPerAttempt(t *testing.T) {
 	_, err = p.Query(context.Background(), analysis.Query{Expr: "up"})
 	require.ErrorIs(t, err, analysis.ErrUnavailable)
 	assert.Contains(t, err.Error(), "no answer within 50ms")
-	assert.Equal(t, int32(2), calls.Load())
+	var pe *prometheus.Error
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 2, pe.Attempts, "one retry after the first attempt timed out")
+	// On a loaded machine the second attempt can time out before the server sees it.
+	assert.Contains(t, []int32{1, 2}, calls.Load())
 	assert.Less(t, time.Since(start), 3*time.Second)
 }
 
