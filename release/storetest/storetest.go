@@ -247,10 +247,7 @@ func testEveryField(t *testing.T, s release.Store) {
 	ctx := context.Background()
 	e := newEngine(t, s)
 	r := mustCreate(t, e, spec("checkout", "prod"))
-	next := r.Clone()
-	next.State, next.Revision = release.StatePlanned, 2
-	next.UpdatedAt = r.UpdatedAt.Add(time.Minute)
-	next.Reached[release.StatePlanned] = next.UpdatedAt
+	next := planned(r)
 	next.Slot = &release.Slot{Booking: "checkout-1", Start: t0.Add(48 * time.Hour), End: t0.Add(49 * time.Hour)}
 	next.Risk = &release.RiskSummary{Score: 42.5, Level: "medium", Reasons: []string{"3 components (+12)"}}
 	next.Rollback = &release.RollbackRecord{Plan: json.RawMessage(`{"waves":[{"steps":["a"]}],"n":1.50}`), Duration: 7 * time.Minute, Report: json.RawMessage(`{"done":["a"]}`)}
@@ -287,14 +284,20 @@ func testEveryField(t *testing.T, s release.Store) {
 	}
 }
 
-func testEntryReadsBack(t *testing.T, s release.Store) {
-	ctx := context.Background()
-	e := newEngine(t, s)
-	r := mustCreate(t, e, spec("checkout", "prod"))
+// planned is r planned a minute after it was created, at revision 2.
+func planned(r release.Release) release.Release {
 	next := r.Clone()
 	next.State, next.Revision = release.StatePlanned, 2
 	next.UpdatedAt = r.UpdatedAt.Add(time.Minute)
 	next.Reached[release.StatePlanned] = next.UpdatedAt
+	return next
+}
+
+func testEntryReadsBack(t *testing.T, s release.Store) {
+	ctx := context.Background()
+	e := newEngine(t, s)
+	r := mustCreate(t, e, spec("checkout", "prod"))
+	next := planned(r)
 	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
 		Actor: bob, Time: next.UpdatedAt, PrevHash: r.Head, Annotations: map[string]json.RawMessage{},
 		Snapshot: next.Snapshot(), HashVersion: release.CurrentHashVersion}
