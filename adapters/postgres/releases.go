@@ -88,7 +88,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	entry, err := encodeEntry(first)
+	entry, err := release.EncodeEntry(first)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	if err != nil {
 		return err
 	}
-	entry, err := encodeEntry(e)
+	entry, err := release.EncodeEntry(e)
 	if err != nil {
 		return err
 	}
@@ -364,28 +364,4 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 		return nil, fmt.Errorf("postgres: history of release %s: %w", id, release.ErrNotFound)
 	}
 	return nil, &release.CorruptError{What: "history of release " + id.String(), Reason: "the release is stored but its history is empty"}
-}
-
-// encodeEntry is the stored form of e. An entry whose encoding would read back
-// with another hash (an empty, non-nil Annotations map, say) is refused with
-// [release.ErrInvalid] before anything is written: stored, it would make the
-// release's history unreadable. Whether e itself is a valid next entry is the
-// statement's to check, after the revision.
-func encodeEntry(e release.AuditEntry) ([]byte, error) {
-	b, err := release.EncodeEntry(e)
-	if err != nil {
-		return nil, err
-	}
-	var back release.AuditEntry
-	if err := json.Unmarshal(b, &back); err != nil {
-		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	want, err := e.ComputeHash()
-	if err != nil {
-		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	if got, err := back.ComputeHash(); err != nil || got != want {
-		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s would read back with another hash (an empty, non-nil map or slice is stored as absent)", release.ErrInvalid, e.Sequence, e.ReleaseID)
-	}
-	return b, nil
 }
