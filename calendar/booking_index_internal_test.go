@@ -294,3 +294,27 @@ func TestLookBack(t *testing.T) {
 		}
 	}
 }
+
+// TestMayShareNeverMissesASharedService: whenever two bookings' services have a name
+// in common, their fingerprints say they may share one, from either side; and
+// fingerprints tell most single services apart.
+func TestMayShareNeverMissesASharedService(t *testing.T) {
+	names := rapid.SampledFrom([]string{"api", "db", "web", "cache", "queue", "auth", "search", "mail", "billing", "cdn"})
+	rapid.Check(t, func(t *rapid.T) {
+		a := rapid.SliceOfN(names, 0, 5).Draw(t, "a")
+		b := rapid.SliceOfN(names, 0, 5).Draw(t, "b")
+		fa, fb := servicesFP(a), servicesFP(b)
+		if len(shared(a, b)) > 0 && (!mayShare(fa, fb, len(a) == 1) || !mayShare(fb, fa, len(b) == 1)) {
+			t.Fatalf("%v (fingerprint %032b) and %v (%032b) share a service, but mayShare says no", a, fa, b, fb)
+		}
+	})
+	passed := 0
+	for i := range 1000 {
+		if mayShare(servicesFP([]string{"svc-probe"}), servicesFP([]string{fmt.Sprintf("svc%04d", i)}), true) {
+			passed++
+		}
+	}
+	if passed > 20 {
+		t.Fatalf("%d of 1,000 other single services pass mayShare against one service; want about 4", passed)
+	}
+}
