@@ -123,6 +123,14 @@ type idTable struct {
 	n     int      // cells filled
 }
 
+// home returns the cell where a probe for hash h starts, 0 when that is empty.
+func (t *idTable) home(h uint64) uint64 {
+	if len(t.cells) == 0 {
+		return 0
+	}
+	return t.cells[idKey(h)&uint32(len(t.cells)-1)]
+}
+
 // idKey folds an ID's hash to the 32 bits a cell keeps.
 func idKey(h uint64) uint32 { return uint32(h) ^ uint32(h>>32) }
 
