@@ -164,7 +164,7 @@ func DefaultGroups() []Group {
 			},
 			Notes: "One-hour bookings over 2026 in 5 environments, each changing its own service, booked into an empty calendar with Book (Check included). " +
 				"The variant random-strings-in-order books the same bookings in the same order with their strings allocated in booking order (no target: it shows how much of the growth is the input's scattered strings). " +
-				"Each environment's bookings are kept by length class in chunked sorted runs of pointer-free entries (calendar/booking_index.go). A CheckLongBooking op is 1,024 Checks. " +
+				"Each environment's bookings are kept by length class in chunked sorted runs of pointer-free entries (calendar/booking_index.go). A CheckLongBooking op is 16 x 1,024 Checks. " +
 				"cpu-ns/op is the process's CPU time per op (user and system, every thread): on a shared machine the wall clock also counts waiting for a core. " +
 				"Write-up: [docs/bench/calendar-index.md](bench/calendar-index.md).",
 		},
