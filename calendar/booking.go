@@ -99,10 +99,15 @@ func (c *Calendar) bookLocked(b Booking) error {
 // bookHashed is bookLocked for b, whose ID has hash h and services fingerprint fp.
 func (c *Calendar) bookHashed(b Booking, h uint64, fp uint32) error {
 	h &= c.book.mask
-	if c.book.lookup(h, b.ID) != noSlot {
+	// The ID's home cell is read first and looked at only after the check, so that
+	// the processor waits for that read and for the check's reads of the index at
+	// once. An ID whose home cell is empty is not stored.
+	home := c.book.ids.home(h)
+	cs := c.checkSlot(b, noSlot, fp)
+	if home != 0 && c.book.lookup(h, b.ID) != noSlot {
 		return fmt.Errorf("calendar: booking ID %q is already taken; cancel the existing booking or choose another ID: %w", b.ID, ErrDuplicateID)
 	}
-	if cs := c.checkSlot(b, noSlot, fp); len(cs) > 0 {
+	if len(cs) > 0 {
 		return &ConflictError{Booking: b.ID, Conflicts: cs}
 	}
 	c.book.insertHashed(b, h, fp)

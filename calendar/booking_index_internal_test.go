@@ -76,8 +76,8 @@ func drawModelBooking(t *rapid.T, id string, spread bool) Booking {
 // index's own invariants.
 func checkIndexAgainstModel(t *rapid.T, x *bookingIndex, m indexModel) {
 	m = m.sorted()
-	if x.size() != len(m) || len(x.byID)+len(x.more) != len(m) {
-		t.Fatalf("index holds %d bookings (%d by hash, %d more), the model %d", x.size(), len(x.byID), len(x.more), len(m))
+	if x.size() != len(m) || x.ids.n != len(m) {
+		t.Fatalf("index holds %d bookings (%d in the ID table), the model %d", x.size(), x.ids.n, len(m))
 	}
 	live := 0
 	for slot, p := range x.slots {
@@ -92,19 +92,26 @@ func checkIndexAgainstModel(t *rapid.T, x *bookingIndex, m indexModel) {
 	if live != len(m) || live+len(x.free) != len(x.slots) {
 		t.Fatalf("%d live slots and %d free of %d, for %d bookings", live, len(x.free), len(x.slots), len(m))
 	}
-	// byID keys each booking by its own hash; more holds only IDs whose hash byID
-	// holds for another booking.
-	for h, slot := range x.byID {
-		if p := x.slots[slot]; p == nil || x.idHash(p.b.ID) != h {
-			t.Fatalf("byID keys slot %d (%+v) by hash %x, not its own", slot, p, h)
+	// The ID table holds each booking once, under its own hash, where a probe from
+	// its home cell meets no empty cell before it, and at most 4 cells in 5 filled.
+	filled, cm := 0, uint32(len(x.ids.cells)-1)
+	for i, c := range x.ids.cells {
+		if c == 0 {
+			continue
+		}
+		filled++
+		slot, k := uint32(c)-1, uint32(c>>32)
+		if int(slot) >= len(x.slots) || x.slots[slot] == nil || idKey(x.idHash(x.slots[slot].b.ID)) != k {
+			t.Fatalf("ID table cell %d holds slot %d under key %x, not its booking's", i, slot, k)
+		}
+		for j := k & cm; j != uint32(i); j = (j + 1) & cm {
+			if x.ids.cells[j] == 0 {
+				t.Fatalf("ID table cell %d (home %d) lies past the empty cell %d", i, k&cm, j)
+			}
 		}
 	}
-	for id, slot := range x.more {
-		p := x.slots[slot]
-		head, ok := x.byID[x.idHash(id)]
-		if p == nil || p.b.ID != id || !ok || head == slot {
-			t.Fatalf("more holds %q in slot %d (%+v), whose hash byID does not hold for another booking", id, slot, p)
-		}
+	if filled != len(m) || 5*filled > 4*len(x.ids.cells) {
+		t.Fatalf("ID table fills %d of %d cells for %d bookings", filled, len(x.ids.cells), len(m))
 	}
 	for _, b := range m {
 		p := x.get(b.ID)
@@ -285,5 +292,29 @@ func TestLookBack(t *testing.T) {
 		if got := lookBack(tc.s, tc.d); got != tc.want {
 			t.Errorf("lookBack(%d, %d) = %d, want %d", tc.s, tc.d, got, tc.want)
 		}
+	}
+}
+
+// TestMayShareNeverMissesASharedService: whenever two bookings' services have a name
+// in common, their fingerprints say they may share one, from either side; and
+// fingerprints tell most single services apart.
+func TestMayShareNeverMissesASharedService(t *testing.T) {
+	names := rapid.SampledFrom([]string{"api", "db", "web", "cache", "queue", "auth", "search", "mail", "billing", "cdn"})
+	rapid.Check(t, func(t *rapid.T) {
+		a := rapid.SliceOfN(names, 0, 5).Draw(t, "a")
+		b := rapid.SliceOfN(names, 0, 5).Draw(t, "b")
+		fa, fb := servicesFP(a), servicesFP(b)
+		if len(shared(a, b)) > 0 && (!mayShare(fa, fb, len(a) == 1) || !mayShare(fb, fa, len(b) == 1)) {
+			t.Fatalf("%v (fingerprint %032b) and %v (%032b) share a service, but mayShare says no", a, fa, b, fb)
+		}
+	})
+	passed := 0
+	for i := range 1000 {
+		if mayShare(servicesFP([]string{"svc-probe"}), servicesFP([]string{fmt.Sprintf("svc%04d", i)}), true) {
+			passed++
+		}
+	}
+	if passed > 20 {
+		t.Fatalf("%d of 1,000 other single services pass mayShare against one service; want about 4", passed)
 	}
 }

@@ -213,6 +213,10 @@ func TestBookAndCancel(t *testing.T) {
 
 	err = cal.Book(a)
 	require.ErrorIs(t, err, calendar.ErrDuplicateID)
+	a.Services[0] = "api" // the same booking again also overlaps itself: the taken ID is the error
+	err = cal.Book(a)
+	require.ErrorIs(t, err, calendar.ErrDuplicateID)
+	assert.NotErrorIs(t, err, calendar.ErrConflict)
 
 	c := calendar.Booking{ID: "c", Environment: "prod", Services: []string{"api"}, Start: at(t, utc, "2026-05-01 11:00"), End: at(t, utc, "2026-05-01 13:00")}
 	err = cal.Book(c)

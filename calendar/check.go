@@ -586,7 +586,7 @@ func (c *Calendar) bookingConflicts(out []Conflict, sub subject, slot, fp uint32
 		return out
 	}
 	for _, h := range others {
-		if h.fp&fp == 0 {
+		if !mayShare(fp, h.fp, len(sub.services) == 1) {
 			continue // no service in common
 		}
 		o := c.book.entry(h)

@@ -260,7 +260,7 @@ func (c *Calendar) search(sub subject, d, lo, hi int64, bl *blockers) (int64, bo
 		}
 		others = c.book.overlapping(others[:0], sub.env, t, e, skip)
 		for _, h := range others {
-			if h.fp&fp == 0 {
+			if !mayShare(fp, h.fp, len(sub.services) == 1) {
 				continue // no service in common
 			}
 			if o := c.book.entry(h); len(shared(sub.services, o.b.Services)) > 0 {

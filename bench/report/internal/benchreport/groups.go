@@ -159,8 +159,11 @@ func DefaultGroups() []Group {
 				{Label: "Book, random order, CPU time", Pattern: `^BenchmarkBookOrder/random/bookings=(\d+)$`, SizeName: "bookings", Unit: "cpu-ns/op",
 					MaxExponent: 1.2, TargetText: "near-linear: growth exponent <= 1.2 (issue 14 measured 1.5)"},
 				{Label: "Book, in order of start", Pattern: `^BenchmarkBookOrder/in-order/bookings=(\d+)$`, SizeName: "bookings"},
+				{Label: "Book, random order, strings allocated in booking order (variant)", Pattern: `^BenchmarkBookOrder/random-strings-in-order/bookings=(\d+)$`, SizeName: "bookings"},
+				{Label: "Book, random order, strings allocated in booking order (variant), CPU time", Pattern: `^BenchmarkBookOrder/random-strings-in-order/bookings=(\d+)$`, SizeName: "bookings", Unit: "cpu-ns/op"},
 			},
 			Notes: "One-hour bookings over 2026 in 5 environments, each changing its own service, booked into an empty calendar with Book (Check included). " +
+				"The variant random-strings-in-order books the same bookings in the same order with their strings allocated in booking order (no target: it shows how much of the growth is the input's scattered strings). " +
 				"Each environment's bookings are kept by length class in chunked sorted runs of pointer-free entries (calendar/booking_index.go). A CheckLongBooking op is 16 x 1,024 Checks. " +
 				"cpu-ns/op is the process's CPU time per op (user and system, every thread): on a shared machine the wall clock also counts waiting for a core. " +
 				"Write-up: [docs/bench/calendar-index.md](bench/calendar-index.md).",
