@@ -137,7 +137,7 @@ func DefaultGroups() []Group {
 		{
 			ID: "calendar-index", Title: "calendar: booking in random order, and Check beside one 300-day booking", Issue: "issue 14",
 			Module: ModuleRoot, Package: "./calendar",
-			Full:  Settings{Bench: `^(BenchmarkBookOrder|BenchmarkBookOrderRatio|BenchmarkCheckLongBooking)$`, BenchTime: "3x", Timeout: 20 * time.Minute},
+			Full:  Settings{Bench: `^(BenchmarkBookOrder|BenchmarkBookOrderRatio|BenchmarkCheckLongBooking)$`, BenchTime: "10x", Timeout: 20 * time.Minute},
 			Quick: Settings{BenchTime: "1x"},
 			Comparisons: []Comparison{
 				{Label: "Book 100,000 bookings in random order vs in order of start",
