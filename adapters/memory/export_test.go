@@ -16,7 +16,7 @@ var Tamper = storetest.Tamper{
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		var old release.Release
-		var hist []release.AuditEntry
+		var hist []packedEntry
 		if rec := s.releases[r.ID]; rec != nil {
 			old, hist = rec.view(), rec.hist
 		}
@@ -32,7 +32,7 @@ var Tamper = storetest.Tamper{
 		if rec == nil || e.Sequence < 1 || e.Sequence > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", e.Sequence)
 		}
-		rec.hist[e.Sequence-1] = e.Clone() // as an attacker writes it: unchecked
+		rec.hist[e.Sequence-1] = packEntry(e.Clone()) // as an attacker writes it: unchecked
 		return nil
 	},
 	DeleteEntry: func(_ context.Context, st release.Store, id release.ID, seq int64) error {

@@ -50,34 +50,35 @@ var _ release.Store = (*Store)(nil)
 
 // record is a stored release and its history. Each entry is kept as it reads back
 // from its stored form ([release.EncodeEntry], then [release.DecodeEntry]), so the
-// memory store hands out what bolt and postgres would, and History copies entries
-// instead of decoding them (gates read whole histories on every approve).
+// memory store hands out what bolt and postgres would, packed (packedEntry): History
+// copies entries instead of decoding them (gates read whole histories on every
+// approve).
 type record struct {
 	stored
-	hist []release.AuditEntry
+	hist []packedEntry
 }
 
 // newRecord returns a record of a deep copy of r with history hist.
-func newRecord(r release.Release, hist []release.AuditEntry) *record {
+func newRecord(r release.Release, hist []packedEntry) *record {
 	rec := &record{hist: hist}
 	rec.init(r)
 	return rec
 }
 
-// readBack is e as it reads back from its stored form. An entry that does not
+// readBack is e as it reads back from its stored form, packed. An entry that does not
 // encode (a Data or annotation that is not JSON), or whose encoding would not read
 // back as an entry with the same hash (an empty, non-nil Annotations map, say), is
 // refused with [release.ErrInvalid] before anything is stored, as bolt refuses it.
-func readBack(e release.AuditEntry) (release.AuditEntry, error) {
+func readBack(e release.AuditEntry) (packedEntry, error) {
 	b, err := release.EncodeEntry(e)
 	if err != nil {
-		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
 	back, err := release.DecodeEntry(b)
 	if err != nil {
-		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	return back, nil
+	return packEntry(back), nil
 }
 
 // New returns an empty Store.
@@ -114,7 +115,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	s.releases[r.ID] = newRecord(r, []release.AuditEntry{back})
+	s.releases[r.ID] = newRecord(r, []packedEntry{back})
 	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
 	s.order = slices.Insert(s.order, i, r.ID)
 	s.reindex(nil, r)
@@ -196,7 +197,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	var last release.AuditEntry
 	if n := len(rec.hist); n > 0 {
-		last = rec.hist[n-1]
+		last = rec.hist[n-1].entry()
 	}
 	if err := release.VerifyAppend(cur, int64(len(rec.hist)), last); err != nil {
 		return err
@@ -238,8 +239,8 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 		return nil, release.ErrNotFound
 	}
 	out := make([]release.AuditEntry, len(rec.hist))
-	for i, e := range rec.hist {
-		out[i] = e.Clone()
+	for i := range rec.hist {
+		out[i] = rec.hist[i].entry()
 	}
 	return out, nil
 }
