@@ -17,18 +17,18 @@ var Tamper = storetest.Tamper{
 		defer s.mu.Unlock()
 		var old release.Release
 		var hist []packedEntry
-		if rec := s.releases[r.ID]; rec != nil {
+		if rec := s.record(r.ID); rec != nil {
 			old, hist = rec.view(), rec.hist
 		}
+		s.put(newRecord(r, hist))
 		s.reindex(&old, r)
-		s.releases[r.ID] = newRecord(r, hist)
 		return nil
 	},
 	SetEntry: func(_ context.Context, st release.Store, e release.AuditEntry) error {
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := s.releases[e.ReleaseID]
+		rec := s.record(e.ReleaseID)
 		if rec == nil || e.Sequence < 1 || e.Sequence > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", e.Sequence)
 		}
@@ -39,7 +39,7 @@ var Tamper = storetest.Tamper{
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := s.releases[id]
+		rec := s.record(id)
 		if rec == nil || seq < 1 || seq > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", seq)
 		}
