@@ -46,12 +46,20 @@ func packEntry(e release.AuditEntry) packedEntry {
 	return packedEntry{e: e, text: b.String()}
 }
 
-// entry returns a deep copy of the entry p holds. Its strings share p's text (strings
-// are immutable); everything else is copied.
+// entry returns a deep copy of the entry p holds (see copyTo).
 func (p *packedEntry) entry() release.AuditEntry {
-	e := p.e.Clone()
+	var e release.AuditEntry
+	p.copyTo(&e)
+	return e
+}
+
+// copyTo sets *e to a deep copy of the entry p holds. Its strings share p's text
+// (strings are immutable); everything else is copied. (Filling the caller's entry
+// in place, where History's result already is, saves a copy on the heap per entry.)
+func (p *packedEntry) copyTo(e *release.AuditEntry) {
+	*e = p.e.Clone()
 	var buf [40]*string
-	fields := entryStrings(buf[:0], &e)
+	fields := entryStrings(buf[:0], e)
 	var lens [40]uint64
 	ls := lens[:0]
 	off := 0
@@ -66,7 +74,6 @@ func (p *packedEntry) entry() release.AuditEntry {
 			off += n
 		}
 	}
-	return e
 }
 
 // uvarint is binary.Uvarint on a string.

@@ -267,7 +267,7 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 	}
 	out := make([]release.AuditEntry, len(rec.hist))
 	for i := range rec.hist {
-		out[i] = rec.hist[i].entry()
+		rec.hist[i].copyTo(&out[i])
 	}
 	return out, nil
 }

@@ -46,8 +46,9 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 	}
 	out := make([]release.PendingNotification, len(due))
 	for i, row := range due {
-		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release(), Entry: row.entry.entry()},
+		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release()},
 			Attempts: row.attempts + 1, Due: row.due, LastError: row.lastError}
+		row.entry.copyTo(&out[i].Notification.Entry)
 	}
 	for _, row := range due {
 		row.leasedUntil = now.Add(lease)
