@@ -57,14 +57,7 @@ func TestStoredForm(t *testing.T) {
 			if rapid.Bool().Draw(t, "labels") {
 				r.Labels = map[string]string{"team": text.Draw(t, "label")}
 			}
-			first := release.AuditEntry{ReleaseID: r.ID, Sequence: 1, Event: release.EventCreate, To: release.StateDraft, Actor: release.Person("ana"), Time: r.CreatedAt}
-			var err error
-			if first.Hash, err = first.ComputeHash(); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Create(ctx, r, first); err != nil {
-				t.Fatal(err)
-			}
+			create(t, s, r)
 			want[i] = r
 		}
 		check := func() {
@@ -94,6 +87,18 @@ func TestStoredForm(t *testing.T) {
 		}
 		check()
 	})
+}
+
+// create stores r, a draft, with its create entry.
+func create(t interface{ Fatal(...any) }, s *memory.Store, r release.Release) {
+	first := release.AuditEntry{ReleaseID: r.ID, Sequence: 1, Event: release.EventCreate, To: release.StateDraft, Actor: release.Person("ana"), Time: r.CreatedAt}
+	var err error
+	if first.Hash, err = first.ComputeHash(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(context.Background(), r, first); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestOutboxSharesNothingMutable: a pending notification carries the release as the
@@ -240,6 +245,42 @@ func TestPackedHistory(t *testing.T) {
 		ps, err := s.ClaimNotifications(ctx, time.Now(), 0, time.Minute, 0)
 		if err != nil || len(ps) != 1 || !reflect.DeepEqual(ps[0].Notification.Entry, want[1]) {
 			t.Fatalf("ClaimNotifications = %#v, %v\nwant the entry %#v", ps, err, want[1])
+		}
+	})
+}
+
+// TestListBatches: List reads its candidates a batch at a time; whatever the number
+// of candidates (more than a batch, few of them matching), the cursor and the limit,
+// it returns exactly the releases that match, in ID order, from the cursor, up to the
+// limit.
+func TestListBatches(t *testing.T) {
+	ctx := context.Background()
+	s := memory.New()
+	var all []release.Release
+	for i := range 70 {
+		r := release.Release{ID: release.ID{14: byte(i / 7), 15: byte(i + 1)}, Name: "svc", Version: fmt.Sprint(i % 5), Environment: "prod", Author: "ana",
+			State: release.StateDraft, Revision: 1, CreatedAt: time.Unix(int64(i), 0).UTC()}
+		create(t, s, r)
+		all = append(all, r)
+	}
+	slices.SortFunc(all, func(a, b release.Release) int { return a.ID.Compare(b.ID) })
+	rapid.Check(t, func(t *rapid.T) {
+		f := release.Filter{Name: "svc", Limit: rapid.IntRange(0, 40).Draw(t, "limit")}
+		if rapid.Bool().Draw(t, "version") {
+			f.Version = fmt.Sprint(rapid.IntRange(0, 5).Draw(t, "which"))
+		}
+		if k := rapid.IntRange(-1, len(all)-1).Draw(t, "after"); k >= 0 {
+			f.After = all[k].ID
+		}
+		var want []release.Release
+		for _, r := range all {
+			if (f.After.IsZero() || r.ID.Compare(f.After) > 0) && (f.Version == "" || r.Version == f.Version) && (f.Limit == 0 || len(want) < f.Limit) {
+				want = append(want, r)
+			}
+		}
+		got, err := s.List(ctx, f)
+		if err != nil || len(got) != len(want) || (len(want) > 0 && !reflect.DeepEqual(got, want)) {
+			t.Fatalf("List(%+v) = %d releases, %v; want %d", f, len(got), err, len(want))
 		}
 	})
 }
