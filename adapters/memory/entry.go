@@ -13,8 +13,9 @@ import (
 // each a pointer that the garbage collector follows on every cycle; in a store of
 // 100,000 releases that was most of the collector's work, and of what made every
 // List slower as the store grew (docs/bench/lists.md). Packed, an entry keeps a
-// few pointers (its snapshot, the components and roles slices, its payloads), and
-// reading it back is the copy History makes anyway plus slicing the text.
+// few pointers (its snapshot, its payloads; its roles and components, emptied,
+// share one array), and reading it back is the copy History makes anyway plus
+// slicing the text.
 //
 // The fields packed are the ones entryStrings lists; a string field it does not
 // list stays in e, so the packed entry always reads back whole. A packedEntry is
@@ -29,13 +30,13 @@ type packedEntry struct {
 func packEntry(e release.AuditEntry) packedEntry {
 	var buf [40]*string
 	fields := entryStrings(buf[:0], &e)
+	var tmp [binary.MaxVarintLen64]byte
 	n := 0
 	for _, f := range fields {
-		n += binary.MaxVarintLen32 + len(*f)
+		n += len(binary.AppendUvarint(tmp[:0], uint64(len(*f)))) + len(*f)
 	}
 	var b strings.Builder
 	b.Grow(n)
-	var tmp [binary.MaxVarintLen64]byte
 	for _, f := range fields {
 		b.Write(binary.AppendUvarint(tmp[:0], uint64(len(*f))))
 	}
@@ -43,7 +44,39 @@ func packEntry(e release.AuditEntry) packedEntry {
 		b.WriteString(*f)
 		*f = ""
 	}
+	// The roles and components now hold empty strings only: they share one array
+	// of zero values instead of being an object each (copyTo copies them out
+	// before it fills them).
+	e.Actor.Roles = shareZeros(e.Actor.Roles, &emptyStrings)
+	if sn := e.Snapshot; sn != nil {
+		sn.Components = shareZeros(sn.Components, &zeroComponents)
+	}
+	if ev := e.Evidence; ev != nil {
+		ev.By.Roles = shareZeros(ev.By.Roles, &emptyStrings)
+	}
 	return packedEntry{e: e, text: b.String()}
+}
+
+// emptyStrings and zeroComponents are the arrays shareZeros hands out; nothing
+// writes to them.
+var (
+	emptyStrings   [16]string
+	zeroComponents [16]release.Component
+)
+
+// shareZeros returns xs, or, when every element of xs is the zero value and zeros
+// is long enough, a slice of zeros of xs's length (nil when xs is nil).
+func shareZeros[T comparable](xs []T, zeros *[16]T) []T {
+	var zero T
+	if xs == nil || len(xs) > len(zeros) {
+		return xs
+	}
+	for _, x := range xs {
+		if x != zero {
+			return xs
+		}
+	}
+	return zeros[:len(xs):len(xs)]
 }
 
 // entry returns a deep copy of the entry p holds (see copyTo).
