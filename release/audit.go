@@ -156,9 +156,13 @@ func (e AuditEntry) Clone() AuditEntry {
 }
 
 // EncodeEntry returns the stored form of e (JSON). Stores that keep entries as bytes
-// use it with [DecodeEntry]. An entry whose stored form would read back with another
-// hash (an empty, non-nil Annotations map is stored as absent) is refused with
-// [ErrInvalid].
+// use it with [DecodeEntry], and must decode what it returns before writing it: an
+// entry that does not read back with its own hash (invalid UTF-8 or non-compact JSON
+// data change in encoding, a hash that is not the content's) would make the release's
+// history unreadable, and is refused with [ErrInvalid]. EncodeEntry refuses two such
+// entries itself, with ErrInvalid: an empty, non-nil Annotations map (stored as
+// absent), and text holding U+0000, which PostgreSQL's JSON cannot hold (every store
+// refuses what one store cannot hold).
 func EncodeEntry(e AuditEntry) ([]byte, error) {
 	if e.Annotations != nil && len(e.Annotations) == 0 {
 		return nil, fmt.Errorf("%w: audit entry %d of release %s: an empty, non-nil Annotations map is hashed but not stored; use nil", ErrInvalid, e.Sequence, e.ReleaseID)
@@ -167,7 +171,30 @@ func EncodeEntry(e AuditEntry) ([]byte, error) {
 	if err != nil {
 		return nil, &CorruptError{What: "audit entry", Reason: err.Error()}
 	}
+	if hasNUL(b) {
+		return nil, fmt.Errorf("%w: audit entry %d of release %s: its text holds the character U+0000", ErrInvalid, e.Sequence, e.ReleaseID)
+	}
 	return b, nil
+}
+
+// hasNUL reports whether the JSON text b holds the escape \u0000 (JSON encodes
+// U+0000 only that way), and not a backslash followed by the text u0000.
+func hasNUL(b []byte) bool {
+	const esc = `\u0000`
+	for {
+		i := bytes.Index(b, []byte(esc))
+		if i < 0 {
+			return false
+		}
+		n := 1 // the backslashes that end at i, this one included
+		for n <= i && b[i-n] == '\\' {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		b = b[i+len(esc):]
+	}
 }
 
 // DecodeEntry parses the stored form of an entry and checks it: known event and

@@ -426,18 +426,31 @@ func (c *checkpointer) uncovered(ctx context.Context, s Store, dirty map[ID]stru
 		// between makes the history run past the head that was read. Read both
 		// again while the release keeps moving; a history that runs past a head
 		// that stays put was appended to behind the engine's back.
-		for tries := 0; int64(len(h)) > r.Revision && tries < 3; tries++ {
+		settled := int64(len(h)) <= r.Revision
+		for tries := 0; !settled && tries < 3; tries++ {
 			again, err := s.Get(ctx, r.ID)
 			if err != nil {
 				return fmt.Errorf("release: checkpoint: read %s: %w", r.ID, err)
 			}
 			if again.Revision == r.Revision {
+				settled = true
 				break
 			}
 			r = again
 			if h, err = s.History(ctx, r.ID); err != nil {
 				return fmt.Errorf("release: checkpoint: history of %s: %w", r.ID, err)
 			}
+			settled = int64(len(h)) <= r.Revision
+		}
+		if !settled {
+			// Still moving after every read: anchor the history up to the head that
+			// was read when it holds that head, and leave the rest to the next
+			// checkpoint, which reads the release again. Not tampered either way.
+			c.redirty(map[ID]struct{}{r.ID: {}})
+			if r.Revision < 1 || h[r.Revision-1].Hash != r.Head {
+				return nil
+			}
+			h = h[:r.Revision]
 		}
 		if err := c.extends(r, h); err != nil {
 			bad.add(r.ID, err)

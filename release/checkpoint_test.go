@@ -353,6 +353,20 @@ func TestCheckpointsProperty(t *testing.T) {
 	})
 }
 
+// checkpointerBesideAnother returns an engine with checkpoints on a commitBetween
+// store, and another engine on the same store (whose commits the first does not see).
+func checkpointerBesideAnother(t *testing.T) (eng, other *release.Engine, store *commitBetween) {
+	signer, _ := testKeys(t)
+	inner := memory.New()
+	other, err := release.New(inner, release.WithPolicy(release.AllowAll()))
+	require.NoError(t, err)
+	store = &commitBetween{Store: inner}
+	eng, err = release.New(store, release.WithPolicy(release.AllowAll()),
+		release.WithCheckpoints(signer, &memSink{}, release.CheckpointEvery(1000)))
+	require.NoError(t, err)
+	return eng, other, store
+}
+
 // commitBetween is a store on which another writer commits to a release between a
 // reader's Get and its History: once armed, the next History first fires commit.
 type commitBetween struct {
@@ -378,14 +392,7 @@ func (s *commitBetween) History(ctx context.Context, id release.ID) ([]release.A
 // checkpoint reads both again and anchors every entry.
 func TestCheckpointReadsAgainAfterAConcurrentCommit(t *testing.T) {
 	ctx := context.Background()
-	signer, _ := testKeys(t)
-	inner := memory.New()
-	other, err := release.New(inner, release.WithPolicy(release.AllowAll()))
-	require.NoError(t, err)
-	store := &commitBetween{Store: inner}
-	eng, err := release.New(store, release.WithPolicy(release.AllowAll()),
-		release.WithCheckpoints(signer, &memSink{}, release.CheckpointEvery(1000)))
-	require.NoError(t, err)
+	eng, other, store := checkpointerBesideAnother(t)
 	r := walkOne(t, eng, 1) // create, plan, schedule
 	store.mu.Lock()
 	store.commit = func() {
@@ -397,4 +404,43 @@ func TestCheckpointReadsAgainAfterAConcurrentCommit(t *testing.T) {
 	cp, err := eng.Checkpoint(ctx)
 	require.NoError(t, err, "a release that moved is not a broken history")
 	require.Equal(t, int64(4), cp.Size, "every entry anchored, the one committed in between too")
+}
+
+// A release that another writer commits to before every read of its history (it
+// never holds still for the checkpoint) is anchored up to a head the checkpoint
+// read, not reported as tampered; the next checkpoint anchors the rest.
+func TestCheckpointBusyReleaseIsNotTampered(t *testing.T) {
+	ctx := context.Background()
+	eng, other, store := checkpointerBesideAnother(t)
+	r := walkOne(t, eng, 1) // create, plan, schedule: 3 entries
+	events := []release.Event{release.EventUnschedule, release.EventSchedule}
+	n := 0
+	var arm func()
+	arm = func() {
+		_, err := other.Fire(ctx, r.ID, events[n%2], rui)
+		require.NoError(t, err)
+		n++
+		store.mu.Lock()
+		store.commit = arm // again before the next History
+		store.mu.Unlock()
+	}
+	store.mu.Lock()
+	store.commit = arm
+	store.mu.Unlock()
+
+	cp, err := eng.Checkpoint(ctx)
+	require.NoError(t, err, "a release that keeps moving is not a broken history")
+	require.Greater(t, cp.Size, int64(3), "anchored up to a head it read")
+	require.Less(t, cp.Size, int64(3+n), "not past the last head it read")
+
+	store.mu.Lock()
+	store.commit = nil
+	store.mu.Unlock()
+	_, err = other.Fire(ctx, r.ID, events[n%2], rui) // another engine's: this one does not see it
+	require.NoError(t, err)
+	h, err := eng.History(ctx, r.ID)
+	require.NoError(t, err)
+	cp, err = eng.Checkpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(len(h)), cp.Size, "the next checkpoint anchors the rest")
 }

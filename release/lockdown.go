@@ -470,7 +470,10 @@ func (e *Engine) authorizeLockdown(a Actor, event Event, l Lockdown) error {
 // not be marked, the lockdown stands and is returned with the error.
 //
 // The one option it takes is [IdempotencyKey] (see [Engine.Lift] for how a key
-// works on the lockdown history).
+// works on the lockdown history). A call whose key declared the lockdown already
+// writes no second declaration: while the lockdown is in effect, it marks the
+// deploying releases in its scope that carry no halt mark of it since they started,
+// so a retry after an error finishes what the first call could not.
 func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...FireOption) (Lockdown, error) {
 	if err := ctx.Err(); err != nil {
 		return Lockdown{}, err
@@ -487,8 +490,12 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 		return Lockdown{}, err
 	}
 	prior, h, found, err := e.recallLockdown(ctx, ls, k, EventDeclare)
-	if found || err != nil {
+	if err != nil {
 		return prior, err
+	}
+	if found { // a retry: mark what the first call could not
+		now, _ := lockdownIn(h, prior.ID)
+		return prior, e.haltAgain(ctx, now)
 	}
 	now := e.now()
 	if err := l.validate(now); err != nil {
@@ -517,12 +524,23 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	case err != nil:
 		return Lockdown{}, err
 	case en.Lockdown.ID != l.ID: // another call with the key declared it first
-		return en.Lockdown, nil
+		return en.Lockdown, e.haltAgain(ctx, en.Lockdown)
 	}
 	if l.Kind != KindLockdown || !l.Active(now) {
 		return l, nil
 	}
-	return l, e.haltDeploying(ctx, l)
+	return l, e.haltDeploying(ctx, l, false)
+}
+
+// haltAgain marks, for a keyed call that finds its lockdown l declared already, the
+// deploying releases in its scope that carry no halt mark of l since they started:
+// the first call may have failed to mark some, and a retry with its key is how a
+// caller finishes the job.
+func (e *Engine) haltAgain(ctx context.Context, l Lockdown) error {
+	if l.Kind != KindLockdown || !l.Active(e.now()) {
+		return nil
+	}
+	return e.haltDeploying(ctx, l, true)
 }
 
 // appendLockdown appends the entry of event (EventDeclare or EventLift) for
@@ -768,7 +786,7 @@ func (e *Engine) LockdownHistory(ctx context.Context) ([]LockdownEntry, error) {
 // haltDeploying marks every release deploying in l's scope with an EventHalt entry
 // and notifies. A start that commits after l cannot exist (UpdateFenced), and one
 // that committed before is deploying by the time this lists, so none is missed.
-func (e *Engine) haltDeploying(ctx context.Context, l Lockdown) error {
+func (e *Engine) haltDeploying(ctx context.Context, l Lockdown, again bool) error {
 	envs := l.Environments
 	if len(envs) == 0 {
 		envs = []string{""}
@@ -781,7 +799,7 @@ func (e *Engine) haltDeploying(ctx context.Context, l Lockdown) error {
 			continue
 		}
 		for _, r := range rs {
-			if err := e.halt(ctx, r.ID, l); err != nil {
+			if err := e.halt(ctx, r.ID, l, again); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -789,8 +807,9 @@ func (e *Engine) haltDeploying(ctx context.Context, l Lockdown) error {
 	return errors.Join(errs...)
 }
 
-// halt appends the EventHalt entry for l to release id while it is deploying.
-func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
+// halt appends the EventHalt entry for l to release id while it is deploying; again,
+// only when its history has no halt mark of l since it started.
+func (e *Engine) halt(ctx context.Context, id ID, l Lockdown, again bool) error {
 	note, err := json.Marshal(map[string]any{"id": l.ID, "kind": l.Kind, "reason": l.Reason, "by": l.DeclaredBy.ID})
 	if err != nil {
 		return err
@@ -802,6 +821,15 @@ func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
 		}
 		if cur.State != StateDeploying {
 			return nil // it finished, failed or rolled back meanwhile: nothing to halt
+		}
+		if again {
+			h, err := e.store.History(ctx, id)
+			if err != nil {
+				return fmt.Errorf("release %s: %s %s is declared but the release's history could not be read to mark it to halt: %w", id, l.Kind, l.ID, err)
+			}
+			if haltedBy(h, l.ID) {
+				return nil
+			}
 		}
 		next := cur.Clone()
 		entry := AuditEntry{Event: EventHalt, Actor: l.DeclaredBy, Reason: l.Reason, Time: e.now(),
@@ -822,6 +850,25 @@ func (e *Engine) halt(ctx context.Context, id ID, l Lockdown) error {
 		return nil
 	}
 	return fmt.Errorf("release %s: %s %s is declared but the release changed too often to be marked to halt", id, l.Kind, l.ID)
+}
+
+// haltedBy reports whether history h has a halt mark of lockdown id since the
+// release last started deploying.
+func haltedBy(h []AuditEntry, id ID) bool {
+	for i := len(h) - 1; i >= 0; i-- {
+		switch en := h[i]; {
+		case en.Event == EventHalt:
+			var note struct {
+				ID ID `json:"id"`
+			}
+			if json.Unmarshal(en.Annotations["lockdown"], &note) == nil && note.ID == id {
+				return true
+			}
+		case en.To == StateDeploying && en.From != StateDeploying:
+			return false
+		}
+	}
+	return false
 }
 
 // lockdownStage refuses starts that a runtime lockdown or freeze covers, and fences

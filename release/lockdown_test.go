@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -339,4 +341,77 @@ func TestLockdownAuditPack(t *testing.T) {
 	if _, err := release.VerifyAuditPack(strings.NewReader(strings.Join(lines, "")), v, nil); !errors.As(err, &he) {
 		t.Fatalf("VerifyAuditPack of an edited lockdown = %v, want ErrTampered", err)
 	}
+}
+
+// A keyed Lockdown whose halt marks partly failed is finished by its retry: the retry
+// writes no second declaration and marks, once, each deploying release in scope that
+// the first call could not mark. Once the lockdown is lifted, a retry marks nothing.
+func TestLockdownRetryMarksWhatTheFirstCallCouldNot(t *testing.T) {
+	ctx := context.Background()
+	fs := &failFirstHalt{Store: memory.New()}
+	eng, err := release.New(fs, release.WithClock(releasetest.NewClock(lockdownT0, time.Second)))
+	require.NoError(t, err)
+	var deploying []release.ID
+	for _, name := range []string{"checkout", "ledger"} {
+		r := approvedIn(t, eng, name, "prod", release.ClassNormal)
+		r, err = eng.Fire(ctx, r.ID, release.EventStart, rui)
+		require.NoError(t, err)
+		deploying = append(deploying, r.ID)
+	}
+	marks := func(id release.ID, l release.ID) int {
+		t.Helper()
+		h, err := eng.History(ctx, id)
+		require.NoError(t, err)
+		n := 0
+		for _, en := range h {
+			if en.Event == release.EventHalt && strings.Contains(string(en.Annotations["lockdown"]), l.String()) {
+				n++
+			}
+		}
+		return n
+	}
+	stop := release.Lockdown{Reason: "payments outage", Environments: []string{"prod"}}
+	key := release.IdempotencyKey("incident-7")
+
+	fs.armed.Store(true)
+	first, err := eng.Lockdown(ctx, rui, stop, key)
+	require.ErrorIs(t, err, errConnectionReset, "one release could not be marked")
+	require.Equal(t, 1, marks(deploying[0], first.ID)+marks(deploying[1], first.ID), "the first call marked one release of two")
+
+	for range 2 { // the retry marks the other; a second retry marks nothing more
+		again, err := eng.Lockdown(ctx, rui, stop, key)
+		require.NoError(t, err)
+		require.Equal(t, first.ID, again.ID, "the retry returns the lockdown the key declared")
+		for _, id := range deploying {
+			require.Equal(t, 1, marks(id, first.ID), "each deploying release carries one halt mark")
+		}
+	}
+	all, err := eng.LockdownHistory(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 1, "the retries wrote no second declaration")
+
+	_, err = eng.Lift(ctx, first.ID, rui, "resolved")
+	require.NoError(t, err)
+	late := approvedIn(t, eng, "search", "prod", release.ClassNormal)
+	late, err = eng.Fire(ctx, late.ID, release.EventStart, rui)
+	require.NoError(t, err)
+	_, err = eng.Lockdown(ctx, rui, stop, key)
+	require.NoError(t, err)
+	require.Zero(t, marks(late.ID, first.ID), "a retry after the lift marks nothing")
+}
+
+var errConnectionReset = errors.New("connection reset")
+
+// failFirstHalt fails, once armed, the first Update that writes a halt mark; nothing
+// of it is written.
+type failFirstHalt struct {
+	*memory.Store
+	armed atomic.Bool
+}
+
+func (s *failFirstHalt) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	if e.Event == release.EventHalt && s.armed.CompareAndSwap(true, false) {
+		return errConnectionReset
+	}
+	return s.Store.Update(ctx, expected, r, e)
 }

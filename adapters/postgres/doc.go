@@ -84,6 +84,11 @@
 //     testdata/upgrade checks no history in its update, so it may append to a
 //     release whose history was cut, as it always could; the entry the cut unlinked
 //     still stops every newer replica's append.
+//   - A replica of an earlier version cannot read a lockdown entry written with an
+//     idempotency key (it refuses the entry's unknown fields): once one is written,
+//     its starts are refused and its lockdown reads fail. Declare and lift without
+//     [release.IdempotencyKey] until every replica runs this version. No migration
+//     marks this: the entries live in the same table.
 //   - Entries that a replica from before 0006 wrote after 0006 was applied and
 //     before 0007 (when the upgrade notes said to stop such replicas first) are
 //     unlinked, like an entry a removal unlinked, and stay so: their releases take

@@ -344,3 +344,58 @@ func TestDeadlineWhileBlocked(t *testing.T) {
 	require.NoError(t, s.Update(ctx, 1, next, entry))
 	require.NoError(t, e.Verify(ctx, r.ID))
 }
+
+// TestNULText: text holding U+0000, which PostgreSQL's JSON cannot hold, is refused
+// with ErrInvalid before anything is written; a history that holds it already
+// (written by an earlier version) makes the next append fail as corrupt, not as a
+// stale revision that a caller would retry forever.
+func TestNULText(t *testing.T) {
+	t.Parallel()
+	schema := freshSchema(t)
+	s := openStore(t, schema)
+	ctx := context.Background()
+	e := newEngine(t, s)
+
+	sp := spec("nul")
+	sp.Team = "core\x00ops"
+	_, err := e.Create(ctx, sp)
+	require.ErrorIs(t, err, release.ErrInvalid, "Create with U+0000 in the team")
+	got, err := e.List(ctx, release.Filter{Name: "nul"})
+	require.NoError(t, err)
+	require.Empty(t, got, "a refused Create wrote a release")
+
+	r, err := e.Create(ctx, spec("reason"))
+	require.NoError(t, err)
+	_, err = e.Fire(ctx, r.ID, release.EventPlan, manager, release.Reason("ticket\x00 42"))
+	require.ErrorIs(t, err, release.ErrInvalid, "Fire with U+0000 in the reason")
+	r, err = e.Fire(ctx, r.ID, release.EventPlan, manager, release.Reason("ticket 42"))
+	require.NoError(t, err, "the release goes on after a refused write")
+
+	// An earlier version stored U+0000 in entry 2: rewrite it so, hash and head included.
+	h, err := s.History(ctx, r.ID)
+	require.NoError(t, err)
+	old := h[1]
+	old.Reason = "ticket\x00 42"
+	old.Hash, err = old.ComputeHash()
+	require.NoError(t, err)
+	raw, err := json.Marshal(old)
+	require.NoError(t, err)
+	r.Head = old.Hash
+	doc, err := json.Marshal(r)
+	require.NoError(t, err)
+	_, err = admin(t).Exec(ctx, "UPDATE "+table(schema, "history")+" SET entry = $1 WHERE release_id = $2 AND seq = 2", raw, [16]byte(r.ID))
+	require.NoError(t, err)
+	_, err = admin(t).Exec(ctx, "UPDATE "+table(schema, "releases")+" SET doc = $1 WHERE id = $2", doc, [16]byte(r.ID))
+	require.NoError(t, err)
+	back, err := s.History(ctx, r.ID)
+	require.NoError(t, err, "the stored history still reads")
+	require.NoError(t, release.VerifyHistory(back, old.Hash))
+
+	_, err = e.Fire(ctx, r.ID, release.EventCancel, manager)
+	require.ErrorIs(t, err, release.ErrCorrupt, "append after a stored U+0000")
+	require.NotErrorIs(t, err, release.ErrStale)
+	require.Contains(t, err.Error(), "U+0000")
+	after, err := s.History(ctx, r.ID)
+	require.NoError(t, err)
+	require.Len(t, after, 2, "nothing was written")
+}

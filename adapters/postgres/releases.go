@@ -51,6 +51,22 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 	return doc, labels, nil
 }
 
+// encodeEntry is the stored form of e, checked to read back ([release.DecodeEntry]):
+// an entry that would not (its hash not the content's, text that changes in
+// encoding) is refused with [release.ErrInvalid] before anything is written; stored,
+// it would make the release's history unreadable. Whether e is a valid next entry is
+// the statement's to check, after the revision.
+func encodeEntry(e release.AuditEntry) ([]byte, error) {
+	b, err := release.EncodeEntry(e)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := release.DecodeEntry(b); err != nil {
+		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+	}
+	return b, nil
+}
+
 // decodeRelease decodes the doc of the row with the given ID with
 // release.DecodeRelease (the checks every store shares) and checks that it is that
 // release's.
@@ -88,7 +104,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	entry, err := release.EncodeEntry(first)
+	entry, err := encodeEntry(first)
 	if err != nil {
 		return err
 	}
@@ -113,8 +129,11 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		if err := keyTaken(err, k); err != nil {
 			return err
 		}
-		if code, _ := pgCode(err); code == codeUniqueViolation {
+		switch code, _ := pgCode(err); code {
+		case codeUniqueViolation:
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
+		case codeBadEncoding, codeBadText, codeBadJSON:
+			return fmt.Errorf("%w: postgres: create release %s: the database cannot read its text as JSON (text holding U+0000 cannot be stored): %v", release.ErrInvalid, r.ID, err)
 		}
 		return settle(ctx, op, err, s.landed(r.ID, first.Sequence, entry))
 	}
@@ -266,8 +285,14 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	if err != nil {
 		return err
 	}
-	entry, err := release.EncodeEntry(e)
+	entry, err := encodeEntry(e)
 	if err != nil {
+		// A missing release or a stale revision is the answer before the entry's
+		// validity, as the statement would give it: one read, on this path only.
+		why := s.whyNotAppended(ctx, r.ID, expected)
+		if ce := (*release.ConflictError)(nil); errors.Is(why, release.ErrNotFound) || errors.As(why, &ce) && ce.Actual != expected {
+			return why
+		}
 		return err
 	}
 	q := s.q.update[writeVariant(!s.noOutbox, k != nil, fence != nil)]
@@ -299,8 +324,14 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 			// concurrent writer got there first.
 			return &release.ConflictError{ID: r.ID, Expected: expected}
 		case codeBadEncoding, codeBadText, codeBadJSON:
-			// The stored row or last entry is not JSON any more.
-			return s.whyNotAppended(ctx, r.ID, expected)
+			// The stored row or history is not JSON the database can read any more.
+			why := s.whyNotAppended(ctx, r.ID, expected)
+			if ce := (*release.ConflictError)(nil); errors.As(why, &ce) && ce.Actual == expected {
+				// Nothing else is wrong: the text is. Not ErrStale, which a caller retries.
+				return &release.CorruptError{What: "release " + r.ID.String(), Reason: "the database cannot read its row, its history or the new entry as JSON (" + err.Error() +
+					"); text holding U+0000, which earlier versions stored and this one refuses, is the usual cause: nothing was written"}
+			}
+			return why
 		}
 		return settle(ctx, op, err, s.landed(r.ID, e.Sequence, entry))
 	}

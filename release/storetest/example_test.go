@@ -91,6 +91,9 @@ func (s *kvStore) Create(ctx context.Context, r release.Release, first release.A
 	if err != nil {
 		return err
 	}
+	if _, err := release.DecodeEntry(entry); err != nil { // never store what will not read back
+		return fmt.Errorf("%w: entry 1 of release %s would not read back: %v", release.ErrInvalid, r.ID, err)
+	}
 	return mapErr("create", r.ID, s.db.tx(func(rows map[string][]byte) (map[string][]byte, error) {
 		if _, ok := rows[releaseKey(r.ID)]; ok {
 			return nil, errDuplicateKey
@@ -173,6 +176,7 @@ func (s *kvStore) Update(ctx context.Context, expected int64, r release.Release,
 	if err != nil {
 		return err
 	}
+	_, unreadable := release.DecodeEntry(entry) // refused below, after the compare
 	var actual int64
 	err = s.db.tx(func(rows map[string][]byte) (map[string][]byte, error) {
 		cur, ok := rows[releaseKey(r.ID)]
@@ -191,6 +195,9 @@ func (s *kvStore) Update(ctx context.Context, expected int64, r release.Release,
 		}
 		if _, dup := rows[entryKey(r.ID, e.Sequence)]; dup {
 			return nil, release.ErrStale // never overwrite an entry
+		}
+		if unreadable != nil { // never store what will not read back
+			return nil, fmt.Errorf("%w: entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, r.ID, unreadable)
 		}
 		// The swap: the release and its new entry in one transaction.
 		return map[string][]byte{releaseKey(r.ID): doc, entryKey(r.ID, e.Sequence): entry}, nil

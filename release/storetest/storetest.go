@@ -19,6 +19,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -296,35 +298,63 @@ func planned(r release.Release) release.Release {
 func testEntryReadsBack(t *testing.T, s release.Store) {
 	ctx := context.Background()
 	e := newEngine(t, s)
-	r := mustCreate(t, e, spec("checkout", "prod"))
-	next := planned(r)
-	entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
-		Actor: bob, Time: next.UpdatedAt, PrevHash: r.Head, Annotations: map[string]json.RawMessage{},
-		Snapshot: next.Snapshot(), HashVersion: release.CurrentHashVersion}
-	var err error
-	if entry.Hash, err = entry.ComputeHash(); err != nil {
-		t.Fatal(err)
-	}
-	next.Head = entry.Hash
-	err = s.Update(ctx, 1, next, entry)
-	if err != nil && !errors.Is(err, release.ErrInvalid) {
-		t.Fatalf("Update with an empty annotations map = %v, want success or ErrInvalid", err)
-	}
-	want, wantLen := next, 2
-	if err != nil {
-		want, wantLen = r, 1
-	}
-	got, gerr := s.Get(ctx, r.ID)
-	if gerr != nil {
-		t.Fatal(gerr)
-	}
-	requireEqual(t, "after the Update", want, got)
-	h, herr := s.History(ctx, r.ID)
-	if herr != nil || len(h) != wantLen {
-		t.Fatalf("History = %d entries, %v; want %d", len(h), herr, wantLen)
-	}
-	if err := release.VerifyHistory(h, got.Head); err != nil {
-		t.Fatalf("the history read back does not verify: %v", err)
+	for i, tc := range []struct {
+		name string
+		edit func(*release.AuditEntry) // before the hash is computed
+		hash func(*release.AuditEntry) // after: a hash the content does not have
+	}{
+		{name: "an empty annotations map", edit: func(a *release.AuditEntry) { a.Annotations = map[string]json.RawMessage{} }},
+		{name: "a NUL character in the reason", edit: func(a *release.AuditEntry) { a.Reason = "ticket\x00 42" }},
+		{name: "a NUL character in the data", edit: func(a *release.AuditEntry) { a.Data = json.RawMessage(`{"note":"a\u0000b"}`) }},
+		{name: "invalid UTF-8 in the reason", edit: func(a *release.AuditEntry) { a.Reason = "caf\xe9" }},
+		{name: "data that is not compact JSON", edit: func(a *release.AuditEntry) { a.Data = json.RawMessage(`{ "a" : 1 }`) }},
+		{name: "a hash that is not the entry's", hash: func(a *release.AuditEntry) { a.Hash = strings.Repeat("ab", 32) }},
+		{name: "hash version 3 without a snapshot", edit: func(a *release.AuditEntry) { a.Snapshot = nil }, hash: func(a *release.AuditEntry) {
+			a.Hash = strings.Repeat("cd", 32) // it cannot be computed: the version hashes the snapshot
+		}},
+	} {
+		r := mustCreate(t, e, spec("checkout-"+strconv.Itoa(i), "prod"))
+		next := planned(r)
+		entry := release.AuditEntry{ReleaseID: r.ID, Sequence: 2, Event: release.EventPlan, From: release.StateDraft, To: release.StatePlanned,
+			Actor: bob, Time: next.UpdatedAt, PrevHash: r.Head, Snapshot: next.Snapshot(), HashVersion: release.CurrentHashVersion}
+		if tc.edit != nil {
+			tc.edit(&entry)
+		}
+		if tc.hash != nil {
+			tc.hash(&entry)
+		} else {
+			var err error
+			if entry.Hash, err = entry.ComputeHash(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		}
+		next.Head = entry.Hash
+		// Either the store refuses the entry (ErrInvalid, nothing written) or it holds
+		// it and returns it verified: never an entry that makes the history unreadable.
+		err := s.Update(ctx, 1, next, entry)
+		if err != nil && !errors.Is(err, release.ErrInvalid) {
+			t.Fatalf("Update with %s = %v, want success or ErrInvalid", tc.name, err)
+		}
+		want, wantLen := next, 2
+		if err != nil {
+			want, wantLen = r, 1
+		}
+		got, gerr := s.Get(ctx, r.ID)
+		if gerr != nil {
+			t.Fatalf("%s: Get: %v", tc.name, gerr)
+		}
+		requireEqual(t, "after the Update with "+tc.name, want, got)
+		h, herr := s.History(ctx, r.ID)
+		if herr != nil || len(h) != wantLen {
+			t.Fatalf("%s: History = %d entries, %v; want %d", tc.name, len(h), herr, wantLen)
+		}
+		if err := release.VerifyHistory(h, got.Head); err != nil {
+			t.Fatalf("%s: the history read back does not verify: %v", tc.name, err)
+		}
+		// The release goes on: the next change appends after what was stored.
+		if _, err := e.Fire(ctx, r.ID, release.EventCancel, bob, release.Reason("after "+tc.name)); err != nil {
+			t.Fatalf("%s: the next Fire = %v, want success", tc.name, err)
+		}
 	}
 }
 

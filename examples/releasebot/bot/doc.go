@@ -51,8 +51,9 @@
 // Every POST honours an Idempotency-Key header. A request that changed something
 // keeps its key in the store with the change it made (release.IdempotencyKey; a
 // lockdown's or lift's key in the lockdown history): a retry with the same key and
-// body gets the first status and body and changes nothing, whatever the state now;
-// the key with another body is 422. A refused request keeps no key: its retry is
+// body gets the first status and body and changes nothing, whatever the state now
+// (except that a retried lockdown marks to halt the deploying releases the first
+// request could not mark); the key with another body is 422. A refused request keeps no key: its retry is
 // decided again on the state now (a refused approve is recorded as a decision
 // entry). The CI receivers key their records by the sender's delivery id.
 //
