@@ -16,30 +16,30 @@ var Tamper = storetest.Tamper{
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		var old release.Release
-		var hist []release.AuditEntry
-		if rec := s.releases[r.ID]; rec != nil {
+		var hist []packedEntry
+		if rec := s.record(r.ID); rec != nil {
 			old, hist = rec.view(), rec.hist
 		}
+		s.put(newRecord(r, hist))
 		s.reindex(&old, r)
-		s.releases[r.ID] = newRecord(r, hist)
 		return nil
 	},
 	SetEntry: func(_ context.Context, st release.Store, e release.AuditEntry) error {
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := s.releases[e.ReleaseID]
+		rec := s.record(e.ReleaseID)
 		if rec == nil || e.Sequence < 1 || e.Sequence > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", e.Sequence)
 		}
-		rec.hist[e.Sequence-1] = e.Clone() // as an attacker writes it: unchecked
+		rec.hist[e.Sequence-1] = packEntry(e.Clone()) // as an attacker writes it: unchecked
 		return nil
 	},
 	DeleteEntry: func(_ context.Context, st release.Store, id release.ID, seq int64) error {
 		s := st.(*Store)
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		rec := s.releases[id]
+		rec := s.record(id)
 		if rec == nil || seq < 1 || seq > int64(len(rec.hist)) {
 			return fmt.Errorf("no entry %d", seq)
 		}

@@ -15,6 +15,16 @@ type indexKey struct {
 	value string
 }
 
+// slot is a release in an index: its ID and its position in Store.recs.
+type slot struct {
+	id  release.ID
+	pos int32
+}
+
+func (sl slot) key() release.ID { return sl.id }
+
+func compareSlots(a, b slot) int { return a.id.Compare(b.id) }
+
 // createdID is an entry of the creation-time index.
 type createdID struct {
 	at time.Time
@@ -38,7 +48,7 @@ func indexKeys(r release.Release) []indexKey {
 }
 
 // reindex moves r from the index entries of old (nil for a new release) to its own;
-// s.mu is held for writing. Entries both have are left alone, so an update that
+// s.mu is held for writing and r is stored (it has a position). Entries both have are left alone, so an update that
 // changes only the state touches two lists.
 func (s *Store) reindex(old *release.Release, r release.Release) {
 	var oldKeys []indexKey
@@ -46,10 +56,11 @@ func (s *Store) reindex(old *release.Release, r release.Release) {
 		oldKeys = indexKeys(*old)
 	}
 	newKeys := indexKeys(r)
+	sl := slot{id: r.ID, pos: s.releases[r.ID]}
 	for _, k := range oldKeys {
 		if !slices.Contains(newKeys, k) {
 			ids := s.index[k]
-			if i, ok := slices.BinarySearchFunc(ids, r.ID, release.ID.Compare); ok {
+			if i, ok := slices.BinarySearchFunc(ids, sl, compareSlots); ok {
 				ids = slices.Delete(ids, i, i+1)
 			}
 			if len(ids) == 0 {
@@ -62,8 +73,8 @@ func (s *Store) reindex(old *release.Release, r release.Release) {
 	for _, k := range newKeys {
 		if !slices.Contains(oldKeys, k) {
 			ids := s.index[k]
-			if i, ok := slices.BinarySearchFunc(ids, r.ID, release.ID.Compare); !ok {
-				s.index[k] = slices.Insert(ids, i, r.ID)
+			if i, ok := slices.BinarySearchFunc(ids, sl, compareSlots); !ok {
+				s.index[k] = slices.Insert(ids, i, sl)
 			}
 		}
 	}
@@ -81,13 +92,36 @@ func (s *Store) reindex(old *release.Release, r release.Release) {
 }
 
 // indexes reads the store's indexes; s.mu is held for reading while they are used.
-type indexes struct{ s *Store }
-
-func (x indexes) Values(f listplan.Field, v string) listplan.Stream {
-	return listplan.Sorted(x.s.index[indexKey{f, v}])
+// lead is the first stream of positions it handed out: every candidate of a plan
+// with one stream, or an intersection, is where lead stands when the walk reaches it.
+type indexes struct {
+	s    *Store
+	lead *listplan.Cursor[slot]
 }
 
-func (x indexes) Created(from, to time.Time) (listplan.Stream, error) {
+// record returns the release id, a candidate of the plan x served.
+func (x *indexes) record(id release.ID) *record {
+	if x.lead != nil {
+		if sl, ok := x.lead.At(id); ok {
+			return x.s.recs[sl.pos]
+		}
+	}
+	return x.s.record(id)
+}
+
+func (x *indexes) slots(sls []slot) listplan.Stream {
+	c := listplan.SortedBy(sls, slot.key)
+	if x.lead == nil {
+		x.lead = c
+	}
+	return c
+}
+
+func (x *indexes) Values(f listplan.Field, v string) listplan.Stream {
+	return x.slots(x.s.index[indexKey{f, v}])
+}
+
+func (x *indexes) Created(from, to time.Time) (listplan.Stream, error) {
 	lo := 0
 	if !from.IsZero() {
 		lo, _ = slices.BinarySearchFunc(x.s.created, from, func(e createdID, t time.Time) int { return cmp.Or(e.at.Compare(t), 1) })
@@ -103,4 +137,4 @@ func (x indexes) Created(from, to time.Time) (listplan.Stream, error) {
 	return listplan.Sorted(listplan.SortIDs(ids)), nil
 }
 
-func (x indexes) All() listplan.Stream { return listplan.Sorted(x.s.order) }
+func (x *indexes) All() listplan.Stream { return x.slots(x.s.order) }

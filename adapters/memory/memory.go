@@ -5,8 +5,9 @@
 // Use it in tests, examples and short-lived tools. Its limits: nothing survives the
 // process; everything lives in the heap (a history entry is kept as it reads back
 // from its JSON encoding, as the durable stores return it);
-// List walks sorted per-field indexes (name, component, environment, state: a binary
-// search per seek, so a selective filter costs O(k log n) for k candidates; several
+// List walks sorted per-field indexes (name, component, environment, state; each
+// holds the releases' IDs and where they are kept, so a candidate is read without a
+// lookup by ID: a binary search per seek, so a selective filter costs O(k log n) for k candidates; several
 // fields are intersected; a creation range alone gathers and sorts the IDs created
 // in it; no indexed field scans every release), and a write that changes an indexed
 // field moves the release between two sorted lists (a copy of each list's tail);
@@ -31,12 +32,16 @@ import (
 // the way in and out. The zero value is not usable; call [New].
 type Store struct {
 	mu sync.RWMutex
-	// releases holds each release with its history (see record).
-	releases map[release.ID]*record
-	order    []release.ID // ascending
-	// index holds, per indexed field value, the IDs of the releases that carry it
-	// (ascending); created is every release by creation time, then ID.
-	index    map[indexKey][]release.ID
+	// recs holds each release with its history (see record), at the position
+	// releases gives; a release keeps its position for the life of the store, so
+	// the indexes hold positions and List reads a release without looking its ID
+	// up (a map lookup in a large store is two or three cache misses).
+	recs     []*record
+	releases map[release.ID]int32
+	order    []slot // ascending
+	// index holds, per indexed field value, the releases that carry it (ascending
+	// by ID); created is every release by creation time, then ID.
+	index    map[indexKey][]slot
 	created  []createdID
 	outbox   map[string]*outboxRow
 	bookings map[string]*calendar.Booking
@@ -50,41 +55,42 @@ var _ release.Store = (*Store)(nil)
 
 // record is a stored release and its history. Each entry is kept as it reads back
 // from its stored form ([release.EncodeEntry], then [release.DecodeEntry]), so the
-// memory store hands out what bolt and postgres would, and History copies entries
-// instead of decoding them (gates read whole histories on every approve).
+// memory store hands out what bolt and postgres would, packed (packedEntry): History
+// copies entries instead of decoding them (gates read whole histories on every
+// approve).
 type record struct {
 	stored
-	hist []release.AuditEntry
+	hist []packedEntry
 }
 
 // newRecord returns a record of a deep copy of r with history hist.
-func newRecord(r release.Release, hist []release.AuditEntry) *record {
+func newRecord(r release.Release, hist []packedEntry) *record {
 	rec := &record{hist: hist}
 	rec.init(r)
 	return rec
 }
 
-// readBack is e as it reads back from its stored form. An entry that does not
+// readBack is e as it reads back from its stored form, packed. An entry that does not
 // encode (a Data or annotation that is not JSON), or whose encoding would not read
 // back as an entry with the same hash (an empty, non-nil Annotations map, say), is
 // refused with [release.ErrInvalid] before anything is stored, as bolt refuses it.
-func readBack(e release.AuditEntry) (release.AuditEntry, error) {
+func readBack(e release.AuditEntry) (packedEntry, error) {
 	b, err := release.EncodeEntry(e)
 	if err != nil {
-		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
 	back, err := release.DecodeEntry(b)
 	if err != nil {
-		return release.AuditEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
-	return back, nil
+	return packEntry(back), nil
 }
 
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		releases: map[release.ID]*record{},
-		index:    map[indexKey][]release.ID{},
+		releases: map[release.ID]int32{},
+		index:    map[indexKey][]slot{},
 		outbox:   map[string]*outboxRow{},
 		bookings: map[string]*calendar.Booking{},
 		envs:     map[string]*envBookings{},
@@ -104,7 +110,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.releases[r.ID]; ok {
+	if s.record(r.ID) != nil {
 		return release.ErrAlreadyExists
 	}
 	if err := s.keyFree(k); err != nil {
@@ -114,9 +120,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	s.releases[r.ID] = newRecord(r, []release.AuditEntry{back})
-	i, _ := slices.BinarySearchFunc(s.order, r.ID, release.ID.Compare)
-	s.order = slices.Insert(s.order, i, r.ID)
+	s.put(newRecord(r, []packedEntry{back}))
 	s.reindex(nil, r)
 	s.keep(k)
 	return nil
@@ -129,8 +133,8 @@ func (s *Store) Get(ctx context.Context, id release.ID) (release.Release, error)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.releases[id]
-	if !ok {
+	rec := s.record(id)
+	if rec == nil {
 		return release.Release{}, release.ErrNotFound
 	}
 	return rec.release(), nil
@@ -147,7 +151,8 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	plan, err := listplan.Plan(f, indexes{s})
+	ix := &indexes{s: s}
+	plan, err := listplan.Plan(f, ix)
 	if err != nil {
 		return nil, err
 	}
@@ -155,22 +160,59 @@ func (s *Store) List(ctx context.Context, f release.Filter) ([]release.Release, 
 	// number: growing the result by appends would allocate about three times the
 	// page, and on a large heap every byte allocated costs garbage-collector work in
 	// proportion to the whole store.
+	//
+	// The candidates are gathered a batch at a time and read together (see
+	// touch): in a large store each is a cache miss, and misses taken together
+	// overlap where misses taken in turn add up.
 	var buf [32]*record
 	recs := buf[:0]
-	err = listplan.Walk(plan, f.After, func(id release.ID) (bool, error) {
-		if rec := s.releases[id]; f.Match(rec.r) { // Match reads no Reached (packed away)
-			recs = append(recs, rec)
+	var batch [16]*record
+	for after, more := f.After, true; more; {
+		n, stopped := 0, false
+		err = listplan.Walk(plan, after, func(id release.ID) (bool, error) {
+			batch[n], after = ix.record(id), id
+			n++
+			stopped = n == len(batch) || (f.Limit > 0 && len(recs)+n == f.Limit)
+			return !stopped, nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return f.Limit == 0 || len(recs) < f.Limit, nil
-	})
-	if err != nil {
-		return nil, err
+		if touch(batch[:n]) < 0 {
+			panic("memory: negative text length")
+		}
+		for _, rec := range batch[:n] {
+			if f.Limit > 0 && len(recs) == f.Limit {
+				break
+			}
+			if f.Match(rec.r) { // Match reads no Reached (packed away)
+				recs = append(recs, rec)
+			}
+		}
+		more = stopped && (f.Limit == 0 || len(recs) < f.Limit)
 	}
 	out := make([]release.Release, len(recs))
 	for i, rec := range recs {
 		out[i] = rec.release()
 	}
 	return out, nil
+}
+
+// touch reads each record's first field and the first byte of its text, in two
+// passes, and returns their sum. The reads of a pass do not depend on one another,
+// so the processor takes their cache misses together; Match and the copy that
+// follow find the records in the cache.
+func touch(recs []*record) int {
+	n := 0
+	for _, rec := range recs {
+		n += len(rec.r.Name)
+	}
+	for _, rec := range recs {
+		if rec.r.Name != "" {
+			n += int(rec.r.Name[0])
+		}
+	}
+	return n
 }
 
 // Update implements [release.Store].
@@ -186,8 +228,8 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.releases[r.ID]
-	if !ok {
+	rec := s.record(r.ID)
+	if rec == nil {
 		return release.ErrNotFound
 	}
 	cur := rec.view()
@@ -196,7 +238,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	}
 	var last release.AuditEntry
 	if n := len(rec.hist); n > 0 {
-		last = rec.hist[n-1]
+		last = rec.hist[n-1].entry()
 	}
 	if err := release.VerifyAppend(cur, int64(len(rec.hist)), last); err != nil {
 		return err
@@ -216,7 +258,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	s.keep(k)
 	s.reindex(&cur, r)
 	rec = newRecord(r, append(rec.hist, back))
-	s.releases[r.ID] = rec
+	s.put(rec)
 	// The pending notification shares the stored release and entry: the
 	// store never changes either in place (an update makes a new record), and the
 	// outbox copies what it hands out. One copy fewer per update is less heap for the
@@ -226,6 +268,29 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	return nil
 }
 
+// record returns the stored release id, or nil; s.mu is held.
+func (s *Store) record(id release.ID) *record {
+	if i, ok := s.releases[id]; ok {
+		return s.recs[i]
+	}
+	return nil
+}
+
+// put stores rec in its release's position, or in a new one for a new release
+// (which it adds to the ID order); s.mu is held for writing.
+func (s *Store) put(rec *record) {
+	id := rec.r.ID
+	if i, ok := s.releases[id]; ok {
+		s.recs[i] = rec
+		return
+	}
+	sl := slot{id: id, pos: int32(len(s.recs))}
+	s.recs = append(s.recs, rec)
+	s.releases[id] = sl.pos
+	i, _ := slices.BinarySearchFunc(s.order, sl, compareSlots)
+	s.order = slices.Insert(s.order, i, sl)
+}
+
 // History implements [release.Store].
 func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
@@ -233,13 +298,13 @@ func (s *Store) History(ctx context.Context, id release.ID) ([]release.AuditEntr
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	rec, ok := s.releases[id]
-	if !ok {
+	rec := s.record(id)
+	if rec == nil {
 		return nil, release.ErrNotFound
 	}
 	out := make([]release.AuditEntry, len(rec.hist))
-	for i, e := range rec.hist {
-		out[i] = e.Clone()
+	for i := range rec.hist {
+		rec.hist[i].copyTo(&out[i])
 	}
 	return out, nil
 }

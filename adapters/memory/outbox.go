@@ -17,7 +17,7 @@ var _ release.Outbox = (*Store)(nil)
 type outboxRow struct {
 	key         string
 	release     *stored
-	entry       release.AuditEntry
+	entry       packedEntry
 	attempts    int
 	due         time.Time
 	lastError   string
@@ -46,8 +46,9 @@ func (s *Store) ClaimNotifications(ctx context.Context, now time.Time, minAge, l
 	}
 	out := make([]release.PendingNotification, len(due))
 	for i, row := range due {
-		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release(), Entry: row.entry.Clone()},
+		out[i] = release.PendingNotification{Notification: release.Notification{Release: row.release.release()},
 			Attempts: row.attempts + 1, Due: row.due, LastError: row.lastError}
+		row.entry.copyTo(&out[i].Notification.Entry)
 	}
 	for _, row := range due {
 		row.leasedUntil = now.Add(lease)

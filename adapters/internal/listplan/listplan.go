@@ -171,27 +171,48 @@ func (u union) Seek(target release.ID) (release.ID, bool, error) {
 }
 
 // Sorted is a stream over IDs sorted in ascending order (it does not copy them).
-func Sorted(ids []release.ID) Stream { return &sorted{ids: ids} }
+func Sorted(ids []release.ID) Stream {
+	return SortedBy(ids, func(id release.ID) release.ID { return id })
+}
 
-type sorted struct {
-	ids []release.ID
+// SortedBy is a stream over xs, sorted by ascending key and without repeats (it does
+// not copy them). A store whose index holds more than the IDs (where each release
+// is kept, say) reads it from [Cursor.At] instead of looking the ID up again.
+func SortedBy[T any](xs []T, key func(T) release.ID) *Cursor[T] {
+	return &Cursor[T]{xs: xs, key: key}
+}
+
+// Cursor is the stream [SortedBy] returns.
+type Cursor[T any] struct {
+	xs  []T
+	key func(T) release.ID
 	i   int
 }
 
-func (s *sorted) Seek(target release.ID) (release.ID, bool, error) {
-	if s.i < len(s.ids) && s.ids[s.i].Compare(target) < 0 {
+// Seek implements [Stream].
+func (c *Cursor[T]) Seek(target release.ID) (release.ID, bool, error) {
+	if c.i < len(c.xs) && c.key(c.xs[c.i]).Compare(target) < 0 {
 		// Most seeks move by one; a binary search handles the jumps.
-		if s.i+1 < len(s.ids) && s.ids[s.i+1].Compare(target) >= 0 {
-			s.i++
+		if c.i+1 < len(c.xs) && c.key(c.xs[c.i+1]).Compare(target) >= 0 {
+			c.i++
 		} else {
-			j, _ := slices.BinarySearchFunc(s.ids[s.i:], target, release.ID.Compare)
-			s.i += j
+			j, _ := slices.BinarySearchFunc(c.xs[c.i:], target, func(x T, id release.ID) int { return c.key(x).Compare(id) })
+			c.i += j
 		}
 	}
-	if s.i >= len(s.ids) {
+	if c.i >= len(c.xs) {
 		return release.ID{}, false, nil
 	}
-	return s.ids[s.i], true, nil
+	return c.key(c.xs[c.i]), true, nil
+}
+
+// At returns the element the cursor stands on when its ID is id: after a Seek that
+// returned id, or in a join whose result is id, when this cursor reached it too.
+func (c *Cursor[T]) At(id release.ID) (x T, ok bool) {
+	if c.i < len(c.xs) && c.key(c.xs[c.i]) == id {
+		return c.xs[c.i], true
+	}
+	return x, false
 }
 
 // SortIDs sorts ids in ascending order and drops repeats.

@@ -75,6 +75,53 @@ func TestJoins(t *testing.T) {
 	})
 }
 
+// TestCursorAt: walking an intersection of cursors, every cursor stands on each ID
+// the walk reaches, with the element that carries it; a cursor of a union stands on
+// it only when it holds it.
+func TestCursorAt(t *testing.T) {
+	type elem struct {
+		id  release.ID
+		pos int
+	}
+	rapid.Check(t, func(t *rapid.T) {
+		sets := make([][]elem, rapid.IntRange(1, 4).Draw(t, "streams"))
+		for i := range sets {
+			for j, x := range drawSet(t, "set") {
+				sets[i] = append(sets[i], elem{x, 100*i + j})
+			}
+		}
+		cursors := func() ([]*listplan.Cursor[elem], []listplan.Stream) {
+			var cs []*listplan.Cursor[elem]
+			var ss []listplan.Stream
+			for _, s := range sets {
+				c := listplan.SortedBy(s, func(e elem) release.ID { return e.id })
+				cs, ss = append(cs, c), append(ss, c)
+			}
+			return cs, ss
+		}
+		at := func(cs []*listplan.Cursor[elem], x release.ID, must bool) {
+			for i, c := range cs {
+				e, ok := c.At(x)
+				j := slices.IndexFunc(sets[i], func(e elem) bool { return e.id == x })
+				switch {
+				case ok && (j < 0 || e != sets[i][j]):
+					t.Fatalf("cursor %d At(%v) = %v, want %v", i, x, e, sets[i])
+				case !ok && must:
+					t.Fatalf("cursor %d is not at %v, which the intersection reached", i, x)
+				}
+			}
+		}
+		cs, ss := cursors()
+		if err := listplan.Walk(listplan.Intersect(ss...), release.ID{}, func(x release.ID) (bool, error) { at(cs, x, true); return true, nil }); err != nil {
+			t.Fatal(err)
+		}
+		cs, ss = cursors()
+		if err := listplan.Walk(listplan.Union(ss...), release.ID{}, func(x release.ID) (bool, error) { at(cs, x, false); return true, nil }); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestSuccOfLargest(t *testing.T) {
 	var max release.ID
 	for i := range max {
