@@ -48,13 +48,14 @@ const noSlot = ^uint32(0)
 
 var fpSeed = maphash.MakeSeed()
 
-// servicesFP returns a 32-bit Bloom filter of the service names, two bits a name:
-// bookings whose fingerprints share no bit share no service (see mayShare).
+// servicesFP returns a 32-bit Bloom filter of the service names, two distinct bits a
+// name: bookings whose fingerprints share no bit share no service (see mayShare).
 func servicesFP(services []string) uint32 {
 	var fp uint32
 	for _, s := range services {
 		h := maphash.String(fpSeed, s)
-		fp |= 1<<(h&31) | 1<<(h>>5&31)
+		b := h & 31
+		fp |= 1<<b | 1<<((b+1+(h>>5)%31)&31) // the second bit is never the first
 	}
 	return fp
 }
@@ -62,7 +63,7 @@ func servicesFP(services []string) uint32 {
 // mayShare reports whether a booking whose services have fingerprint fp may share
 // one with a booking of fingerprint other; one says the first booking has a single
 // service, whose bits must then all be in other. A booking of one service passes
-// that test against about 1 in 250 bookings of another single service (1 in 32 with
+// that test against about 1 in 500 bookings of another single service (1 in 32 with
 // one bit a name and the test that the two share a bit).
 func mayShare(fp, other uint32, one bool) bool {
 	if one {
