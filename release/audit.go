@@ -172,7 +172,7 @@ func EncodeEntry(e AuditEntry) ([]byte, error) {
 		return nil, &CorruptError{What: "audit entry", Reason: err.Error()}
 	}
 	if hasNUL(b) {
-		return nil, fmt.Errorf("%w: audit entry %d of release %s: its text holds the character U+0000", ErrInvalid, e.Sequence, e.ReleaseID)
+		return nil, fmt.Errorf("%w: audit entry %d of release %s: its text holds the character U+0000, which PostgreSQL cannot store; remove it from the entry's text (reason, data, annotations, actor, release fields)", ErrInvalid, e.Sequence, e.ReleaseID)
 	}
 	return b, nil
 }

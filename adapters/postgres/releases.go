@@ -59,12 +59,20 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 func encodeEntry(e release.AuditEntry) ([]byte, error) {
 	b, err := release.EncodeEntry(e)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
 	if _, err := release.DecodeEntry(b); err != nil {
 		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
 	}
 	return b, nil
+}
+
+// movedFrom reports whether why (from whyNotAppended) says the release is at another
+// revision than expected. A StaleError without its actual revision (the read that
+// would have said failed) says nothing.
+func movedFrom(why error, expected int64) bool {
+	se := (*release.StaleError)(nil)
+	return errors.As(why, &se) && se.Actual != 0 && se.Actual != expected
 }
 
 // decodeRelease decodes the doc of the row with the given ID with
@@ -133,7 +141,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		case codeUniqueViolation:
 			return fmt.Errorf("postgres: create release %s: %w", r.ID, release.ErrAlreadyExists)
 		case codeBadEncoding, codeBadText, codeBadJSON:
-			return fmt.Errorf("%w: postgres: create release %s: the database cannot read its text as JSON (text holding U+0000 cannot be stored): %v", release.ErrInvalid, r.ID, err)
+			return fmt.Errorf("%w: postgres: create release %s: the database cannot read its text as JSON: remove any U+0000 from the release's fields: %v", release.ErrInvalid, r.ID, err)
 		}
 		return settle(ctx, op, err, s.landed(r.ID, first.Sequence, entry))
 	}
@@ -290,7 +298,7 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 		// A missing release or a stale revision is the answer before the entry's
 		// validity, as the statement would give it: one read, on this path only.
 		why := s.whyNotAppended(ctx, r.ID, expected)
-		if ce := (*release.ConflictError)(nil); errors.Is(why, release.ErrNotFound) || errors.As(why, &ce) && ce.Actual != expected {
+		if errors.Is(why, release.ErrNotFound) || movedFrom(why, expected) {
 			return why
 		}
 		return err
@@ -326,10 +334,10 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 		case codeBadEncoding, codeBadText, codeBadJSON:
 			// The stored row or history is not JSON the database can read any more.
 			why := s.whyNotAppended(ctx, r.ID, expected)
-			if ce := (*release.ConflictError)(nil); errors.As(why, &ce) && ce.Actual == expected {
+			if se := (*release.StaleError)(nil); errors.As(why, &se) && se.Actual == expected {
 				// Nothing else is wrong: the text is. Not ErrStale, which a caller retries.
 				return &release.CorruptError{What: "release " + r.ID.String(), Reason: "the database cannot read its row, its history or the new entry as JSON (" + err.Error() +
-					"); text holding U+0000, which earlier versions stored and this one refuses, is the usual cause: nothing was written"}
+					"); text holding U+0000, which earlier versions stored and this one refuses, is the usual cause. Nothing was written; the release can take no change on this store: History still reads and verifies it, so record what it says and create a new release to go on"}
 			}
 			return why
 		}
