@@ -494,8 +494,7 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 		return prior, err
 	}
 	if found { // a retry: mark what the first call could not
-		now, _ := lockdownIn(h, prior.ID)
-		return prior, e.haltAgain(ctx, now)
+		return prior, e.haltAgain(ctx, ls, h, prior.ID)
 	}
 	now := e.now()
 	if err := l.validate(now); err != nil {
@@ -524,23 +523,34 @@ func (e *Engine) Lockdown(ctx context.Context, actor Actor, l Lockdown, opts ...
 	case err != nil:
 		return Lockdown{}, err
 	case en.Lockdown.ID != l.ID: // another call with the key declared it first
-		return en.Lockdown, e.haltAgain(ctx, en.Lockdown)
+		return en.Lockdown, e.haltAgain(ctx, ls, nil, en.Lockdown.ID)
 	}
-	if l.Kind != KindLockdown || !l.Active(now) {
-		return l, nil
-	}
-	return l, e.haltDeploying(ctx, l, false)
+	return l, e.haltIfActive(ctx, l, now, false)
 }
 
-// haltAgain marks, for a keyed call that finds its lockdown l declared already, the
-// deploying releases in its scope that carry no halt mark of l since they started:
+// haltAgain marks, for a keyed call that finds lockdown id declared already, the
+// deploying releases in its scope that carry no halt mark of it since they started:
 // the first call may have failed to mark some, and a retry with its key is how a
-// caller finishes the job.
-func (e *Engine) haltAgain(ctx context.Context, l Lockdown) error {
-	if l.Kind != KindLockdown || !l.Active(e.now()) {
+// caller finishes the job. The lockdown is taken as the lockdown history h leaves it
+// (read now when h is nil: it may have been lifted since it was declared).
+func (e *Engine) haltAgain(ctx context.Context, ls LockdownStore, h []LockdownEntry, id ID) error {
+	if h == nil {
+		var err error
+		if h, err = e.readLockdowns(ctx, ls); err != nil {
+			return fmt.Errorf("release: lockdown %s is declared but the lockdown history could not be read to mark the deploying releases: %w", id, err)
+		}
+	}
+	l, _ := lockdownIn(h, id)
+	return e.haltIfActive(ctx, l, e.now(), true)
+}
+
+// haltIfActive marks the releases deploying in l's scope when l is a lockdown (not a
+// freeze) in effect at the instant at; again, only those not marked yet.
+func (e *Engine) haltIfActive(ctx context.Context, l Lockdown, at time.Time, again bool) error {
+	if l.Kind != KindLockdown || !l.Active(at) {
 		return nil
 	}
-	return e.haltDeploying(ctx, l, true)
+	return e.haltDeploying(ctx, l, again)
 }
 
 // appendLockdown appends the entry of event (EventDeclare or EventLift) for
