@@ -154,6 +154,11 @@ type differ struct {
 }
 
 func (d *differ) field(name string, stored, history any) {
+	// Deeply equal values render alike; the JSON texts decide (and are needed for
+	// the error) only when they are not.
+	if reflect.DeepEqual(stored, history) {
+		return
+	}
 	if s, h := jsonText(stored), jsonText(history); s != h {
 		d.errs = append(d.errs, &MismatchError{ID: d.id, Field: name, Stored: s, History: h})
 	}

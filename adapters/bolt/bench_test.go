@@ -51,10 +51,10 @@ func runWriters(b *testing.B, writers int, op func(w int) error) {
 
 // BenchmarkTransitions compares, in one run (so that go test -count interleaves
 // them), transitions through release.Engine on the bolt store against bare bbolt
-// transactions writing the same rows: read the 600-byte release and put it back,
-// append a 400-byte history entry to the release's nested bucket, put a 1,000-byte
-// outbox row and its 13-byte due-index entry, and move the release's state key in
-// the list index (delete the old state's 30-byte key, put the new one's; schema 3).
+// transactions writing the same rows under the same keys into the same data set
+// (see benchRaw): read the release row and put it back, append a history entry to
+// the release's nested bucket, move the release's state key in the list index
+// (delete the old, put the new), and put an outbox row and its due-index key.
 // The references:
 //
 //   - batch: bbolt's own DB.Batch, tuned for the load (MaxBatchSize = the number of
@@ -209,6 +209,37 @@ func benchHistory(b *testing.B, entries int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
 }
 
+// The references' rows and keys are the store's own, byte for byte in length (a
+// release row of 551 bytes under its 16-byte ID, history entries of 482 to 610 bytes
+// under 8-byte sequence keys in the release's nested bucket, outbox rows of 1,208 and
+// 1,281 bytes under 38-byte keys, 50-byte due-index keys, 25- to 30-byte list-index
+// keys; all measured on a file the store wrote), and so is the data set: the same
+// pool of planned releases, each written as create and plan leave it (two entries,
+// one outbox row, five index keys), taken by the writers perRelease transitions
+// at a time. A transition reads and puts the release row, puts the next entry, moves
+// the state key (delete the old, put the new), and puts an outbox row and its due key.
+const (
+	rawRelease = 551
+	rawEntry   = 610
+	rawOutbox  = 1281
+)
+
+// rawIndexPrefixes are the store's list-index key prefixes for a release made by
+// spec: component, environment, name, state, creation time.
+var rawIndexPrefixes = [][]byte{
+	[]byte("c\x00\x00\x00\tsvc-0-api"), []byte("e\x00\x00\x00\x04prod"), []byte("n\x00\x00\x00\x05svc-0"),
+	rawStatePrefix(false), []byte("t\x80\x00\x00\x00k\x17S\xb0\x14\x90\xfb\xf0"),
+}
+
+// rawStatePrefix is the store's state-key prefix for planned or scheduled.
+func rawStatePrefix(scheduled bool) []byte {
+	st := "planned"
+	if scheduled {
+		st = "scheduled"
+	}
+	return append(binary.BigEndian.AppendUint32([]byte{'s'}, uint32(len(st))), st...)
+}
+
 func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 	db, err := bbolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bbolt.Options{NoSync: noSync, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
@@ -217,17 +248,49 @@ func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 	defer db.Close()
 	db.MaxBatchSize = writers
 	db.MaxBatchDelay = time.Millisecond
-	rel, entry, row, due := bytes.Repeat([]byte("r"), 600), bytes.Repeat([]byte("e"), 400), bytes.Repeat([]byte("o"), 1000), make([]byte, 13)
-	seq := make([]uint64, writers)
+	rel, entry, row, due := bytes.Repeat([]byte("r"), rawRelease), bytes.Repeat([]byte("e"), rawEntry), bytes.Repeat([]byte("o"), rawOutbox), make([]byte, 5)
+	var clock atomic.Uint64 // the due keys' times: increasing, as the engine's clock
+	dueKey := func(okey []byte) []byte {
+		return append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, clock.Add(1)), 0), okey...)
+	}
+	outboxKey := func(id []byte, seq int) []byte {
+		return fmt.Appendf(nil, "%s/%d", release.ID(id), seq)
+	}
+	// The pool: IDs increasing as UUIDv7s made in one run are, each release planned.
+	n := b.N/perRelease + 2*writers
+	ids := make([][]byte, n)
 	err = db.Update(func(tx *bbolt.Tx) error {
 		for _, name := range []string{"releases", "history", "outbox", "outbox_due", "releases_index"} {
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return err
 			}
 		}
-		for w := range writers {
-			if _, err := tx.Bucket([]byte("history")).CreateBucket([]byte{byte(w)}); err != nil {
+		for i := range ids {
+			id := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 0x01a2531ee8d97000+uint64(i)), 0x8d650e2e479f55b2)
+			ids[i] = id
+			if err := tx.Bucket([]byte("releases")).Put(id, rel); err != nil {
 				return err
+			}
+			hb, err := tx.Bucket([]byte("history")).CreateBucket(id)
+			if err != nil {
+				return err
+			}
+			for seq, size := range []int{482, 579} {
+				if err := hb.Put(seqKeyBench(int64(seq+1)), entry[:size]); err != nil {
+					return err
+				}
+			}
+			ok := outboxKey(id, 2)
+			if err := tx.Bucket([]byte("outbox")).Put(ok, row[:1208]); err != nil {
+				return err
+			}
+			if err := tx.Bucket([]byte("outbox_due")).Put(dueKey(ok), due); err != nil {
+				return err
+			}
+			for _, p := range rawIndexPrefixes {
+				if err := tx.Bucket([]byte("releases_index")).Put(append(bytes.Clone(p), id...), sealedEmpty); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -239,48 +302,52 @@ func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 	if batch {
 		commit = db.Batch
 	}
+	var taken atomic.Int64
+	cur := make([][]byte, writers)
+	fired := make([]int, writers)
 	runWriters(b, writers, func(w int) error {
-		seq[w]++
-		sk := binary.BigEndian.AppendUint64(nil, seq[w])
+		if fired[w]%perRelease == 0 {
+			i := taken.Add(1) - 1
+			if i >= int64(n) {
+				return fmt.Errorf("the pool of %d releases ran out", n)
+			}
+			cur[w] = ids[i]
+		}
+		f := fired[w] % perRelease
+		fired[w]++
+		id, seq := cur[w], f+3 // create and plan are entries 1 and 2
+		ok := outboxKey(id, seq)
+		dk := dueKey(ok)
+		from, to := append(rawStatePrefix(f%2 == 1), id...), append(rawStatePrefix(f%2 == 0), id...)
 		return commit(func(tx *bbolt.Tx) error { // Batch may run it twice: the puts are idempotent
-			key := []byte{byte(w)}
-			_ = tx.Bucket([]byte("releases")).Get(key)
-			if err := tx.Bucket([]byte("releases")).Put(key, rel); err != nil {
+			rb := tx.Bucket([]byte("releases"))
+			_ = rb.Get(id)
+			if err := rb.Put(id, rel); err != nil {
 				return err
 			}
-			if err := tx.Bucket([]byte("history")).Bucket(key).Put(sk, entry); err != nil {
+			if err := tx.Bucket([]byte("history")).Bucket(id).Put(seqKeyBench(int64(seq)), entry); err != nil {
 				return err
 			}
-			from, to := stateKey(w, seq[w]%2 == 0), stateKey(w, seq[w]%2 == 1)
-			if err := tx.Bucket([]byte("releases_index")).Delete(from); err != nil {
+			ix := tx.Bucket([]byte("releases_index"))
+			if err := ix.Delete(from); err != nil {
 				return err
 			}
-			if err := tx.Bucket([]byte("releases_index")).Put(to, sealedEmpty); err != nil {
+			if err := ix.Put(to, sealedEmpty); err != nil {
 				return err
 			}
-			ok := append(key, sk...)
 			if err := tx.Bucket([]byte("outbox")).Put(ok, row); err != nil {
 				return err
 			}
-			return tx.Bucket([]byte("outbox_due")).Put(append(sk, ok...), due)
+			return tx.Bucket([]byte("outbox_due")).Put(dk, due)
 		})
 	})
 }
 
+// seqKeyBench is the store's history key for sequence seq.
+func seqKeyBench(seq int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(seq)) }
+
 // sealedEmpty stands for an index key's value: its 4-byte checksum.
 var sealedEmpty = make([]byte, 4)
-
-// stateKey is writer w's state key in the reference's list index, the same length
-// as the store's ('s', a 4-byte length, "scheduled" or "planned", the 16-byte ID).
-func stateKey(w int, scheduled bool) []byte {
-	st := "planned"
-	if scheduled {
-		st = "scheduled"
-	}
-	k := binary.BigEndian.AppendUint32([]byte{'s'}, uint32(len(st)))
-	k = append(k, st...)
-	return append(k, bytes.Repeat([]byte{byte(w)}, 16)...)
-}
 
 // BenchmarkList measures List by name over 1,000 stored releases (served by the
 // releases' index since schema 3; BenchmarkListIndexed shows it at three sizes).
@@ -339,5 +406,61 @@ func BenchmarkListIndexed(b *testing.B) {
 		}
 		b.Cleanup(func() { _ = s.Close() })
 		return s
+	})
+}
+
+// The references' row sizes are the store's: a release planned, scheduled and
+// unscheduled by the engine, as the benchmark's writers do, leaves rows and keys of
+// the lengths benchRaw writes (within 2%: a time's JSON drops trailing zeros of
+// its nanoseconds).
+func TestRawReferenceMatchesStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sizes.db")
+	s, err := bolt.Open(path, bolt.WithNoSync(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := release.New(s, release.WithPolicy(release.AllowAll())) // as benchStore's
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Create(context.Background(), spec("svc-0"))
+	if err == nil {
+		r, err = e.Fire(context.Background(), r.ID, release.EventPlan, bob)
+	}
+	for f := 0; err == nil && f < 2; f++ {
+		err = fire(e, r.ID, f)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lastLen := func(tx *bbolt.Tx, b *bbolt.Bucket) (int, int) {
+		k, v := b.Cursor().Last()
+		return len(k), len(v)
+	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		check := func(what string, got, want int) {
+			t.Helper()
+			if diff := got - want; diff*50 > want || -diff*50 > want {
+				t.Errorf("%s: the store writes %d bytes, the reference %d", what, got, want)
+			}
+		}
+		check("release row", len(tx.Bucket([]byte("releases")).Get(r.ID[:])), rawRelease)
+		_, ev := lastLen(tx, tx.Bucket([]byte("history")).Bucket(r.ID[:]))
+		check("history entry", ev, rawEntry)
+		ok, ov := lastLen(tx, tx.Bucket([]byte("outbox")))
+		check("outbox key", ok, len(fmt.Appendf(nil, "%s/%d", r.ID, 4)))
+		check("outbox row", ov, rawOutbox)
+		dk, dv := lastLen(tx, tx.Bucket([]byte("outbox_due")))
+		check("due key", dk, 12+ok)
+		check("due value", dv, 5)
+		return nil
 	})
 }

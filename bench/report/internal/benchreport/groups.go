@@ -274,7 +274,7 @@ func DefaultGroups() []Group {
 				{Label: "long histories: one transition, 1 writer, NoSync, CPU time", Pattern: `^BenchmarkTransitionsHistory/entries=(\d+)$`, SizeName: "history entries", Unit: "cpu-ns/op",
 					MaxExponent: 0.2, TargetText: "flat in history length: growth exponent <= 0.2 (counting the history's keys on every append was linear)"},
 			},
-			Notes: "Same rows: read and put the 600-byte release, a 400-byte history entry in the release's nested bucket, a 1,000-byte outbox row and its due-index entry. " +
+			Notes: "Same rows, keys and data set: the references write the store's own rows under its own keys (a 551-byte release row, a 610-byte entry in the release's nested history bucket, the state key moved in the list index, a 1,281-byte outbox row under its 38-byte key and its 50-byte due key) into a pool of planned releases like the engine's, each writer taking a fresh one every 20 transitions. " +
 				"BenchmarkTransitionsHistory (the long-history variant) fires on releases whose histories already hold 100, 1,000 or 10,000 entries (each takes as many more), one writer without fsync so that the CPU cost per transition shows; cpu-ns/op is the process's CPU time per transition. " +
 				"The sub-benchmarks of one run alternate under -count, so load hits them alike. " +
 				"With real fsync the store commits concurrent writers together (group commit); with NoSync the engine's CPU work decides. " +
