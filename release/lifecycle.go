@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/looplab/fsm"
 	"github.com/releasekit/releasekit/change"
@@ -182,28 +183,40 @@ func Available(s State) []Event {
 	return out
 }
 
-// newMachine builds a fresh looplab/fsm machine in state s. A fresh machine per
-// transition keeps the machine's own state out of the picture: the store holds the
-// truth, and a cancelled context can never leave a shared machine stuck in transition.
+// newMachine builds a fresh looplab/fsm machine in state s.
 func newMachine(s State) *fsm.FSM {
 	return fsm.NewFSM(string(s), lifecycle, nil)
 }
 
-// step fires e on a fresh machine in state s and returns the destination. It checks
-// ctx before firing, as a cancelled context would otherwise leave the machine stuck.
+// machines holds idle machines for step. Building one costs a few kilobytes of maps
+// per transition; a machine taken from here is set to the release's state first, and
+// one goes back only when its Event returned with no transition pending (the machine
+// has no callbacks, so every Event ends one way or the other before it returns), so
+// the store stays the only truth about a release's state.
+var machines = sync.Pool{New: func() any { return newMachine(StateDraft) }}
+
+// step fires e on a machine in state s and returns the destination. It checks ctx
+// before firing, as a cancelled context would otherwise leave the machine stuck.
 func step(ctx context.Context, s State, e Event) (State, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	m := newMachine(s)
-	if err := m.Event(ctx, string(e)); err != nil {
-		var noTransition fsm.NoTransitionError
-		if errors.As(err, &noTransition) {
-			return s, nil
-		}
-		return "", err
+	m := machines.Get().(*fsm.FSM)
+	m.SetState(string(s))
+	err := m.Event(ctx, string(e))
+	var noTransition fsm.NoTransitionError
+	switch {
+	case err == nil:
+		to := State(m.Current())
+		machines.Put(m)
+		return to, nil
+	case errors.As(err, &noTransition):
+		machines.Put(m)
+		return s, nil
+	case errors.As(err, new(fsm.InvalidEventError)), errors.As(err, new(fsm.UnknownEventError)):
+		machines.Put(m)
 	}
-	return State(m.Current()), nil
+	return "", err
 }
 
 // Diagram returns the lifecycle as a Mermaid state diagram, drawn by looplab/fsm's
