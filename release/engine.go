@@ -460,8 +460,8 @@ func (e *Engine) fire(ctx context.Context, id ID, event Event, actor Actor, o *f
 		refused := &GuardError{ID: id, Event: event, Release: peopleName(cur), Refusals: refusals}
 		return Release{}, e.recordDecision(ctx, cur, p, refused)
 	}
-	// The machine fires on a fresh instance built from the stored state; step checks
-	// ctx first. It agrees with Next by construction (both read the same table).
+	// The machine fires in the stored state (step sets a pooled machine to it) and
+	// checks ctx first. It agrees with Next by construction (both read the same table).
 	if to, err = step(ctx, cur.State, event); err != nil {
 		return Release{}, err
 	}

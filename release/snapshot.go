@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/releasekit/releasekit/change"
@@ -154,15 +155,46 @@ type differ struct {
 }
 
 func (d *differ) field(name string, stored, history any) {
-	// Deeply equal values render alike; the JSON texts decide (and are needed for
-	// the error) only when they are not.
-	if reflect.DeepEqual(stored, history) {
+	// Deeply equal values render alike unless they hold floats (0 and -0 are equal
+	// but render apart); otherwise the JSON texts decide, and make the error.
+	if reflect.DeepEqual(stored, history) && !holdsFloat(reflect.TypeOf(stored)) {
 		return
 	}
 	if s, h := jsonText(stored), jsonText(history); s != h {
 		d.errs = append(d.errs, &MismatchError{ID: d.id, Field: name, Stored: s, History: h})
 	}
 }
+
+// holdsFloat reports whether a value of type t can hold a floating-point number.
+func holdsFloat(t reflect.Type) bool {
+	if t == nil {
+		return false
+	}
+	if v, ok := floatTypes.Load(t); ok {
+		return v.(bool)
+	}
+	floatTypes.Store(t, true) // a type that refers to itself: assume so while looking
+	found := false
+	switch t.Kind() {
+	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
+		found = true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		found = holdsFloat(t.Elem())
+	case reflect.Map:
+		found = holdsFloat(t.Key()) || holdsFloat(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if found = holdsFloat(t.Field(i).Type); found {
+				break
+			}
+		}
+	}
+	floatTypes.Store(t, found)
+	return found
+}
+
+// floatTypes caches holdsFloat.
+var floatTypes sync.Map
 
 // snapshot compares every field of r's snapshot with snap; nothing when snap is nil.
 func (d *differ) snapshot(r Release, snap *Snapshot) {

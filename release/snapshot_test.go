@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"slices"
@@ -319,5 +320,37 @@ func TestHistoryFromBeforeSnapshots(t *testing.T) {
 	var me *release.MismatchError
 	if err := release.VerifyRelease(cur, nh); !errors.As(err, &me) || me.Field != "environment" {
 		t.Fatalf("after the upgrade an edited environment is not named: %v", err)
+	}
+}
+
+// A risk score of -0 in the stored release against 0 in the history is a mismatch:
+// the two are equal numbers but not the same stored text.
+func TestVerifyAppendNegativeZeroScore(t *testing.T) {
+	r, h := everyField(t)
+	last := h[len(h)-1].Clone()
+	if last.Snapshot == nil || last.Snapshot.Risk == nil || r.Risk == nil {
+		t.Fatal("the release of this test has no risk in its last entry's snapshot")
+	}
+	risk := *last.Snapshot.Risk
+	risk.Score = 0
+	snap := *last.Snapshot
+	snap.Risk = &risk
+	last.Snapshot = &snap
+	var err error
+	if last.Hash, err = last.ComputeHash(); err != nil {
+		t.Fatal(err)
+	}
+	cur := r.Clone()
+	cur.Head = last.Hash
+	stored := *r.Risk
+	cur.Risk = &stored
+	cur.Risk.Score = 0
+	if err := release.VerifyAppend(cur, cur.Revision, last); err != nil {
+		t.Fatalf("score 0 against 0: %v", err)
+	}
+	cur.Risk.Score = math.Copysign(0, -1)
+	var me *release.MismatchError
+	if err := release.VerifyAppend(cur, cur.Revision, last); !errors.As(err, &me) || me.Field != "risk" {
+		t.Fatalf("score -0 against 0: %v, want a *MismatchError naming risk", err)
 	}
 }

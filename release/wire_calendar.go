@@ -40,7 +40,10 @@ type CalendarConfig struct {
 //   - unschedule and cancel free the slot after they commit.
 //   - start refuses outside the booked slot, inside a freeze or a lockdown, or when
 //     the deployment (from now, for its Duration) no longer fits before the next
-//     freeze, unless a rule's exception covers the change class; Override(reason) by
+//     freeze, unless a rule's exception covers the change class. A start inside its
+//     slot keeps to the slot: a booking that follows the slot, or the end of the
+//     window the slot was booked in, does not refuse it however late in the slot it
+//     comes (a freeze does). Override(reason) by
 //     an actor with an OverrideRoles role passes everything but a lockdown, and is
 //     recorded in the history.
 //
@@ -228,6 +231,20 @@ func (s *calendarStage) afterNeeds(ctx context.Context, r Release) (time.Time, e
 	return at, nil
 }
 
+// afterSlot reports whether c, found for a start inside slot, lies wholly after the
+// slot's end and is with a booking or a window: the run started inside the slot and
+// keeps to it, so it does not clash with the booking that follows the slot (what the
+// earliest-slot search books at capacity 1) nor run past the window the slot was
+// booked in, however many seconds after the slot opened it started. A freeze or a
+// lockdown after the slot's end still counts: the deployment must fit before it.
+func afterSlot(c calendar.Conflict, slot Slot) bool {
+	switch c.Kind {
+	case calendar.ConflictOverlap, calendar.ConflictCapacity, calendar.ConflictOutsideWindow:
+		return !c.Start.Before(slot.End)
+	}
+	return false
+}
+
 func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) error {
 	r := p.Release
 	if r.Slot == nil {
@@ -254,6 +271,9 @@ func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) 
 	}
 	lockdown := false
 	cs := v.Check(b)
+	if missed == nil {
+		cs = slices.DeleteFunc(cs, func(c calendar.Conflict) bool { return afterSlot(c, *r.Slot) })
+	}
 	for _, c := range cs {
 		lockdown = lockdown || c.Kind == calendar.ConflictLockdown
 		problems = append(problems, c.Reason)

@@ -335,3 +335,54 @@ func TestDORAFromHistory(t *testing.T) {
 }
 
 func riskWindow(from, to time.Time) risk.Window { return risk.Window{From: from, To: to} }
+
+// A start a few seconds into its slot is allowed when the next release is booked right
+// after it (capacity 1, back to back) and when the slot ends with the window: the run
+// keeps to the slot it booked. A freeze that begins when the slot ends still refuses
+// it (the deployment must fit before the next freeze), and so does a start after the
+// slot.
+func TestLateStartInAPackedCalendar(t *testing.T) {
+	cal, err := calendar.NewWithOptions([]calendar.Rule{{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
+		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 16, 0, 0),
+		RRule: "FREQ=WEEKLY;BYDAY=TU,TH", Scope: calendar.Scope{Environments: []string{"prod"}}}, {
+		Name: "audit freeze", Kind: calendar.Freeze, Zone: "Europe/Berlin", // Thursday 11:00-12:00
+		Start: calendar.Wall(2026, 3, 5, 11, 0, 0), End: calendar.Wall(2026, 3, 5, 12, 0, 0),
+		Scope: calendar.Scope{Environments: []string{"prod"}}}},
+		calendar.WithAlignment(15*time.Minute), calendar.WithCapacity("prod", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWired(t, nil, release.WithCalendar(release.CalendarConfig{Calendar: cal}))
+	ctx := context.Background()
+	approved := func(name string, opts ...release.FireOption) release.Release {
+		r := w.create(t, name, "2.0.0")
+		w.fire(t, r.ID, release.EventPlan)
+		w.fire(t, r.ID, release.EventSchedule, opts...)
+		return w.fire(t, r.ID, release.EventApprove)
+	}
+	startAt := func(r release.Release, at time.Time) error {
+		w.clock.Set(at)
+		_, err := w.eng.Fire(ctx, r.ID, release.EventStart, rui)
+		return err
+	}
+	tue := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
+	first, second := approved("checkout"), approved("payments")
+	if !first.Slot.End.Equal(second.Slot.Start) {
+		t.Fatalf("slots %v and %v are not back to back", first.Slot, second.Slot)
+	}
+	if err := startAt(first, first.Slot.Start.Add(3*time.Second)); err != nil {
+		t.Errorf("a start 3 s into its slot, the next slot booked after it: %v", err)
+	}
+	last := approved("search", release.At(tue.Add(14*time.Hour))) // 15:00-16:00 Berlin, the window's last hour
+	if err := startAt(last, last.Slot.Start.Add(3*time.Second)); err != nil {
+		t.Errorf("a start 3 s into a slot that ends with the window: %v", err)
+	}
+	frozen := approved("ledger", release.At(tue.Add(48*time.Hour+9*time.Hour))) // Thursday 10:00-11:00 Berlin
+	if err := startAt(frozen, frozen.Slot.Start.Add(3*time.Second)); !errors.Is(err, release.ErrGuardRefused) || !strings.Contains(err.Error(), "audit freeze") {
+		t.Errorf("a start whose run reaches the freeze that begins when its slot ends: %v, want a refusal naming the freeze", err)
+	}
+	var se *release.SlotError
+	if err := startAt(second, second.Slot.End.Add(time.Minute)); !errors.As(err, &se) {
+		t.Errorf("a start after the slot: %v, want a *release.SlotError", err)
+	}
+}

@@ -209,23 +209,26 @@ func benchHistory(b *testing.B, entries int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transitions/s")
 }
 
-// The references' rows and keys are the store's own, byte for byte in length (a
-// release row of 551 bytes under its 16-byte ID, history entries of 482 to 610 bytes
-// under 8-byte sequence keys in the release's nested bucket, outbox rows of 1,208 and
-// 1,281 bytes under 38-byte keys, 50-byte due-index keys, 25- to 30-byte list-index
-// keys; all measured on a file the store wrote), and so is the data set: the same
-// pool of planned releases, each written as create and plan leave it (two entries,
-// one outbox row, five index keys), taken by the writers perRelease transitions
-// at a time. A transition reads and puts the release row, puts the next entry, moves
-// the state key (delete the old, put the new), and puts an outbox row and its due key.
+// The references' rows and keys are the store's own, byte for byte in length (all
+// measured on a file the store wrote; TestRawReferenceMatchesStore keeps them so), and
+// so is the data set: the same pool of planned releases, each written as create and
+// plan leave it (two entries, one outbox row and its due key, five list-index keys),
+// taken by the writers perRelease transitions at a time. A transition reads and puts
+// the release row, puts the next entry, moves the state key (delete the old, put the
+// new), and puts an outbox row and its due key.
 const (
-	rawRelease = 551
-	rawEntry   = 610
-	rawOutbox  = 1281
+	rawPlannedRelease = 509  // a release row after create and plan
+	rawCreateEntry    = 482  // entry 1
+	rawPlanEntry      = 579  // entry 2
+	rawPlanOutbox     = 1208 // the plan entry's outbox row
+	rawRelease        = 551  // a release row after schedule or unschedule
+	rawEntry          = 610  // their entries
+	rawOutbox         = 1281 // and outbox rows
+	rawDueValue       = 5    // a due key's value (an empty lease and its checksum)
 )
 
 // rawIndexPrefixes are the store's list-index key prefixes for a release made by
-// spec: component, environment, name, state, creation time.
+// spec("svc-0"): component, environment, name, state, creation time.
 var rawIndexPrefixes = [][]byte{
 	[]byte("c\x00\x00\x00\tsvc-0-api"), []byte("e\x00\x00\x00\x04prod"), []byte("n\x00\x00\x00\x05svc-0"),
 	rawStatePrefix(false), []byte("t\x80\x00\x00\x00k\x17S\xb0\x14\x90\xfb\xf0"),
@@ -240,6 +243,17 @@ func rawStatePrefix(scheduled bool) []byte {
 	return append(binary.BigEndian.AppendUint32([]byte{'s'}, uint32(len(st))), st...)
 }
 
+// rawOutboxKey is the store's outbox key of entry seq of release id.
+func rawOutboxKey(id []byte, seq int) []byte {
+	return fmt.Appendf(nil, "%s/%d", release.ID(id), seq)
+}
+
+// rawDueKey is the store's due key for an outbox key: a 12-byte time (here the
+// count t, increasing as the engine's clock) and the outbox key.
+func rawDueKey(t uint64, outboxKey []byte) []byte {
+	return append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, t), 0), outboxKey...)
+}
+
 func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 	db, err := bbolt.Open(filepath.Join(b.TempDir(), "raw.db"), 0o600, &bbolt.Options{NoSync: noSync, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
@@ -248,14 +262,9 @@ func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 	defer db.Close()
 	db.MaxBatchSize = writers
 	db.MaxBatchDelay = time.Millisecond
-	rel, entry, row, due := bytes.Repeat([]byte("r"), rawRelease), bytes.Repeat([]byte("e"), rawEntry), bytes.Repeat([]byte("o"), rawOutbox), make([]byte, 5)
-	var clock atomic.Uint64 // the due keys' times: increasing, as the engine's clock
-	dueKey := func(okey []byte) []byte {
-		return append(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, clock.Add(1)), 0), okey...)
-	}
-	outboxKey := func(id []byte, seq int) []byte {
-		return fmt.Appendf(nil, "%s/%d", release.ID(id), seq)
-	}
+	rel, entry, row, due := bytes.Repeat([]byte("r"), rawRelease), bytes.Repeat([]byte("e"), rawEntry), bytes.Repeat([]byte("o"), rawOutbox), make([]byte, rawDueValue)
+	var clock atomic.Uint64 // the due keys' times
+	dueKey := func(okey []byte) []byte { return rawDueKey(clock.Add(1), okey) }
 	// The pool: IDs increasing as UUIDv7s made in one run are, each release planned.
 	n := b.N/perRelease + 2*writers
 	ids := make([][]byte, n)
@@ -268,20 +277,20 @@ func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 		for i := range ids {
 			id := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 0x01a2531ee8d97000+uint64(i)), 0x8d650e2e479f55b2)
 			ids[i] = id
-			if err := tx.Bucket([]byte("releases")).Put(id, rel); err != nil {
+			if err := tx.Bucket([]byte("releases")).Put(id, rel[:rawPlannedRelease]); err != nil {
 				return err
 			}
 			hb, err := tx.Bucket([]byte("history")).CreateBucket(id)
 			if err != nil {
 				return err
 			}
-			for seq, size := range []int{482, 579} {
+			for seq, size := range []int{rawCreateEntry, rawPlanEntry} {
 				if err := hb.Put(seqKeyBench(int64(seq+1)), entry[:size]); err != nil {
 					return err
 				}
 			}
-			ok := outboxKey(id, 2)
-			if err := tx.Bucket([]byte("outbox")).Put(ok, row[:1208]); err != nil {
+			ok := rawOutboxKey(id, 2)
+			if err := tx.Bucket([]byte("outbox")).Put(ok, row[:rawPlanOutbox]); err != nil {
 				return err
 			}
 			if err := tx.Bucket([]byte("outbox_due")).Put(dueKey(ok), due); err != nil {
@@ -316,7 +325,7 @@ func benchRaw(b *testing.B, writers int, noSync, batch bool) {
 		f := fired[w] % perRelease
 		fired[w]++
 		id, seq := cur[w], f+3 // create and plan are entries 1 and 2
-		ok := outboxKey(id, seq)
+		ok := rawOutboxKey(id, seq)
 		dk := dueKey(ok)
 		from, to := append(rawStatePrefix(f%2 == 1), id...), append(rawStatePrefix(f%2 == 0), id...)
 		return commit(func(tx *bbolt.Tx) error { // Batch may run it twice: the puts are idempotent
@@ -409,11 +418,12 @@ func BenchmarkListIndexed(b *testing.B) {
 	})
 }
 
-// The references' row sizes are the store's: a release planned, scheduled and
-// unscheduled by the engine, as the benchmark's writers do, leaves rows and keys of
-// the lengths benchRaw writes (within 2%: a time's JSON drops trailing zeros of
-// its nanoseconds).
+// The references' rows and keys are the store's: two releases made as the benchmark
+// makes them, one planned (as in the pool) and one then scheduled and unscheduled (as
+// the writers leave it), hold rows of the lengths benchRaw writes (within 2%: a time's
+// JSON drops trailing zeros of its nanoseconds) and keys of the shapes it writes.
 func TestRawReferenceMatchesStore(t *testing.T) {
+	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sizes.db")
 	s, err := bolt.Open(path, bolt.WithNoSync(true))
 	if err != nil {
@@ -423,15 +433,19 @@ func TestRawReferenceMatchesStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := e.Create(context.Background(), spec("svc-0"))
-	if err == nil {
-		r, err = e.Fire(context.Background(), r.ID, release.EventPlan, bob)
-	}
-	for f := 0; err == nil && f < 2; f++ {
-		err = fire(e, r.ID, f)
-	}
-	if err != nil {
-		t.Fatal(err)
+	var ids [2]release.ID
+	for i := range ids {
+		r, err := e.Create(ctx, spec("svc-0"))
+		if err == nil {
+			r, err = e.Fire(ctx, r.ID, release.EventPlan, bob)
+		}
+		for f := 0; err == nil && i == 1 && f < 2; f++ {
+			err = fire(e, r.ID, f)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = r.ID
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -441,26 +455,70 @@ func TestRawReferenceMatchesStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	lastLen := func(tx *bbolt.Tx, b *bbolt.Bucket) (int, int) {
-		k, v := b.Cursor().Last()
-		return len(k), len(v)
+	size := func(what string, got, want int) {
+		t.Helper()
+		if diff := got - want; diff*50 > want || -diff*50 > want {
+			t.Errorf("%s: the store writes %d bytes, the reference %d", what, got, want)
+		}
+	}
+	same := func(what string, got, want []byte) {
+		t.Helper()
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: the store's key is %q, the reference's %q", what, got, want)
+		}
 	}
 	_ = db.View(func(tx *bbolt.Tx) error {
-		check := func(what string, got, want int) {
-			t.Helper()
-			if diff := got - want; diff*50 > want || -diff*50 > want {
-				t.Errorf("%s: the store writes %d bytes, the reference %d", what, got, want)
+		for i, id := range ids {
+			rels, hist := tx.Bucket([]byte("releases")), tx.Bucket([]byte("history")).Bucket(id[:])
+			outbox, due := tx.Bucket([]byte("outbox")), tx.Bucket([]byte("outbox_due"))
+			last := 2
+			if i == 0 {
+				size("planned release row", len(rels.Get(id[:])), rawPlannedRelease)
+				size("create entry", len(hist.Get(seqKeyBench(1))), rawCreateEntry)
+				size("plan entry", len(hist.Get(seqKeyBench(2))), rawPlanEntry)
+				size("plan outbox row", len(outbox.Get(rawOutboxKey(id[:], 2))), rawPlanOutbox)
+			} else {
+				last = 4
+				size("release row", len(rels.Get(id[:])), rawRelease)
+				size("entry", len(hist.Get(seqKeyBench(4))), rawEntry)
+				size("outbox row", len(outbox.Get(rawOutboxKey(id[:], 4))), rawOutbox)
+			}
+			// The due key of the release's last outbox row, found by its outbox key.
+			ok := rawOutboxKey(id[:], last)
+			var found bool
+			_ = due.ForEach(func(k, v []byte) error {
+				if bytes.HasSuffix(k, ok) {
+					found = true
+					size("due key", len(k), len(rawDueKey(0, ok)))
+					size("due value", len(v), rawDueValue)
+				}
+				return nil
+			})
+			if !found {
+				t.Errorf("release %d: no due key ends with the outbox key %q", i, ok)
+			}
+			// The list-index keys: component, environment, name and state (planned
+			// again after schedule and unschedule) byte for byte, the creation time by
+			// length.
+			var keys [][]byte
+			_ = tx.Bucket([]byte("releases_index")).ForEach(func(k, _ []byte) error {
+				if bytes.HasSuffix(k, id[:]) {
+					keys = append(keys, bytes.Clone(k))
+				}
+				return nil
+			})
+			if len(keys) != len(rawIndexPrefixes) {
+				t.Fatalf("release %d has %d index keys, the reference %d", i, len(keys), len(rawIndexPrefixes))
+			}
+			for j, p := range rawIndexPrefixes {
+				want := append(bytes.Clone(p), id[:]...)
+				if p[0] == 't' {
+					size("creation-time key", len(keys[j]), len(want))
+				} else {
+					same("index key", keys[j], want)
+				}
 			}
 		}
-		check("release row", len(tx.Bucket([]byte("releases")).Get(r.ID[:])), rawRelease)
-		_, ev := lastLen(tx, tx.Bucket([]byte("history")).Bucket(r.ID[:]))
-		check("history entry", ev, rawEntry)
-		ok, ov := lastLen(tx, tx.Bucket([]byte("outbox")))
-		check("outbox key", ok, len(fmt.Appendf(nil, "%s/%d", r.ID, 4)))
-		check("outbox row", ov, rawOutbox)
-		dk, dv := lastLen(tx, tx.Bucket([]byte("outbox_due")))
-		check("due key", dk, 12+ok)
-		check("due value", dv, 5)
 		return nil
 	})
 }
