@@ -40,10 +40,10 @@ type CalendarConfig struct {
 //   - unschedule and cancel free the slot after they commit.
 //   - start refuses outside the booked slot, inside a freeze or a lockdown, or when
 //     the deployment (from now, for its Duration) no longer fits before the next
-//     freeze, unless a rule's exception covers the change class. A start inside its
-//     slot keeps to the slot: a booking that follows the slot, or the end of the
-//     window the slot was booked in, does not refuse it however late in the slot it
-//     comes (a freeze does). Override(reason) by
+//     freeze, unless a rule's exception covers the change class. A start at most
+//     five minutes after its slot opened may run past the slot's end by as much: a
+//     booking that follows the slot, or the end of the window the slot was booked in,
+//     does not refuse it (a freeze or a lockdown does). Override(reason) by
 //     an actor with an OverrideRoles role passes everything but a lockdown, and is
 //     recorded in the history.
 //
@@ -231,12 +231,17 @@ func (s *calendarStage) afterNeeds(ctx context.Context, r Release) (time.Time, e
 	return at, nil
 }
 
-// afterSlot reports whether c, found for a start inside slot, lies wholly after the
-// slot's end and is with a booking or a window: the run started inside the slot and
-// keeps to it, so it does not clash with the booking that follows the slot (what the
-// earliest-slot search books at capacity 1) nor run past the window the slot was
-// booked in, however many seconds after the slot opened it started. A freeze or a
-// lockdown after the slot's end still counts: the deployment must fit before it.
+// lateStartGrace is how long after its slot opened a start may come and still run
+// past the slot's end (by as much) into the booking that follows the slot or past
+// the window's end.
+const lateStartGrace = 5 * time.Minute
+
+// afterSlot reports whether c, found for a start within lateStartGrace of its slot's
+// opening, lies wholly after the slot's end and is with a booking or a window: the
+// start does not clash with the booking that follows the slot (what the earliest-slot
+// search books back to back) nor with the end of the window the slot was booked in,
+// because a bot never starts at the slot's first instant. A freeze or a lockdown
+// after the slot's end still counts: the deployment must fit before it.
 func afterSlot(c calendar.Conflict, slot Slot) bool {
 	switch c.Kind {
 	case calendar.ConflictOverlap, calendar.ConflictCapacity, calendar.ConflictOutsideWindow:
@@ -271,7 +276,7 @@ func (s *calendarStage) start(ctx context.Context, p *Proposal, o *fireOptions) 
 	}
 	lockdown := false
 	cs := v.Check(b)
-	if missed == nil {
+	if missed == nil && p.Now.Sub(r.Slot.Start) <= lateStartGrace {
 		cs = slices.DeleteFunc(cs, func(c calendar.Conflict) bool { return afterSlot(c, *r.Slot) })
 	}
 	for _, c := range cs {

@@ -337,10 +337,11 @@ func TestDORAFromHistory(t *testing.T) {
 func riskWindow(from, to time.Time) risk.Window { return risk.Window{From: from, To: to} }
 
 // A start a few seconds into its slot is allowed when the next release is booked right
-// after it (capacity 1, back to back) and when the slot ends with the window: the run
-// keeps to the slot it booked. A freeze that begins when the slot ends still refuses
-// it (the deployment must fit before the next freeze), and so does a start after the
-// slot.
+// after it (capacity 1, back to back) and when the slot ends with the window. It is
+// refused when it comes more than five minutes after the slot opened (its run would
+// overlap the next one by as much), when a booking clashes inside the slot, when a
+// freeze begins as the slot ends (the deployment must fit before the next freeze), and
+// after the slot.
 func TestLateStartInAPackedCalendar(t *testing.T) {
 	cal, err := calendar.NewWithOptions([]calendar.Rule{{Name: "release train", Kind: calendar.Window, Zone: "Europe/Berlin",
 		Start: calendar.Wall(2026, 3, 3, 10, 0, 0), End: calendar.Wall(2026, 3, 3, 16, 0, 0),
@@ -372,6 +373,22 @@ func TestLateStartInAPackedCalendar(t *testing.T) {
 	}
 	if err := startAt(first, first.Slot.Start.Add(3*time.Second)); err != nil {
 		t.Errorf("a start 3 s into its slot, the next slot booked after it: %v", err)
+	}
+	// Six minutes late, the run would overlap the next slot by six minutes.
+	third, fourth := approved("orders"), approved("billing")
+	if !third.Slot.End.Equal(fourth.Slot.Start) {
+		t.Fatalf("slots %v and %v are not back to back", third.Slot, fourth.Slot)
+	}
+	if err := startAt(third, third.Slot.Start.Add(6*time.Minute)); !errors.Is(err, release.ErrGuardRefused) || !strings.Contains(err.Error(), "full") {
+		t.Errorf("a start 6 min into its slot, the next slot booked after it: %v, want a refusal saying prod is full", err)
+	}
+	// A booking that clashes inside the slot refuses even a start on time.
+	if err := w.store.Book(ctx, calendar.Booking{ID: "hotfix", Environment: "prod", Services: []string{"ledger"},
+		Start: fourth.Slot.Start.Add(30 * time.Minute), End: fourth.Slot.End.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := startAt(fourth, fourth.Slot.Start.Add(3*time.Second)); !errors.Is(err, release.ErrGuardRefused) || !strings.Contains(err.Error(), "hotfix") {
+		t.Errorf("a start 3 s into its slot, another booking running from the slot's middle: %v, want a refusal naming it", err)
 	}
 	last := approved("search", release.At(tue.Add(14*time.Hour))) // 15:00-16:00 Berlin, the window's last hour
 	if err := startAt(last, last.Slot.Start.Add(3*time.Second)); err != nil {
