@@ -71,7 +71,7 @@ func (s *knownSet) put(k *known) {
 
 // written returns what the store will know of a release once a write that stores
 // the row value row (payload rv) and, as its last history entry, the value entry
-// (last: that entry as a read returns it, from encodeEntry) commits. It decodes rv
+// (last: that entry as a read returns it, from entrycodec.Encode) commits. It decodes rv
 // once, as a read would, so a later read or append that finds these bytes gets what
 // decoding them gives; a row that would not read back is release.ErrInvalid (the
 // write must then store nothing: a store never holds a row it cannot return). The

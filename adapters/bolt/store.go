@@ -8,6 +8,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/releasekit/releasekit/adapters/internal/entrycodec"
 	"github.com/releasekit/releasekit/adapters/internal/listplan"
 	"github.com/releasekit/releasekit/release"
 )
@@ -37,7 +38,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	ev, decoded, err := encodeEntry(first)
+	ev, decoded, err := entrycodec.Encode("bolt", first)
 	if err != nil {
 		return err
 	}
@@ -83,20 +84,6 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 		s.known.put(known)
 	}
 	return err
-}
-
-// encodeEntry encodes e and checks that it reads back (release.DecodeEntry): a store
-// must never hold an entry it cannot return. It returns what a read will return.
-func encodeEntry(e release.AuditEntry) ([]byte, release.AuditEntry, error) {
-	b, err := release.EncodeEntry(e)
-	if err != nil {
-		return nil, release.AuditEntry{}, fmt.Errorf("%w: bolt: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	back, err := release.DecodeEntry(b)
-	if err != nil {
-		return nil, release.AuditEntry{}, fmt.Errorf("%w: bolt: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	return b, back, nil
 }
 
 // Get implements [release.Store]: one read transaction. A row that is byte for byte
@@ -195,7 +182,7 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 	if err != nil {
 		return err
 	}
-	ev, decoded, evErr := encodeEntry(e)
+	ev, decoded, evErr := entrycodec.Encode("bolt", e)
 	var ov []byte
 	if evErr == nil {
 		if ov, err = encodeOutboxRow(rv, ev, e.Time); err != nil {

@@ -19,10 +19,10 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 
+	"github.com/releasekit/releasekit/adapters/internal/entrycodec"
 	"github.com/releasekit/releasekit/adapters/internal/listplan"
 	"github.com/releasekit/releasekit/calendar"
 	"github.com/releasekit/releasekit/release"
@@ -70,18 +70,13 @@ func newRecord(r release.Release, hist []packedEntry) *record {
 	return rec
 }
 
-// readBack is e as it reads back from its stored form, packed. An entry that does not
-// encode (a Data or annotation that is not JSON), or whose encoding would not read
-// back as an entry with the same hash (an empty, non-nil Annotations map, say), is
-// refused with [release.ErrInvalid] before anything is stored, as bolt refuses it.
+// readBack is e as it reads back from its stored form, packed; an entry a store could
+// not return is refused with [release.ErrInvalid] before anything is stored, as bolt
+// refuses it (see [entrycodec.Encode]).
 func readBack(e release.AuditEntry) (packedEntry, error) {
-	b, err := release.EncodeEntry(e)
+	_, back, err := entrycodec.Encode("memory", e)
 	if err != nil {
-		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	back, err := release.DecodeEntry(b)
-	if err != nil {
-		return packedEntry{}, fmt.Errorf("%w: memory: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
+		return packedEntry{}, err
 	}
 	return packEntry(back), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/releasekit/releasekit/adapters/internal/entrycodec"
 	"github.com/releasekit/releasekit/release"
 )
 
@@ -49,22 +50,6 @@ func encodeRelease(r release.Release) (doc, labels []byte, err error) {
 		}
 	}
 	return doc, labels, nil
-}
-
-// encodeEntry is the stored form of e, checked to read back ([release.DecodeEntry]):
-// an entry that would not (its hash not the content's, text that changes in
-// encoding) is refused with [release.ErrInvalid] before anything is written; stored,
-// it would make the release's history unreadable. Whether e is a valid next entry is
-// the statement's to check, after the revision.
-func encodeEntry(e release.AuditEntry) ([]byte, error) {
-	b, err := release.EncodeEntry(e)
-	if err != nil {
-		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	if _, err := release.DecodeEntry(b); err != nil {
-		return nil, fmt.Errorf("%w: postgres: history entry %d of release %s would not read back: %v", release.ErrInvalid, e.Sequence, e.ReleaseID, err)
-	}
-	return b, nil
 }
 
 // movedFrom reports whether why (from whyNotAppended) says the release is at another
@@ -112,7 +97,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if err != nil {
 		return err
 	}
-	entry, err := encodeEntry(first)
+	entry, _, err := entrycodec.Encode("postgres", first)
 	if err != nil {
 		return err
 	}
@@ -293,10 +278,11 @@ func (s *Store) update(ctx context.Context, expected int64, r release.Release, e
 	if err != nil {
 		return err
 	}
-	entry, err := encodeEntry(e)
+	entry, _, err := entrycodec.Encode("postgres", e)
 	if err != nil {
-		// A missing release or a stale revision is the answer before the entry's
-		// validity, as the statement would give it: one read, on this path only.
+		// An entry no read could return is refused (ErrInvalid), but a missing
+		// release or a stale revision is the answer before the entry's validity,
+		// as the statement would give it: one read, on this path only.
 		why := s.whyNotAppended(ctx, r.ID, expected)
 		if errors.Is(why, release.ErrNotFound) || movedFrom(why, expected) {
 			return why
