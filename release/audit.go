@@ -52,40 +52,13 @@ type AuditEntry struct {
 // CurrentHashVersion is the hash version of the entries the engine writes.
 const CurrentHashVersion = 3
 
-// canonical is the hashed form of an entry of hash version 1: a fixed field order,
-// times as UTC RFC 3339 text, compact JSON payloads, sorted annotation keys
-// (encoding/json sorts map keys) and no Hash. Version 2 ([canonicalV2]) appends the
-// snapshot.
-type canonical struct {
-	V           int                        `json:"v"`
-	ReleaseID   string                     `json:"release_id"`
-	Sequence    int64                      `json:"sequence"`
-	Event       Event                      `json:"event"`
-	From        State                      `json:"from"`
-	To          State                      `json:"to"`
-	ActorID     string                     `json:"actor_id"`
-	ActorKind   ActorKind                  `json:"actor_kind"`
-	ActorRoles  []string                   `json:"actor_roles"`
-	Reason      string                     `json:"reason"`
-	Time        string                     `json:"time"`
-	Data        json.RawMessage            `json:"data"`
-	Annotations map[string]json.RawMessage `json:"annotations"`
-	PrevHash    string                     `json:"prev_hash"`
-}
-
-// canonicalV2 is the hashed form of hash version 2: version 1's fields (with "v":2)
-// followed by the snapshot, normalised (UTC times, no empty lists).
-type canonicalV2 struct {
-	canonical
-	Snapshot *Snapshot `json:"snapshot"`
-}
-
-// canonicalV3 is the hashed form of hash version 3: version 2's fields (with "v":3)
-// followed by the evidence, normalised (UTC times), null on entries without.
-type canonicalV3 struct {
-	canonicalV2
-	Evidence *Evidence `json:"evidence"`
-}
+// The hashed form of an entry of hash version 1 is a JSON object with a fixed field
+// order: v (1), release_id, sequence, event, from, to, actor_id, actor_kind,
+// actor_roles ([] for none), reason, time (UTC RFC 3339 text), data (compact, null
+// for none), annotations (sorted keys) and prev_hash; no Hash. Version 2 (v: 2)
+// appends the snapshot, normalised (UTC times, no empty lists); version 3 (v: 3)
+// appends the evidence, normalised, null on entries without. It is what
+// encoding/json gives for those fields ([canonBuf] writes it without reflection).
 
 // ComputeHash returns the hash the entry should carry: hex SHA-256 over its canonical
 // encoding (every field but Hash) in the entry's hash version.
@@ -100,34 +73,18 @@ func (e AuditEntry) ComputeHash() (string, error) {
 	case e.HashVersion < 2 && e.Snapshot != nil:
 		return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("hash version %d cannot carry a snapshot", e.HashVersion)}
 	}
-	c := canonical{
-		V: 1, ReleaseID: e.ReleaseID.String(), Sequence: e.Sequence, Event: e.Event,
-		From: e.From, To: e.To, ActorID: e.Actor.ID, ActorKind: e.Actor.Kind,
-		ActorRoles: e.Actor.Roles, Reason: e.Reason,
-		Time: e.Time.UTC().Format(time.RFC3339Nano), Data: nullIfEmpty(e.Data),
-		Annotations: e.Annotations, PrevHash: e.PrevHash,
-	}
-	if c.ActorRoles == nil {
-		c.ActorRoles = []string{}
-	}
-	for k, v := range c.Annotations {
+	for k, v := range e.Annotations {
 		if len(v) == 0 {
 			return "", &CorruptError{What: "audit entry", Reason: fmt.Sprintf("annotation %q is empty", k)}
 		}
 	}
-	var v any = c
-	switch e.HashVersion {
-	case 2:
-		c.V = 2
-		v = canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}
-	case 3:
-		c.V = 3
-		v = canonicalV3{canonicalV2: canonicalV2{canonical: c, Snapshot: e.Snapshot.normalized()}, Evidence: e.Evidence.normalized()}
+	c := canonPool.Get().(*canonBuf)
+	defer c.release()
+	c.canonical(&e, max(e.HashVersion, 1))
+	if c.err != nil {
+		return "", &CorruptError{What: "audit entry", Reason: "payload is not valid JSON: " + c.err.Error()}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", &CorruptError{What: "audit entry", Reason: "payload is not valid JSON: " + err.Error()}
-	}
+	b := c.b
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:]), nil
 }
@@ -167,10 +124,13 @@ func EncodeEntry(e AuditEntry) ([]byte, error) {
 	if e.Annotations != nil && len(e.Annotations) == 0 {
 		return nil, fmt.Errorf("%w: audit entry %d of release %s: an empty, non-nil Annotations map is hashed but not stored; use nil", ErrInvalid, e.Sequence, e.ReleaseID)
 	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, &CorruptError{What: "audit entry", Reason: err.Error()}
+	c := canonPool.Get().(*canonBuf)
+	defer c.release()
+	c.entry(&e)
+	if c.err != nil {
+		return nil, &CorruptError{What: "audit entry", Reason: c.err.Error()}
 	}
+	b := bytes.Clone(c.b)
 	if hasNUL(b) {
 		return nil, fmt.Errorf("%w: audit entry %d of release %s: its text holds the character U+0000, which PostgreSQL cannot store; remove it from the entry's text (reason, data, annotations, actor, release fields)", ErrInvalid, e.Sequence, e.ReleaseID)
 	}
@@ -201,6 +161,22 @@ func hasNUL(b []byte) bool {
 // states, a positive sequence, a hash that matches the content. Anything else is a
 // *CorruptError (ErrCorrupt).
 func DecodeEntry(b []byte) (AuditEntry, error) {
+	e, ok := decodeEntryFast(b)
+	if !ok {
+		var err error
+		if e, err = decodeEntryJSON(b); err != nil {
+			return AuditEntry{}, err
+		}
+	}
+	if err := e.check(); err != nil {
+		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: err.Error()}
+	}
+	return e, nil
+}
+
+// decodeEntryJSON is DecodeEntry's parse with encoding/json: what decodeEntryFast
+// gives up on.
+func decodeEntryJSON(b []byte) (AuditEntry, error) {
 	var e AuditEntry
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -209,9 +185,6 @@ func DecodeEntry(b []byte) (AuditEntry, error) {
 	}
 	if dec.More() {
 		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: "trailing data after the entry"}
-	}
-	if err := e.check(); err != nil {
-		return AuditEntry{}, &CorruptError{What: "audit entry", Reason: err.Error()}
 	}
 	return e, nil
 }

@@ -52,14 +52,18 @@ func (r Release) Snapshot() *Snapshot { return snapshotOf(r) }
 
 // snapshotOf is r's snapshot; see [Release.Snapshot].
 func snapshotOf(r Release) *Snapshot {
-	r = r.Clone()
-	s := &Snapshot{
+	s := sharedSnapshot(r.Clone())
+	return s.normalized()
+}
+
+// sharedSnapshot is r's snapshot fields, not normalised, sharing r's lists and maps.
+func sharedSnapshot(r Release) Snapshot {
+	return Snapshot{
 		Name: r.Name, Version: r.Version, Components: r.Components, Environment: r.Environment,
 		Class: r.Class, Author: r.Author, Labels: r.Labels, Team: r.Team, Duration: r.Duration,
 		Needs: r.Needs, Slot: r.Slot, Risk: r.Risk, Rollback: r.Rollback, Review: r.Review,
 		Scope: r.Scope, Predecessor: r.Predecessor, CommittedAt: r.CommittedAt,
 	}
-	return s.normalized()
 }
 
 // normalized returns a copy of s with UTC times and nil for empty lists and maps.
@@ -199,6 +203,13 @@ var floatTypes sync.Map
 // snapshot compares every field of r's snapshot with snap; nothing when snap is nil.
 func (d *differ) snapshot(r Release, snap *Snapshot) {
 	if snap == nil {
+		return
+	}
+	// The snapshot's encoding is its fields' encodings in turn (an omitted field is
+	// empty on both sides), so equal encodings mean that every field matches; the
+	// fields are compared one by one only to say which differ.
+	shared := sharedSnapshot(r)
+	if sameSnapshot(&shared, snap) {
 		return
 	}
 	got, want := reflect.ValueOf(*snapshotOf(r)), reflect.ValueOf(*snap.normalized())

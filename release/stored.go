@@ -16,6 +16,22 @@ import (
 // else is a *CorruptError (ErrCorrupt) listing every problem. Stores that keep
 // releases as bytes decode them with it, so that every store refuses the same rows.
 func DecodeRelease(b []byte) (Release, error) {
+	r, ok := decodeReleaseFast(b)
+	if !ok {
+		var err error
+		if r, err = decodeReleaseJSON(b); err != nil {
+			return Release{}, err
+		}
+	}
+	if p := storedProblems(r); len(p) > 0 {
+		return Release{}, &CorruptError{What: "release " + r.ID.String(), Reason: strings.Join(p, "; ")}
+	}
+	return r, nil
+}
+
+// decodeReleaseJSON is DecodeRelease's parse with encoding/json: what
+// decodeReleaseFast gives up on.
+func decodeReleaseJSON(b []byte) (Release, error) {
 	var r Release
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&r); err != nil {
@@ -23,9 +39,6 @@ func DecodeRelease(b []byte) (Release, error) {
 	}
 	if dec.More() {
 		return Release{}, &CorruptError{What: "release", Reason: "trailing data after the release"}
-	}
-	if p := storedProblems(r); len(p) > 0 {
-		return Release{}, &CorruptError{What: "release " + r.ID.String(), Reason: strings.Join(p, "; ")}
 	}
 	return r, nil
 }
