@@ -79,7 +79,7 @@ func (e AuditEntry) ComputeHash() (string, error) {
 		}
 	}
 	c := canonPool.Get().(*canonBuf)
-	defer c.release()
+	defer c.free()
 	c.canonical(&e, max(e.HashVersion, 1))
 	if c.err != nil {
 		return "", &CorruptError{What: "audit entry", Reason: "payload is not valid JSON: " + c.err.Error()}
@@ -125,7 +125,7 @@ func EncodeEntry(e AuditEntry) ([]byte, error) {
 		return nil, fmt.Errorf("%w: audit entry %d of release %s: an empty, non-nil Annotations map is hashed but not stored; use nil", ErrInvalid, e.Sequence, e.ReleaseID)
 	}
 	c := canonPool.Get().(*canonBuf)
-	defer c.release()
+	defer c.free()
 	c.entry(&e)
 	if c.err != nil {
 		return nil, &CorruptError{What: "audit entry", Reason: c.err.Error()}

@@ -228,17 +228,67 @@ func (c *canonBuf) rawMap(m map[string]json.RawMessage) {
 // snapshot appends s as encoding/json does, normalised first when norm is set (see
 // [Snapshot.normalized]).
 func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
-	utc := func(t time.Time) time.Time {
-		if norm {
-			return t.UTC()
-		}
-		return t
-	}
 	if s == nil {
 		c.b = append(c.b, "null"...)
 		return
 	}
-	c.b = append(c.b, `{"name":`...)
+	c.b = append(c.b, '{')
+	c.described(s)
+	c.planned(s, norm)
+	if s.Scope != 0 {
+		c.b = append(c.b, `,"scope":`...)
+		c.int(s.Scope)
+	}
+	c.lineage(s, norm)
+	c.b = append(c.b, '}')
+}
+
+// release appends r's stored form: what encoding/json gives for a Release.
+func (c *canonBuf) release(r *Release) {
+	s := sharedSnapshot(*r)
+	c.b = append(c.b, `{"id":"`...)
+	c.b = append(c.b, r.ID.String()...)
+	c.b = append(c.b, `",`...)
+	c.described(&s)
+	c.b = append(c.b, `,"state":`...)
+	c.str(string(r.State))
+	c.b = append(c.b, `,"revision":`...)
+	c.int(r.Revision)
+	if r.Scope != 0 {
+		c.b = append(c.b, `,"scope":`...)
+		c.int(r.Scope)
+	}
+	c.b = append(c.b, `,"head":`...)
+	c.str(r.Head)
+	c.b = append(c.b, `,"created_at":`...)
+	c.time(r.CreatedAt)
+	c.b = append(c.b, `,"updated_at":`...)
+	c.time(r.UpdatedAt)
+	if len(r.Reached) > 0 {
+		keys := make([]State, 0, len(r.Reached))
+		for k := range r.Reached {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		c.b = append(c.b, `,"reached":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				c.b = append(c.b, ',')
+			}
+			c.key(string(k))
+			c.time(r.Reached[k])
+		}
+		c.b = append(c.b, '}')
+	}
+	c.planned(&s, false)
+	c.lineage(&s, false)
+	c.b = append(c.b, '}')
+}
+
+// described appends the fields that describe a release, from name to labels, as a
+// Snapshot and a Release both begin (without the opening brace).
+func (c *canonBuf) described(s *Snapshot) {
+	c.b = append(c.b, `"name":`...)
 	c.str(s.Name)
 	c.b = append(c.b, `,"version":`...)
 	c.str(s.Version)
@@ -282,6 +332,10 @@ func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
 		}
 		c.b = append(c.b, '}')
 	}
+}
+
+// planned appends the fields from team to review (times in UTC when norm is set).
+func (c *canonBuf) planned(s *Snapshot, norm bool) {
 	if s.Team != "" {
 		c.b = append(c.b, `,"team":`...)
 		c.str(s.Team)
@@ -310,9 +364,9 @@ func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
 		c.b = append(c.b, `,"slot":{"booking":`...)
 		c.str(s.Slot.Booking)
 		c.b = append(c.b, `,"start":`...)
-		c.time(utc(s.Slot.Start))
+		c.time(utcIf(norm, s.Slot.Start))
 		c.b = append(c.b, `,"end":`...)
-		c.time(utc(s.Slot.End))
+		c.time(utcIf(norm, s.Slot.End))
 		c.b = append(c.b, '}')
 	}
 	if s.Risk != nil {
@@ -327,10 +381,10 @@ func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
 		c.b = append(c.b, `,"review":`...)
 		c.marshal(s.Review)
 	}
-	if s.Scope != 0 {
-		c.b = append(c.b, `,"scope":`...)
-		c.int(s.Scope)
-	}
+}
+
+// lineage appends predecessor and committed_at, the fields both end with.
+func (c *canonBuf) lineage(s *Snapshot, norm bool) {
 	if !s.Predecessor.IsZero() {
 		c.b = append(c.b, `,"predecessor":"`...)
 		c.b = append(c.b, s.Predecessor.String()...)
@@ -338,24 +392,30 @@ func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
 	}
 	if !s.CommittedAt.IsZero() {
 		c.b = append(c.b, `,"committed_at":`...)
-		c.time(utc(s.CommittedAt))
+		c.time(utcIf(norm, s.CommittedAt))
 	}
-	c.b = append(c.b, '}')
+}
+
+func utcIf(utc bool, t time.Time) time.Time {
+	if utc {
+		return t.UTC()
+	}
+	return t
 }
 
 // sameSnapshot reports whether a and b, normalised, encode alike (false when either
 // does not encode).
 func sameSnapshot(a, b *Snapshot) bool {
 	c := canonPool.Get().(*canonBuf)
-	defer c.release()
+	defer c.free()
 	c.snapshot(a, true)
 	n := len(c.b)
 	c.snapshot(b, true)
 	return c.err == nil && bytes.Equal(c.b[:n], c.b[n:])
 }
 
-// release returns c to canonPool, empty.
-func (c *canonBuf) release() {
+// free returns c to canonPool, empty.
+func (c *canonBuf) free() {
 	if cap(c.b) <= 64<<10 {
 		c.b, c.err = c.b[:0], nil
 		canonPool.Put(c)

@@ -3,6 +3,7 @@ package release_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"reflect"
 	"testing"
@@ -398,6 +399,22 @@ func TestEncodeEntryMatchesJSON(t *testing.T) {
 		}
 		if wantErr == nil && !bytes.Equal(got, want) {
 			t.Fatalf("by hand:\n%s\nencoding/json:\n%s", got, want)
+		}
+	})
+}
+
+// TestEncodeReleaseMatchesJSON: EncodeRelease writes encoding/json's bytes for the
+// release, and refuses (ErrInvalid) exactly what encoding/json cannot encode.
+func TestEncodeReleaseMatchesJSON(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		r := canonRelease(t)
+		want, wantErr := json.Marshal(r)
+		got, gotErr := release.EncodeRelease(r)
+		if (wantErr != nil) != (gotErr != nil) || (gotErr != nil && !errors.Is(gotErr, release.ErrInvalid)) {
+			t.Fatalf("encoding/json error %v, EncodeRelease %v", wantErr, gotErr)
+		}
+		if wantErr == nil && !bytes.Equal(got, want) {
+			t.Fatalf("EncodeRelease:\n%s\nencoding/json:\n%s", got, want)
 		}
 	})
 }

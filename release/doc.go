@@ -40,10 +40,10 @@
 //
 // The index is longer than one screen because it also holds what a store author
 // implements ([Store], the optional [Booker], [CapacityBooker], [KeyStore],
-// [Outbox] and [LockdownStore], with EncodeEntry, DecodeRelease and VerifyAppend so
-// every store refuses the same rows), what an auditor runs without an engine
-// ([VerifyCheckpoints], [VerifyAuditPack]), and the typed errors: sentinels name the
-// kind ([ErrNotFound], [ErrStale], [ErrForbidden], [ErrInvalidTransition],
+// [Outbox] and [LockdownStore], with EncodeEntry, EncodeRelease, DecodeRelease and
+// VerifyAppend so every store refuses the same rows), what an auditor runs without an
+// engine ([VerifyCheckpoints], [VerifyAuditPack]), and the typed errors: sentinels
+// name the kind ([ErrNotFound], [ErrStale], [ErrForbidden], [ErrInvalidTransition],
 // [ErrGuardRefused], [ErrInvalid], [ErrCorrupt], [ErrTampered], [ErrNotify],
 // [ErrKeyReused]) and typed errors ([*TransitionError], [*GuardError], ...) carry the
 // details. docs/EVIDENCE.md, docs/DAY-TO-DAY.md, docs/STORE.md and

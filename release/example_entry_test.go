@@ -9,6 +9,7 @@ import (
 
 	"github.com/releasekit/releasekit/adapters/memory"
 	"github.com/releasekit/releasekit/calendar"
+	"github.com/releasekit/releasekit/change"
 	"github.com/releasekit/releasekit/depgraph"
 	"github.com/releasekit/releasekit/release"
 	"github.com/releasekit/releasekit/release/releasetest"
@@ -161,4 +162,29 @@ func ExampleWithRollback() {
 	// run: w1/checkout/redeploy
 	// run: w2/payments/redeploy
 	// rolled_back
+}
+
+// A store that keeps releases as bytes writes EncodeRelease's and reads them with
+// DecodeRelease, which refuses a row no store can have written.
+func ExampleEncodeRelease() {
+	at := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
+	r := release.Release{ID: release.ID{1}, Name: "checkout", Version: "2.4.0", Environment: "prod",
+		Class: change.Normal, Author: "ana", State: release.StateDraft, Revision: 1, Head: "3f1c…",
+		CreatedAt: at, UpdatedAt: at, Labels: map[string]string{"team": "payments"}}
+	b, err := release.EncodeRelease(r)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(b))
+	back, err := release.DecodeRelease(b)
+	fmt.Println(back.Name, back.Labels["team"], err)
+
+	r.State = "bogus"
+	b, _ = release.EncodeRelease(r)
+	_, err = release.DecodeRelease(b)
+	fmt.Println(errors.Is(err, release.ErrCorrupt))
+	// Output:
+	// {"id":"01000000-0000-0000-0000-000000000000","name":"checkout","version":"2.4.0","environment":"prod","class":"normal","author":"ana","labels":{"team":"payments"},"state":"draft","revision":1,"head":"3f1c…","created_at":"2026-05-04T09:00:00Z","updated_at":"2026-05-04T09:00:00Z"}
+	// checkout payments <nil>
+	// true
 }

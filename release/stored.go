@@ -9,8 +9,23 @@ import (
 	"github.com/releasekit/releasekit/change"
 )
 
-// DecodeRelease parses the stored form of a release (its JSON encoding, as
-// json.Marshal writes it) and checks that it is one a store can have written: a
+// EncodeRelease returns the stored form of r: its JSON encoding, the bytes
+// json.Marshal writes, without its reflection. Stores that keep releases as bytes
+// write it and read it back with [DecodeRelease]. A release that cannot be encoded
+// (a rollback plan that is not JSON, a time outside years 0 to 9999) is refused with
+// [ErrInvalid].
+func EncodeRelease(r Release) ([]byte, error) {
+	c := canonPool.Get().(*canonBuf)
+	defer c.free()
+	c.release(&r)
+	if c.err != nil {
+		return nil, fmt.Errorf("%w: release %s cannot be encoded as JSON: %v", ErrInvalid, r.ID, c.err)
+	}
+	return bytes.Clone(c.b), nil
+}
+
+// DecodeRelease parses the stored form of a release ([EncodeRelease], the JSON
+// encoding json.Marshal writes) and checks that it is one a store can have written: a
 // non-zero ID, a known state and class, a positive revision, a head, known states in
 // Reached, a duration that is not negative, a slot that ends after it starts. Anything
 // else is a *CorruptError (ErrCorrupt) listing every problem. Stores that keep

@@ -41,14 +41,6 @@ func parseTime(b []byte) (time.Time, bool) {
 	return time.Unix(sec, int64(nsec)).UTC(), true
 }
 
-func encodeRelease(r release.Release) ([]byte, error) {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("%w: release %s cannot be encoded: %v", release.ErrInvalid, r.ID, err)
-	}
-	return b, nil
-}
-
 // decodeRelease parses a stored release with release.DecodeRelease (the checks every
 // store shares: known state and class, positive revision…) and checks that its ID
 // equals the key. Anything else is a *release.CorruptError naming the key.

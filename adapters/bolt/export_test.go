@@ -24,7 +24,7 @@ var (
 // attacker who knows the (public, unkeyed) format would.
 var Tamper = storetest.Tamper{
 	SetRelease: func(_ context.Context, st release.Store, r release.Release) error {
-		b, err := encodeRelease(r)
+		b, err := release.EncodeRelease(r)
 		if err != nil {
 			return err
 		}

@@ -34,7 +34,7 @@ func (s *Store) create(ctx context.Context, r release.Release, first release.Aud
 	if r.Revision != 1 || first.Sequence != 1 || first.ReleaseID != r.ID || r.Head != first.Hash {
 		return fmt.Errorf("%w: bolt: create %s: want revision 1 with entry 1 of the same release as its head, got revision %d with entry %d of release %s", release.ErrInvalid, r.ID, r.Revision, first.Sequence, first.ReleaseID)
 	}
-	rv, err := encodeRelease(r)
+	rv, err := release.EncodeRelease(r)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Store) updateRelease(ctx context.Context, expected int64, r release.Rel
 	// Encode, check and seal outside the transaction, so that concurrent writers do
 	// this work in parallel; an entry's problem is reported after the revision check,
 	// so a stale writer learns about the conflict first.
-	rv, err := encodeRelease(r)
+	rv, err := release.EncodeRelease(r)
 	if err != nil {
 		return err
 	}

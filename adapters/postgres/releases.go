@@ -39,9 +39,8 @@ func checkWrite(r release.Release, e release.AuditEntry) error {
 // encodeRelease returns the release's JSON (stored as bytes, exactly) and its labels
 // as a JSON object (stored as jsonb, for containment queries).
 func encodeRelease(r release.Release) (doc, labels []byte, err error) {
-	doc, err = json.Marshal(r)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: release %s cannot be encoded as JSON: %v", release.ErrInvalid, r.ID, err)
+	if doc, err = release.EncodeRelease(r); err != nil {
+		return nil, nil, err
 	}
 	labels = []byte("{}")
 	if len(r.Labels) > 0 {
