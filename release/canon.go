@@ -209,13 +209,8 @@ func (c *canonBuf) rawMap(m map[string]json.RawMessage) {
 		c.b = append(c.b, "null"...)
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	c.b = append(c.b, '{')
-	for i, k := range keys {
+	for i, k := range sortedKeys(m) {
 		if i > 0 {
 			c.b = append(c.b, ',')
 		}
@@ -265,13 +260,8 @@ func (c *canonBuf) release(r *Release) {
 	c.b = append(c.b, `,"updated_at":`...)
 	c.time(r.UpdatedAt)
 	if len(r.Reached) > 0 {
-		keys := make([]State, 0, len(r.Reached))
-		for k := range r.Reached {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		c.b = append(c.b, `,"reached":{`...)
-		for i, k := range keys {
+		for i, k := range sortedKeys(r.Reached) {
 			if i > 0 {
 				c.b = append(c.b, ',')
 			}
@@ -317,13 +307,8 @@ func (c *canonBuf) described(s *Snapshot) {
 	c.b = append(c.b, `,"author":`...)
 	c.str(s.Author)
 	if len(s.Labels) > 0 {
-		keys := make([]string, 0, len(s.Labels))
-		for k := range s.Labels {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		c.b = append(c.b, `,"labels":{`...)
-		for i, k := range keys {
+		for i, k := range sortedKeys(s.Labels) {
 			if i > 0 {
 				c.b = append(c.b, ',')
 			}
@@ -394,6 +379,16 @@ func (c *canonBuf) lineage(s *Snapshot, norm bool) {
 		c.b = append(c.b, `,"committed_at":`...)
 		c.time(utcIf(norm, s.CommittedAt))
 	}
+}
+
+// sortedKeys returns m's keys in the order encoding/json writes them.
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func utcIf(utc bool, t time.Time) time.Time {
