@@ -253,23 +253,29 @@ func (r *jr) time() (time.Time, bool) {
 		return time.Time{}, false
 	}
 	var t time.Time
-	return t, t.UnmarshalJSON(r.b[start:r.i]) == nil
+	err := t.UnmarshalJSON(r.b[start:r.i])
+	return t, err == nil
 }
 
 func (r *jr) id() (ID, bool) {
 	s, ok := r.strLit()
+	if !ok {
+		return ID{}, false
+	}
 	var id ID
-	return id, ok && id.UnmarshalText(s) == nil
+	err := id.UnmarshalText(s)
+	return id, err == nil
 }
 
 // strings reads an array of strings (an empty one is empty, not nil).
 func (r *jr) strings() ([]string, bool) {
 	l := []string{}
-	return l, r.array(func() bool {
+	ok := r.array(func() bool {
 		s, ok := r.str()
 		l = append(l, s)
 		return ok
 	})
+	return l, ok
 }
 
 // with decodes the value at r into v with encoding/json (unknown fields refused when
