@@ -146,7 +146,7 @@ func (c *canonBuf) canonical(e *AuditEntry, v int) {
 // event, from and to.
 func (c *canonBuf) head(e *AuditEntry) {
 	c.b = append(c.b, `"release_id":"`...)
-	c.b = append(c.b, e.ReleaseID.String()...)
+	c.b = appendID(c.b, e.ReleaseID)
 	c.b = append(c.b, `","sequence":`...)
 	c.int(e.Sequence)
 	c.b = append(c.b, `,"event":`...)
@@ -210,7 +210,7 @@ func (c *canonBuf) rawMap(m map[string]json.RawMessage) {
 		return
 	}
 	c.b = append(c.b, '{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range sortedKeys(m, make([]string, 0, 8)) {
 		if i > 0 {
 			c.b = append(c.b, ',')
 		}
@@ -242,7 +242,7 @@ func (c *canonBuf) snapshot(s *Snapshot, norm bool) {
 func (c *canonBuf) release(r *Release) {
 	s := sharedSnapshot(*r)
 	c.b = append(c.b, `{"id":"`...)
-	c.b = append(c.b, r.ID.String()...)
+	c.b = appendID(c.b, r.ID)
 	c.b = append(c.b, `",`...)
 	c.described(&s)
 	c.b = append(c.b, `,"state":`...)
@@ -261,7 +261,7 @@ func (c *canonBuf) release(r *Release) {
 	c.time(r.UpdatedAt)
 	if len(r.Reached) > 0 {
 		c.b = append(c.b, `,"reached":{`...)
-		for i, k := range sortedKeys(r.Reached) {
+		for i, k := range sortedKeys(r.Reached, make([]State, 0, 12)) {
 			if i > 0 {
 				c.b = append(c.b, ',')
 			}
@@ -308,7 +308,7 @@ func (c *canonBuf) described(s *Snapshot) {
 	c.str(s.Author)
 	if len(s.Labels) > 0 {
 		c.b = append(c.b, `,"labels":{`...)
-		for i, k := range sortedKeys(s.Labels) {
+		for i, k := range sortedKeys(s.Labels, make([]string, 0, 8)) {
 			if i > 0 {
 				c.b = append(c.b, ',')
 			}
@@ -372,7 +372,7 @@ func (c *canonBuf) planned(s *Snapshot, norm bool) {
 func (c *canonBuf) lineage(s *Snapshot, norm bool) {
 	if !s.Predecessor.IsZero() {
 		c.b = append(c.b, `,"predecessor":"`...)
-		c.b = append(c.b, s.Predecessor.String()...)
+		c.b = appendID(c.b, s.Predecessor)
 		c.b = append(c.b, '"')
 	}
 	if !s.CommittedAt.IsZero() {
@@ -381,9 +381,21 @@ func (c *canonBuf) lineage(s *Snapshot, norm bool) {
 	}
 }
 
-// sortedKeys returns m's keys in the order encoding/json writes them.
-func sortedKeys[K ~string, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
+// appendID appends id's text form ([ID.String]) to b.
+func appendID(b []byte, id ID) []byte {
+	const digits = "0123456789abcdef"
+	for i, x := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, digits[x>>4], digits[x&0xf])
+	}
+	return b
+}
+
+// sortedKeys returns m's keys in the order encoding/json writes them, in keys (an
+// empty slice whose array may be big enough).
+func sortedKeys[K ~string, V any](m map[K]V, keys []K) []K {
 	for k := range m {
 		keys = append(keys, k)
 	}

@@ -57,6 +57,12 @@ func canonTime(t *rapid.T, label string) time.Time {
 	return tm.In(rapid.SampledFrom(zones).Draw(t, label+".zone"))
 }
 
+func canonID(t *rapid.T, label string) release.ID {
+	var id release.ID
+	copy(id[:], rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, label))
+	return id
+}
+
 func canonStrings(t *rapid.T, label string) []string {
 	if rapid.Bool().Draw(t, label+".nil") {
 		return nil
@@ -66,7 +72,7 @@ func canonStrings(t *rapid.T, label string) []string {
 
 func canonEntry(t *rapid.T) release.AuditEntry {
 	e := release.AuditEntry{
-		ReleaseID:   release.ID{byte(rapid.IntRange(0, 255).Draw(t, "id"))},
+		ReleaseID:   canonID(t, "id"),
 		Sequence:    rapid.Int64().Draw(t, "seq"),
 		Event:       release.Event(canonText(t, "event")),
 		From:        release.State(canonText(t, "from")),
@@ -96,7 +102,7 @@ func canonEntry(t *rapid.T) release.AuditEntry {
 			CommittedAt: canonTime(t, "committed"),
 		}
 		if rapid.Bool().Draw(t, "pred") {
-			s.Predecessor = release.ID{9, 8, 7}
+			s.Predecessor = canonID(t, "pred")
 		}
 		for range rapid.IntRange(0, 2).Draw(t, "ncomp") {
 			s.Components = append(s.Components, release.Component{Name: canonText(t, "cn"), Version: canonText(t, "cv"), PreviousVersion: canonText(t, "cp")})

@@ -52,8 +52,8 @@ func (r Release) Snapshot() *Snapshot { return snapshotOf(r) }
 
 // snapshotOf is r's snapshot; see [Release.Snapshot].
 func snapshotOf(r Release) *Snapshot {
-	s := sharedSnapshot(r.Clone())
-	return s.normalized()
+	s := sharedSnapshot(r)
+	return s.Clone().normalized()
 }
 
 // sharedSnapshot is r's snapshot fields, not normalised, sharing r's lists and maps.
