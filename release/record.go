@@ -171,10 +171,11 @@ func (e *Engine) update(ctx context.Context, expected int64, next Release, entry
 //
 // A refusal for the same causes as the last decision since the release last moved
 // is not written again: a scheduler retrying a refused start every minute leaves
-// one entry. A refused start that loses the race with another change of the
-// release is written on top of it, decided again on dedupe, as long as the release
-// is still in the state, scope and slot it was refused in; a refused approve is
-// not (its decision read the evidence as it was).
+// one entry. A refusal that loses the race with another change of the release is
+// written on top of it, decided again on dedupe, as long as the release is still in
+// the state, scope and slot it was refused in and, for an approve (whose gates read
+// the evidence as it was), what was written meanwhile holds no evidence: only other
+// refusals. Otherwise it is not written, and the error says why.
 func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, refused *GuardError) error {
 	if !slices.Contains(recordedEvents, p.Event) {
 		return refused
@@ -213,7 +214,7 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 			_ = e.notify(ctx, Notification{Release: next, Entry: entry}) // logged; the refusal is the answer
 			return refused
 		}
-		if p.Event != EventStart || !errors.Is(err, ErrStale) {
+		if !errors.Is(err, ErrStale) {
 			return notRecorded(err)
 		}
 		now, gerr := e.store.Get(ctx, cur.ID)
@@ -222,6 +223,18 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		}
 		if now.State != cur.State || now.Scope != cur.Scope || !sameSlot(now.Slot, cur.Slot) {
 			return notRecorded(fmt.Errorf("the release moved on meanwhile: %w", err))
+		}
+		if p.Event == EventApprove {
+			// The gates read the evidence as it was at cur: the refusal stands only
+			// when what was written since holds no evidence (other refusals).
+			h, herr := e.store.History(ctx, cur.ID)
+			if herr != nil {
+				return notRecorded(err)
+			}
+			if now.Revision < cur.Revision || int64(len(h)) < now.Revision || h[now.Revision-1].Hash != now.Head || !onlyDecisions(h[cur.Revision:now.Revision]) {
+				return notRecorded(fmt.Errorf("evidence was recorded meanwhile: %w", err))
+			}
+			p.history = h
 		}
 		cur = now
 	}
@@ -237,6 +250,16 @@ func (e *Engine) decidedOn(ctx context.Context, cur Release, p *Proposal) ([]Aud
 		return h[:cur.Revision], nil
 	}
 	return e.store.History(ctx, cur.ID)
+}
+
+// onlyDecisions reports whether every entry of h is a recorded refusal.
+func onlyDecisions(h []AuditEntry) bool {
+	for _, e := range h {
+		if e.Event != EventDecision {
+			return false
+		}
+	}
+	return true
 }
 
 // sameSlot reports whether a and b are the same booked slot (or both none).

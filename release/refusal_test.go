@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -658,15 +659,7 @@ func TestRefusedApproveReadsTheHistoryOnce(t *testing.T) {
 	ctx := context.Background()
 	fs, err := faultstore.New(memory.New())
 	require.NoError(t, err)
-	eng, err := release.New(fs, release.WithClock(releasetest.NewClock(monday, 0)), release.WithPolicy(release.AllowAll()),
-		release.WithGates(release.GateConfig{ByEnvironment: map[string][]gate.Gate{"prod": {gate.Checks("build")}}}))
-	require.NoError(t, err)
-	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.0.0", Environment: "prod", Author: ana.ID, Duration: time.Hour})
-	require.NoError(t, err)
-	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule} {
-		_, err = eng.Fire(ctx, r.ID, ev, kim)
-		require.NoError(t, err)
-	}
+	eng, r := refusedApproveEngine(t, fs)
 	for attempt := 1; attempt <= 2; attempt++ {
 		before := fs.Injector().Stats().Calls[faultstore.OpHistory]
 		_, err = eng.Fire(ctx, r.ID, release.EventApprove, kim)
@@ -676,4 +669,95 @@ func TestRefusedApproveReadsTheHistoryOnce(t *testing.T) {
 	h, err := eng.History(ctx, r.ID)
 	require.NoError(t, err)
 	require.Len(t, decisions(h), 1, "the retry for the same causes is not written again")
+}
+
+// pausingStore calls before ahead of every Update of a recorded refusal.
+type pausingStore struct {
+	release.Store
+	before func()
+}
+
+func (s *pausingStore) Update(ctx context.Context, expected int64, r release.Release, e release.AuditEntry) error {
+	if e.Event == release.EventDecision {
+		s.before()
+	}
+	return s.Store.Update(ctx, expected, r, e)
+}
+
+// refusedApproveEngine is an engine whose prod gates refuse every approve (no
+// build check), over st, with the release scheduled.
+func refusedApproveEngine(t *testing.T, st release.Store) (*release.Engine, release.Release) {
+	t.Helper()
+	ctx := context.Background()
+	eng, err := release.New(st, release.WithClock(releasetest.NewClock(monday, 0)), release.WithPolicy(release.AllowAll()),
+		release.WithGates(release.GateConfig{ByEnvironment: map[string][]gate.Gate{"prod": {gate.Checks("build")}}}))
+	require.NoError(t, err)
+	r, err := eng.Create(ctx, release.Spec{Name: "checkout", Version: "2.0.0", Environment: "prod", Author: ana.ID, Duration: time.Hour})
+	require.NoError(t, err)
+	for _, ev := range []release.Event{release.EventPlan, release.EventSchedule} {
+		r, err = eng.Fire(ctx, r.ID, ev, kim)
+		require.NoError(t, err)
+	}
+	return eng, r
+}
+
+// Approves refused for the same causes at the same time all get the refusal alone:
+// the ones that lose the race to write it find it written (only refusals came in
+// between, so their decision stands) and do not write it again.
+func TestConcurrentRefusedApprovesRecordOnce(t *testing.T) {
+	const n = 4
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	var calls atomic.Int32
+	ps := &pausingStore{Store: memory.New(), before: func() {
+		if calls.Add(1) <= n { // every first attempt waits for the others: all decided on one revision
+			arrived.Done()
+			arrived.Wait()
+		}
+	}}
+	eng, r := refusedApproveEngine(t, ps)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, errs[i] = eng.Fire(context.Background(), r.ID, release.EventApprove, kim) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		refusedBy(t, err, "gates", "No-Go")
+		require.NotContains(t, err.Error(), "not recorded")
+		require.NotErrorIs(t, err, release.ErrStale)
+	}
+	h, err := eng.History(context.Background(), r.ID)
+	require.NoError(t, err)
+	require.Len(t, decisions(h), 1, "one refusal for the same causes")
+	require.Greater(t, calls.Load(), int32(1), "the others tried to write it too")
+}
+
+// A refused approve whose write loses the race to new evidence is not written: its
+// gates read the evidence as it was. The error says so, and the evidence stands.
+func TestRefusedApproveNotRecordedOverNewEvidence(t *testing.T) {
+	ctx := context.Background()
+	var once sync.Once
+	var eng *release.Engine
+	var id release.ID
+	ps := &pausingStore{Store: memory.New()}
+	ps.before = func() {
+		once.Do(func() {
+			_, err := eng.Record(ctx, id, release.Evidence{Kind: release.EvidenceCheck, By: ci, Name: "build", Status: gate.CheckSuccess})
+			require.NoError(t, err)
+		})
+	}
+	var r release.Release
+	eng, r = refusedApproveEngine(t, ps)
+	id = r.ID
+	_, err := eng.Fire(ctx, r.ID, release.EventApprove, kim)
+	refusedBy(t, err, "gates", "No-Go")
+	require.ErrorIs(t, err, release.ErrStale)
+	require.Contains(t, err.Error(), "evidence was recorded meanwhile")
+	h, err := eng.History(ctx, r.ID)
+	require.NoError(t, err)
+	require.Empty(t, decisions(h))
+	require.Equal(t, release.EventRecord, h[len(h)-1].Event)
+	_, err = eng.Fire(ctx, r.ID, release.EventApprove, kim)
+	require.NoError(t, err, "decided again on the new evidence: Go")
 }
