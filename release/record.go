@@ -219,7 +219,7 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 		}
 		now, gerr := e.store.Get(ctx, cur.ID)
 		if gerr != nil {
-			return notRecorded(err)
+			return notRecorded(errors.Join(err, named(cur.ID, gerr)))
 		}
 		if now.State != cur.State || now.Scope != cur.Scope || !sameSlot(now.Slot, cur.Slot) {
 			return notRecorded(fmt.Errorf("the release moved on meanwhile: %w", err))
@@ -228,10 +228,12 @@ func (e *Engine) recordDecision(ctx context.Context, cur Release, p *Proposal, r
 			// The gates read the evidence as it was at cur: the refusal stands only
 			// when what was written since holds no evidence (other refusals).
 			h, herr := e.store.History(ctx, cur.ID)
-			if herr != nil {
-				return notRecorded(err)
-			}
-			if now.Revision < cur.Revision || int64(len(h)) < now.Revision || h[now.Revision-1].Hash != now.Head || !onlyDecisions(h[cur.Revision:now.Revision]) {
+			switch {
+			case herr != nil:
+				return notRecorded(errors.Join(err, named(cur.ID, herr)))
+			case now.Revision < max(cur.Revision, 1) || int64(len(h)) < now.Revision || h[now.Revision-1].Hash != now.Head:
+				return notRecorded(fmt.Errorf("the history read does not end at the release read (revision %d): %w", now.Revision, err))
+			case !onlyDecisions(h[cur.Revision:now.Revision]):
 				return notRecorded(fmt.Errorf("evidence was recorded meanwhile: %w", err))
 			}
 			p.history = h

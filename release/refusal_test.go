@@ -719,7 +719,11 @@ func TestConcurrentRefusedApprovesRecordOnce(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { _, errs[i] = eng.Fire(context.Background(), r.ID, release.EventApprove, kim) })
+		// Each with its own reason, so that no two entries hash alike: a loser must
+		// find the refusal written, not its own entry.
+		wg.Go(func() {
+			_, errs[i] = eng.Fire(context.Background(), r.ID, release.EventApprove, kim, release.Reason(fmt.Sprint("attempt ", i)))
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
