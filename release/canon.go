@@ -84,12 +84,8 @@ func (c *canonBuf) marshal(v any) {
 	c.b = append(c.b, b...)
 }
 
-// strings appends a list of strings ("null" for nil).
+// strings appends a list of strings ([] for none).
 func (c *canonBuf) strings(l []string) {
-	if l == nil {
-		c.b = append(c.b, "null"...)
-		return
-	}
 	c.b = append(c.b, '[')
 	for i, s := range l {
 		if i > 0 {
@@ -112,11 +108,7 @@ func (c *canonBuf) canonical(e *AuditEntry, v int) {
 	c.b = append(c.b, `,"actor_kind":`...)
 	c.str(string(e.Actor.Kind))
 	c.b = append(c.b, `,"actor_roles":`...)
-	if e.Actor.Roles == nil {
-		c.b = append(c.b, "[]"...)
-	} else {
-		c.strings(e.Actor.Roles)
-	}
+	c.strings(e.Actor.Roles)
 	c.b = append(c.b, `,"reason":`...)
 	c.str(e.Reason)
 	c.b = append(c.b, `,"time":"`...)

@@ -12,10 +12,10 @@ import (
 
 // jr reads the stored JSON of entries and releases without reflection, on the
 // layout encoding/json writes for them: no whitespace between tokens, integers in
-// plain form, every key known and given once. It gives
-// up (ok false) at anything else, and the caller then decodes with encoding/json,
-// which decides. What it accepts, it decodes exactly as encoding/json does
-// (TestFastDecodeMatchesJSON and FuzzDecodeEntry check this), so it changes the cost
+// plain form, every key known and given once. It gives up (ok false) at anything
+// else, and the caller then decodes with encoding/json, which decides. What it
+// accepts, it decodes exactly as encoding/json does (TestFastDecodeMatchesJSON,
+// FuzzDecodeEntryFast and FuzzDecodeReleaseFast check this), so it changes the cost
 // of a read, never its outcome.
 type jr struct {
 	b []byte
@@ -292,9 +292,9 @@ func (r *jr) with(v any, strict bool) bool {
 	return dec.Decode(v) == nil
 }
 
-// snapshotField reads the value of key, a field that a Snapshot and a Release share,
+// sharedField reads the value of key, a field that a Snapshot and a Release share,
 // into s; false for any other key.
-func (r *jr) snapshotField(key string, s *Snapshot, strict bool) bool {
+func (r *jr) sharedField(key string, s *Release, strict bool) bool {
 	var ok bool
 	switch key {
 	case "name":
@@ -414,8 +414,10 @@ func decodeEntryFast(b []byte) (AuditEntry, bool) {
 				return ok
 			})
 		case "snapshot":
-			e.Snapshot = &Snapshot{}
-			ok = r.object(func(k string) bool { return r.snapshotField(k, e.Snapshot, true) })
+			var fields Release
+			ok = r.object(func(k string) bool { return r.sharedField(k, &fields, true) })
+			s := sharedSnapshot(fields)
+			e.Snapshot = &s
 		case "evidence":
 			e.Evidence = &Evidence{}
 			ok = r.with(e.Evidence, true)
@@ -438,7 +440,6 @@ func decodeEntryFast(b []byte) (AuditEntry, bool) {
 // reports that it cannot (see [jr]).
 func decodeReleaseFast(b []byte) (Release, bool) {
 	var rel Release
-	var s Snapshot
 	r := jr{b: b}
 	ok := r.object(func(key string) bool {
 		var ok bool
@@ -463,16 +464,9 @@ func decodeReleaseFast(b []byte) (Release, bool) {
 				return ok
 			})
 		default:
-			ok = r.snapshotField(key, &s, false)
+			ok = r.sharedField(key, &rel, false)
 		}
 		return ok
 	})
-	if !ok || r.i != len(b) {
-		return Release{}, false
-	}
-	rel.Name, rel.Version, rel.Components, rel.Environment = s.Name, s.Version, s.Components, s.Environment
-	rel.Class, rel.Author, rel.Labels, rel.Team, rel.Duration = s.Class, s.Author, s.Labels, s.Team, s.Duration
-	rel.Needs, rel.Slot, rel.Risk, rel.Rollback, rel.Review = s.Needs, s.Slot, s.Risk, s.Rollback, s.Review
-	rel.Scope, rel.Predecessor, rel.CommittedAt = s.Scope, s.Predecessor, s.CommittedAt
-	return rel, true
+	return rel, ok && r.i == len(b)
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/releasekit/releasekit/change"
@@ -158,47 +157,21 @@ type differ struct {
 	errs []error
 }
 
+// field records a mismatch when stored and history differ. It is for fields that
+// hold no floats: deeply equal values then render alike.
 func (d *differ) field(name string, stored, history any) {
-	// Deeply equal values render alike unless they hold floats (0 and -0 are equal
-	// but render apart); otherwise the JSON texts decide, and make the error.
-	if reflect.DeepEqual(stored, history) && !holdsFloat(reflect.TypeOf(stored)) {
-		return
+	if !reflect.DeepEqual(stored, history) {
+		d.text(name, stored, history)
 	}
+}
+
+// text records a mismatch when stored and history render as different JSON (0 and
+// -0 are equal numbers, but stored apart).
+func (d *differ) text(name string, stored, history any) {
 	if s, h := jsonText(stored), jsonText(history); s != h {
 		d.errs = append(d.errs, &MismatchError{ID: d.id, Field: name, Stored: s, History: h})
 	}
 }
-
-// holdsFloat reports whether a value of type t can hold a floating-point number.
-func holdsFloat(t reflect.Type) bool {
-	if t == nil {
-		return false
-	}
-	if v, ok := floatTypes.Load(t); ok {
-		return v.(bool)
-	}
-	floatTypes.Store(t, true) // a type that refers to itself: assume so while looking
-	found := false
-	switch t.Kind() {
-	case reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.Interface:
-		found = true
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		found = holdsFloat(t.Elem())
-	case reflect.Map:
-		found = holdsFloat(t.Key()) || holdsFloat(t.Elem())
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if found = holdsFloat(t.Field(i).Type); found {
-				break
-			}
-		}
-	}
-	floatTypes.Store(t, found)
-	return found
-}
-
-// floatTypes caches holdsFloat.
-var floatTypes sync.Map
 
 // snapshot compares every field of r's snapshot with snap; nothing when snap is nil.
 func (d *differ) snapshot(r Release, snap *Snapshot) {
@@ -207,14 +180,15 @@ func (d *differ) snapshot(r Release, snap *Snapshot) {
 	}
 	// The snapshot's encoding is its fields' encodings in turn (an omitted field is
 	// empty on both sides), so equal encodings mean that every field matches; the
-	// fields are compared one by one only to say which differ.
+	// fields are compared one by one, as text (they may hold floats), only to say
+	// which differ.
 	shared := sharedSnapshot(r)
 	if sameSnapshot(&shared, snap) {
 		return
 	}
 	got, want := reflect.ValueOf(*snapshotOf(r)), reflect.ValueOf(*snap.normalized())
 	for i := range got.NumField() {
-		d.field(fieldName(got.Type().Field(i)), got.Field(i).Interface(), want.Field(i).Interface())
+		d.text(fieldName(got.Type().Field(i)), got.Field(i).Interface(), want.Field(i).Interface())
 	}
 }
 
